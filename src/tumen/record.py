@@ -1,0 +1,160 @@
+"""The data model: raw reports, normalized reports and the analysis record.
+
+``Record.to_dict()`` produces exactly the shape of ``shared/spec/record.md``; extra
+fields may be added, the spec's fields are never renamed.  Every offset is a Python
+string index into ``Report.body`` (the normalized body).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class RawReport:
+    """What a source reader yields: text plus metadata, before normalization."""
+
+    body: str
+    title: str | None = None
+    id: str | None = None
+    published: str | None = None  # as found; normalize.py parses it to ISO
+    source: str | None = None
+    url: str | None = None
+    language: str | None = None
+    tags: list[str] | None = None  # tags assigned by an archive's editors, if any
+    source_path: str | None = None  # file the report came from ("-" for stdin)
+    locator: str | None = None  # where in that file: "line 12", "item 3", "record 7"
+    format: str | None = None  # text, markdown, html, json, jsonl, csv, rss, atom, warc
+    original: bytes | None = None  # the original bytes of this report (item or file)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    """A normalized report: the body that every offset refers to is frozen here."""
+
+    id: str
+    body: str
+    title: str | None = None
+    published: str | None = None  # ISO YYYY-MM-DD or None
+    source: str | None = None
+    url: str | None = None
+    language: str | None = None
+    tags: list[str] | None = None  # editor-assigned tags (input), not analysis output
+    source_path: str | None = None
+    locator: str | None = None
+    format: str | None = None
+    original: bytes | None = None
+    content_hash: str | None = None  # sha256 of the normalized body
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_input(self) -> dict[str, Any]:
+        """The JSON Lines input shape: id, title, published, source, url, body."""
+        return {"id": self.id, "title": self.title, "published": self.published,
+                "source": self.source, "url": self.url, "body": self.body}
+
+
+@dataclass
+class Mention:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Place:
+    id: str
+    name: str
+    kind: str
+    lat: float | None = None
+    lon: float | None = None
+    province: str | None = None  # canonical name of the province (itself for a province)
+    province_id: str | None = None
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass
+class Organization:
+    id: str
+    name: str
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass
+class Law:
+    name: str
+    article: int | None = None
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass
+class DateRef:
+    text: str
+    value: str
+    precision: str  # day, month, year, season
+    start: int
+    end: int
+    range: list[str] | None = None  # optional [first, last] days, e.g. for a week
+
+
+@dataclass
+class Evidence:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Incident:
+    type: str
+    evidence: Evidence
+    actor: str | None = None
+    target: str | None = None
+    place: str | None = None
+    province: str | None = None
+    date: str | None = None
+    date_precision: str | None = None
+    penalty: str | None = None
+
+
+INCIDENT_TYPES = (
+    "order", "meeting", "crackdown", "arrest", "punishment", "public_trial",
+    "legislation", "border_crossing", "smuggling", "remittance", "market",
+    "mobilization", "propaganda", "other",
+)
+
+
+def _clean(value: Any) -> Any:
+    """asdict() output with None-valued optional extras dropped where the spec has none."""
+    return value
+
+
+@dataclass
+class Record:
+    """The analysis record of one report (``shared/spec/record.md``)."""
+
+    id: str
+    title: str | None = None
+    published: str | None = None
+    source: str | None = None
+    url: str | None = None
+    tags: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    organizations: list[Organization] = field(default_factory=list)
+    laws: list[Law] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    duplicate_of: str | None = None
+    analyzer: str | None = None  # analyzer version that produced the record
+    status: str = "ok"  # ok | failed
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for date in data["dates"]:
+            if date.get("range") is None:
+                date.pop("range", None)
+        if self.error is None:
+            data.pop("error")
+        return data

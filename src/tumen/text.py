@@ -1,0 +1,68 @@
+"""Text helpers shared by the analysis components: sentence spans and folding."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+_PARAGRAPH = re.compile(r"\n\s*\n")
+# A sentence ends at . ! ? (or 다. in Korean) plus closing quotes/brackets, before space.
+_SENT_END = re.compile(r"""(?<=[.!?。])["'”’)\]]*(?=\s+)""")
+_ABBREV = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|No|U\.S|U\.N|Gen|Lt|Col|vs|etc|e\.g|i\.e)\.|\b[A-Z]\.)$")
+
+
+def _rule_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    seg_start = start
+    for m in _SENT_END.finditer(body, start, end):
+        cut = m.end()
+        head = body[seg_start:cut].rstrip("\"'”’)]")
+        if _ABBREV.search(head):
+            continue
+        spans.append((seg_start, cut))
+        seg_start = cut
+        while seg_start < end and body[seg_start].isspace():
+            seg_start += 1
+    if seg_start < end:
+        spans.append((seg_start, end))
+    return [s for s in (_trim(body, a, b) for a, b in spans) if s]
+
+
+def _trim(body: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and body[start].isspace():
+        start += 1
+    while end > start and body[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def paragraph_spans(body: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for m in _PARAGRAPH.finditer(body):
+        if (s := _trim(body, pos, m.start())):
+            spans.append(s)
+        pos = m.end()
+    if (s := _trim(body, pos, len(body))):
+        spans.append(s)
+    return spans
+
+
+def sentence_spans(body: str, spacy_doc: Any = None) -> list[tuple[int, int]]:
+    """Sentences never cross a paragraph break.  Within a paragraph, the rule splitter
+    (sentence-final punctuation, abbreviations kept) decides; it is what the evidence
+    convention needs ("first character through closing punctuation or quote")."""
+    spans: list[tuple[int, int]] = []
+    for p_start, p_end in paragraph_spans(body):
+        spans.extend(_rule_sentences(body, p_start, p_end))
+    return spans
+
+
+def fold(text: str) -> str:
+    """Lowercase, strip diacritics and apostrophes, hyphens and spaces equal."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("'", "").replace("’", "").replace("‘", "").replace("`", "")
+    text = re.sub(r"[-\s]+", " ", text.lower())
+    return text.strip()
