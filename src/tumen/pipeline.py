@@ -119,10 +119,12 @@ _PROVIDED = {"spacy", "sentences", "published", "language"}  # set by the pipeli
 class Pipeline:
     """An ordered list of named components; built once, used for many reports."""
 
-    def __init__(self, components: Iterable[str] = DEFAULT_COMPONENTS, *,
+    def __init__(self, components: Iterable[str] | None = None, *,
                  config: dict[str, dict[str, Any]] | None = None, use_spacy: bool = True):
         _import_builtin_components()
         config = config or {}
+        if components is None:  # the default components, in order
+            components = [name for name in DEFAULT_COMPONENTS if name in _REGISTRY]
         self.names = list(components)
         self.components: list[Component] = []
         available = set(_PROVIDED)

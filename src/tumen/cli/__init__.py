@@ -27,6 +27,11 @@ app = typer.Typer(
 DEFAULT_DB = "tumen.db"
 
 
+@app.callback()
+def _root() -> None:
+    """Turn field reports about North Korea into a searchable, cited record."""
+
+
 def default_db() -> str:
     """The store location: --db, else $TUMEN_DB, else ./tumen.db."""
     return os.environ.get("TUMEN_DB", DEFAULT_DB)
