@@ -1,0 +1,479 @@
+"""The gazetteer: places, organizations and laws from ``tumen/resources``, indexed.
+
+``Gazetteer.load()`` (cached) reads ``kp_places.csv``, ``kp_organizations.csv``,
+``kp_laws.csv`` and our own data files (``place_names.csv``, ``place_stoplist.txt``,
+``org_aliases.csv``) and builds
+
+* entries by id, with the parent chain resolved to a province;
+* a token index of folded Latin variants (case, diacritics and apostrophes ignored,
+  hyphens and spaces equal) for longest-match phrase search (see ``PhraseIndex``);
+* an exact table of Hangul variants.
+
+The phrase search itself lives here too because the places, organizations and laws
+components share it: the body is tokenized once per component into word tokens whose
+spans are indices into the original body, so every match maps back exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .record import Mention, Place
+
+RESOURCES = Path(__file__).parent / "resources"
+
+# -- tokens ------------------------------------------------------------------------
+
+_MARKS = "\u0300-\u036f"
+# A word: letters/digits (plus combining marks), joined through inner apostrophes
+# (P'yŏngyang, Ch'ŏngjin).  A possessive 's is matched and cut off the span.
+TOKEN = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*(?:['’‘`ʼ][^\W_](?:[^\W_]|[{_MARKS}])*)*")
+_APOS = re.compile(r"['’‘`ʼ]")
+_POSSESSIVE = re.compile(r"['’ʼ]s$", re.I)
+# What may stand between two tokens of one phrase: spaces (one line break at most),
+# hyphens and dashes.  Anything else (a comma, a full stop) ends the phrase.
+_JOIN = re.compile(r"[ \t\u00a0]*\n?[ \t\u00a0]*|\s*[-‐‑–—/]\s*")
+
+
+def is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+@functools.lru_cache(maxsize=65536)
+def token_key(token: str) -> str:
+    """The folded form of one token: no possessive, apostrophes, diacritics; lower."""
+    token = _POSSESSIVE.sub("", token)
+    token = _APOS.sub("", token)
+    if not token.isascii():
+        token = unicodedata.normalize("NFKD", token)
+        token = "".join(ch for ch in token if not unicodedata.combining(ch))
+        token = unicodedata.normalize("NFC", token)  # keeps Hangul syllables composed
+    return token.lower()
+
+
+@dataclass(slots=True)
+class Token:
+    start: int
+    end: int  # possessive 's excluded
+    text: str
+    key: str
+
+
+def tokenize(text: str) -> list[Token]:
+    out = []
+    for m in TOKEN.finditer(text):
+        raw = m.group()
+        end = m.end()
+        if _POSSESSIVE.search(raw) and len(raw) > 2:
+            end -= 2
+            raw = raw[:-2]
+        out.append(Token(m.start(), end, raw, token_key(raw)))
+    return out
+
+
+def phrase_key(phrase: str) -> str:
+    return " ".join(t.key for t in tokenize(phrase))
+
+
+def joinable(text: str, tokens: list[Token]) -> list[bool]:
+    """joinable[i]: token i and token i+1 may belong to one phrase."""
+    out = []
+    for a, b in zip(tokens, tokens[1:]):
+        out.append(_JOIN.fullmatch(text, a.end, b.start) is not None if b.start > a.end
+                   else False)
+    return out
+
+
+# -- phrase index ----------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One indexed phrase: what it points to and how it must look in the text."""
+
+    payload: object
+    phrase: str
+    exact_case: bool = False  # acronyms (MSS, SPA, KPA) and "the Party"
+    capitalized: bool = False  # the first letter must be upper case (proper names)
+
+
+@dataclass
+class Match:
+    start: int  # character offsets into the text
+    end: int
+    first: int  # token indices [first, last)
+    last: int
+    entries: list[Entry]
+
+    def text_of(self, body: str) -> str:
+        return body[self.start:self.end]
+
+
+class PhraseIndex:
+    """Longest-match search of many phrases over a token sequence (a dictionary keyed
+    by the folded token n-gram; only n-grams whose first token starts a phrase are
+    tried, so the cost is about one set lookup per token)."""
+
+    def __init__(self) -> None:
+        self.table: dict[str, list[Entry]] = {}
+        self.first: set[str] = set()
+        self.max_len = 1
+
+    def add(self, phrase: str, payload: object, *, exact_case: bool | None = None,
+            capitalized: bool = False) -> None:
+        toks = tokenize(phrase)
+        if not toks:
+            return
+        key = " ".join(t.key for t in toks)
+        if exact_case is None:
+            exact_case = is_acronym(phrase)
+        entries = self.table.setdefault(key, [])
+        if any(e.payload == payload and e.exact_case == exact_case for e in entries):
+            return
+        entries.append(Entry(payload, phrase, exact_case, capitalized))
+        self.first.add(toks[0].key)
+        self.max_len = max(self.max_len, len(toks))
+
+    def __contains__(self, phrase: str) -> bool:
+        return phrase_key(phrase) in self.table
+
+    def lookup(self, phrase: str) -> list[Entry]:
+        return self.table.get(phrase_key(phrase), [])
+
+    def search(self, text: str, tokens: list[Token] | None = None,
+               joins: list[bool] | None = None) -> Iterator[Match]:
+        """Non-overlapping longest matches, left to right."""
+        if tokens is None:
+            tokens = tokenize(text)
+        if joins is None:
+            joins = joinable(text, tokens)
+        n = len(tokens)
+        i = 0
+        while i < n:
+            if tokens[i].key not in self.first:
+                i += 1
+                continue
+            # how far may a phrase starting here reach?
+            reach = i + 1
+            while reach < n and reach - i < self.max_len and joins[reach - 1]:
+                reach += 1
+            found = None
+            for j in range(reach, i, -1):
+                key = " ".join(t.key for t in tokens[i:j])
+                entries = self.table.get(key)
+                if entries:
+                    ok = [e for e in entries if _looks_right(e, tokens[i:j])]
+                    if ok:
+                        found = Match(tokens[i].start, tokens[j - 1].end, i, j, ok)
+                        break
+            if found:
+                yield found
+                i = found.last
+            else:
+                i += 1
+
+
+_ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9.&#]{1,7}$")
+
+
+def is_acronym(phrase: str) -> bool:
+    return bool(_ACRONYM.match(phrase.strip()))
+
+
+def _looks_right(entry: Entry, toks: list[Token]) -> bool:
+    if entry.exact_case:
+        want = [t.text for t in tokenize(entry.phrase)]
+        return [t.text for t in toks] == want
+    if entry.capitalized:
+        first = toks[0].text[0]
+        return not first.isalpha() or not first.isascii() or first.isupper() or not first.islower()
+    return True
+
+
+# -- Hangul ------------------------------------------------------------------------
+
+# Particles and light suffixes allowed after a Hangul name inside one word
+# (혜산시에서, 양강도의, 사리원과).  A name followed by anything else is part of a
+# longer word (위원 in 위원회, 중 in 중국) and does not count.
+HANGUL_PARTICLES = re.compile(
+    r"(?:에서는|에서도|에서|에게서|에게|에는|에도|에|으로는|으로|로는|로|의|은|는|이|가|을|를|과|와|"
+    r"도|만|까지|부터|보다|처럼|이나|나|랑|하고|에서부터|내|일대|지역|쪽|측|당국|시내)*")
+
+
+def hangul_prefix_matches(token: str, table: dict[str, list], min_len: int = 2,
+                          particles: re.Pattern = HANGUL_PARTICLES,
+                          ) -> tuple[str, list] | None:
+    """The longest Hangul variant that starts ``token`` and is followed only by
+    particles.  Variants shorter than ``min_len`` syllables count only as a whole word."""
+    for cut in range(len(token), 0, -1):
+        head = token[:cut]
+        if head in table:
+            rest = token[cut:]
+            if cut < min_len and rest:
+                continue
+            if particles.fullmatch(rest):
+                return head, table[head]
+    return None
+
+
+# -- entries -------------------------------------------------------------------------
+
+PROVINCE_LIKE_CITIES = {"KP-01", "KP-13", "KP-14", "KP-15"}  # directly governed / special
+KIND_PRIORITY = {"province": 0, "city": 1, "county": 2, "district": 3,
+                 "border_crossing": 4, "town": 5}
+# suffixes that name the kind of a place ("Musan County", "Hyesan-si")
+KIND_SUFFIXES = {
+    "province": ("Province", "do", "to"),
+    "city": ("City", "si", "shi"),
+    "county": ("County", "gun", "kun"),
+    "district": ("District", "guyok", "kuyok"),
+}
+_ADMIN_SUFFIX = re.compile(
+    r"[\s-](?:province|do|to|city|si|shi|county|gun|kun|district|guyok|kuyok|up|ŭp)$", re.I)
+
+
+@dataclass
+class PlaceEntry:
+    id: str
+    name: str  # the gazetteer's canonical name
+    kind: str
+    parent_id: str | None
+    lat: float | None
+    lon: float | None
+    variants: tuple[str, ...]
+    display: str = ""  # the name we write in records ("Yanggang Province", "Musan County")
+    province_id: str | None = None
+
+
+@dataclass
+class OrgEntry:
+    id: str
+    name: str
+    kind: str
+    variants: tuple[str, ...]
+    parent_id: str | None = None
+
+
+@dataclass
+class LawEntry:
+    id: str
+    name: str
+    kind: str
+    variants: tuple[str, ...]
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    path = RESOURCES / name
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle, skipinitialspace=False)
+                if not (row.get(next(iter(row)), "") or "").startswith("#")]
+
+
+def _lines(name: str) -> list[str]:
+    path = RESOURCES / name
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _default_display(entry: PlaceEntry) -> str:
+    if entry.kind == "province":
+        return entry.name if entry.id in PROVINCE_LIKE_CITIES else f"{entry.name} Province"
+    if entry.kind == "county":
+        return f"{entry.name} County"
+    if entry.kind == "district" and not entry.name.endswith("District"):
+        return f"{entry.name} District"
+    return entry.name
+
+
+class Gazetteer:
+    """All entries and their indexes.  Build once with ``Gazetteer.load()``."""
+
+    def __init__(self) -> None:
+        self.places: dict[str, PlaceEntry] = {}
+        self.orgs: dict[str, OrgEntry] = {}
+        self.laws: dict[str, LawEntry] = {}
+        self.place_index = PhraseIndex()  # Latin variants -> PlaceEntry ids
+        self.place_hangul: dict[str, list[str]] = {}
+        self.org_index = PhraseIndex()  # Latin names, aliases, personnel phrases -> org ids
+        self.org_hangul: dict[str, list[str]] = {}
+        self._place_names: dict[str, str] = {}  # folded name/variant -> id
+        self._org_names: dict[str, str] = {}
+
+    # -- loading ---------------------------------------------------------------------
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def load(cls) -> "Gazetteer":
+        gaz = cls()
+        gaz._load_places()
+        gaz._load_orgs()
+        gaz._load_laws()
+        return gaz
+
+    def _load_places(self) -> None:
+        displays = {r["id"]: r["display"] for r in _csv("place_names.csv")}
+        stop = {}
+        for line in _lines("place_stoplist.txt"):
+            pid, _, variant = line.partition("\t")
+            variant = variant.strip()
+            stop.setdefault(pid.strip(), set()).update({phrase_key(variant), variant})
+        for row in _csv("kp_places.csv"):
+            variants = tuple(v for v in (row.get("variants") or "").split("|") if v)
+            entry = PlaceEntry(row["id"], row["name"], row["kind"], row.get("parent_id") or None,
+                               _float(row.get("lat")), _float(row.get("lon")), variants)
+            entry.display = displays.get(entry.id) or _default_display(entry)
+            self.places[entry.id] = entry
+        for entry in self.places.values():
+            entry.province_id = self._province_id(entry.id)
+            blocked = stop.get(entry.id, set()) | stop.get("*", set())
+            names = [entry.name, entry.display, *entry.variants]
+            for name in names:
+                self._place_names.setdefault(_name_key(name), entry.id)
+                self._place_names.setdefault(_name_key(_ADMIN_SUFFIX.sub("", name)), entry.id)
+            for name in self._place_forms(entry, names):
+                if any(is_hangul(ch) for ch in name):
+                    if name in blocked:
+                        continue
+                    if all(is_hangul(ch) for ch in name.replace(" ", "")):
+                        self.place_hangul.setdefault(name, [])
+                        if entry.id not in self.place_hangul[name]:
+                            self.place_hangul[name].append(entry.id)
+                    continue
+                if not name.isascii() and not any(ch.isalpha() and ch.isascii() for ch in name):
+                    continue  # CJK and other scripts: not in our reports
+                if phrase_key(name) in blocked:
+                    continue
+                self.place_index.add(name, entry.id, capitalized=True,
+                                     exact_case=is_acronym(name))
+
+    def _place_forms(self, entry: PlaceEntry, names: list[str]) -> Iterable[str]:
+        """Every variant plus the typed forms of its bare names ("X County", "X-gun")."""
+        seen = set()
+        for name in names:
+            for form in [name, *self._typed(entry, name)]:
+                if form not in seen:
+                    seen.add(form)
+                    yield form
+
+    @staticmethod
+    def _typed(entry: PlaceEntry, name: str) -> list[str]:
+        suffixes = KIND_SUFFIXES.get(entry.kind)
+        if entry.id in PROVINCE_LIKE_CITIES:
+            suffixes = KIND_SUFFIXES["city"]
+        if not suffixes or any(is_hangul(c) for c in name) or _ADMIN_SUFFIX.search(name):
+            return []
+        word, *short = suffixes
+        return [f"{name} {word}"] + [f"{name}-{s}" for s in short]
+
+    def _province_id(self, place_id: str) -> str | None:
+        seen = set()
+        cur = self.places.get(place_id)
+        while cur is not None and cur.id not in seen:
+            if cur.kind == "province":
+                return cur.id
+            seen.add(cur.id)
+            cur = self.places.get(cur.parent_id or "")
+        return None
+
+    def _load_orgs(self) -> None:
+        for row in _csv("kp_organizations.csv"):
+            variants = tuple(v for v in (row.get("variants") or "").split("|") if v)
+            self.orgs[row["id"]] = OrgEntry(row["id"], row["name"], row["kind"], variants,
+                                            row.get("parent_id") or None)
+        excluded = set(_lines("org_excluded.txt"))  # ids never reported (state media)
+        for entry in self.orgs.values():
+            for name in (entry.name, *entry.variants):
+                self._org_names.setdefault(_name_key(name), entry.id)
+                if entry.id in excluded:
+                    continue
+                self._add_org_phrase(name, entry.id)
+        for row in _csv("org_aliases.csv"):
+            oid, alias = row["id"].strip(), row["alias"].strip()
+            if oid not in self.orgs and oid != "-":
+                raise ValueError(f"org_aliases.csv: unknown organization id {oid!r}")
+            self._add_org_phrase(alias, oid, case=(row.get("case") or "").strip())
+
+    def _add_org_phrase(self, name: str, oid: str, case: str = "") -> None:
+        if any(is_hangul(ch) for ch in name):
+            self.org_hangul.setdefault(name, [])
+            if oid not in self.org_hangul[name]:
+                self.org_hangul[name].append(oid)
+            return
+        if not any(ch.isascii() and ch.isalpha() for ch in name):
+            return
+        exact = case == "exact" or is_acronym(name) or name == "the Party"
+        self.org_index.add(name, oid, exact_case=exact, capitalized=case == "capitalized")
+
+    def _load_laws(self) -> None:
+        for row in _csv("kp_laws.csv"):
+            variants = tuple(v for v in (row.get("variants") or "").split("|") if v)
+            self.laws[row["id"]] = LawEntry(row["id"], row["name"], row["kind"], variants)
+
+    # -- lookups -----------------------------------------------------------------------
+    def place_by_id(self, place_id: str | None) -> PlaceEntry | None:
+        return self.places.get(place_id or "")
+
+    def province_of(self, place_id: str | None) -> PlaceEntry | None:
+        entry = self.places.get(place_id or "")
+        return self.places.get(entry.province_id or "") if entry else None
+
+    def find_place(self, name: str | None) -> PlaceEntry | None:
+        """A place by its canonical name, display name or any variant (folded)."""
+        if not name:
+            return None
+        key = _name_key(name)
+        pid = self._place_names.get(key) or self._place_names.get(
+            _name_key(_ADMIN_SUFFIX.sub("", name.strip())))
+        return self.places.get(pid or "")
+
+    def org_by_name(self, name: str | None) -> OrgEntry | None:
+        if not name:
+            return None
+        oid = self._org_names.get(_name_key(name))
+        if oid is None:
+            for entry in self.org_index.lookup(name) + [
+                    e for e in self.org_hangul.get(name.strip(), [])]:
+                oid = entry.payload if isinstance(entry, Entry) else entry
+                break
+        return self.orgs.get(oid or "")
+
+    def law_by_name(self, name: str | None) -> LawEntry | None:
+        if not name:
+            return None
+        key = _name_key(name)
+        for entry in self.laws.values():
+            if key in {_name_key(n) for n in (entry.name, *entry.variants)}:
+                return entry
+        return None
+
+    def make_place(self, place_id: str, mentions: list[Mention] | None = None) -> Place:
+        entry = self.places[place_id]
+        prov = self.province_of(place_id)
+        return Place(id=entry.id, name=entry.display, kind=entry.kind, lat=entry.lat,
+                     lon=entry.lon, province=prov.display if prov else None,
+                     province_id=prov.id if prov else None, mentions=list(mentions or []))
+
+
+def _name_key(name: str) -> str:
+    key = phrase_key(name)
+    return key[4:] if key.startswith("the ") else key
