@@ -1,0 +1,134 @@
+"""Raw report → ``Report``: the body every offset refers to is frozen here.
+
+Normalization of the body is deliberately small (offsets in records refer to it and
+the text must stay the reporter's): Unicode NFC, newlines unified, runs of spaces and
+tabs collapsed to one space, spaces at line ends removed, paragraph breaks kept as one
+blank line ("\\n\\n"), single line breaks kept, the whole stripped.  Nothing else
+(no quote folding, no case change).  ``normalize_text`` is idempotent.
+
+The publication date is parsed to ISO ``YYYY-MM-DD``: ISO first (``fromisoformat``),
+then RFC 2822 (feeds), then ``dateparser`` for everything else; an impossible date
+(``0000-00-00``, ``2023-02-30``) or one that cannot be read becomes ``None`` and the
+raw string is kept in ``extra["published_raw"]``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import unicodedata
+from email.utils import parsedate_to_datetime
+
+from .errors import InputError
+from .record import RawReport, Report
+
+# Every run of whitespace other than a line break.  Python's \s covers the Unicode
+# spaces (NBSP, ideographic space...) as well as tabs.
+# (a single plain space is left alone: most of a text's whitespace, no work to do).
+_INLINE_SPACE = re.compile(r"[^\S\n]{2,}|[^\S \n]")
+_LINE_EDGE = re.compile(r" ?\n ?")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Every line break Python knows (\r\n, \r, \v, \f, \x1c-\x1e, \x85, \u2028, \u2029).
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+# Dates outside this range are not publication dates of reports about North Korea
+# (the state was founded in 1948; nothing is published in the far future).
+MIN_YEAR, MAX_YEAR = 1900, 2100
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
+_ISO_PARTIAL = re.compile(r"^\s*(\d{4})(?:-(\d{2}))?\s*$")
+
+
+def normalize_text(text: str) -> str:
+    """NFC and whitespace normalization of one text (a body or a title)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _INLINE_SPACE.sub(" ", text)
+    text = _LINE_EDGE.sub("\n", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    text = text.strip()
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        return normalize_text(text)  # whitespace removal brought two characters together
+    return text
+
+
+def normalize_line(text: str) -> str:
+    """A one-line field (title, source): NFC, every whitespace run one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _valid(year: int, month: int, day: int) -> str | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return _dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_published(value: str | None) -> str | None:
+    """An ISO ``YYYY-MM-DD`` day for a publication date as found, or None."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    if (m := _ISO_DAY.match(value)):
+        return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if _ISO_PARTIAL.match(value):
+        return None  # a year or a month is not a publication day
+    if re.fullmatch(r"[\d\s:./-]*", value) and re.search(r"(?:^|\D)0{2,4}(?:\D|$)", value):
+        return None  # zeros where a day, month or year should be
+    try:
+        parsed = parsedate_to_datetime(value)  # RFC 2822, as in RSS
+        return _valid(parsed.year, parsed.month, parsed.day)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        pass
+    return _dateparser(value)
+
+
+def _dateparser(value: str) -> str | None:
+    import dateparser
+
+    if len(value) > 100:
+        return None
+    try:
+        parsed = dateparser.parse(value, settings={"STRICT_PARSING": True,
+                                                   "REQUIRE_PARTS": ["day", "month", "year"]})
+    except Exception:  # dateparser raises assorted errors on odd strings
+        return None
+    return _valid(parsed.year, parsed.month, parsed.day) if parsed else None
+
+
+def normalize(raw: RawReport) -> Report:
+    """The normalized ``Report`` of a raw one.  Raises ``InputError`` for an empty body."""
+    body = normalize_text(raw.body or "")
+    where = raw.source_path or "-"
+    if raw.locator:
+        where = f"{where} ({raw.locator})"
+    if not body:
+        raise InputError(where, "empty body")
+    digest = content_hash(body)
+    extra = dict(raw.extra)
+    published = parse_published(raw.published)
+    if raw.published is not None and published != str(raw.published).strip():
+        if str(raw.published).strip():
+            extra["published_raw"] = raw.published
+    title = normalize_line(raw.title) if raw.title else None
+    tags = None
+    if raw.tags:
+        tags = [t for t in (normalize_line(tag).lower() for tag in raw.tags) if t]
+        tags = list(dict.fromkeys(tags)) or None
+    report_id = normalize_line(str(raw.id)) if raw.id not in (None, "") else ""
+    return Report(
+        id=report_id or "r-" + digest[:16], body=body, title=title or None, published=published,
+        source=normalize_line(raw.source) or None if raw.source else None,
+        url=raw.url.strip() or None if raw.url else None,
+        language=(raw.language or "").strip().lower() or None,
+        tags=tags, source_path=raw.source_path, locator=raw.locator, format=raw.format,
+        original=raw.original, content_hash=digest, extra=extra,
+    )

@@ -1,0 +1,253 @@
+"""Input readers: files, folders and stdin → ``RawReport`` (or ``InputError``) items.
+
+Usage::
+
+    for item in read_path("reports/"):          # a file, a folder (recursive) or "-"
+        if isinstance(item, InputError): count and show it, go on
+        else: report = normalize(item)
+
+Formats (``FORMATS``), one reader module each: ``text`` and ``markdown`` (text.py),
+``html`` (html.py), ``json``, ``jsonl``, ``csv`` (tabular.py), ``rss``, ``atom``
+(feeds.py), ``warc`` (warc.py); bytes are decoded by encoding.py.  Any of them may be
+gzip-compressed (``.gz``; decompressed size bounded by ``Limits``).  The format is
+detected from the content first (gzip, WARC, feed and HTML signatures) and then from the
+extension (``detect_format``).
+
+Nothing is raised for a bad file: an ``InputError`` naming the file (and line, for JSON
+Lines and CSV) is yielded in its place and reading goes on with the next item or file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+from ..errors import InputError
+from ..record import RawReport
+from .base import DEFAULT_LIMITS, Item, Limits, Options, Reader, Source, limited, prefixed
+from .encoding import HEAD_BYTES, bom_encoding
+from .feeds import read_atom, read_rss
+from .html import read_html
+from .tabular import read_csv, read_json, read_jsonl
+from .text import read_markdown, read_text
+from .warc import read_warc
+
+__all__ = ["FORMATS", "Limits", "detect_format", "read_path", "read_paths", "read_bytes"]
+
+FORMATS: dict[str, Reader] = {
+    "text": read_text,
+    "markdown": read_markdown,
+    "html": read_html,
+    "json": read_json,
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "rss": read_rss,
+    "atom": read_atom,
+    "warc": read_warc,
+}
+
+EXTENSIONS = {
+    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+    ".html": "html", ".htm": "html", ".xhtml": "html", ".json": "json",
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl", ".csv": "csv",
+    ".tsv": "csv", ".rss": "rss", ".atom": "atom", ".warc": "warc", ".arc": "warc",
+}
+GZIP_MAGIC = b"\x1f\x8b"
+# Bytes of the head examined for the content signatures (feed and HTML root elements).
+SIGNATURE_CHARS = 2048
+
+
+def _head_text(head: bytes) -> str:
+    """The head as text, good enough to see its structure (not its exact words)."""
+    encoding = bom_encoding(head)
+    if encoding is None:
+        sample = head[:4096]
+        if sample[1::2].count(0) > len(sample) // 3:
+            encoding = "utf-16-le"
+        elif sample[0::2].count(0) > len(sample) // 3:
+            encoding = "utf-16-be"
+        else:
+            encoding = "utf-8"
+    return head[: SIGNATURE_CHARS * 4].decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+
+
+def _is_jsonl(text: str) -> bool:
+    """A first line that is a whole JSON object followed by another object line."""
+    first, _, rest = text.partition("\n")
+    if not rest.lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(first), dict)
+    except ValueError:
+        return False
+
+
+def detect_format(path: str | Path, head: bytes) -> str:
+    """One of ``FORMATS`` for a file named ``path`` whose first bytes are ``head``
+    (already decompressed; a ``.gz`` suffix of ``path`` is ignored)."""
+    name = str(path).lower()
+    for suffix in (".gz", ".gzip"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    ext = os.path.splitext(name)[1]
+    by_ext = EXTENSIONS.get(ext)
+    text = _head_text(head)
+    low = text[:SIGNATURE_CHARS].lower()
+    if low.startswith("warc/") or head.startswith(b"WARC/"):
+        return "warc"
+    if low.startswith("<"):
+        if "<rss" in low or "<rdf:rdf" in low:
+            return "rss"
+        if "<feed" in low and ("atom" in low or by_ext == "atom"):
+            return "atom"
+        if "<html" in low or "<!doctype html" in low or "<body" in low or "<head" in low:
+            return "html"
+        if by_ext in ("text", "markdown", "html", "rss", "atom"):
+            return by_ext
+        return "html"
+    if low.startswith("{"):
+        if by_ext == "jsonl" or _is_jsonl(text):
+            return "jsonl"
+        return "json"
+    if low.startswith("["):
+        return by_ext if by_ext in ("jsonl", "text", "markdown") else "json"
+    if by_ext:
+        return by_ext
+    if name == "-" or not ext:
+        first = low.partition("\n")[0]
+        if "," in first and any(k in first.split(",") for k in ("body", "text", "content")):
+            return "csv"
+    return "text"
+
+
+def _open_stream(path: str, stream: IO[bytes], options: Options) -> Source | InputError:
+    """Read the head (decompressing gzip) and wrap the stream so it still starts at 0."""
+    head = stream.read(HEAD_BYTES)
+    if not head:
+        return InputError(path, "empty file")
+    name = path
+    compressed = head.startswith(GZIP_MAGIC)
+    if compressed:
+        gz = gzip.GzipFile(fileobj=prefixed(head, stream), mode="rb")
+        stream = limited(gz, options.limits.max_decompressed_bytes, path, "decompressed gzip data")
+        try:
+            head = stream.read(HEAD_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            return InputError(path, f"corrupt or truncated gzip: {exc}")
+        except InputError as exc:
+            return exc
+        if not head:
+            return InputError(path, "empty file (after gzip decompression)")
+        low = name.lower()
+        name = name[:-3] if low.endswith(".gz") else name[:-5] if low.endswith(".gzip") else name
+    return Source(path=path, name=name, stream=prefixed(head, stream), head=head,
+                  options=options, compressed=compressed)
+
+
+def read_stream(path: str, stream: IO[bytes], options: Options, format: str | None = None) -> Iterator[Item]:
+    """Every item of one opened binary stream (a file or stdin)."""
+    source = _open_stream(path, stream, options)
+    if isinstance(source, InputError):
+        yield source
+        return
+    fmt = format or detect_format(source.name, source.head)
+    reader = FORMATS.get(fmt)
+    if reader is None:
+        yield InputError(path, f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+        return
+    try:
+        yield from reader(source)
+    except InputError as exc:
+        yield exc
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        yield InputError(path, f"corrupt or truncated gzip: {exc or type(exc).__name__}")
+    except UnicodeDecodeError as exc:
+        yield InputError(path, f"cannot decode as {exc.encoding}: {exc.reason}")
+    except RecursionError:
+        yield InputError(path, f"{fmt} input nested too deeply")
+    except Exception as exc:  # a parser library failing on garbage: one error, batch goes on
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        yield InputError(path, f"cannot read as {fmt}: {type(exc).__name__} {reason}".strip())
+
+
+def read_bytes(data: bytes, *, path: str = "-", title_line: bool = True,
+               field_map: dict[str, str] | None = None, format: str | None = None,
+               limits: Limits = DEFAULT_LIMITS) -> Iterator[RawReport | InputError]:
+    """Like ``read_path`` for bytes already in memory (an upload, a test)."""
+    import io
+
+    options = Options(title_line=title_line, field_map=dict(field_map or {}), limits=limits)
+    yield from read_stream(path, io.BytesIO(data), options, format)
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    """Files under ``folder``, recursively, sorted, hidden files and folders skipped."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str, str] | None = None,
+              format: str | None = None, limits: Limits = DEFAULT_LIMITS
+              ) -> Iterator[RawReport | InputError]:
+    """Every report in a file, a folder (recursive, sorted, hidden files skipped) or
+    ``"-"`` (standard input).  Yields a ``RawReport`` per report and an ``InputError``
+    (never raised) per unreadable file or item, so the caller counts failures and goes on.
+
+    ``title_line``: the first line of a text/Markdown file is its title (``--no-title``
+    turns it off).  ``field_map``: our field → the input's field name, for JSON, JSON
+    Lines and CSV (``--map body=content``).  ``format``: force one of ``FORMATS``.
+    """
+    options = Options(title_line=title_line, field_map=dict(field_map or {}), limits=limits)
+    if format is not None and format not in FORMATS:
+        yield InputError(str(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
+        return
+    if str(path) == "-":
+        yield from read_stream("-", sys.stdin.buffer, options, format)
+        return
+    p = Path(path)
+    if p.is_dir():
+        count = 0
+        for file in _files(p):
+            count += 1
+            yield from _read_file(file, options, format)
+        if count == 0:
+            yield InputError(str(p), "folder holds no files")
+        return
+    yield from _read_file(p, options, format)
+
+
+def read_paths(paths: Iterable[str | Path], **kwargs) -> Iterator[RawReport | InputError]:
+    """``read_path`` over several paths, in order."""
+    for path in paths:
+        yield from read_path(path, **kwargs)
+
+
+def _read_file(path: Path, options: Options, format: str | None) -> Iterator[Item]:
+    shown = str(path)
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        yield InputError(shown, "no such file or folder")
+        return
+    except IsADirectoryError:
+        yield InputError(shown, "is a folder")
+        return
+    except PermissionError:
+        yield InputError(shown, "cannot read: permission denied")
+        return
+    except OSError as exc:
+        yield InputError(shown, f"cannot read: {exc.strerror or exc}")
+        return
+    with handle:
+        try:
+            yield from read_stream(shown, handle, options, format)
+        except OSError as exc:  # an I/O error in the middle of the file
+            yield InputError(shown, f"cannot read: {exc.strerror or exc}")

@@ -1,0 +1,156 @@
+"""What every reader shares: the limits, the read options and the opened source."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import IO, Callable, Iterator, Union
+
+from ..errors import InputError
+from ..record import RawReport
+from . import encoding as _encoding
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Named limits on what is read.  Every one turns into a clear ``InputError``."""
+
+    # Largest file read whole into memory (text, Markdown, HTML, JSON, feeds).  JSON
+    # Lines and CSV stream and are not bound by it; a WARC is read record by record.
+    max_file_bytes: int = 64 * MiB
+    # Most bytes a gzip file may decompress to: stops a gzip bomb (1 KiB → 1 MiB
+    # zeros) long before memory runs out.  A 1 GiB archive of reports is plenty.
+    max_decompressed_bytes: int = 1024 * MiB
+    # Longest single JSON Lines line / CSV record (one report).
+    max_item_bytes: int = 16 * MiB
+    # Deepest HTML element nesting handled.  Real pages nest < 40 levels; libxml2
+    # itself stops at 256, so deeper pages would be silently truncated.
+    max_html_depth: int = 200
+    # Largest payload of one WARC record that is turned into a report.
+    max_warc_record_bytes: int = 16 * MiB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the user asked to read: ``--no-title``, ``--map``, the limits."""
+
+    title_line: bool = True
+    field_map: dict[str, str] = field(default_factory=dict)
+    limits: Limits = DEFAULT_LIMITS
+
+
+class _LimitedReader(io.RawIOBase):
+    """A binary stream that raises ``InputError`` once more than ``limit`` bytes are read."""
+
+    def __init__(self, inner: IO[bytes], limit: int, path: str, what: str):
+        self._inner, self._limit, self._path, self._what = inner, limit, path, what
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        self._count += len(data)
+        if self._count > self._limit:
+            raise InputError(self._path, f"{self._what} larger than {self._limit:,} bytes (limit)")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class _PrefixedReader(io.RawIOBase):
+    """``head`` then the rest of ``inner``: lets stdin be sniffed and still streamed."""
+
+    def __init__(self, head: bytes, inner: IO[bytes]):
+        self._head, self._inner = head, inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+@dataclass
+class Source:
+    """One opened input: a binary stream at its start, its head, its display path."""
+
+    path: str  # as shown in messages and kept as RawReport.source_path ("-" for stdin)
+    name: str  # the name used for the extension (without a trailing ".gz")
+    stream: IO[bytes]
+    head: bytes  # the first HEAD_BYTES (decompressed if gzip)
+    options: Options
+    compressed: bool = False
+    _encoding: str | None = None
+
+    @property
+    def limits(self) -> Limits:
+        return self.options.limits
+
+    def encoding(self) -> str:
+        """The file's encoding, sniffed once on the head."""
+        if self._encoding is None:
+            complete = len(self.head) < _encoding.HEAD_BYTES
+            self._encoding = _encoding.sniff(self.head, self.path, complete=complete)
+        return self._encoding
+
+    def read_all(self) -> bytes:
+        """The whole (decompressed) file, at most ``limits.max_file_bytes``."""
+        limit = self.limits.max_file_bytes
+        data = self.stream.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(self.path, f"file larger than {limit:,} bytes (max_file_bytes); "
+                             "split it or use JSON Lines")
+        if not data:
+            raise InputError(self.path, "empty file")
+        return data
+
+    def text(self) -> tuple[str, bytes]:
+        """The whole file decoded, and its bytes."""
+        data = self.read_all()
+        if self._encoding is None and len(data) > len(self.head):
+            self._encoding = _encoding.sniff(data[: _encoding.HEAD_BYTES], self.path,
+                                             complete=len(data) <= _encoding.HEAD_BYTES)
+        return _encoding.decode(data, self.path, self.encoding()), data
+
+
+Item = Union[RawReport, InputError]
+Reader = Callable[[Source], Iterator[Item]]
+
+# Editor tags given as one string: "a; b; c" or "a, b, c".
+_TAG_SPLIT = re.compile(r"\s*[;,]\s*")
+
+
+def split_tags(value: object) -> list[str] | None:
+    """Editor tags from a list or a ``;``/``,`` separated string (None when absent)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        parts = _TAG_SPLIT.split(value.strip())
+    elif isinstance(value, (list, tuple)):
+        parts = [str(v).strip() for v in value if v is not None and not isinstance(v, (dict, list))]
+    else:
+        return None
+    tags = [p for p in parts if p]
+    return tags or None
+
+
+def limited(stream: IO[bytes], limit: int, path: str, what: str) -> IO[bytes]:
+    return io.BufferedReader(_LimitedReader(stream, limit, path, what))
+
+
+def prefixed(head: bytes, stream: IO[bytes]) -> IO[bytes]:
+    return io.BufferedReader(_PrefixedReader(head, stream))

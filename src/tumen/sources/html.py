@@ -1,0 +1,170 @@
+"""HTML pages: main text, title, date, URL and language through trafilatura.
+
+Navigation, comments and footers are dropped by trafilatura's extractor; the paragraphs
+it keeps are separated by blank lines; photo captions and closing boilerplate are
+dropped (``furniture.py``).  ``html_to_text`` converts an HTML fragment (a feed item's
+content) to paragraphs without any extraction heuristics.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ..errors import InputError
+from ..record import RawReport
+from .base import Item, Source
+from .encoding import bom_encoding, decode
+from .furniture import drop_furniture
+
+# Elements that start a new paragraph when an HTML fragment is turned into text.
+BLOCK_TAGS = frozenset("""address article aside blockquote br dd div dl dt figcaption
+figure footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tr td th ul
+head list item quote""".split())
+# Elements whose text is never report text.
+SKIP_TAGS = frozenset("script style noscript template svg iframe object".split())
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def _depth(tree: Any) -> int:
+    """Deepest element nesting of an lxml tree (iterative: no recursion limit)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
+def _blocks(element: Any) -> list[str]:
+    """Text of an element as paragraphs: block elements break, inline ones flow."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = _SPACES.sub(" ", "".join(current)).strip()
+        if text:
+            paragraphs.append(text)
+        current.clear()
+
+    def walk(el: Any) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in SKIP_TAGS or not isinstance(el.tag, str):
+            if el.tail:
+                current.append(el.tail)
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            flush()
+        if el.text:
+            current.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            flush()
+        if el.tail:
+            current.append(el.tail)
+
+    # depth-limited by the callers (max_html_depth), so recursion is bounded
+    walk(element)
+    flush()
+    return paragraphs
+
+
+def html_to_text(fragment: str) -> str:
+    """An HTML fragment as plain text, paragraphs separated by blank lines."""
+    if "<" not in fragment:
+        return fragment
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several types on garbage; the text is still wanted
+        return re.sub(r"<[^>]*>", " ", fragment)
+    if _depth(root) > 200:
+        return " ".join(root.itertext())
+    return "\n\n".join(_blocks(root))
+
+
+def html_encoding(data: bytes, declared: str | None = None) -> str | None:
+    """The charset declared by HTTP or a <meta> tag, if Python knows it."""
+    import codecs
+
+    candidates = [declared]
+    if (m := _META_CHARSET.search(data[:4096])):
+        candidates.append(m.group(1).decode("ascii", "replace"))
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            codec = codecs.lookup(name.strip().lower()).name
+        except LookupError:
+            continue
+        return "cp949" if codec in ("euc_kr", "iso2022_kr") else codec
+    return None
+
+
+def decode_html(data: bytes, path: str, declared: str | None = None) -> str:
+    """A page's text: a BOM wins, then the declared charset, then detection."""
+    if not data:
+        raise InputError(path, "empty file")
+    encoding = bom_encoding(data) or html_encoding(data, declared)
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass  # a wrong declaration: detect instead
+    return decode(data, path)
+
+
+def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 200) -> dict[str, Any]:
+    """Main text and metadata of one HTML page: body, title, published, url, language."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        raise InputError(path, "not an HTML page (cannot be parsed)")
+    depth = _depth(tree)
+    if depth > max_depth:
+        raise InputError(path, f"HTML nested {depth} levels deep (limit {max_depth}, max_html_depth)")
+    language = tree.get("lang") or tree.get("xml:lang")
+    if not language:
+        found = tree.xpath('//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content')
+        language = found[0] if found else None
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+                                      include_tables=True)
+    title = getattr(doc, "title", None) if doc is not None else None
+    paragraphs = _blocks(doc.body) if doc is not None and doc.body is not None else []
+    if not paragraphs:
+        # very short pages: trafilatura keeps nothing; take the page's visible blocks
+        body_el = load_html(html)
+        body = body_el.find(".//body") if body_el is not None else None
+        paragraphs = _blocks(body) if body is not None else []
+        if title is None and body_el is not None:
+            title = (body_el.findtext(".//title") or "").strip() or None
+    if paragraphs and title and paragraphs[0].strip() == title.strip():
+        paragraphs = paragraphs[1:]  # the <h1> repeating the title
+    return {
+        "body": drop_furniture("\n\n".join(paragraphs)),
+        "title": title,
+        "published": getattr(doc, "date", None) if doc is not None else None,
+        "url": (getattr(doc, "url", None) if doc is not None else None) or url,
+        "language": (language or "").split("-")[0].strip().lower() or None,
+        "source": getattr(doc, "sitename", None) if doc is not None else None,
+    }
+
+
+def read_html(source: Source) -> Iterator[Item]:
+    data = source.read_all()
+    html = decode_html(data, source.path)
+    page = extract(html, source.path, max_depth=source.limits.max_html_depth)
+    if not page["body"].strip():
+        yield InputError(source.path, "no main text found in the HTML page")
+        return
+    yield RawReport(body=page["body"], title=page["title"], published=page["published"],
+                    url=page["url"], language=page["language"], source=page["source"],
+                    source_path=source.path, format="html", original=data)

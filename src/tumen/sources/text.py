@@ -1,0 +1,136 @@
+"""Plain text and Markdown: one report per file.
+
+Layout understood (every part optional)::
+
+    Title line                       ← the title, unless --no-title (Markdown: "# Title")
+    Published: 2023-01-20            ← header lines: Title, ID, Published/Date, Source,
+    Source: Tumen River Report          URL, Tags, Language (before or after the title)
+    URL: https://example.org/a
+
+    Body paragraphs…
+
+Markdown front matter between ``---`` lines is read as header lines too.  Photo captions
+and closing boilerplate are dropped (``furniture.py``).  A file whose body is empty
+(a title and nothing else) is an ``InputError``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..errors import InputError
+from ..record import RawReport
+from .base import Item, Source, split_tags
+from .furniture import drop_furniture
+
+# "Key: value" header lines and the RawReport field each one fills.
+HEADER_KEYS = {
+    "title": "title", "id": "id", "published": "published", "date": "published",
+    "source": "source", "url": "url", "link": "url", "tags": "tags",
+    "language": "language", "lang": "language",
+}
+_HEADER = re.compile(r"^\s*(" + "|".join(HEADER_KEYS) + r")\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]+|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
+
+
+def _split_header(lines: list[str], i: int, meta: dict[str, str]) -> int:
+    """Consume "Key: value" lines from ``lines[i]`` on; return the next index."""
+    while i < len(lines):
+        m = _HEADER.match(lines[i])
+        if not m or not m.group(2):
+            break
+        meta.setdefault(HEADER_KEYS[m.group(1).lower()], m.group(2))
+        i += 1
+    return i
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _front_matter(lines: list[str], meta: dict[str, str]) -> int:
+    """Markdown/YAML front matter ``---`` … ``---``: its key lines are headers."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    for end in range(1, min(len(lines), 60)):
+        if lines[end].strip() in ("---", "..."):
+            for line in lines[1:end]:
+                if (m := _HEADER.match(line)) and m.group(2):
+                    meta.setdefault(HEADER_KEYS[m.group(1).lower()], m.group(2).strip("'\""))
+            return end + 1
+    return 0
+
+
+def markdown_to_text(text: str) -> str:
+    """Light Markdown → text: heading marks, images, link targets, bold marks and rules
+    go; the words stay where they are."""
+    out = []
+    for line in text.splitlines():
+        if _MD_IMAGE_LINE.match(line) or _MD_RULE.match(line):
+            out.append("")
+            continue
+        if (m := _MD_HEADING.match(line)):
+            line = m.group(1)
+        line = _MD_IMAGE.sub(r"\1", line)
+        line = _MD_LINK.sub(r"\1", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]:
+    """Title, header fields and body of one text/Markdown report."""
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines()
+    meta: dict[str, str] = {}
+    i = _front_matter(lines, meta) if markdown else 0
+    i = _split_header(lines, _skip_blank(lines, i), meta)
+    if title_line and "title" not in meta:
+        i = _skip_blank(lines, i)
+        if i < len(lines):
+            title = lines[i].strip()
+            if markdown and (m := _MD_HEADING.match(title)):
+                title = m.group(1)
+            meta["title"] = title
+            i += 1
+            i = _split_header(lines, _skip_blank(lines, i), meta)
+    elif title_line and markdown:
+        # "Title:" given: a leading "# Heading" repeating it is not body text
+        j = _skip_blank(lines, i)
+        if j < len(lines) and (m := _MD_HEADING.match(lines[j])) and m.group(1) == meta["title"]:
+            i = j + 1
+    body = "\n".join(lines[i:])
+    if markdown:
+        body = markdown_to_text(body)
+    meta["body"] = drop_furniture(body)
+    return meta
+
+
+def _read(source: Source, fmt: str) -> Iterator[Item]:
+    text, data = source.text()
+    meta = parse_text(text, title_line=source.options.title_line, markdown=fmt == "markdown")
+    if not meta["body"].strip():
+        yield InputError(source.path, "no body (title only)" if meta.get("title") else "empty file")
+        return
+    yield RawReport(
+        body=meta["body"], title=meta.get("title") or None, id=meta.get("id"),
+        published=meta.get("published"), source=meta.get("source"), url=meta.get("url"),
+        language=meta.get("language"), tags=split_tags(meta.get("tags")),
+        source_path=source.path, format=fmt, original=data,
+    )
+
+
+def read_text(source: Source) -> Iterator[Item]:
+    return _read(source, "text")
+
+
+def read_markdown(source: Source) -> Iterator[Item]:
+    return _read(source, "markdown")

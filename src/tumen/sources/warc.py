@@ -1,0 +1,84 @@
+"""WARC and WARC.gz web archives (warcio): every HTML response is a report.
+
+Each ``response`` (or ``resource``) record whose payload is HTML goes through the HTML
+extractor; the report's URL is the record's target URI, its publication date the
+page's own date when the page states one, else the capture date (``WARC-Date``), which
+is always kept in ``extra["captured"]``.  Other records (requests, metadata, images)
+are skipped silently.  A record that fails is one error; the next records are read.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..errors import InputError
+from ..record import RawReport
+from .base import Item, Source
+from .html import decode_html, extract
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def _content_type(record) -> tuple[str, str | None]:
+    """(media type, charset) of a record's payload."""
+    if record.http_headers is not None:
+        value = record.http_headers.get_header("Content-Type") or ""
+    else:
+        value = record.rec_headers.get_header("Content-Type") or ""
+    media, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = val.strip().strip("\"'") or None
+    return media.strip().lower(), charset
+
+
+def read_warc(source: Source) -> Iterator[Item]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    limit = source.limits.max_warc_record_bytes
+    number = 0
+    found = False
+    try:
+        for record in ArchiveIterator(source.stream, arc2warc=True):
+            number += 1
+            if record.rec_type not in ("response", "resource"):
+                continue
+            media, charset = _content_type(record)
+            if media not in HTML_TYPES:
+                continue
+            found = True
+            locator = f"record {number}"
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            captured = record.rec_headers.get_header("WARC-Date")
+            payload = record.content_stream().read(limit + 1)
+            where = f"{source.path} ({locator}, {url})"
+            if len(payload) > limit:
+                yield InputError(where, f"payload larger than {limit:,} bytes (max_warc_record_bytes)")
+                continue
+            try:
+                html = decode_html(payload, where, charset)
+                page = extract(html, where, url=url, max_depth=source.limits.max_html_depth)
+            except InputError as exc:
+                yield exc
+                continue
+            if not page["body"].strip():
+                yield InputError(where, "no main text found in the HTML page")
+                continue
+            yield RawReport(
+                body=page["body"], title=page["title"],
+                published=page["published"] or (captured[:10] if captured else None),
+                url=url or page["url"], language=page["language"], source=page["source"],
+                source_path=source.path, locator=locator, format="warc", original=payload,
+                extra={"captured": captured} if captured else {},
+            )
+    except ArchiveLoadFailed as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "not a WARC archive"
+        yield InputError(source.path, f"malformed WARC ({'record ' + str(number + 1)}): {reason}")
+        return
+    if number == 0:
+        yield InputError(source.path, "WARC archive without records")
+    elif not found:
+        yield InputError(source.path, "WARC archive without HTML responses")
