@@ -1,0 +1,160 @@
+"""Core commands: ingest, search, show, stats, export, demo.  Each calls one library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import app, default_db
+
+DEMO_DB = "tumen-demo.db"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _open(db: Optional[str], must_exist: bool = True):
+    from ..errors import StoreError
+    from ..store import open_store
+
+    target = db or default_db()
+    if must_exist and "://" not in target and not Path(target).exists():
+        raise StoreError(f"{target}: no such store (run 'tumen ingest PATH --db {target}' first)")
+    return open_store(target)
+
+
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Files or folders of reports (text, Markdown, HTML, JSON, JSON Lines, CSV, RSS/Atom, WARC; .gz too)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    no_title: bool = typer.Option(False, "--no-title", help="Plain text: the first line is body, not the title."),
+    map: Optional[str] = typer.Option(None, "--map", help="Field map for JSON/CSV, e.g. title=headline,body=text."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force the input format instead of guessing it."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (failures are still listed)."),
+) -> None:
+    """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
+    from ..ingest import ingest as run_ingest
+    from ..ingest import parse_field_map
+
+    field_map = parse_field_map(map)
+    with _open(db, must_exist=False) as store:
+        summary = run_ingest(store, [str(p) for p in paths], title_line=not no_title,
+                             field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty())
+    lines = summary.lines()
+    for line in lines if not quiet else lines[1:]:
+        typer.echo(line, err=True)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument("", help='Words, "phrases", prefix*, AND/OR/NOT, (groups), title:word.'),
+    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Outlet name contains this (any case)."),
+    place: Optional[str] = typer.Option(None, "--place", help="Mentions this place (canonical name or gazetteer id)."),
+    province: Optional[str] = typer.Option(None, "--province", help="Mentions a place in this province."),
+    org: Optional[str] = typer.Option(None, "--org", help="Mentions this organization (canonical name or id)."),
+    type: Optional[str] = typer.Option(None, "--type", help="Has an incident of this type (order, arrest, ...)."),
+    tag: Optional[str] = typer.Option(None, "--tag", help="Has this tag (analysis or editor tag)."),
+    limit: int = typer.Option(20, "--limit", "-n", help="Most hits to show."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit on stdout."),
+) -> None:
+    """Full-text search (BM25, title weighted above body) with highlighted snippets."""
+    from rich.markup import escape
+
+    from ..search import search as run_search
+
+    with _open(db) as store:
+        hits = run_search(store, query, since=since, until=until, source=source, place=place,
+                          province=province, org=org, type=type, tag=tag, limit=limit)
+    if as_json:
+        for hit in hits:
+            sys.stdout.write(json.dumps(hit.to_dict(), ensure_ascii=False) + "\n")
+        return
+    console = _console()
+    if not hits:
+        _console(stderr=True).print("no matches")
+        return
+    for hit in hits:
+        meta = " · ".join(x for x in (hit.published, hit.source) if x)
+        dup = f"  [dim](near-duplicate of {escape(hit.duplicate_of)})[/dim]" if hit.duplicate_of else ""
+        console.print(f"[bold cyan]{escape(hit.id)}[/]  {hit.marked_title('[bold yellow]', '[/]', escape)}"
+                      f"  [dim]{escape(meta)}[/dim]{dup}")
+        console.print("    " + hit.marked("[bold yellow]", "[/]", escape).replace("\n", " "))
+
+
+@app.command()
+def show(
+    report_id: str = typer.Argument(..., metavar="ID", help="Report id."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    as_json: bool = typer.Option(False, "--json", help="The report and its record as JSON on stdout."),
+) -> None:
+    """A report's metadata and text; with its record, the evidence marked in the text."""
+    from ..search import report_view
+
+    with _open(db) as store:
+        view = report_view(store, report_id)
+    if as_json:
+        sys.stdout.write(json.dumps(view, ensure_ascii=False, indent=2) + "\n")
+        return
+    from .render import print_report_view
+
+    print_report_view(_console(), view)
+
+
+@app.command()
+def stats(
+    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    as_json: bool = typer.Option(False, "--json", help="The figures as JSON on stdout."),
+) -> None:
+    """Counts by source, month and status (and, once analyzed, places, organizations, incidents)."""
+    with _open(db) as store:
+        figures = store.stats()
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
+        return
+    from .render import print_stats
+
+    print_stats(_console(), figures)
+
+
+@app.command()
+def export(
+    format: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default stdout; required for parquet)."),
+    records: bool = typer.Option(False, "--records", help="Export the analysis records instead of the reports."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+) -> None:
+    """Export every report (or record), streaming; a report export reads back with ingest."""
+    from ..export import export as run_export
+
+    with _open(db) as store:
+        n = run_export(store, format, out, records=records)
+    if out not in (None, "-"):
+        typer.echo(f"exported {n} {'records' if records else 'reports'} to {out}", err=True)
+
+
+@app.command()
+def demo(
+    db: str = typer.Option(DEMO_DB, "--db", help="Demo store file (replaced)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Ingest the bundled sample reports into a fresh store, analyze them, show what was found."""
+    from ..ingest import run_demo
+
+    result = run_demo(db, progress=not quiet and sys.stderr.isatty())
+    from .render import print_demo
+
+    print_demo(_console(), result)
+    if not result["ingest"].ok:
+        raise typer.Exit(1)

@@ -1,0 +1,121 @@
+"""Rich rendering for the core commands (show, stats, demo): presentation only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+_TOP = 10
+
+
+def _counts_table(title: str, counts: dict[str, int], limit: int = _TOP) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in list(counts.items())[:limit]:
+        table.add_row(escape(str(key)), str(value))
+    if len(counts) > limit:
+        table.add_row(f"[dim]… {len(counts) - limit} more[/dim]", "")
+    return table
+
+
+def print_stats(console: Any, figures: dict[str, Any]) -> None:
+    console.print(f"[bold]{figures['reports']}[/] reports, {figures['near_duplicates']} "
+                  f"near-duplicates, {figures['records']} analysis records")
+    for key, title in (("by_status", "status"), ("by_source", "source"), ("by_month", "month"),
+                       ("incidents_by_type", "incidents by type"), ("top_provinces", "top provinces"),
+                       ("top_places", "top places"), ("top_organizations", "top organizations")):
+        if figures.get(key):
+            limit = 24 if key == "by_month" else _TOP
+            counts = figures[key]
+            if key == "by_month" and len(counts) > limit:
+                counts = dict(list(counts.items())[-limit:])
+            console.print(_counts_table(title, counts, limit))
+
+
+def _marked_body(body: str, record: dict | None) -> Text:
+    """The body with incident evidence underlined and entity mentions coloured."""
+    text = Text(body)
+    if not record:
+        return text
+    for kind, style in (("places", "green"), ("organizations", "magenta"), ("laws", "blue")):
+        for item in record.get(kind) or []:
+            for m in item.get("mentions") or []:
+                if 0 <= m.get("start", -1) < m.get("end", -1) <= len(body):
+                    text.stylize(style, m["start"], m["end"])
+    for d in record.get("dates") or []:
+        if 0 <= d.get("start", -1) < d.get("end", -1) <= len(body):
+            text.stylize("cyan", d["start"], d["end"])
+    for inc in record.get("incidents") or []:
+        ev = inc.get("evidence") or {}
+        if 0 <= ev.get("start", -1) < ev.get("end", -1) <= len(body):
+            text.stylize("underline", ev["start"], ev["end"])
+    return text
+
+
+def print_report_view(console: Any, view: dict[str, Any]) -> None:
+    r, record = view["report"], view["record"]
+    console.print(f"[bold]{escape(r['title'] or '(untitled)')}[/]")
+    for key in ("id", "published", "source", "url", "language", "status", "duplicate_of",
+                "ingested_at", "source_path", "locator"):
+        if r.get(key):
+            console.print(f"  [dim]{key}:[/] {escape(str(r[key]))}")
+    if r.get("tags"):
+        console.print(f"  [dim]editor tags:[/] {escape(', '.join(r['tags']))}")
+    if view.get("near_duplicates"):
+        console.print(f"  [dim]near-duplicates:[/] {escape(', '.join(view['near_duplicates']))}")
+    console.print()
+    console.print(_marked_body(r["body"], record))
+    console.print()
+    if not record:
+        console.print("[dim]no analysis record yet (run 'tumen analyze')[/]")
+        return
+    console.print(f"[bold]record[/] [dim]({escape(str(record.get('analyzer')))}, "
+                  f"{escape(str(record.get('status')))})[/]  "
+                  "[dim]underlined: incident evidence; green places, magenta organizations, "
+                  "blue laws, cyan dates[/]")
+    if record.get("error"):
+        console.print(f"  [red]error:[/] {escape(record['error'])}")
+    if record.get("tags"):
+        console.print(f"  tags: {escape(', '.join(record['tags']))}")
+    for kind in ("places", "organizations", "laws"):
+        names = [i.get("name") for i in record.get(kind) or [] if i.get("name")]
+        if names:
+            console.print(f"  {kind}: {escape(', '.join(names))}")
+    incidents = record.get("incidents") or []
+    if incidents:
+        table = Table(title="incidents", title_justify="left")
+        for col in ("type", "actor", "target", "place", "date", "penalty", "evidence"):
+            table.add_column(col, overflow="fold")
+        for inc in incidents:
+            ev = (inc.get("evidence") or {}).get("text") or ""
+            table.add_row(*(escape(str(inc.get(c) or "")) for c in
+                            ("type", "actor", "target", "place", "date", "penalty")), escape(ev))
+        console.print(table)
+
+
+def print_demo(console: Any, result: dict[str, Any]) -> None:
+    summary, figures, db = result["ingest"], result["stats"], result["db"]
+    console.print(f"[bold]Tumen demo[/] — store: {escape(db)}")
+    for line in summary.lines():
+        console.print("  " + escape(line))
+    if result.get("analysis_note"):
+        console.print(f"  [yellow]{escape(result['analysis_note'])}[/]")
+    elif result.get("analysis") is not None:
+        a = result["analysis"]
+        console.print(f"  analyzed {a.analyzed} reports ({a.failed} failed) in {a.seconds:.1f} s")
+    console.print()
+    print_stats(console, figures)
+    example = result.get("example_id") or "ID"
+    console.print()
+    console.print("[bold]Next:[/]")
+    for cmd in (f'tumen search "mobile phone*" --db {db}',
+                f"tumen search --type arrest --db {db}",
+                f"tumen show {example} --db {db}",
+                f"tumen stats --db {db}",
+                f"tumen export --format jsonl --records --db {db} > records.jsonl",
+                f"tumen serve --db {db}"):
+        console.print(f"  {escape(cmd)}")

@@ -1,0 +1,206 @@
+"""Ingest: read files (any supported format), normalize, store in atomic batches.
+
+``ingest(store, paths)`` streams: reports are read one at a time by the source readers,
+normalized, and written ``BATCH_SIZE`` at a time, so memory stays flat however large the
+input.  Exact duplicates are skipped, near-duplicates stored and linked (see
+``tumen.dedup``), and every item that cannot be read is listed with its file and reason
+while the rest of the batch goes in.
+
+Headline-only items (a title and no body, as in the KCNA headlines corpus) have nothing
+to analyze or cite: they are counted as ``skipped``, not stored and not failures.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import InputError, TumenError
+from .record import RawReport, Report
+from .store import BATCH_SIZE, IngestResult, Store
+
+
+# The readers' reason for an item with a title and no body (tumen.sources.tabular):
+# such items are counted as skipped, not failed.
+TITLE_ONLY = "no body (title only)"
+
+
+@dataclass
+class IngestSummary:
+    """Totals of one ingest run, and every failure as ``(where, reason)``."""
+
+    read: int = 0
+    result: IngestResult = field(default_factory=IngestResult)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[tuple[str, str]]:
+        return self.result.failed
+
+    @property
+    def ok(self) -> bool:
+        return not self.result.failed
+
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        """The human summary: counts first, then one line per failure."""
+        r = self.result
+        if r.added == 0 and not r.failed and self.read:
+            head = (f"nothing new: all {self.read - r.skipped} reports are already stored"
+                    + (f" ({r.skipped} without a body skipped)" if r.skipped else ""))
+        else:
+            head = (f"added {r.added}, duplicates {r.duplicates}, near-duplicates "
+                    f"{r.near_duplicates}, failed {len(r.failed)}"
+                    + (f", skipped {r.skipped} without a body" if r.skipped else ""))
+        head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
+        return [head] + [f"failed: {where}: {reason}" for where, reason in r.failed]
+
+    def to_dict(self) -> dict:
+        r = self.result
+        return {"read": self.read, "added": r.added, "duplicates": r.duplicates,
+                "near_duplicates": r.near_duplicates, "skipped": r.skipped,
+                "failed": [{"where": w, "reason": why} for w, why in r.failed],
+                "seconds": round(self.seconds, 3)}
+
+
+def _where(raw: RawReport | Report) -> str:
+    where = raw.source_path or "-"
+    return f"{where} ({raw.locator})" if raw.locator else where
+
+
+def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
+                 field_map: dict[str, str] | None = None, format: str | None = None,
+                 ) -> Iterator[Report | InputError | RawReport]:
+    """Normalized reports from ``paths``; an ``InputError`` for each unreadable item;
+    the ``RawReport`` itself for an item with no body (to be counted as skipped)."""
+    from .normalize import normalize
+    from .sources import read_path
+
+    for path in paths:
+        try:
+            for item in read_path(path, title_line=title_line, field_map=field_map, format=format):
+                if isinstance(item, InputError):
+                    yield item
+                elif not (item.body or "").strip():
+                    yield item
+                else:
+                    try:
+                        yield normalize(item)
+                    except TumenError as exc:
+                        yield InputError(_where(item), str(exc))
+        except InputError as exc:
+            yield exc
+        except OSError as exc:
+            yield InputError(str(path), exc.strerror or str(exc))
+
+
+def parse_field_map(text: str | None) -> dict[str, str] | None:
+    """``--map title=headline,body=text`` -> ``{"title": "headline", "body": "text"}``."""
+    if not text:
+        return None
+    mapping = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise InputError("--map", f"{part!r} is not field=column (e.g. title=headline)")
+        key, value = (s.strip() for s in part.split("=", 1))
+        if not key or not value:
+            raise InputError("--map", f"{part!r} is not field=column (e.g. title=headline)")
+        mapping[key] = value
+    return mapping
+
+
+def _progress():
+    from rich.console import Console
+    from rich.progress import (Progress, SpinnerColumn, TextColumn, TimeElapsedColumn)
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                    TextColumn("{task.completed} read"),
+                    TextColumn("{task.fields[rate]:.0f}/s"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=False)
+
+
+def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True,
+           field_map: dict[str, str] | None = None, format: str | None = None,
+           progress: bool = False, batch_size: int = BATCH_SIZE) -> IngestSummary:
+    """Read, normalize and store every report under ``paths``; returns the summary.
+    Each batch of ``batch_size`` reports is one transaction."""
+    summary = IngestSummary()
+    started = time.perf_counter()
+    bar = _progress() if progress else None
+    task = bar.add_task("ingesting", total=None, rate=0.0) if bar else None
+    batch: list[Report] = []
+
+    def flush() -> None:
+        if batch:
+            summary.result.merge(store.add_reports(batch, batch_size=batch_size))
+            batch.clear()
+        if bar is not None:
+            elapsed = time.perf_counter() - started
+            r = summary.result
+            bar.update(task, completed=summary.read, rate=summary.read / elapsed if elapsed else 0,
+                       description=f"added {r.added} · duplicates {r.duplicates} · "
+                                   f"near {r.near_duplicates} · failed {len(r.failed)}")
+
+    try:
+        if bar is not None:
+            bar.start()
+        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
+            summary.read += 1
+            if isinstance(item, InputError) and item.reason.endswith(TITLE_ONLY):
+                summary.result.skipped += 1
+            elif isinstance(item, InputError):
+                where = f"{item.path}:{item.line}" if item.line is not None else item.path
+                summary.result.failed.append((where, item.reason))
+            elif isinstance(item, RawReport):
+                summary.result.skipped += 1
+            else:
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    flush()
+        flush()
+    finally:
+        if bar is not None:
+            bar.stop()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def print_summary(summary: IngestSummary, file=sys.stderr) -> None:
+    for line in summary.lines():
+        print(line, file=file)
+
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+
+
+def sample_paths() -> list[Path]:
+    """The bundled sample reports (plain text with Published:/Source:/URL: headers)."""
+    return sorted(p for p in SAMPLES_DIR.glob("*.txt") if p.is_file())
+
+
+def run_demo(db: str | Path, *, progress: bool = False) -> dict:
+    """``tumen demo``: a fresh store at ``db`` (replaced) with the bundled samples,
+    analyzed when the analysis is installed; returns what the demo prints."""
+    from .store import open_store
+
+    db = Path(db)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    out: dict = {"db": str(db), "analysis": None, "analysis_note": None}
+    with open_store(db) as store:
+        out["ingest"] = ingest(store, [str(p) for p in sample_paths()], progress=progress)
+        try:
+            from .analyze import analyze_store
+        except ImportError as exc:
+            out["analysis_note"] = f"analysis skipped: {exc}"
+        else:
+            out["analysis"] = analyze_store(store, progress=progress)
+        out["stats"] = store.stats()
+        first = next(iter(store.iter_reports()), None)
+        out["example_id"] = first.id if first else None
+    return out

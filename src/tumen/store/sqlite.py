@@ -1,0 +1,469 @@
+"""The SQLite backend: WAL, busy timeout, migrations at open, FTS5 kept by triggers.
+
+Every write is one transaction per batch (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
+killed process leaves whole batches or nothing, and UNIQUE ids and content hashes make
+a rerun add exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .. import dedup
+from ..errors import QueryError, StoreError
+from ..record import Report
+from . import BATCH_SIZE, IngestResult, SearchFilters
+from .migrations import MIGRATIONS
+from .records import RecordWriter, record_rows_delete
+
+# Milliseconds a writer waits for another writer's lock before giving up.
+BUSY_TIMEOUT_MS = 10_000
+# bm25 column weights (title, body): a word in the title counts as much as ten in
+# the body, which puts "the report about X" above "a report mentioning X".
+BM25_WEIGHTS = (10.0, 1.0)
+# Words of context in a search snippet.
+SNIPPET_TOKENS = 24
+HL_OPEN, HL_CLOSE = "\x02", "\x03"  # snippet highlight markers (never in normalized text)
+# Reports fetched per query when streaming (iter_reports, exports, analysis).
+READ_CHUNK = 500
+
+_REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
+                   "source_path, locator, format, content_hash, ingested_at, status, "
+                   "duplicate_of, tags_json, extra_json")
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a script (triggers' inner semicolons kept), for use in a transaction."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
+
+
+def _row_to_report(row: sqlite3.Row) -> Report:
+    extra = json.loads(row["extra_json"]) if row["extra_json"] else {}
+    extra.update(status=row["status"], duplicate_of=row["duplicate_of"],
+                 ingested_at=row["ingested_at"])
+    return Report(
+        id=row["id"], body=row["body"], title=row["title"], published=row["published"],
+        source=row["source"], url=row["url"], language=row["language"],
+        tags=json.loads(row["tags_json"]) if row["tags_json"] else None,
+        source_path=row["source_path"], locator=row["locator"], format=row["format"],
+        original=row["original"], content_hash=row["content_hash"], extra=extra,
+    )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _until(value: str) -> str:
+    """An ISO prefix as the last possible date it covers (``2024-05`` -> ``2024-05-99``)."""
+    return value + "-99-99"[: 10 - len(value)] if len(value) < 10 else value
+
+
+# Search filters on the report and record tables: name -> (SQL condition, how many
+# times the value is bound, value transform).  A new filter is one entry here plus a
+# field of SearchFilters.
+FILTERS: dict[str, tuple[str, int, Any]] = {
+    "since": ("r.published >= ?", 1, str),
+    "until": ("r.published <= ?", 1, _until),
+    "source": ("r.source LIKE '%' || ? || '%' ESCAPE '\\'", 1, _like_escape),
+    "status": ("r.status = ?", 1, str),
+    "place": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
+              "(p.name = ? COLLATE NOCASE OR p.place_id = ?))", 2, str),
+    "province": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
+                 "(p.province = ? COLLATE NOCASE OR p.province_id = ?))", 2, str),
+    "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
+            "(o.name = ? COLLATE NOCASE OR o.org_id = ?))", 2, str),
+    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = ?)",
+             1, str),
+    "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(?)) OR "
+            "EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE lower(json_each.value) = lower(?)))",
+            2, str),
+}
+
+
+class SQLiteStore:
+    """A Tumen store in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False,
+                 check_same_thread: bool = True):
+        self.path = str(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                            check_same_thread=check_same_thread)
+            else:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, isolation_level=None,
+                                            check_same_thread=check_same_thread)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                # NORMAL is durable across process crashes in WAL mode (only a power
+                # loss can drop the last commits), and much faster than FULL.
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        self._index: dedup.NearDuplicateIndex | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read query as dicts (for store/queries.py and checks)."""
+        return [dict(row) for row in self.conn.execute(sql, tuple(params))]
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order, each in one transaction; returns their names."""
+        self.conn.execute("CREATE TABLE IF NOT EXISTS migrations ("
+                          "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        applied: list[str] = []
+        for migration in MIGRATIONS:
+            if self.conn.execute("SELECT 1 FROM migrations WHERE name = ?",
+                                 (migration.name,)).fetchone():
+                continue
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not self.conn.execute("SELECT 1 FROM migrations WHERE name = ?",
+                                         (migration.name,)).fetchone():
+                    for statement in _split_sql(migration.sqlite):
+                        self.conn.execute(statement)
+                    self.conn.execute("INSERT INTO migrations VALUES (?, ?)",
+                                      (migration.name, _now()))
+                    applied.append(migration.name)
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: migration {migration.name} failed ({exc})") from exc
+        return applied
+
+    def migrations(self) -> list[tuple[str, str]]:
+        return [(r["name"], r["applied_at"]) for r in
+                self.conn.execute("SELECT name, applied_at FROM migrations ORDER BY rowid")]
+
+    def integrity_check(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # -- reports ----------------------------------------------------------------------
+
+    def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
+        if self._index is None:
+            index = dedup.NearDuplicateIndex()
+            rows = self.conn.execute("SELECT report_id, signature FROM minhash WHERE num_perm = ?",
+                                     (dedup.NUM_PERM,))
+            index.load((r[0], r[1]) for r in rows)
+            self._index = index
+        return self._index
+
+    def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
+        """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
+        link near-duplicates, reject an id already stored with a different body."""
+        result = IngestResult()
+        batch: list[Report] = []
+        for report in reports:
+            batch.append(report)
+            if len(batch) >= batch_size:
+                result.merge(self._add_batch(batch))
+                batch = []
+        if batch:
+            result.merge(self._add_batch(batch))
+        return result
+
+    def _add_batch(self, batch: list[Report]) -> IngestResult:
+        index = self._near_duplicate_index()
+        result = IngestResult()
+        inserted: list[str] = []
+        now = _now()
+        cur = self.conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            for report in batch:
+                self._add_one(cur, index, report, now, result, inserted)
+            cur.execute("COMMIT")
+        except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            for key in inserted:
+                index.remove(key)
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(f"{self.path}: cannot store reports ({exc})") from exc
+            raise
+        return result
+
+    def _add_one(self, cur: sqlite3.Cursor, index: dedup.NearDuplicateIndex, report: Report,
+                 now: str, result: IngestResult, inserted: list[str]) -> None:
+        where = report.source_path or "-"
+        if report.locator:
+            where += f" ({report.locator})"
+        if not report.body or not report.body.strip():
+            result.skipped += 1
+            return
+        digest = report.content_hash or content_hash(report.body)
+        if cur.execute("SELECT 1 FROM reports WHERE content_hash = ?", (digest,)).fetchone():
+            result.duplicates += 1
+            return
+        if cur.execute("SELECT 1 FROM reports WHERE id = ?", (report.id,)).fetchone():
+            result.failed.append((where, f"id {report.id!r} is already stored with a different "
+                                         "body; give this report another id"))
+            return
+        shingles = dedup.shingles(report.body)
+        signature = dedup.minhash(shingles)
+        duplicate_of = self._link_near_duplicate(cur, index, report, shingles)
+        extra = {k: v for k, v in (report.extra or {}).items()
+                 if k not in ("status", "duplicate_of", "ingested_at")}
+        cur.execute(
+            f"INSERT INTO reports ({_REPORT_COLUMNS}) VALUES "
+            "(NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?)",
+            (report.id, report.title, report.published, report.source, report.url,
+             report.language, report.body, report.original, report.source_path,
+             report.locator, report.format, digest, now, duplicate_of,
+             json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
+             json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
+        cur.execute("INSERT INTO minhash VALUES (?, ?, ?)",
+                    (report.id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
+        index.add(report.id, signature)
+        inserted.append(report.id)
+        result.added += 1
+        result.added_ids.append(report.id)
+        if duplicate_of:
+            result.near_duplicates += 1
+            result.links.append((report.id, duplicate_of))
+
+    def _link_near_duplicate(self, cur: sqlite3.Cursor, index: dedup.NearDuplicateIndex,
+                             report: Report, shingles: Any) -> str | None:
+        """The id this report duplicates (the group's earliest copy), or None.  When the
+        new report is published before the group's earliest copy, it becomes the copy
+        the others point to."""
+        candidates = index.candidates(dedup.minhash(shingles)) if len(index._lsh.keys) else []
+        roots: dict[str, tuple] = {}
+        for cand in candidates:
+            row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = ?",
+                              (cand,)).fetchone()
+            if row is None or dedup.jaccard(shingles, dedup.shingles(row[0])) < dedup.NEAR_DUPLICATE_THRESHOLD:
+                continue
+            root = row[1] or cand
+            if root not in roots:
+                r = cur.execute("SELECT published, seq FROM reports WHERE id = ?", (root,)).fetchone()
+                if r is not None:
+                    roots[root] = (r[0] is None, r[0] or "", r[1])
+        if not roots:
+            return None
+        earliest = min(roots, key=roots.__getitem__)
+        undated, published, _seq = roots[earliest]
+        if report.published and (undated or report.published < published):
+            for root in roots:
+                cur.execute("UPDATE reports SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?",
+                            (report.id, root, root))
+            return None
+        return earliest
+
+    def get_report(self, report_id: str) -> Report | None:
+        row = self.conn.execute(f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = ?",
+                                (report_id,)).fetchone()
+        return _row_to_report(row) if row else None
+
+    def near_duplicates(self, report_id: str) -> list[str]:
+        """Ids of the reports linked to this one with duplicate_of (either direction)."""
+        rows = self.conn.execute(
+            "SELECT id FROM reports WHERE duplicate_of = ? UNION "
+            "SELECT duplicate_of FROM reports WHERE id = ? AND duplicate_of IS NOT NULL",
+            (report_id, report_id))
+        return [r[0] for r in rows]
+
+    def _iter_where(self, where: str, params: tuple, columns: str = _REPORT_COLUMNS) -> Iterator[sqlite3.Row]:
+        """Stream rows in ingest order by keyset pages: no cursor stays open across a
+        yield, so callers may write to the store while iterating."""
+        last = 0
+        cond = f"({where}) AND " if where else ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM reports r WHERE {cond}r.seq > ? ORDER BY r.seq LIMIT ?",
+                (*params, last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["seq"]
+
+    def iter_reports(self, *, since: str | None = None, until: str | None = None,
+                     source: str | None = None, status: str | None = None) -> Iterator[Report]:
+        where, params = self._filter_sql(SearchFilters(since=since, until=until, source=source,
+                                                       status=status))
+        for row in self._iter_where(where, params):
+            yield _row_to_report(row)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+
+    def stats(self, top: int = 10) -> dict[str, Any]:
+        q = self.conn.execute
+
+        def pairs(sql: str) -> dict[str, int]:
+            return {(r[0] if r[0] is not None else "unknown"): r[1] for r in q(sql)}
+
+        return {
+            "reports": self.count(),
+            "near_duplicates": q("SELECT count(*) FROM reports WHERE duplicate_of IS NOT NULL").fetchone()[0],
+            "by_status": pairs("SELECT status, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC"),
+            "by_source": pairs("SELECT source, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC"),
+            "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
+                              "GROUP BY 1 ORDER BY 1"),
+            "records": q("SELECT count(*) FROM records").fetchone()[0],
+            "places": q("SELECT count(DISTINCT coalesce(place_id, name)) FROM places").fetchone()[0],
+            "organizations": q("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations").fetchone()[0],
+            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC"),
+            "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
+                                   f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT {int(top)}"),
+            "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "
+                                f"GROUP BY 1 ORDER BY 2 DESC LIMIT {int(top)}"),
+            "top_organizations": pairs("SELECT name, count(DISTINCT report_id) FROM organizations "
+                                       f"GROUP BY 1 ORDER BY 2 DESC LIMIT {int(top)}"),
+        }
+
+    # -- records ----------------------------------------------------------------------
+
+    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
+        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
+        previous record and rows atomically; one transaction per batch."""
+        saved = 0
+        batch: list[dict] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                saved += self._save_batch(batch)
+                batch = []
+        if batch:
+            saved += self._save_batch(batch)
+        return saved
+
+    def _save_batch(self, batch: list[dict]) -> int:
+        cur = self.conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            writer = RecordWriter(cur, _now())
+            for record in batch:
+                rid = record.get("id")
+                if not cur.execute("SELECT 1 FROM reports WHERE id = ?", (rid,)).fetchone():
+                    raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
+                record_rows_delete(cur, rid)
+                writer.write(record)
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise StoreError(f"{self.path}: cannot store records ({exc})") from exc
+            raise
+        return len(batch)
+
+    def get_record(self, report_id: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+            "WHERE c.report_id = ?", (report_id,)).fetchone()
+        if row is None:
+            return None
+        record = json.loads(row[0])
+        if not record.get("duplicate_of") and row[1]:
+            record["duplicate_of"] = row[1]
+        return record
+
+    def iter_records(self) -> Iterator[dict]:
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c "
+                "JOIN reports r ON r.id = c.report_id WHERE c.report_id > ? "
+                "ORDER BY c.report_id LIMIT ?", (last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                record = json.loads(row[1])
+                if not record.get("duplicate_of") and row[2]:
+                    record["duplicate_of"] = row[2]
+                yield record
+            last = rows[-1][0]
+
+    def reports_needing_analysis(self, analyzer_version: str, since: str | None = None,
+                                 reanalyze: bool = False) -> Iterator[Report]:
+        """Reports with no record, or one by another analyzer version (all of them with
+        ``reanalyze``).  ``since`` keeps reports published on or after that ISO date."""
+        conds, params = [], []
+        if not reanalyze:
+            conds.append("NOT EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id "
+                         "AND c.analyzer = ?)")
+            params.append(analyzer_version)
+        if since:
+            conds.append("r.published >= ?")
+            params.append(since)
+        for row in self._iter_where(" AND ".join(conds), tuple(params)):
+            yield _row_to_report(row)
+
+    # -- search -----------------------------------------------------------------------
+
+    def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
+        conds, params = [], []
+        for name, value in filters.active().items():
+            if name not in FILTERS:
+                raise QueryError(f"unknown filter {name!r}")
+            sql, n, transform = FILTERS[name]
+            conds.append(sql)
+            params.extend([transform(value)] * n)
+        return " AND ".join(conds), tuple(params)
+
+    def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
+               offset: int = 0) -> list[dict]:
+        """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
+        with no query, the filtered reports newest first."""
+        where, params = self._filter_sql(filters or SearchFilters())
+        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
+        if query is None:
+            sql = (f"SELECT {cols}, NULL AS score, substr(r.body, 1, 240) AS snippet, "
+                   f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
+                   "ORDER BY r.published DESC, r.seq DESC LIMIT ? OFFSET ?")
+            args = (*params, limit, offset)
+        else:
+            sql = (f"SELECT {cols}, bm25(reports_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS score, "
+                   f"snippet(reports_fts, 1, '{HL_OPEN}', '{HL_CLOSE}', '…', {SNIPPET_TOKENS}) AS snippet, "
+                   f"highlight(reports_fts, 0, '{HL_OPEN}', '{HL_CLOSE}') AS title_hl "
+                   "FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
+                   f"WHERE reports_fts MATCH ? {'AND ' + where if where else ''} "
+                   "ORDER BY score LIMIT ? OFFSET ?")
+            args = (query.to_fts5(), *params, limit, offset)
+        try:
+            return [dict(row) for row in self.conn.execute(sql, args)]
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"the search engine rejected the query ({exc})") from exc
