@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from .record import Mention, Place
 
@@ -37,8 +37,8 @@ TOKEN = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*(?:['’‘`ʼ][^\W_](?:[^\W_]
 _APOS = re.compile(r"['’‘`ʼ]")
 _POSSESSIVE = re.compile(r"['’ʼ]s$", re.I)
 # What may stand between two tokens of one phrase: spaces (one line break at most),
-# hyphens and dashes.  Anything else (a comma, a full stop) ends the phrase.
-_JOIN = re.compile(r"[ \t\u00a0]*\n?[ \t\u00a0]*|\s*[-‐‑–—/]\s*")
+# hyphens and dashes, after a possessive 's.  Anything else (a comma, a full stop) ends the phrase.
+_JOIN = re.compile(r"(?:['’ʼ]s?)?(?:[ \t\u00a0]*\n?[ \t\u00a0]*|\s*[-‐‑–—/]\s*)")
 
 
 def is_hangul(ch: str) -> bool:
@@ -147,36 +147,35 @@ class PhraseIndex:
         return self.table.get(phrase_key(phrase), [])
 
     def search(self, text: str, tokens: list[Token] | None = None,
-               joins: list[bool] | None = None) -> Iterator[Match]:
-        """Non-overlapping longest matches, left to right."""
+               joins: list[bool] | None = None) -> list[Match]:
+        """Non-overlapping matches in text order; where candidates overlap, the longest
+        wins ("the Party Central Committee" is the Central Committee, not "the Party")."""
         if tokens is None:
             tokens = tokenize(text)
         if joins is None:
             joins = joinable(text, tokens)
-        n = len(tokens)
-        i = 0
-        while i < n:
-            if tokens[i].key not in self.first:
-                i += 1
+        candidates = []
+        for i, tok in enumerate(tokens):
+            if tok.key not in self.first:
                 continue
-            # how far may a phrase starting here reach?
-            reach = i + 1
-            while reach < n and reach - i < self.max_len and joins[reach - 1]:
+            reach = i + 1  # how far may a phrase starting here run?
+            while reach < len(tokens) and reach - i < self.max_len and joins[reach - 1]:
                 reach += 1
-            found = None
             for j in range(reach, i, -1):
-                key = " ".join(t.key for t in tokens[i:j])
-                entries = self.table.get(key)
+                entries = self.table.get(" ".join(t.key for t in tokens[i:j]))
                 if entries:
                     ok = [e for e in entries if _looks_right(e, tokens[i:j])]
                     if ok:
-                        found = Match(tokens[i].start, tokens[j - 1].end, i, j, ok)
+                        candidates.append(Match(tok.start, tokens[j - 1].end, i, j, ok))
                         break
-            if found:
-                yield found
-                i = found.last
-            else:
-                i += 1
+        candidates.sort(key=lambda m: (-(m.last - m.first), -(m.end - m.start), m.start))
+        taken: list[Match] = []
+        used: set[int] = set()
+        for m in candidates:
+            if not used.intersection(range(m.first, m.last)):
+                taken.append(m)
+                used.update(range(m.first, m.last))
+        return sorted(taken, key=lambda m: m.start)
 
 
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Z0-9.&#]{1,7}$")
@@ -423,6 +422,9 @@ class Gazetteer:
             return
         exact = case == "exact" or is_acronym(name) or name == "the Party"
         self.org_index.add(name, oid, exact_case=exact, capitalized=case == "capitalized")
+        last = name.rsplit(" ", 1)[-1]
+        if not exact and last.isascii() and last.isalpha() and last.islower() and not last.endswith("s"):
+            self.org_index.add(name + "s", oid, exact_case=False, capitalized=case == "capitalized")
 
     def _load_laws(self) -> None:
         for row in _csv("kp_laws.csv"):

@@ -1,0 +1,182 @@
+"""The organizations component: North Korean state organs named in the body.
+
+Method: one longest-match pass over the body's folded tokens with every name and
+variant of ``kp_organizations.csv`` plus our ``org_aliases.csv`` (branch patterns such
+as "state security bureau", personnel phrases such as "prosecutors" or "Youth League
+members", plural forms added automatically), and Hangul words matched against the
+Hangul names with particle rules.  Longest match settles "the Party" inside "the Party
+Central Committee".  A match is then checked against its context:
+
+* preceded by a foreign qualifier ("Chinese police", "China's Ministry of Public
+  Security"): a foreign body, dropped;
+* "X known as Y" / "X called Y" with Y an organization: only Y ("inspection teams known
+  as Group 109" is Group 109);
+* "the Central Committee of Y" with Y an organization other than the Party: Y (the
+  Youth League's Central Committee is the Youth League);
+* inside the outlet's own name (``report.source``): dropped.
+
+Detention facilities (labor camps, labor brigades) are not in the index at all: they
+are penalties.  State media ids listed in ``org_excluded.txt`` are never reported.
+Writes ``doc.organizations`` (ordered by first mention) and
+``doc.user_data["org_spans"]``: (start, end, name, kind) for every mention, sorted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, hangul_prefix_matches,
+                         is_hangul, joinable, tokenize)
+from ..pipeline import Document, component
+from ..record import Mention, Organization
+
+# A word right before the name that makes the body foreign.
+FOREIGN_QUALIFIERS = {"chinese", "china", "chinas", "russian", "russia", "russias",
+                      "american", "us", "u.s", "japanese", "mongolian", "vietnamese",
+                      "laotian", "thai"}
+# Sub-bodies written before "of <organization>" that belong to that organization.
+PART_OF_KEYS = {"central committee", "the central committee", "standing committee",
+                "the standing committee"}
+# Korean particles after an organ name (보위원들에게, 인민반들에서는).
+HANGUL_ORG_TAIL = re.compile(r"(?:들)?" + HANGUL_PARTICLES.pattern)
+# Hangul words made of a place and an organ (혜산시당위원회, 양강도보위국).
+HANGUL_LOCAL_PREFIX = re.compile(r"^[\uac00-\ud7a3]{1,4}?(?:도|시|군|구역)")
+
+
+@component("organizations")
+class OrganizationsComponent:
+    name = "organizations"
+    requires: tuple[str, ...] = ()
+    assigns = ("organizations",)
+
+    def __init__(self) -> None:
+        self.gaz: Gazetteer | None = None
+
+    def initialize(self) -> None:
+        self.gaz = Gazetteer.load()
+
+    def __call__(self, doc: Document) -> Document:
+        if self.gaz is None:
+            self.initialize()
+        found = find_organizations(doc.body, self.gaz, source=doc.report.source)
+        doc.organizations = [Organization(id=oid, name=self.gaz.orgs[oid].name if oid in self.gaz.orgs
+                                          else oid, mentions=mentions)
+                             for oid, mentions in found]
+        spans = [(m.start, m.end, o.name, self.gaz.orgs[o.id].kind if o.id in self.gaz.orgs else "")
+                 for o in doc.organizations for m in o.mentions]
+        doc.user_data["org_spans"] = sorted(spans)
+        return doc
+
+
+def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
+                       ) -> list[tuple[str, list[Mention]]]:
+    """(organization id, mentions) for every organization, in order of first mention."""
+    if not body:
+        return []
+    tokens = tokenize(body)
+    joins = joinable(body, tokens)
+    outlets = ([(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
+               if source and len(source) >= 3 else [])
+    matches = [m for m in gaz.org_index.search(body, tokens, joins)
+               if not any(a < m.end and m.start < b for a, b in outlets)]
+    hits: list[tuple[int, int, str]] = []
+    for k, m in enumerate(matches):
+        oid = m.entries[0].payload
+        if _foreign(tokens, joins, m):
+            continue
+        nxt = matches[k + 1] if k + 1 < len(matches) else None
+        if nxt is not None and _links(body, m, nxt, gaz):
+            continue  # "inspection teams known as Group 109": only Group 109
+        prev = matches[k - 1] if k else None
+        if prev is not None and _sub_body_after(body, tokens, prev, m):
+            continue  # "the Youth League Central Committee": the Youth League
+        if oid == "central-court" and not _court_acts(tokens, m):
+            continue  # "without a court ruling", "there are no courts"
+        if nxt is not None and _part_of(body, tokens, m, nxt) and nxt.entries[0].payload != "wpk":
+            continue  # "the Central Committee of the Youth League": the Youth League
+        hits.append((m.start, m.end, oid))
+    for tok in tokens:
+        if any(is_hangul(ch) for ch in tok.text[:4]):
+            hits.extend(_hangul_orgs(tok, gaz))
+    hits.sort()
+    order: dict[str, list[Mention]] = {}
+    for start, end, oid in hits:
+        order.setdefault(oid, []).append(Mention(body[start:end], start, end))
+    return list(order.items())
+
+
+def _hangul_orgs(tok: Token, gaz: Gazetteer) -> list[tuple[int, int, str]]:
+    hit = hangul_prefix_matches(tok.text, gaz.org_hangul, min_len=2, particles=HANGUL_ORG_TAIL)
+    offset = 0
+    if hit is None:
+        # 혜산시당위원회: a place name glued to the organ
+        pre = HANGUL_LOCAL_PREFIX.match(tok.text)
+        for cut in ([pre.end(), pre.end() - 1] if pre else []):
+            if 0 < cut < len(tok.text):
+                hit = hangul_prefix_matches(tok.text[cut:], gaz.org_hangul, min_len=3,
+                                            particles=HANGUL_ORG_TAIL)
+                if hit:
+                    offset = cut
+                    break
+    if hit is None:
+        return []
+    head, ids = hit
+    start = tok.start + offset
+    return [(start, start + len(head), ids[0])]
+
+
+def _foreign(tokens: list[Token], joins: list[bool], m: Match) -> bool:
+    i = m.first
+    if i == 0 or not joins[i - 1]:
+        return False
+    prev = tokens[i - 1]
+    if prev.key in FOREIGN_QUALIFIERS:
+        return True
+    if i >= 2 and joins[i - 2] and f"{tokens[i - 2].key} {prev.key}" in {"south korean", "south koreas"}:
+        return True
+    return False
+
+
+_LINK = re.compile(r"(?:(?:that|which|who) (?:are|is|were|was) )?(?:also |commonly |locally |widely "
+                   r"|popularly )?(?:known as|called|dubbed|named|or)(?: the)?")
+
+
+# "inspection teams from Group 109": a generic team of a named task force
+_FROM = re.compile(r"(?:from|of)(?: the)?")
+
+
+def _links(body: str, m: Match, nxt: Match, gaz: Gazetteer) -> bool:
+    gap = re.sub(r"[\s,()]+", " ", body[m.end:nxt.start]).strip().lower()
+    a, b = m.entries[0].payload, nxt.entries[0].payload
+    if a == b:
+        return False
+    if _LINK.fullmatch(gap):
+        return True
+    kinds = (gaz.orgs[a].kind if a in gaz.orgs else "", gaz.orgs[b].kind if b in gaz.orgs else "")
+    return bool(_FROM.fullmatch(gap)) and kinds == ("security-task-force-type", "security-task-force")
+
+
+def _sub_body_after(body: str, tokens: list[Token], prev: Match, m: Match) -> bool:
+    key = " ".join(t.key for t in tokens[m.first:m.last])
+    return (key in PART_OF_KEYS and prev.entries[0].payload not in {"wpk", "wpk-cc"}
+            and body[prev.end:m.start].strip() == "")
+
+
+# A bare "court" is the court system only when it acts ("a court in Sariwon sentenced").
+COURT_VERBS = {"sentenced", "sentences", "convicted", "tried", "handed", "ordered", "ruled",
+               "found", "heard", "imposed", "gave", "jailed", "condemned", "acquitted"}
+COURT_REACH = 6  # tokens after "court" searched for its verb
+
+
+def _court_acts(tokens: list[Token], m: Match) -> bool:
+    if m.entries[0].phrase.lower() not in {"court", "courts"}:
+        return True
+    return any(t.key in COURT_VERBS for t in tokens[m.last:m.last + COURT_REACH])
+
+
+def _part_of(body: str, tokens: list[Token], m: Match, nxt: Match) -> bool:
+    key = " ".join(t.key for t in tokens[m.first:m.last])
+    if key not in PART_OF_KEYS:
+        return False
+    gap = re.sub(r"\s+", " ", body[m.end:nxt.start]).strip().lower()
+    return gap in {"of", "of the"}
