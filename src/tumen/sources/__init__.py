@@ -20,6 +20,7 @@ Lines and CSV) is yielded in its place and reading goes on with the next item or
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import sys
@@ -125,6 +126,37 @@ def detect_format(path: str | Path, head: bytes) -> str:
     return "text"
 
 
+class _Failing(io.RawIOBase):
+    """A stream whose next read raises the error that cut its source short."""
+
+    def __init__(self, error: InputError):
+        self._error = error
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        raise self._error
+
+
+def _read_head(stream: IO[bytes], path: str) -> tuple[bytes, InputError | None]:
+    """Up to HEAD_BYTES of a decompressing stream, keeping what came before a failure."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < HEAD_BYTES:
+        try:
+            chunk = stream.read(min(8192, HEAD_BYTES - size))
+        except (OSError, EOFError, zlib.error) as exc:
+            return b"".join(chunks), InputError(path, f"corrupt or truncated gzip: {exc}")
+        except InputError as exc:
+            return b"".join(chunks), exc
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), None
+
+
 def _open_stream(path: str, stream: IO[bytes], options: Options) -> Source | InputError:
     """Read the head (decompressing gzip) and wrap the stream so it still starts at 0."""
     head = stream.read(HEAD_BYTES)
@@ -135,12 +167,11 @@ def _open_stream(path: str, stream: IO[bytes], options: Options) -> Source | Inp
     if compressed:
         gz = gzip.GzipFile(fileobj=prefixed(head, stream), mode="rb")
         stream = limited(gz, options.limits.max_decompressed_bytes, path, "decompressed gzip data")
-        try:
-            head = stream.read(HEAD_BYTES)
-        except (OSError, EOFError, zlib.error) as exc:
-            return InputError(path, f"corrupt or truncated gzip: {exc}")
-        except InputError as exc:
-            return exc
+        head, failure = _read_head(stream, path)
+        if failure is not None:
+            if not head:
+                return failure
+            stream = _Failing(failure)  # the readers get the good part, then the error
         if not head:
             return InputError(path, "empty file (after gzip decompression)")
         low = name.lower()

@@ -139,7 +139,10 @@ def split_tags(value: object) -> list[str] | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        parts = _TAG_SPLIT.split(value.strip())
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):  # YAML/JSON-style list
+            value = value[1:-1]
+        parts = [p.strip("\"' ") for p in _TAG_SPLIT.split(value)]
     elif isinstance(value, (list, tuple)):
         parts = [str(v).strip() for v in value if v is not None and not isinstance(v, (dict, list))]
     else:

@@ -72,18 +72,20 @@ def _str(value: Any) -> str | None:
 def make_report(item: Any, fields: FieldMap, source: Source, fmt: str, locator: str,
                 line: int | None, original: bytes) -> Item:
     """One item (a dict) → RawReport, or the InputError saying why not."""
+    # line-based formats: the error's line number says where; others name the item
+    where = "" if fmt in ("jsonl", "csv") else f"{locator}: "
     if not isinstance(item, dict):
-        return InputError(source.path, f"{locator}: not a JSON object", line)
+        return InputError(source.path, f"{where}not a JSON object", line)
     body = fields.get(item, "body")
     if isinstance(body, list) and all(isinstance(p, str) for p in body):
         body = "\n\n".join(body)
     if not body or (isinstance(body, str) and body.isspace()):
         if body is None and fields.get(item, "title") is None:
-            return InputError(source.path, f"{locator}: no body field "
+            return InputError(source.path, f"{where}no body field "
                               "(expected body, text or content, or --map body=FIELD)", line)
-        return InputError(source.path, f"{locator}: no body (title only)", line)
+        return InputError(source.path, f"{where}no body (title only)", line)
     if not isinstance(body, str):
-        return InputError(source.path, f"{locator}: body is not text", line)
+        return InputError(source.path, f"{where}body is not text", line)
     known = fields.known
     extra = {k: v for k, v in item.items() if k not in known}
     return RawReport(

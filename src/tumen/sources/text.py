@@ -29,6 +29,7 @@ HEADER_KEYS = {
     "title": "title", "id": "id", "published": "published", "date": "published",
     "source": "source", "url": "url", "link": "url", "tags": "tags",
     "language": "language", "lang": "language",
+    "제목": "title", "날짜": "published", "출처": "source", "태그": "tags",
 }
 _HEADER = re.compile(r"^\s*(" + "|".join(HEADER_KEYS) + r")\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
