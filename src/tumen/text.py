@@ -10,6 +10,8 @@ _PARAGRAPH = re.compile(r"\n\s*\n")
 # A sentence ends at . ! ? (or 다. in Korean) plus closing quotes/brackets, before space.
 _SENT_END = re.compile(r"""(?<=[.!?。])["'”’)\]]*(?=\s+)""")
 _ABBREV = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|No|U\.S|U\.N|Gen|Lt|Col|vs|etc|e\.g|i\.e)\.|\b[A-Z]\.)$")
+# A period followed by a lower-case word ("8 p.m. to midnight") does not end a sentence.
+_LOWER_NEXT = re.compile(r"\s+[a-z]")
 
 
 def _rule_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -18,7 +20,7 @@ def _rule_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
     for m in _SENT_END.finditer(body, start, end):
         cut = m.end()
         head = body[seg_start:cut].rstrip("\"'”’)]")
-        if _ABBREV.search(head):
+        if _ABBREV.search(head) or (body[cut - 1] == "." and _LOWER_NEXT.match(body, cut)):
             continue
         spans.append((seg_start, cut))
         seg_start = cut

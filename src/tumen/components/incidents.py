@@ -1,0 +1,115 @@
+"""The incidents component: one incident per distinct event the report states.
+
+Steps (parts in ``tumen.incidents``):
+
+1. every sentence is typed by a learned multi-label classifier (``classify``; one
+   logistic regression per incident type over words, character n-grams and cue
+   lexicons, trained on the training set's gold evidence sentences);
+2. each typed sentence gets its arguments (``args``): place (sentence, then paragraph,
+   then the report's lead), date (from the sentence, or an anaphor resolved by the
+   dates component), actor (the organization doing the act), penalty (punishment and
+   public trial only);
+3. restatements of one event are merged (``dedupe``), keeping the most specific
+   sentence as evidence.
+
+Commentary and analysis pieces (title "Commentary:" / "Analysis:") get no incidents.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..incidents import args as A
+from ..incidents.classify import TypeModel, featurize
+from ..incidents.dedupe import Candidate, merge
+from ..pipeline import Document, component
+from ..record import Evidence, Incident
+from ..text import paragraph_spans
+
+COMMENTARY = re.compile(r"\s*(?:commentary|analysis|opinion|editorial)\s*:", re.I)
+# A sentence gives a second incident type only when that type's probability is at least
+# this much (calibrated with the training-set cross-validation: two types in one
+# sentence are rare, 35 of 439 evidence sentences).
+SECOND_TYPE_MIN = 0.75
+# At most this many sentences are typed per report (a 1 MB body): the rest are skipped.
+MAX_SENTENCES = 2000
+PENALTY_TYPES = {"punishment", "public_trial"}
+
+
+@component("incidents")
+class IncidentsComponent:
+    name = "incidents"
+    requires = ("sentences", "places", "organizations", "dates")
+    assigns = ("incidents",)
+
+    def __init__(self, model_path: str | None = None) -> None:
+        self.model_path = model_path
+        self.model: TypeModel | None = None
+
+    def initialize(self) -> None:
+        self.model = TypeModel.load(self.model_path)
+
+    def __call__(self, doc: Document) -> Document:
+        if self.model is None:
+            self.initialize()
+        doc.incidents = extract(doc, self.model)
+        return doc
+
+
+def extract(doc: Document, model: TypeModel) -> list[Incident]:
+    title = doc.report.title or ""
+    body = doc.body
+    if COMMENTARY.match(title) or not body.strip() or not doc.sentences:
+        return []
+    sentences = doc.sentences[:MAX_SENTENCES]
+    paras = paragraph_spans(body)
+    para_of, p = [], 0
+    for start, _ in sentences:
+        while p + 1 < len(paras) and paras[p][1] <= start:
+            p += 1
+        para_of.append(p)
+    texts = [body[s:e] for s, e in sentences]
+    probs = model.predict_proba(featurize(texts, para_of))
+
+    places = A.place_mentions(doc)
+    orgs = A.org_mentions(doc)
+    lead = A.main_place(doc, places)
+    cands: list[Candidate] = []
+    for k, ((start, end), row) in enumerate(zip(sentences, probs)):
+        if A.is_furniture(body, start, end):
+            continue
+        chosen = _types(row, model)
+        if not chosen:
+            continue
+        para = paras[para_of[k]] if paras else (start, end)
+        place, province = A.place_for(doc, places, start, end, para, lead)
+        date, precision = A.date_for(doc, start, end)
+        own = set()
+        if any(start <= m.start < end for m in places):
+            own.add("place")
+        if date:
+            own.add("date")
+        for t, prob in chosen:
+            actor = A.actor_for(doc, orgs, start, end, t)
+            cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],
+                             actor=actor, place=place, province=province, date=date,
+                             date_precision=precision if date else None,
+                             penalty=A.penalty_for(texts[k]) if t in PENALTY_TYPES else None,
+                             own=own | ({"actor"} if actor else set()))
+            cands.append(cand)
+    return [Incident(type=c.type, evidence=Evidence(body[c.start:c.end], c.start, c.end),
+                     actor=c.actor, target=None, place=c.place, province=c.province,
+                     date=c.date, date_precision=c.date_precision, penalty=c.penalty)
+            for c in merge(cands)]
+
+
+def _types(row: np.ndarray, model: TypeModel) -> list[tuple[str, float]]:
+    order = np.argsort(-row)
+    out = []
+    for rank, k in enumerate(order[:2]):
+        if row[k] < model.thresholds[k] or (rank == 1 and row[k] < SECOND_TYPE_MIN):
+            break
+        out.append((model.types[k], float(row[k])))
+    return out

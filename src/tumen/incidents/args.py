@@ -1,0 +1,261 @@
+"""Argument filling for incidents: place, date, actor and penalty.
+
+Arguments come from the evidence sentence first, then its paragraph, then the
+report's lead (README section 6: "If the sentence gives none, use the place its
+paragraph or the report establishes for that event").  Inputs are the outputs of the
+earlier components: ``doc.places`` / ``doc.organizations`` (with their mentions) and
+``doc.dates``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from ..pipeline import Document
+from ..record import Place
+
+# How specific a place kind is: the most specific place in a sentence wins.
+KIND_RANK = {"border_crossing": 4, "district": 3, "town": 3, "city": 3, "county": 3, "province": 1}
+# Date precision preference inside one sentence (a day dates an event more surely).
+PRECISION_RANK = {"day": 4, "month": 3, "season": 2, "year": 1}
+# A place right after these words is a destination or an origin ("inspectors from
+# Pyongyang", "reports to Pyongyang", "drove them to Yonsa County"): used only when the
+# sentence has no other place.
+_DIRECTIONAL = re.compile(r"(?:\bfrom|\bto|\binto|\btoward|\btowards)\s+(?:the\s+)?$", re.I)
+# A date phrase that is a deadline or an end point does not date the event.
+_DEADLINE = re.compile(r"^(?:by|until|before|through|till)\b", re.I)
+# Lines that are page furniture, not reporting (photo captions, tag lines).
+_FURNITURE = re.compile(r"^(?:FILE PHOTO|PHOTO|Photo|Image)\b|/ (?:Image|Photo)", re.M)
+
+
+@dataclass
+class Mentioned:
+    start: int
+    end: int
+    name: str
+    rank: int
+    province: str | None
+
+
+def place_mentions(doc: Document) -> list[Mentioned]:
+    out = []
+    for place in doc.places:
+        for m in place.mentions:
+            out.append(Mentioned(m.start, m.end, place.name, KIND_RANK.get(place.kind, 2),
+                                 place.province or (place.name if place.kind == "province" else None)))
+    out.sort(key=lambda m: m.start)
+    return out
+
+
+def org_mentions(doc: Document) -> list[Mentioned]:
+    out = [Mentioned(m.start, m.end, org.name, 0, None) for org in doc.organizations for m in org.mentions]
+    out.sort(key=lambda m: m.start)
+    return out
+
+
+def is_furniture(body: str, start: int, end: int) -> bool:
+    return bool(_FURNITURE.search(body[start:end][:80]))
+
+
+def _best_place(body: str, mentions: list[Mentioned]) -> tuple[str | None, str | None]:
+    """The most specific place among mentions; several specific places in one province
+    give the province."""
+    if not mentions:
+        return None, None
+    plain = [m for m in mentions if not _DIRECTIONAL.search(body[max(0, m.start - 12):m.start])]
+    pool = plain or mentions
+    top = max(m.rank for m in pool)
+    best = [m for m in pool if m.rank == top]
+    names = {m.name for m in best}
+    if len(names) == 1:
+        return best[0].name, best[0].province
+    provinces = {m.province for m in best}
+    if len(provinces) == 1:
+        province = provinces.pop()
+        return province, province
+    first = best[0]
+    return first.name, first.province
+
+
+def main_place(doc: Document, places: list[Mentioned]) -> tuple[str | None, str | None]:
+    """The place the report establishes: the most specific place of the first reporting
+    sentence that names one, in the report's most-mentioned province."""
+    body = doc.body
+    real = [m for m in places if not _in_furniture(doc, m.start)]
+    if not real:
+        return None, None
+    counts: dict[str | None, float] = {}
+    for m in real:
+        counts[m.province] = counts.get(m.province, 0) + (2.0 if m.start == real[0].start else 1.0)
+    province = max(counts, key=counts.get)
+    for start, end in doc.sentences:
+        inside = [m for m in real if start <= m.start < end and m.province == province]
+        if inside:
+            return _best_place(body, inside)
+    return province, province
+
+
+def _in_furniture(doc: Document, offset: int) -> bool:
+    span = doc.sentence_at(offset)
+    return bool(span and is_furniture(doc.body, *span))
+
+
+def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
+              para: tuple[int, int], fallback: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    inside = [m for m in places if start <= m.start < end]
+    if inside:
+        return _best_place(doc.body, inside)
+    before = [m for m in places if para[0] <= m.start < start and not _in_furniture(doc, m.start)]
+    if before:
+        return _best_place(doc.body, before)
+    return fallback
+
+
+def date_for(doc: Document, start: int, end: int) -> tuple[str | None, str | None]:
+    inside = [d for d in doc.dates if start <= d.start < end and not _DEADLINE.match(d.text)]
+    if inside:
+        best = max(inside, key=lambda d: (PRECISION_RANK.get(d.precision, 0), -d.start))
+        return best.value, best.precision
+    try:  # anaphora ("that day", "the next day") through the dates component
+        from ..components.dates import date_for_span
+    except ImportError:
+        return None, None
+    try:
+        found = date_for_span(doc, start, end)
+    except Exception:
+        return None, None
+    if found is None:
+        return None, None
+    if isinstance(found, tuple):
+        return found[0], found[1]
+    return getattr(found, "value", None), getattr(found, "precision", None)
+
+
+# -- actor ------------------------------------------------------------------
+_DESTINATION = re.compile(r"(?:\bto|\binto|\bat|\bfrom|\bwith|\bof|\bfor|\bbefore)\s+(?:the\s+|its\s+|their\s+|a\s+)?"
+                          r"(?:[\w'’-]+\s+){0,3}$", re.I)
+_AGENT_BY = re.compile(r"\bby\s+(?:the\s+|its\s+|a\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
+
+
+def actor_for(doc: Document, orgs: list[Mentioned], start: int, end: int, itype: str) -> str | None:
+    body = doc.body
+    inside = [m for m in orgs if start <= m.start < end]
+    if not inside:
+        return _anaphor_actor(doc, orgs, start, end)
+    for m in inside:  # "... by the provincial bureau" is the agent of a passive
+        if _AGENT_BY.search(body[max(start, m.start - 40):m.start]):
+            return m.name
+    for m in inside:
+        left = body[max(start, m.start - 30):m.start]
+        if itype == "meeting" and m.name == "inminban":
+            return m.name
+        if not _DESTINATION.search(left):
+            return m.name
+    return None
+
+
+_ANAPHOR = re.compile(r"\b(?:agents|officers|the (?:provincial |city |county )?(?:bureau|ministry|branch|department)|"
+                      r"the inspection (?:group|team)|inspectors|the task force)\b", re.I)
+
+
+def _anaphor_actor(doc: Document, orgs: list[Mentioned], start: int, end: int) -> str | None:
+    found = _ANAPHOR.search(doc.body, start, end)
+    if not found:
+        return None
+    before = [m for m in orgs if m.start < start and m.name != "inminban"]
+    return before[-1].name if before else None
+
+
+# -- penalty ----------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _penalty_rules() -> list[tuple[re.Pattern, str]]:
+    text = resources.files("tumen.resources").joinpath("incident_penalties.json").read_text("utf-8")
+    data = json.loads(text)
+    numbers = data["number"]
+    amount = data["amount"]
+    facility = data["facility"]
+    rules = []
+    for rule in data["rules"]:
+        pattern = rule["pattern"].replace("{NUM}", numbers).replace("{AMOUNT}", amount).replace("{FAC}", facility)
+        rules.append((re.compile(pattern, re.I), rule["penalty"]))
+    return rules
+
+
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+                 "fifteen": 15, "twenty": 20}
+
+
+def _number(text: str) -> str:
+    text = text.strip().lower()
+    if text in _WORD_NUMBERS:
+        return str(_WORD_NUMBERS[text])
+    return text
+
+
+def _amount(text: str) -> str:
+    text = text.strip().lower().replace(",", "")
+    scale = 1
+    for word, mult in (("million", 1_000_000), ("만", 10_000), ("thousand", 1000)):
+        if word in text:
+            text = text.replace(word, "").strip()
+            scale = mult
+    try:
+        value = float(text) * scale
+    except ValueError:
+        return text
+    return f"{int(round(value)):,}"
+
+
+def penalty_for(sentence: str) -> str | None:
+    """Penalties stated in the sentence, in order, joined with "; " (lowercase, digits)."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, template in _penalty_rules():
+        for m in pattern.finditer(sentence):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            groups = {k: v for k, v in m.groupdict().items() if v is not None}
+            values = {}
+            for key, val in groups.items():
+                if key == "nlist":
+                    values[key] = re.sub(r"\w+", lambda w: _number(w.group()) if w.group() != "and" else "and", val.lower())
+                elif key.startswith("n"):
+                    values[key] = _number(val)
+                elif key == "unit":
+                    values[key] = {"개월": "months", "년": "years"}.get(val, val.lower())
+                elif key.startswith("amt"):
+                    values[key] = _amount(val)
+                else:
+                    values[key] = val.lower()
+            unit = values.get("unit", "")
+            if "nlist" in values and unit and not unit.endswith("s"):
+                values["unit"] = unit + "s"
+            elif unit and values.get("n") == "1":
+                values["unit"] = unit.rstrip("s")
+            elif unit and not unit.endswith("s") and values.get("n") not in (None, "1"):
+                values["unit"] = unit + "s"
+            try:
+                text = template.format(**values)
+            except KeyError:
+                continue
+            found.append((m.start(), text))
+            taken.append((m.start(), m.end()))
+    if not found:
+        return None
+    out: list[str] = []
+    for _, text in sorted(found):
+        if text not in out:
+            out.append(text)
+    return "; ".join(out)
+
+
+def place_province(places: list[Place], name: str | None) -> str | None:
+    for p in places:
+        if p.name == name:
+            return p.province or (p.name if p.kind == "province" else None)
+    return None

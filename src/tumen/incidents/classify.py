@@ -1,0 +1,70 @@
+"""The sentence-level event typer: one logistic regression per incident type.
+
+The model is stored as ``resources/incident_model.npz`` (feature names, coefficients,
+intercepts, thresholds); ``tumen.incidents.train`` rebuilds it from the training set.
+Inference is a sparse dot product, no scikit-learn object is unpickled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from .features import sentence_features
+
+MODEL_FILE = "incident_model.npz"
+
+
+@dataclass
+class TypeModel:
+    types: list[str]
+    vocab: dict[str, int]
+    coef: np.ndarray  # (n_types, n_features)
+    intercept: np.ndarray  # (n_types,)
+    thresholds: np.ndarray  # (n_types,) decision threshold on the probability
+
+    @classmethod
+    def load(cls, path=None) -> "TypeModel":
+        if path is None:
+            ref = resources.files("tumen.resources").joinpath(MODEL_FILE)
+            with resources.as_file(ref) as real:
+                return cls.load(real)
+        with np.load(path, allow_pickle=False) as data:
+            names = [str(x) for x in data["features"]]
+            return cls(types=[str(t) for t in data["types"]],
+                       vocab={n: i for i, n in enumerate(names)},
+                       coef=data["coef"].astype(np.float32),
+                       intercept=data["intercept"].astype(np.float32),
+                       thresholds=data["thresholds"].astype(np.float32))
+
+    def save(self, path) -> None:
+        names = sorted(self.vocab, key=self.vocab.get)
+        np.savez_compressed(path, types=np.array(self.types), features=np.array(names),
+                            coef=self.coef.astype(np.float16), intercept=self.intercept,
+                            thresholds=self.thresholds)
+
+    def vectorize(self, feature_lists: list[list[str]]) -> list[tuple[np.ndarray, float]]:
+        rows = []
+        for feats in feature_lists:
+            idx = np.fromiter({self.vocab[f] for f in feats if f in self.vocab}, dtype=np.int64)
+            rows.append(idx)
+        return rows
+
+    def predict_proba(self, feature_lists: list[list[str]]) -> np.ndarray:
+        """(n_sentences, n_types) probabilities; rows are binary L2-normalized."""
+        out = np.zeros((len(feature_lists), len(self.types)), dtype=np.float32)
+        for k, idx in enumerate(self.vectorize(feature_lists)):
+            if len(idx):
+                scores = self.coef[:, idx].sum(axis=1) / np.sqrt(len(idx))
+            else:
+                scores = np.zeros(len(self.types), dtype=np.float32)
+            out[k] = 1.0 / (1.0 + np.exp(-(scores + self.intercept)))
+        return out
+
+
+def featurize(texts: list[str], paragraphs: list[int]) -> list[list[str]]:
+    n = len(texts)
+    return [sentence_features(t, index=i, paragraph=p, n_sentences=n)
+            for i, (t, p) in enumerate(zip(texts, paragraphs))]

@@ -1,0 +1,83 @@
+"""Sentence features for the incident typer, shared by training and inference.
+
+A sentence becomes a bag of string features:
+
+* ``w:`` lower-cased word unigrams and bigrams (digits folded to 0);
+* ``c:`` character 2–4-grams inside words (they carry Korean endings and English
+  morphology: "detain-ed", "체포-했");
+* ``f:`` cue features from ``resources/incident_cues.json`` (modality, negation,
+  habitual, background, penalty and date words, and per-type trigger lemmas), and
+  the sentence's position in the report.
+
+Weights are binary and every row is L2-normalized, so inference is a sparse dot
+product with the stored coefficients (no scikit-learn needed at run time).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+# Longest sentence (characters) that is featurized in full; the rest of a run-on
+# "sentence" (a 1 MB body without punctuation) is ignored.  Real sentences in the
+# dev and training sets are under 600 characters.
+MAX_SENTENCE_CHARS = 2000
+
+
+@lru_cache(maxsize=1)
+def cues() -> dict:
+    """The cue lexicon (trigger words per type, modality, negation ...)."""
+    text = resources.files("tumen.resources").joinpath("incident_cues.json").read_text("utf-8")
+    data = json.loads(text)
+    compiled = {}
+    for name, words in data["cues"].items():
+        compiled[name] = _compile(words)
+    return {"raw": data, "compiled": compiled}
+
+
+def _compile(words: Iterable[str]) -> re.Pattern:
+    english = [w for w in words if not _HANGUL.search(w)]
+    korean = [w for w in words if _HANGUL.search(w)]
+    parts = []
+    if english:
+        parts.append(r"\b(?:" + "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in english),
+                                                  key=len, reverse=True)) + r")\b")
+    if korean:
+        parts.append("(?:" + "|".join(sorted(map(re.escape, korean), key=len, reverse=True)) + ")")
+    return re.compile("|".join(parts) if parts else r"(?!x)x", re.I)
+
+
+def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int) -> list[str]:
+    """The features of one sentence; ``index``/``paragraph`` are its positions in the report."""
+    text = text[:MAX_SENTENCE_CHARS]
+    low = _DIGIT.sub("0", text.lower())
+    words = _WORD.findall(low)
+    feats = [f"w:{w}" for w in words]
+    feats += [f"w:{a}_{b}" for a, b in zip(words, words[1:])]
+    for w in words:
+        padded = f"<{w}>"
+        for n in (2, 3, 4):
+            feats += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
+    for name, pattern in cues()["compiled"].items():
+        hits = len(pattern.findall(text))
+        if hits:
+            feats.append(f"f:{name}")
+            if hits > 1:
+                feats.append(f"f:{name}>1")
+    feats.append(f"f:para={min(paragraph, 4)}")
+    if index == 0:
+        feats.append("f:first_sentence")
+    if n_sentences and index >= n_sentences - 2:
+        feats.append("f:last_sentences")
+    if text[:1] in "\"“'‘":
+        feats.append("f:opens_quote")
+    if _HANGUL.search(text):
+        feats.append("f:korean")
+    return feats
