@@ -1,0 +1,201 @@
+"""The laws component: laws, decrees and Criminal Law articles cited in the body.
+
+Method:
+
+1. Known laws: every name and variant of ``kp_laws.csv`` and our ``law_aliases.csv``
+   ("the reactionary thought law", "Youth Education Guarantee Act", 비상방역법), matched
+   longest-first over folded tokens (case ignored, "Law" and "Act" equal).
+2. Criminal Law articles: "Article 222", "Article 222 of the Criminal Law", "Articles
+   221 and 222", 형법 제222조 give "Criminal Law, Article N" (``Law.article`` = N).  An
+   article followed by "of <another law>" belongs to that law.  The Criminal Law named
+   without an article gives "Criminal Law of the DPRK", only when the report cites no
+   article of it.
+3. Other named laws: a capitalized title ending in "Law" or "Act" ("the Anti-Narcotics
+   Law", "Law on the Protection of ...") that no rule above covers; "Act" is written
+   "Law".
+
+Writes ``doc.laws`` in order of first mention.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, hangul_prefix_matches,
+                         is_hangul, tokenize)
+from ..pipeline import Document, component
+from ..record import Law, Mention
+
+CRIMINAL = "Criminal Law of the DPRK"
+ARTICLE_NAME = "Criminal Law, Article {n}"
+_ARTICLE_ALIAS = re.compile(r"^Criminal Law, Article (\d+)$")
+# "Article 222", "Articles 221 and 222", "Art. 60"
+ARTICLE = re.compile(r"\b(?:Articles?|Art\.)\s+(\d{1,3})((?:\s*(?:,|and|or|&)\s*\d{1,3})*)\b")
+ARTICLE_KO = re.compile(r"제\s*(\d{1,3})\s*조")
+# What may link an article to the law named after it: "of the", "of North Korea's"
+ARTICLE_LINK = re.compile(r"\s*(?:of|in|under)\s+(?:the\s+)?(?:(?:DPRK|DPRK's|North\s+Korean?'?s?|"
+                          r"North\s+Korea’s|country's|country’s)\s+)?$")
+# Gaps allowed inside a law's name: spaces, hyphens, quotes ('the law against
+# "reactionary ideology and culture"').
+_LAW_JOIN = re.compile(r"(?:['’ʼ]s?)?\s*[-‐‑–—/]?\s*[\"“”‘’']?\s*")
+TITLE_HEADS = {"law", "act"}
+TITLE_GLUE = {"and", "on", "of", "for", "the", "against", "in", "to"}
+TITLE_DROP = {"the", "a", "an", "under", "new", "this", "that", "its", "their", "his", "her",
+              "north", "korean", "korea", "dprk", "dprks", "koreas", "country", "countrys"}
+# Longest title looked at (words before "Law"/"Act"); the longest in the gazetteer has 6.
+TITLE_MAX = 9
+# A capitalized phrase that is not a law title even though it ends in "Law"/"Act".
+NOT_TITLES = {"martial law", "criminal law", "international law", "the law", "new law"}
+
+
+@functools.lru_cache(maxsize=1)
+def law_index() -> PhraseIndex:
+    index = PhraseIndex()
+    for row in _csv("kp_laws.csv"):
+        for name in [row["name"], *(v for v in (row.get("variants") or "").split("|") if v)]:
+            _add(index, name, row["name"])
+    for row in _csv("law_aliases.csv"):
+        _add(index, row["alias"].strip(), row["name"].strip())
+    return index
+
+
+def _add(index: PhraseIndex, phrase: str, name: str) -> None:
+    forms = [phrase]
+    if re.search(r"\bLaw$", phrase, re.I):
+        forms.append(re.sub(r"Law$|law$", "Act", phrase))
+    elif re.search(r"\bAct$", phrase, re.I):
+        forms.append(re.sub(r"Act$|act$", "Law", phrase))
+    for form in forms:
+        index.add(form, name, exact_case=False)
+
+
+@component("laws")
+class LawsComponent:
+    name = "laws"
+    requires: tuple[str, ...] = ()
+    assigns = ("laws",)
+
+    def initialize(self) -> None:
+        law_index()
+
+    def __call__(self, doc: Document) -> Document:
+        doc.laws = find_laws(doc.body)
+        return doc
+
+
+def find_laws(body: str) -> list[Law]:
+    if not body:
+        return []
+    index = law_index()
+    tokens = tokenize(body)
+    joins = [bool(_LAW_JOIN.fullmatch(body, a.end, b.start)) if b.start >= a.end else False
+             for a, b in zip(tokens, tokens[1:])]
+    hits: list[tuple[int, int, str, int | None]] = []  # start, end, name, article
+    known = index.search(body, tokens, joins)
+    covered = [(m.start, m.end) for m in known]
+    law_at = {m.start: m.entries[0].payload for m in known}
+    for m in known:
+        name = m.entries[0].payload
+        art = _ARTICLE_ALIAS.match(name)
+        hits.append((m.start, m.end, name, int(art.group(1)) if art else None))
+    for m in ARTICLE.finditer(body):
+        numbers = [int(m.group(1))] + [int(n) for n in re.findall(r"\d+", m.group(2) or "")]
+        owner = _owner(body, m.end(), law_at)
+        for n in numbers:
+            if owner is None or owner == CRIMINAL:
+                hits.append((m.start(), m.end(), ARTICLE_NAME.format(n=n), n))
+            else:
+                hits.append((m.start(), m.end(), owner, n))
+    for m in ARTICLE_KO.finditer(body):
+        hits.append((m.start(), m.end(), ARTICLE_NAME.format(n=int(m.group(1))), int(m.group(1))))
+    for tok in tokens:
+        if any(is_hangul(ch) for ch in tok.text[:3]):
+            hit = hangul_prefix_matches(tok.text, _hangul_laws(), min_len=2,
+                                        particles=HANGUL_PARTICLES)
+            if hit and not any(a <= tok.start < b for a, b in covered):
+                head, names = hit
+                name = names[0]
+                art = _ARTICLE_ALIAS.match(name)
+                hits.append((tok.start, tok.start + len(head), name, int(art.group(1)) if art else None))
+    for start, end in _titles(body, tokens):
+        if any(a < end and start < b for a, b in covered):
+            continue
+        title = re.sub(r"\s+", " ", body[start:end])
+        hits.append((start, end, re.sub(r"\bAct$", "Law", title), None))
+    has_article = any(name.startswith("Criminal Law, Article") for _, _, name, _ in hits)
+    laws: dict[tuple[str, int | None], Law] = {}
+    for start, end, name, article in sorted(hits):
+        if name == CRIMINAL and has_article:
+            continue
+        key = (name, article if not name.startswith("Criminal Law, Article") else None)
+        law = laws.setdefault(key, Law(name=name, article=article))
+        if not any(mm.start == start for mm in law.mentions):
+            law.mentions.append(Mention(body[start:end], start, end))
+    return list(laws.values())
+
+
+@functools.lru_cache(maxsize=1)
+def _hangul_laws() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for key, entries in law_index().table.items():
+        if key and is_hangul(key[0]):
+            for e in entries:
+                table.setdefault(e.phrase, []).append(e.payload)
+    return table
+
+
+def _owner(body: str, pos: int, law_at: dict[int, str]) -> str | None:
+    """The law named right after an article ("Article 5 of the X Law"), if any."""
+    window = body[pos:pos + 40]
+    for start, name in law_at.items():
+        if pos <= start <= pos + 40 and ARTICLE_LINK.fullmatch(body[pos:start]):
+            return name
+    if re.match(r"\s+of\s+the\s+[A-Z]", window) and not re.match(r"\s+of\s+the\s+Criminal", window):
+        # "Article 12 of the Mobile Communications Law": a law our index does not know
+        title = re.match(r"\s+of\s+the\s+((?:[A-Z][\w'’-]*\s+){0,8}(?:Law|Act))\b", body[pos:pos + 120])
+        if title:
+            return re.sub(r"\bAct$", "Law", re.sub(r"\s+", " ", title.group(1)))
+    return None
+
+
+def _titles(body: str, tokens: list[Token]) -> list[tuple[int, int]]:
+    """Spans of capitalized titles ending in Law/Act ("the Anti-Narcotics Law")."""
+    out = []
+    for i, tok in enumerate(tokens):
+        if tok.key not in TITLE_HEADS or not tok.text[0].isupper():
+            continue
+        j = i
+        while j > 0 and i - j < TITLE_MAX:
+            prev = tokens[j - 1]
+            gap = body[prev.end:tokens[j].start]
+            if not re.fullmatch(r"(?:['’]s?)?[ \-–]?", gap):
+                break
+            if not (prev.text[0].isupper() or prev.key in TITLE_GLUE):
+                break
+            j -= 1
+        while j < i and (tokens[j].key in TITLE_DROP or tokens[j].key in TITLE_GLUE
+                         or not tokens[j].text[0].isupper()):
+            j += 1
+        end = tok.end
+        # "Law on the Protection of Minors"
+        k = i + 1
+        if k < len(tokens) and tokens[k].key in {"on", "of", "for"}:
+            m = k
+            while m + 1 < len(tokens) and (tokens[m + 1].text[0].isupper() or
+                                           tokens[m + 1].key in TITLE_GLUE) and m - k < TITLE_MAX:
+                if not re.fullmatch(r"[ \-–]", body[tokens[m].end:tokens[m + 1].start]):
+                    break
+                m += 1
+            while m > k and not tokens[m].text[0].isupper():
+                m -= 1
+            if m > k:
+                end = tokens[m].end
+        start = tokens[j].start
+        if j == i and end == tok.end:
+            continue  # a bare "Law" or "Act"
+        title = re.sub(r"\s+", " ", body[start:end]).lower()
+        if title in NOT_TITLES or title.endswith("criminal law") or title.endswith("criminal act"):
+            continue
+        out.append((start, end))
+    return out
