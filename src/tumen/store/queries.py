@@ -1,0 +1,529 @@
+"""Read-side queries for the web app, plus the users and corrections tables.
+
+The analysis tables (``records``, ``incidents`` ...) hold what the analyzer wrote.
+The web reads a derived, corrected index kept next to them:
+
+* ``web_facets(facet, value, seq)`` -- one row per (report, facet value), the facets
+  being tag, province, place, org, type, source and month (see ``report_facets``).
+* ``web_facet_totals`` -- the counts of the whole store, so the landing search page
+  (no query, no filter) reads ~1 row per value instead of grouping every report.
+* ``web_incidents`` -- every incident with its corrections applied, one row each,
+  with the columns the incidents table shows, filters and sorts on.
+
+Triggers mark a report dirty (``web_dirty``) whenever its report row, its record or
+its corrections change; ``sync_index`` rebuilds the derived rows of dirty reports.
+The index is therefore never ahead of nor silently behind the record tables, and it
+survives re-analysis because corrections are re-applied on every rebuild.
+
+Every function takes an open ``sqlite3.Connection`` (``connect`` makes one with the
+settings the web needs); this module is the only web code that speaks SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from ..errors import QueryError, StoreError
+
+FACETS = ("tag", "province", "place", "org", "type", "source", "month")
+# Facets that describe an incident itself (the rest describe its report).
+INCIDENT_FACETS = {"type": "type", "province": "province", "place": "place", "month": "month"}
+INCIDENT_SORTS = ("date", "type", "place", "province", "actor", "penalty", "report")
+QUERY_TIME_LIMIT_MS = 2000  # a single web query longer than this is stopped (400 to the user)
+SYNC_BATCH = 500  # reports rebuilt per transaction by sync_index
+FULL_TOTALS_THRESHOLD = 2000  # above this many dirty reports, recount totals wholesale
+
+# New migrations for the store's list (appended in store/migrations.py).
+WEB_MIGRATIONS_SQL: list[tuple[str, str]] = [
+    ("web_0001_accounts", """
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,               -- viewer | editor | admin
+    password_hash TEXT NOT NULL,               -- argon2id
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE web_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""),
+    ("web_0002_corrections", """
+CREATE TABLE corrections (
+    id          INTEGER PRIMARY KEY,
+    report_id   TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    action      TEXT NOT NULL,                 -- edit | delete | add
+    target      TEXT,                          -- incident key (edit, delete)
+    changes_json TEXT NOT NULL,                -- field -> new value; a whole incident for add
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL                  -- UTC ISO 8601
+);
+CREATE INDEX corrections_report ON corrections(report_id, id);
+"""),
+    ("web_0003_index", """
+CREATE TABLE web_dirty (report_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE web_facets (
+    facet TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (facet, value, seq)
+) WITHOUT ROWID;
+CREATE INDEX web_facets_seq ON web_facets(seq, facet, value);
+CREATE TABLE web_facet_totals (
+    facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (facet, value)
+) WITHOUT ROWID;
+CREATE TABLE web_incidents (
+    seq            INTEGER NOT NULL,           -- reports.seq
+    idx            INTEGER NOT NULL,           -- position in the corrected record
+    report_id      TEXT NOT NULL,
+    key            TEXT NOT NULL,              -- stable incident key (see corrections.py)
+    type           TEXT NOT NULL,
+    actor          TEXT, target TEXT, place TEXT, province TEXT,
+    date           TEXT, date_precision TEXT,
+    month          TEXT,                       -- incident month, else the report's
+    penalty        TEXT,
+    evidence_text  TEXT, evidence_start INTEGER, evidence_end INTEGER,
+    corrected      INTEGER NOT NULL DEFAULT 0,
+    published      TEXT, source TEXT, title TEXT,
+    PRIMARY KEY (seq, idx)
+);
+CREATE INDEX web_incidents_type ON web_incidents(type);
+CREATE INDEX web_incidents_province ON web_incidents(province);
+CREATE INDEX web_incidents_place ON web_incidents(place);
+CREATE INDEX web_incidents_month ON web_incidents(month, type);
+CREATE INDEX web_incidents_date ON web_incidents(date);
+CREATE TABLE web_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO web_state VALUES ('generation', 0);
+
+CREATE TRIGGER web_reports_ai AFTER INSERT ON reports BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (new.id); END;
+CREATE TRIGGER web_reports_au AFTER UPDATE OF title, published, source, duplicate_of ON reports
+    BEGIN INSERT OR IGNORE INTO web_dirty VALUES (new.id); END;
+CREATE TRIGGER web_reports_ad AFTER DELETE ON reports BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (old.id); END;
+CREATE TRIGGER web_records_ai AFTER INSERT ON records BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (new.report_id); END;
+CREATE TRIGGER web_records_au AFTER UPDATE ON records BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (new.report_id); END;
+CREATE TRIGGER web_records_ad AFTER DELETE ON records BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (old.report_id); END;
+CREATE TRIGGER web_corrections_ai AFTER INSERT ON corrections BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (new.report_id); END;
+CREATE TRIGGER web_corrections_ad AFTER DELETE ON corrections BEGIN
+    INSERT OR IGNORE INTO web_dirty VALUES (old.report_id); END;
+INSERT OR IGNORE INTO web_dirty SELECT id FROM reports;
+"""),
+]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# -- connections -----------------------------------------------------------------
+def connect(path: str) -> sqlite3.Connection:
+    """A connection for the web: rows as sqlite3.Row, WAL, waits on a busy writer."""
+    try:
+        conn = sqlite3.connect(path, timeout=10, check_same_thread=False,
+                               isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the store: {exc}") from exc
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
+    return conn
+
+
+@contextmanager
+def time_limit(conn: sqlite3.Connection, ms: int = QUERY_TIME_LIMIT_MS) -> Iterator[None]:
+    """Interrupt any statement of ``conn`` that runs past ``ms`` (Datasette's habit)."""
+    deadline = time.monotonic() + ms / 1000
+    conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# -- settings and users ----------------------------------------------------------
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM web_settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_setting_default(conn: sqlite3.Connection, key: str, value: str) -> str:
+    """Store ``value`` under ``key`` unless one is there; return the stored value."""
+    conn.execute("INSERT OR IGNORE INTO web_settings VALUES (?, ?)", (key, value))
+    return get_setting(conn, key) or value
+
+
+def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:
+    try:
+        conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, password_hash, _now()))
+    except sqlite3.IntegrityError as exc:
+        raise StoreError(f"user {name!r} already exists") from exc
+
+
+def set_user(conn: sqlite3.Connection, name: str, role: str | None = None,
+             password_hash: str | None = None) -> bool:
+    if role:
+        conn.execute("UPDATE users SET role = ? WHERE name = ?", (role, name))
+    if password_hash:
+        conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+    return get_user(conn, name) is not None
+
+
+def get_user(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+    return dict(row) if row else None
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [{"name": r["name"], "role": r["role"], "created_at": r["created_at"]}
+            for r in conn.execute("SELECT * FROM users ORDER BY name")]
+
+
+def remove_user(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+
+def count_users(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+# -- corrections -----------------------------------------------------------------
+def add_correction(conn: sqlite3.Connection, report_id: str, action: str, target: str | None,
+                   changes: dict[str, Any], author: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO corrections (report_id, action, target, changes_json, author, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (report_id, action, target, json.dumps(changes, ensure_ascii=False), author, _now()))
+    return int(cur.lastrowid)
+
+
+def get_corrections(conn: sqlite3.Connection, report_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT * FROM corrections WHERE report_id = ? ORDER BY id",
+                        (report_id,)).fetchall()
+    return [{"id": r["id"], "report_id": r["report_id"], "action": r["action"],
+             "target": r["target"], "changes": json.loads(r["changes_json"]),
+             "author": r["author"], "created_at": r["created_at"]} for r in rows]
+
+
+# -- reports ---------------------------------------------------------------------
+def get_report_row(conn: sqlite3.Connection, report_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT seq, id, title, published, source, url, language, body, status, duplicate_of,"
+        " format, ingested_at FROM reports WHERE id = ?", (report_id,)).fetchone()
+    return dict(row) if row else None
+
+
+def get_record_json(conn: sqlite3.Connection, report_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT record_json FROM records WHERE report_id = ?",
+                       (report_id,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def near_duplicates(conn: sqlite3.Connection, report_id: str, duplicate_of: str | None
+                    ) -> list[dict[str, Any]]:
+    """Reports in the same near-duplicate group (the original and its copies)."""
+    root = duplicate_of or report_id
+    rows = conn.execute(
+        "SELECT id, title, published, source FROM reports WHERE (id = ? OR duplicate_of = ?)"
+        " AND id != ? ORDER BY seq LIMIT 50", (root, root, report_id)).fetchall()
+    return [dict(r) for r in rows]
+
+
+# -- the derived index -----------------------------------------------------------
+def generation(conn: sqlite3.Connection) -> int:
+    """A counter bumped by every sync that changed something (cache key for readers)."""
+    return conn.execute("SELECT value FROM web_state WHERE key = 'generation'").fetchone()[0]
+
+
+def dirty_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM web_dirty").fetchone()[0]
+
+
+def sync_index(conn: sqlite3.Connection, build: Any) -> int:
+    """Rebuild the derived rows of every dirty report; return how many were rebuilt.
+
+    ``build(report_row, record, corrections) -> (facets, incidents)`` is supplied by the
+    caller (``tumen.corrections.index_rows``) so that this module holds only SQL.
+    """
+    total = 0
+    if not conn.execute("SELECT 1 FROM web_dirty LIMIT 1").fetchone():
+        return 0
+    wholesale = dirty_count(conn) > FULL_TOTALS_THRESHOLD
+    while True:
+        with transaction(conn):
+            ids = [r[0] for r in conn.execute("SELECT report_id FROM web_dirty LIMIT ?",
+                                              (SYNC_BATCH,))]
+            if not ids:
+                break
+            touched: set[tuple[str, str]] = set()
+            marks = ",".join("?" * len(ids))
+            reports = {r["id"]: dict(r) for r in conn.execute(
+                f"SELECT seq, id, title, published, source, url, duplicate_of, status"
+                f" FROM reports WHERE id IN ({marks})", ids)}
+            records = {r[0]: r[1] for r in conn.execute(
+                f"SELECT report_id, record_json FROM records WHERE report_id IN ({marks})", ids)}
+            fixes: dict[str, list[dict[str, Any]]] = {}
+            for row in conn.execute(f"SELECT * FROM corrections WHERE report_id IN ({marks})"
+                                    f" ORDER BY id", ids):
+                fixes.setdefault(row["report_id"], []).append(
+                    {"id": row["id"], "action": row["action"], "target": row["target"],
+                     "changes": json.loads(row["changes_json"]), "author": row["author"],
+                     "created_at": row["created_at"]})
+            old_seqs = [r[0] for r in conn.execute(
+                f"SELECT DISTINCT seq FROM web_incidents WHERE report_id IN ({marks})", ids)]
+            seqs = sorted({rep["seq"] for rep in reports.values()} | set(old_seqs))
+            for seq in seqs:
+                if not wholesale:
+                    touched.update((r[0], r[1]) for r in conn.execute(
+                        "SELECT facet, value FROM web_facets WHERE seq = ?", (seq,)))
+                conn.execute("DELETE FROM web_facets WHERE seq = ?", (seq,))
+                conn.execute("DELETE FROM web_incidents WHERE seq = ?", (seq,))
+            facet_rows: list[tuple[str, str, int]] = []
+            incident_rows: list[tuple] = []
+            for rid, rep in reports.items():
+                record = json.loads(records[rid]) if rid in records else None
+                facets, incidents = build(rep, record, fixes.get(rid, []))
+                facet_rows += [(f, v, rep["seq"]) for f, v in facets]
+                incident_rows += incidents
+            conn.executemany("INSERT OR IGNORE INTO web_facets VALUES (?, ?, ?)", facet_rows)
+            conn.executemany(
+                "INSERT INTO web_incidents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                incident_rows)
+            if not wholesale:
+                touched.update((f, v) for f, v, _ in facet_rows)
+                for facet, value in touched:
+                    n = conn.execute("SELECT count(*) FROM web_facets WHERE facet = ? AND value = ?",
+                                     (facet, value)).fetchone()[0]
+                    if n:
+                        conn.execute("INSERT OR REPLACE INTO web_facet_totals VALUES (?, ?, ?)",
+                                     (facet, value, n))
+                    else:
+                        conn.execute("DELETE FROM web_facet_totals WHERE facet = ? AND value = ?",
+                                     (facet, value))
+            conn.executemany("DELETE FROM web_dirty WHERE report_id = ?", [(i,) for i in ids])
+            conn.execute("UPDATE web_state SET value = value + 1 WHERE key = 'generation'")
+            total += len(ids)
+    if wholesale:
+        with transaction(conn):
+            conn.execute("DELETE FROM web_facet_totals")
+            conn.execute("INSERT INTO web_facet_totals SELECT facet, value, count(*)"
+                         " FROM web_facets GROUP BY facet, value")
+            conn.execute("UPDATE web_state SET value = value + 1 WHERE key = 'generation'")
+    return total
+
+
+# -- filters ---------------------------------------------------------------------
+@dataclass
+class Filters:
+    """A validated filter: an FTS5 match expression and selected facet values (AND)."""
+
+    match: str | None = None  # FTS5 expression (already translated from the user's query)
+    facets: dict[str, list[str]] = field(default_factory=dict)
+
+    def report_clauses(self, incident_level: bool = False) -> tuple[list[str], list[Any]]:
+        """WHERE clauses on a ``seq`` column; incident-level facets are left out when
+        ``incident_level`` (they filter ``web_incidents`` columns instead)."""
+        clauses, params = [], []
+        if self.match:
+            clauses.append("seq IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?)")
+            params.append(self.match)
+        for facet in FACETS:
+            if incident_level and facet in INCIDENT_FACETS:
+                continue
+            for value in self.facets.get(facet, []):
+                clauses.append("seq IN (SELECT seq FROM web_facets WHERE facet = ? AND value = ?)")
+                params += [facet, value]
+        return clauses, params
+
+    def incident_clauses(self) -> tuple[list[str], list[Any]]:
+        clauses, params = self.report_clauses(incident_level=True)
+        for facet, column in INCIDENT_FACETS.items():
+            for value in self.facets.get(facet, []):
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        return clauses, params
+
+    @property
+    def empty(self) -> bool:
+        return not self.match and not any(self.facets.values())
+
+
+def _where(clauses: list[str]) -> str:
+    return (" WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def _run(conn: sqlite3.Connection, sql: str, params: list[Any] | tuple = ()) -> list[sqlite3.Row]:
+    try:
+        with time_limit(conn):
+            return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "fts5" in message or "syntax error" in message or "no such column" in message:
+            raise QueryError(f"bad search query: {message}") from exc
+        raise
+
+
+# -- reports search --------------------------------------------------------------
+SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # hit markers, split out by the view
+
+
+def search_reports(conn: sqlite3.Connection, filters: Filters, limit: int, offset: int
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    """(total, page of reports) best match first, or newest first without a query."""
+    clauses, params = filters.report_clauses()
+    if filters.match:
+        inner = [c for c in clauses[1:]]
+        sql = ("SELECT r.seq, r.id, r.title, r.published, r.source, r.url, r.status,"
+               " r.duplicate_of,"
+               f" snippet(reports_fts, 1, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 32) AS snippet"
+               " FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid"
+               " WHERE reports_fts MATCH ?" + "".join(" AND r." + c for c in inner) +
+               " ORDER BY reports_fts.rank LIMIT ? OFFSET ?")
+        rows = _run(conn, sql, [params[0]] + params[1:] + [limit, offset])
+    else:
+        sql = ("SELECT seq, id, title, published, source, url, status, duplicate_of,"
+               " substr(body, 1, 240) AS snippet FROM reports" + _where(clauses) +
+               " ORDER BY published IS NULL, published DESC, seq DESC LIMIT ? OFFSET ?")
+        rows = _run(conn, sql, params + [limit, offset])
+    total = count_reports(conn, filters)
+    return total, [dict(r) for r in rows]
+
+
+def count_reports(conn: sqlite3.Connection, filters: Filters) -> int:
+    if filters.empty:
+        return _run(conn, "SELECT count(*) FROM reports")[0][0]
+    clauses, params = filters.report_clauses()
+    if filters.match and len(clauses) == 1:
+        return _run(conn, "SELECT count(*) FROM reports_fts WHERE reports_fts MATCH ?",
+                    params)[0][0]
+    return _run(conn, "SELECT count(*) FROM reports" + _where(clauses), params)[0][0]
+
+
+def report_facet_counts(conn: sqlite3.Connection, filters: Filters
+                        ) -> list[tuple[str, str, int]]:
+    """(facet, value, reports) over the reports that ``filters`` selects."""
+    if filters.empty:
+        return [tuple(r) for r in _run(conn, "SELECT facet, value, n FROM web_facet_totals")]
+    clauses, params = filters.report_clauses()
+    with time_limit(conn):
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS web_match (seq INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.web_match")
+    try:
+        _run(conn, "INSERT INTO temp.web_match SELECT seq FROM reports" + _where(clauses),
+             params)
+        rows = _run(conn, "SELECT f.facet, f.value, count(*) FROM temp.web_match m"
+                          " JOIN web_facets f ON f.seq = m.seq GROUP BY f.facet, f.value")
+    finally:
+        conn.execute("DELETE FROM temp.web_match")
+    return [tuple(r) for r in rows]
+
+
+# -- incidents -------------------------------------------------------------------
+INCIDENT_COLUMNS = ("report_id", "idx", "key", "type", "date", "date_precision", "place", "province",
+                    "actor", "target", "penalty", "evidence_text", "evidence_start",
+                    "evidence_end", "corrected", "published", "source", "title", "month")
+_SORT_SQL = {
+    "date": "coalesce(date, month) {d}, seq, idx", "type": "type {d}, seq, idx",
+    "place": "place IS NULL, place {d}, seq, idx",
+    "province": "province IS NULL, province {d}, seq, idx",
+    "actor": "actor IS NULL, actor {d}, seq, idx", "penalty": "penalty IS NULL, penalty {d}, seq, idx",
+    "report": "published {d}, seq {d}, idx",
+}
+
+
+def list_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date",
+                   descending: bool = True, limit: int | None = 100, offset: int = 0
+                   ) -> list[dict[str, Any]]:
+    if sort not in _SORT_SQL:
+        raise QueryError(f"cannot sort by {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
+    clauses, params = filters.incident_clauses()
+    order = _SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+    sql = (f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM web_incidents" + _where(clauses) +
+           f" ORDER BY {order}")
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params = params + [limit, offset]
+    return [dict(r) for r in _run(conn, sql, params)]
+
+
+def iter_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date",
+                   descending: bool = True) -> Iterator[dict[str, Any]]:
+    """Every selected incident, streamed (exports); no time limit."""
+    if sort not in _SORT_SQL:
+        raise QueryError(f"cannot sort by {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
+    clauses, params = filters.incident_clauses()
+    order = _SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+    try:
+        cursor = conn.execute(f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM web_incidents"
+                              + _where(clauses) + f" ORDER BY {order}", params)
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"bad search query: {exc}") from exc
+    for row in cursor:
+        yield dict(row)
+
+
+def count_incidents(conn: sqlite3.Connection, filters: Filters) -> int:
+    clauses, params = filters.incident_clauses()
+    return _run(conn, "SELECT count(*) FROM web_incidents" + _where(clauses), params)[0][0]
+
+
+def incident_facet_counts(conn: sqlite3.Connection, filters: Filters
+                          ) -> list[tuple[str, str, int]]:
+    """(facet, value, incidents) over the incidents that ``filters`` selects."""
+    clauses, params = filters.incident_clauses()
+    where = _where(clauses)
+    out: list[tuple[str, str, int]] = []
+    for facet, column in INCIDENT_FACETS.items():
+        rows = _run(conn, f"SELECT {column}, count(*) FROM web_incidents{where}"
+                          f"{' AND' if where else ' WHERE'} {column} IS NOT NULL"
+                          f" GROUP BY {column}", params)
+        out += [(facet, r[0], r[1]) for r in rows]
+    rows = _run(conn, "SELECT f.facet, f.value, count(*) FROM (SELECT seq FROM web_incidents"
+                      + where + ") i JOIN web_facets f ON f.seq = i.seq"
+                      " AND f.facet IN ('tag', 'org', 'source') GROUP BY f.facet, f.value", params)
+    out += [tuple(r) for r in rows]
+    return out
+
+
+def timeline_counts(conn: sqlite3.Connection, filters: Filters) -> list[dict[str, Any]]:
+    clauses, params = filters.incident_clauses()
+    clauses = clauses + ["month IS NOT NULL"]
+    rows = _run(conn, "SELECT month, type, count(*) AS n FROM web_incidents" + _where(clauses)
+                + " GROUP BY month, type ORDER BY month", params)
+    return [dict(r) for r in rows]
+
+
+def province_counts(conn: sqlite3.Connection, filters: Filters) -> dict[str, int]:
+    clauses, params = filters.incident_clauses()
+    rows = _run(conn, "SELECT province, count(*) FROM web_incidents"
+                + _where(clauses + ["province IS NOT NULL"]) + " GROUP BY province", params)
+    return {r[0]: r[1] for r in rows}
+
+
+def place_counts(conn: sqlite3.Connection, filters: Filters) -> dict[str, int]:
+    clauses, params = filters.incident_clauses()
+    rows = _run(conn, "SELECT place, count(*) FROM web_incidents"
+                + _where(clauses + ["place IS NOT NULL"]) + " GROUP BY place", params)
+    return {r[0]: r[1] for r in rows}

@@ -1,0 +1,422 @@
+"""The web app: ``create_app(db_path, host=...)`` returns a FastAPI application.
+
+Every page has a JSON twin built from the same view function (``views.py``): the page
+renders the dict with a Jinja template (autoescaped), ``/api/...`` returns it.  All
+assets are bundled under ``static/``; the Content-Security-Policy allows nothing from
+another host and no inline script.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..errors import QueryError, StoreError, TumenError
+from ..store import queries as Q
+from . import auth, exports, views
+from .auth import User
+from .charts import TYPE_COLORS
+from .db import WebDB
+from .params import parse_state
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+LOCAL_ADMIN = User(auth.LOCAL_USER, "admin")
+PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
+log = logging.getLogger("tumen.web")
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str):
+        self.status, self.message = status, message
+
+
+def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | None = None
+               ) -> FastAPI:
+    """The app over the store at ``db_path``.  ``require_login`` forces (True) or
+    waives (False, only honoured on loopback hosts) the login; None decides from the
+    host and the users in the store (see ``auth.login_required``)."""
+    db = WebDB(db_path)
+    app = FastAPI(title="Tumen", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="JSON API of Tumen: every page of the web UI has a twin here, "
+                              "built from the same view function.")
+    app.state.db = db
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.autoescape = True
+    templates.env.globals.update(type_colors=TYPE_COLORS, version=__version__)
+    sessions = auth.Sessions(db.secret)
+
+    def login_mode() -> bool:
+        if require_login is False and host in auth.LOCAL_HOSTS:
+            return False
+        return auth.login_required(host, Q.count_users(db.reader) > 0, require_login)
+
+    app.state.login_mode = login_mode
+
+    # -- middleware: session, login gate, security headers -------------------------
+    @app.middleware("http")
+    async def session_layer(request: Request, call_next: Callable) -> Response:
+        raw = request.cookies.get(auth.SESSION_COOKIE)
+        session, valid = sessions.load(raw)
+        request.state.session = session
+        request.state.new_session = None
+        user = None
+        if login_mode():
+            name = session.get("user")
+            row = Q.get_user(db.reader, name) if name else None
+            user = User(row["name"], row["role"]) if row else None
+        else:
+            user = LOCAL_ADMIN
+        request.state.user = user
+        path = request.url.path
+        if user is None and not path.startswith(PUBLIC_PATHS):
+            if path.startswith("/api/"):
+                response: Response = JSONResponse({"error": "login required"}, status_code=401)
+            else:
+                target = path + (("?" + request.url.query) if request.url.query else "")
+                response = RedirectResponse("/login?" + urlencode({"next": target}), 303)
+        else:
+            response = await call_next(request)
+        new = request.state.new_session
+        if new is not None or not valid:
+            data = new if new is not None else session
+            response.set_cookie(auth.SESSION_COOKIE, sessions.dump(data),
+                                max_age=auth.SESSION_MAX_AGE, httponly=True, samesite="lax",
+                                secure=request.url.scheme == "https", path="/")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    # -- helpers -------------------------------------------------------------------
+    def page(request: Request, template: str, data: dict[str, Any], status: int = 200
+             ) -> HTMLResponse:
+        user: User | None = request.state.user
+        context = {"request": request, "data": data, "user": user,
+                   "csrf": request.state.session.get("csrf"), "login_mode": login_mode(),
+                   "can_edit": bool(user and user.can("editor")),
+                   "can_admin": bool(user and user.can("admin"))}
+        context.update(data.get("_context", {}))
+        return templates.TemplateResponse(request, template, context, status_code=status)
+
+    def require(request: Request, role: str) -> User:
+        user: User | None = request.state.user
+        if user is None:
+            raise HTTPError(401, "login required")
+        if not user.can(role):
+            raise HTTPError(403, f"this needs the {role} role; you are {user.role}")
+        return user
+
+    async def form_with_csrf(request: Request) -> Any:
+        form = await request.form()
+        token = form.get("csrf_token") or request.headers.get("x-csrf-token")
+        if not auth.csrf_ok(request.state.session, token):
+            raise HTTPError(403, "the form expired or did not come from this site (CSRF check)"
+                                 "; reload the page and try again")
+        return form
+
+    def state_of(request: Request, kind: str):
+        return parse_state(list(request.query_params.multi_items()), kind)
+
+    def sync() -> None:
+        db.sync()
+
+    @app.exception_handler(HTTPError)
+    async def http_error(request: Request, exc: HTTPError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return page(request, "error.html", {"status": exc.status, "message": exc.message},
+                    exc.status)
+
+    @app.exception_handler(QueryError)
+    async def query_error(request: Request, exc: QueryError) -> Response:
+        return await http_error(request, HTTPError(400, str(exc)))
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        return await http_error(request, HTTPError(503, str(exc)))
+
+    # -- search ------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request):
+        sync()
+        state = state_of(request, "search")
+        return page(request, "search.html", views.search_view(db, state)
+                    | {"_context": {"st": state}})
+
+    @app.get("/api/search", tags=["search"], summary="Search reports with facets")
+    def api_search(request: Request, q: str = "", page: int = 1, tag: list[str] | None = None,
+                   province: list[str] | None = None, place: list[str] | None = None,
+                   org: list[str] | None = None, type: list[str] | None = None,
+                   source: list[str] | None = None, month: list[str] | None = None
+                   ) -> dict[str, Any]:
+        """Reports matching ``q`` (the CLI's FTS syntax) and every facet value given
+        (repeat a parameter to require several values); facet counts of the result."""
+        sync()
+        return views.search_view(db, state_of(request, "search"))
+
+    @app.get("/api/facets", tags=["search"], summary="Facet counts for a filter")
+    def api_facets(request: Request, scope: str = "reports", q: str = "",
+                   tag: list[str] | None = None, province: list[str] | None = None,
+                   place: list[str] | None = None, org: list[str] | None = None,
+                   type: list[str] | None = None, source: list[str] | None = None,
+                   month: list[str] | None = None) -> dict[str, Any]:
+        """Counts of reports (scope=reports) or incidents (scope=incidents) per facet value."""
+        sync()
+        return views.facets_view(db, state_of(request, "facets"))
+
+    # -- reports -----------------------------------------------------------------
+    @app.get("/reports/{report_id}", response_class=HTMLResponse, include_in_schema=False)
+    def report_page(request: Request, report_id: str):
+        sync()
+        data = views.report_view(db, report_id)
+        if data is None:
+            raise HTTPError(404, f"no report {report_id!r}")
+        return page(request, "report.html", data)
+
+    @app.get("/api/reports/{report_id}", tags=["reports"], summary="One report and its record")
+    def api_report(report_id: str) -> dict[str, Any]:
+        """The report text, its record with corrections applied, marked text segments
+        and near-duplicates."""
+        sync()
+        data = views.report_view(db, report_id)
+        if data is None:
+            raise HTTPError(404, f"no report {report_id!r}")
+        return data
+
+    @app.get("/reports/{report_id}/correct", response_class=HTMLResponse,
+             include_in_schema=False)
+    def correction_page(request: Request, report_id: str, key: str | None = None):
+        require(request, "editor")
+        data = views.correction_form_view(db, report_id, key)
+        if data is None:
+            raise HTTPError(404, f"no report {report_id!r}")
+        return page(request, "correct.html", data)
+
+    @app.post("/reports/{report_id}/corrections", include_in_schema=False)
+    async def correction_post(request: Request, report_id: str):
+        user = require(request, "editor")
+        form = await form_with_csrf(request)
+        action = str(form.get("action") or "")
+        changes = {name: str(form.get(name) or "") for name in views.C.EDITABLE_FIELDS
+                   if name in form}
+        try:
+            views.submit_correction(db, report_id, action, form.get("key") or None, changes,
+                                    str(form.get("evidence") or ""), user.name)
+        except QueryError as exc:
+            data = views.correction_form_view(db, report_id, form.get("key") or None)
+            if data is None:
+                raise HTTPError(404, f"no report {report_id!r}")
+            data["error"] = str(exc)
+            return page(request, "correct.html", data, 400)
+        return RedirectResponse(f"/reports/{quote(report_id)}#incidents", 303)
+
+    @app.post("/api/reports/{report_id}/corrections", tags=["reports"],
+              summary="Correct a record (editor; send X-CSRF-Token)")
+    async def api_correction(request: Request, report_id: str) -> dict[str, Any]:
+        """Body: ``{"action": "edit"|"delete"|"add", "key": incident key,
+        "changes": {field: value}, "evidence": text (add)}``."""
+        user = require(request, "editor")
+        if not auth.csrf_ok(request.state.session, request.headers.get("x-csrf-token")):
+            raise HTTPError(403, "missing or wrong X-CSRF-Token header")
+        try:
+            body = await request.json()
+            assert isinstance(body, dict)
+        except Exception:
+            raise HTTPError(400, "the body must be a JSON object") from None
+        changes = body.get("changes") or {}
+        if not isinstance(changes, dict):
+            raise HTTPError(400, "changes must be an object")
+        cid = views.submit_correction(db, report_id, str(body.get("action") or ""),
+                                      body.get("key"), changes, body.get("evidence"), user.name)
+        return {"correction": cid, "report": views.report_view(db, report_id)}
+
+    # -- incidents, timeline, map, exports --------------------------------------
+    @app.get("/incidents", response_class=HTMLResponse, include_in_schema=False)
+    def incidents_page(request: Request):
+        sync()
+        state = state_of(request, "incidents")
+        return page(request, "incidents.html", views.incidents_view(db, state)
+                    | {"_context": {"st": state}})
+
+    @app.get("/api/incidents", tags=["incidents"], summary="Incidents table")
+    def api_incidents(request: Request, q: str = "", page: int = 1, sort: str = "date",
+                      order: str = "desc", tag: list[str] | None = None,
+                      province: list[str] | None = None, place: list[str] | None = None,
+                      org: list[str] | None = None, type: list[str] | None = None,
+                      source: list[str] | None = None, month: list[str] | None = None
+                      ) -> dict[str, Any]:
+        """One page of incidents (corrections applied) with facets, timeline and map data."""
+        sync()
+        return views.incidents_view(db, state_of(request, "incidents"))
+
+    @app.get("/timeline", response_class=HTMLResponse, include_in_schema=False)
+    def timeline_page(request: Request):
+        sync()
+        state = state_of(request, "search")
+        return page(request, "timeline.html", views.timeline_view(db, state)
+                    | {"_context": {"st": state}})
+
+    @app.get("/api/timeline", tags=["incidents"], summary="Incidents per month and type")
+    def api_timeline(request: Request, q: str = "", tag: list[str] | None = None,
+                     province: list[str] | None = None, place: list[str] | None = None,
+                     org: list[str] | None = None, type: list[str] | None = None,
+                     source: list[str] | None = None, month: list[str] | None = None
+                     ) -> dict[str, Any]:
+        sync()
+        return views.timeline_view(db, state_of(request, "search"))
+
+    @app.get("/map", response_class=HTMLResponse, include_in_schema=False)
+    def map_page(request: Request):
+        sync()
+        state = state_of(request, "search")
+        return page(request, "map.html", views.map_view(db, state) | {"_context": {"st": state}})
+
+    @app.get("/api/map", tags=["incidents"], summary="Incidents per province and place")
+    def api_map(request: Request, q: str = "", tag: list[str] | None = None,
+                province: list[str] | None = None, place: list[str] | None = None,
+                org: list[str] | None = None, type: list[str] | None = None,
+                source: list[str] | None = None, month: list[str] | None = None
+                ) -> dict[str, Any]:
+        sync()
+        return views.map_view(db, state_of(request, "search"))
+
+    @app.get("/api/export.{fmt}", tags=["incidents"], summary="Download the filtered incidents",
+             response_class=Response)
+    def api_export(request: Request, fmt: str, q: str = "", sort: str = "date",
+                   order: str = "desc", tag: list[str] | None = None,
+                   province: list[str] | None = None, place: list[str] | None = None,
+                   org: list[str] | None = None, type: list[str] | None = None,
+                   source: list[str] | None = None, month: list[str] | None = None):
+        """Exactly the rows of the incidents table for this filter, every page, as
+        ``csv``, ``jsonl`` or ``parquet``."""
+        if fmt not in exports.FORMATS:
+            raise HTTPError(404, f"unknown export format {fmt!r}: use csv, jsonl or parquet")
+        sync()
+        state = state_of(request, "export")
+        return exports.export_response(db, state, fmt)
+
+    # -- accounts ----------------------------------------------------------------
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, next: str = "/"):
+        return page(request, "login.html", {"next": _safe_next(next)})
+
+    @app.post("/login", include_in_schema=False)
+    async def login_post(request: Request):
+        form = await form_with_csrf(request)
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
+        target = _safe_next(str(form.get("next") or "/"))
+        row = Q.get_user(db.reader, name) if name else None
+        if row is None or not auth.verify_password(row["password_hash"], password):
+            return page(request, "login.html", {"next": target,
+                                                "error": "wrong user name or password"}, 401)
+        response = RedirectResponse(target, 303)
+        request.state.new_session = auth.Sessions.new(row["name"])
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout_post(request: Request):
+        await form_with_csrf(request)
+        request.state.new_session = auth.Sessions.new()
+        return RedirectResponse("/login" if login_mode() else "/", 303)
+
+    @app.get("/api/me", tags=["accounts"], summary="Who am I")
+    def api_me(request: Request) -> dict[str, Any]:
+        user: User | None = request.state.user
+        return {"user": user.name if user else None, "role": user.role if user else None,
+                "login_required": login_mode(), "csrf_token": request.state.session["csrf"]}
+
+    @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
+    def users_page(request: Request):
+        require(request, "admin")
+        return page(request, "users.html", {"users": Q.list_users(db.reader),
+                                            "roles": list(auth.ROLES)})
+
+    @app.post("/admin/users", include_in_schema=False)
+    async def users_post(request: Request):
+        me = require(request, "admin")
+        form = await form_with_csrf(request)
+        action = form.get("action")
+        try:
+            name = auth.check_name(str(form.get("name") or ""))
+            with db.writer() as conn:
+                if action == "remove":
+                    if name == me.name:
+                        raise auth.AuthError("you cannot remove yourself")
+                    Q.remove_user(conn, name)
+                else:
+                    role = auth.check_role(str(form.get("role") or "viewer"))
+                    Q.add_user(conn, name, role, auth.hash_password(str(form.get("password") or "")))
+        except TumenError as exc:
+            return page(request, "users.html", {"users": Q.list_users(db.reader),
+                                                "roles": list(auth.ROLES), "error": str(exc)}, 400)
+        return RedirectResponse("/admin/users", 303)
+
+    # -- upload ------------------------------------------------------------------
+    @app.get("/upload", response_class=HTMLResponse, include_in_schema=False)
+    def upload_page(request: Request):
+        require(request, "editor")
+        return page(request, "upload.html", {})
+
+    @app.post("/upload", include_in_schema=False)
+    async def upload_post(request: Request):
+        require(request, "editor")
+        form = await form_with_csrf(request)
+        files = [f for f in form.getlist("files") if getattr(f, "filename", None)]
+        text = str(form.get("text") or "").strip()
+        if not files and not text:
+            return page(request, "upload.html", {"error": "choose a file or paste a report"}, 400)
+        with tempfile.TemporaryDirectory(prefix="tumen-upload-") as tmp:
+            paths = []
+            for k, upload in enumerate(files):
+                data = await upload.read(MAX_UPLOAD_BYTES + 1)
+                if len(data) > MAX_UPLOAD_BYTES:
+                    return page(request, "upload.html",
+                                {"error": f"{upload.filename}: larger than "
+                                          f"{MAX_UPLOAD_BYTES // 2**20} MB"}, 400)
+                name = Path(upload.filename).name or f"upload-{k}"
+                path = Path(tmp) / f"{k:03d}-{name}"
+                path.write_bytes(data)
+                paths.append(path)
+            if text:
+                path = Path(tmp) / "pasted.txt"
+                path.write_text(text + "\n", encoding="utf-8")
+                paths.append(path)
+            result = await _run_in_thread(views.ingest_and_analyze, db, paths)
+        db.sync()
+        return page(request, "upload.html", {"result": result})
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    return app
+
+
+async def _run_in_thread(fn: Callable, *args: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -1,0 +1,242 @@
+"""View functions: each takes the store handle and validated state and returns a dict.
+
+The HTML page renders the dict with a template; the JSON API returns the same dict.
+Nothing here knows about HTTP or markup (snippets and report text are returned as
+lists of ``{"text", ...}`` segments that templates escape piece by piece).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import corrections as C
+from ..errors import QueryError
+from ..record import INCIDENT_TYPES
+from ..store import queries as Q
+from . import charts
+from .db import WebDB
+from .params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
+
+FACET_TOP = 12  # values shown per facet (selected values are always shown)
+SEGMENT_KINDS = ("place", "org", "law", "date")
+
+
+def _segments(snippet: str | None) -> list[dict[str, Any]]:
+    """Split a snippet with hit markers into [{text, hit}] pieces."""
+    out: list[dict[str, Any]] = []
+    text = snippet or ""
+    hit = False
+    buf = ""
+    for ch in text:
+        if ch in (Q.SNIPPET_OPEN, Q.SNIPPET_CLOSE):
+            if buf:
+                out.append({"text": buf, "hit": hit})
+            buf, hit = "", ch == Q.SNIPPET_OPEN
+        else:
+            buf += ch
+    if buf:
+        out.append({"text": buf, "hit": hit})
+    return out
+
+
+def _facet_lists(rows: list[tuple[str, str, int]], state: State) -> dict[str, Any]:
+    grouped: dict[str, list[tuple[str, int]]] = {f: [] for f in Q.FACETS}
+    for facet, value, n in rows:
+        if facet in grouped:
+            grouped[facet].append((value, n))
+    out = {}
+    for facet, values in grouped.items():
+        selected = set(state.facets.get(facet, []))
+        if facet == "month":
+            values.sort(key=lambda vn: vn[0], reverse=True)
+            top = values[:FACET_TOP * 2]
+        else:
+            values.sort(key=lambda vn: (-vn[1], vn[0]))
+            top = values[:FACET_TOP]
+        shown = {v for v, _ in top}
+        top += [(v, n) for v, n in values if v in selected and v not in shown]
+        counts = dict(values)
+        top += [(v, 0) for v in selected if v not in counts]
+        out[facet] = {
+            "label": FACET_LABELS[facet], "total_values": len(values),
+            "values": [{"value": v, "count": n, "selected": v in selected} for v, n in top],
+        }
+    return out
+
+
+def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
+    key = ("facets", scope, state.filters.match, tuple(sorted(
+        (k, tuple(v)) for k, v in state.facets.items())))
+    if scope == "incidents":
+        rows = db.cached(key, lambda: Q.incident_facet_counts(db.reader, state.filters))
+    else:
+        rows = db.cached(key, lambda: Q.report_facet_counts(db.reader, state.filters))
+    return _facet_lists(rows, state)
+
+
+def search_view(db: WebDB, state: State) -> dict[str, Any]:
+    """Reports matching the query and facets, best first, with facet counts."""
+    offset = (state.page - 1) * PAGE_SIZE
+    total, rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset)
+    results = [{"id": r["id"], "title": r["title"], "published": r["published"],
+                "source": r["source"], "url": r["url"], "status": r["status"],
+                "duplicate_of": r["duplicate_of"], "snippet": _segments(r["snippet"])}
+               for r in rows]
+    return {"state": state.to_dict(), "total": total, "page": state.page,
+            "pages": max(1, math.ceil(total / PAGE_SIZE)), "page_size": PAGE_SIZE,
+            "results": results, "facets": _facets(db, state, "reports")}
+
+
+def facets_view(db: WebDB, state: State) -> dict[str, Any]:
+    return {"state": state.to_dict(), "scope": state.scope,
+            "facets": _facets(db, state, state.scope)}
+
+
+def incidents_view(db: WebDB, state: State) -> dict[str, Any]:
+    offset = (state.page - 1) * TABLE_SIZE
+    rows = Q.list_incidents(db.reader, state.filters, state.sort, state.order == "desc",
+                            TABLE_SIZE, offset)
+    total = Q.count_incidents(db.reader, state.filters)
+    return {"state": state.to_dict(), "total": total, "page": state.page,
+            "pages": max(1, math.ceil(total / TABLE_SIZE)), "page_size": TABLE_SIZE,
+            "incidents": rows, "facets": _facets(db, state, "incidents"),
+            "timeline": timeline_view(db, state)["timeline"],
+            "map": map_view(db, state)["map"]}
+
+
+def timeline_view(db: WebDB, state: State) -> dict[str, Any]:
+    counts = Q.timeline_counts(db.reader, state.filters)
+    return {"state": state.to_dict(), "counts": counts, "timeline": charts.timeline(counts)}
+
+
+def map_view(db: WebDB, state: State) -> dict[str, Any]:
+    provinces = Q.province_counts(db.reader, state.filters)
+    places = Q.place_counts(db.reader, state.filters)
+    return {"state": state.to_dict(), "provinces": provinces, "places": places,
+            "map": charts.province_map(provinces, places)}
+
+
+# -- one report ----------------------------------------------------------------------
+def _text_segments(body: str, record: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The body cut at every mark boundary; each piece lists the marks covering it."""
+    spans: list[tuple[int, int, str, str]] = []  # start, end, class, label
+    if record:
+        for place in record.get("places") or []:
+            for m in place.get("mentions") or []:
+                spans.append((m["start"], m["end"], "place", place["name"]))
+        for org in record.get("organizations") or []:
+            for m in org.get("mentions") or []:
+                spans.append((m["start"], m["end"], "org", org["name"]))
+        for law in record.get("laws") or []:
+            for m in law.get("mentions") or []:
+                spans.append((m["start"], m["end"], "law", law["name"]))
+        for date in record.get("dates") or []:
+            spans.append((date["start"], date["end"], "date", date["value"]))
+        for k, inc in enumerate(record.get("incidents") or []):
+            ev = inc.get("evidence") or {}
+            if ev.get("start") is not None:
+                spans.append((ev["start"], ev["end"], f"ev ev-{k}", inc["type"]))
+    spans = [s for s in spans if 0 <= s[0] < s[1] <= len(body)]
+    cuts = sorted({0, len(body)} | {s[0] for s in spans} | {s[1] for s in spans})
+    out = []
+    anchors: set[str] = set()
+    for a, b in zip(cuts, cuts[1:]):
+        active = [s for s in spans if s[0] <= a and b <= s[1]]
+        classes = sorted({c for s in active for c in s[2].split()})
+        labels = [f"{s[2].split()[0] if s[2].startswith('ev') else s[2]}: {s[3]}"
+                  for s in active]
+        anchor = None
+        for s in active:
+            if s[2].startswith("ev") and s[0] == a:
+                name = s[2].split()[1]
+                if name not in anchors:
+                    anchors.add(name)
+                    anchor = name
+        out.append({"text": body[a:b], "classes": classes, "title": "; ".join(labels),
+                    "anchor": anchor})
+    return out
+
+
+def report_view(db: WebDB, report_id: str) -> dict[str, Any] | None:
+    """One report: metadata, corrected record, marked text, near-duplicates."""
+    conn = db.reader
+    report = Q.get_report_row(conn, report_id)
+    if report is None:
+        return None
+    record = Q.get_record_json(conn, report_id)
+    fixes = Q.get_corrections(conn, report_id)
+    if record is not None:
+        record = C.apply_corrections(record, fixes)
+    body = report.pop("body")
+    return {
+        "report": report, "body": body, "record": record,
+        "segments": _text_segments(body, record),
+        "duplicates": Q.near_duplicates(conn, report_id, report.get("duplicate_of")),
+        "corrections": record["corrections"] if record else [],
+        "analysis_status": (record or {}).get("status", report.get("status")),
+    }
+
+
+def correction_form_view(db: WebDB, report_id: str, key: str | None) -> dict[str, Any] | None:
+    view = report_view(db, report_id)
+    if view is None:
+        return None
+    incident = None
+    if key:
+        for inc in (view["record"] or {}).get("incidents", []):
+            if inc["key"] == key:
+                incident = inc
+        if incident is None:
+            raise QueryError(f"report {report_id} has no incident {key!r}")
+    return {"report": view["report"], "incident": incident, "types": list(INCIDENT_TYPES),
+            "places": sorted(C.place_provinces()), "organizations": list(C.organization_names()),
+            "fields": list(C.EDITABLE_FIELDS), "has_record": view["record"] is not None}
+
+
+def submit_correction(db: WebDB, report_id: str, action: str, target: str | None,
+                      changes: dict[str, Any], evidence: str | None, author: str) -> int:
+    """Validate and store one correction; returns its id.  Raises CorrectionError."""
+    if action not in C.ACTIONS:
+        raise C.CorrectionError(f"unknown action {action!r}: use edit, delete or add")
+    view = report_view(db, report_id)
+    if view is None:
+        raise C.CorrectionError(f"no report {report_id!r}")
+    if view["record"] is None:
+        raise C.CorrectionError(f"report {report_id} has no analysis record yet")
+    keys = {inc["key"] for inc in view["record"]["incidents"]}
+    if action == "add":
+        payload = C.new_incident(view["body"], changes, evidence or "")
+        target = None
+    else:
+        if target not in keys:
+            raise C.CorrectionError(f"report {report_id} has no incident {target!r}")
+        current = next(inc for inc in view["record"]["incidents"] if inc["key"] == target)
+        changes = {k: v for k, v in changes.items()
+                   if ((v or "").strip() or None) != current.get(k)}
+        payload = C.clean_changes(changes) if action == "edit" else {}
+        if action == "edit" and not payload:
+            raise C.CorrectionError("nothing to change")
+    with db.writer() as conn:
+        correction_id = Q.add_correction(conn, report_id, action, target, payload, author)
+    db.sync()
+    return correction_id
+
+
+def ingest_and_analyze(db: WebDB, paths: list) -> dict[str, Any]:
+    """Uploads go through the CLI's library calls: tumen.ingest, then tumen.analyze."""
+    from ..analyze import analyze_store
+    from ..ingest import ingest
+
+    store = db.open_store()
+    try:
+        summary = ingest(store, paths)
+        analysis = analyze_store(store, processes=1, progress=False)
+    finally:
+        store.close()
+    result = summary.result
+    return {"added": result.added, "duplicates": result.duplicates,
+            "near_duplicates": result.near_duplicates, "skipped": result.skipped,
+            "failed": [{"where": w.rsplit("/", 1)[-1], "reason": r} for w, r in result.failed],
+            "added_ids": result.added_ids, "analyzed": analysis.analyzed,
+            "analysis_failed": analysis.failed}
