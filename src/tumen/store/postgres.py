@@ -1,0 +1,534 @@
+"""The PostgreSQL backend (psycopg 3): the same Store API as ``store/sqlite.py``.
+
+Chosen by a ``postgresql://`` URL (``--db`` or ``$TUMEN_DB``).  The schema comes from
+the shared migration list (``store/migrations.py`` + the twins in ``pg_schema.py``);
+full-text search is a generated ``tsvector`` column with a GIN index, ranked by
+``ts_rank`` (title weighted above body like the SQLite backend's bm25) and snippets by
+``ts_headline``.
+
+Writes are one transaction per batch, serialized between processes by an advisory
+lock (SQLite's ``BEGIN IMMEDIATE``), so a killed ingest keeps whole batches and a rerun
+adds exactly what is missing (ids and content hashes are UNIQUE).
+
+Query mapping (the user's FTS5-style query, parsed by ``search.parse_query``, to
+``to_tsquery`` syntax; see ``to_tsquery_text``):
+
+==========================  ===============================  =========================
+user types                  FTS5 (SQLite)                    tsquery (PostgreSQL)
+==========================  ===============================  =========================
+``kaesong``                 ``"kaesong"``                    ``'kaesong'``
+``"labor camp"``            ``"labor camp"``                 ``'labor' <-> 'camp'``
+``phon*``                   ``"phon"*``                      ``'phon':*``
+``a b`` / ``a AND b``       ``("a" AND "b")``                ``('a' & 'b')``
+``a OR b``                  ``("a" OR "b")``                 ``('a' | 'b')``
+``a NOT b``                 ``("a" NOT "b")``                ``('a' & !'b')``
+``title:x`` / ``body:x``    ``title : "x"``                  ``'x':A`` / ``'x':B``
+``"labor ca"*``             last word a prefix               every word a prefix
+==========================  ===============================  =========================
+
+Words are split and lower-cased by the ``tumen`` text search configuration as they
+are in the index, so "U.S.", "Kim's" or "2,000" never break the syntax.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+
+from .. import dedup
+from ..errors import QueryError, StoreError
+from ..record import Report
+from . import BATCH_SIZE, IngestResult, SearchFilters
+from .migrations import MIGRATIONS
+from .pg_schema import TS_CONFIG, postgres_sql
+from .records import _TABLES as RECORD_TABLES
+from .records import RecordWriter
+from .sqlite import HL_CLOSE, HL_OPEN, READ_CHUNK, SNIPPET_TOKENS, _like_escape, _until
+
+# ts_rank weights {D, C, B, A}: title (A) words count ten times body (B) words, the
+# same 10:1 as the SQLite backend's bm25 column weights.
+RANK_WEIGHTS = "{0, 0, 0.1, 1.0}"
+# Advisory lock keys ("Tumen" in ASCII, +1): one writer at a time, one migrator.
+WRITE_LOCK = 0x54756D656E
+MIGRATE_LOCK = WRITE_LOCK + 1
+# Seconds a connection attempt waits for the server.
+CONNECT_TIMEOUT = 10
+
+_REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
+                   "source_path, locator, format, content_hash, ingested_at, status, "
+                   "duplicate_of, tags_json, extra_json")
+
+# Search filters (see sqlite.FILTERS): name -> (SQL condition, times bound, transform).
+FILTERS: dict[str, tuple[str, int, Any]] = {
+    "since": ("r.published >= %s", 1, str),
+    "until": ("r.published <= %s", 1, _until),
+    "source": ("r.source ILIKE '%%' || %s || '%%' ESCAPE '\\'", 1, _like_escape),
+    "status": ("r.status = %s", 1, str),
+    "place": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
+              "(lower(p.name) = lower(%s) OR p.place_id = %s))", 2, str),
+    "province": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
+                 "(lower(p.province) = lower(%s) OR p.province_id = %s))", 2, str),
+    "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
+            "(lower(o.name) = lower(%s) OR o.org_id = %s))", 2, str),
+    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s)",
+             1, str),
+    "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(%s)) OR "
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.tags_json, '[]')::jsonb) v "
+            "WHERE lower(v) = lower(%s)))", 2, str),
+}
+
+_COLUMN_WEIGHT = {"title": "A", "body": "B"}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def content_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def to_tsquery_text(query: Any) -> str:
+    """A parsed query (``search.Term``/``search.Op``) as ``to_tsquery`` input."""
+    if hasattr(query, "items"):
+        parts = [to_tsquery_text(item) for item in query.items]
+        if query.op == "OR":
+            return "(" + " | ".join(parts) + ")"
+        if query.op == "NOT":
+            return "(" + " & ".join([parts[0]] + ["!" + p for p in parts[1:]]) + ")"
+        return "(" + " & ".join(parts) + ")"
+    text = query.text.replace("\\", "\\\\").replace("'", "''")
+    label = ("*" if query.prefix else "") + _COLUMN_WEIGHT.get(query.column or "", "")
+    return f"'{text}'" + (f":{label}" if label else "")
+
+
+def _row_to_report(row: dict) -> Report:
+    extra = json.loads(row["extra_json"]) if row["extra_json"] else {}
+    extra.update(status=row["status"], duplicate_of=row["duplicate_of"],
+                 ingested_at=row["ingested_at"])
+    original = row["original"]
+    return Report(
+        id=row["id"], body=row["body"], title=row["title"], published=row["published"],
+        source=row["source"], url=row["url"], language=row["language"],
+        tags=json.loads(row["tags_json"]) if row["tags_json"] else None,
+        source_path=row["source_path"], locator=row["locator"], format=row["format"],
+        original=bytes(original) if original is not None else None,
+        content_hash=row["content_hash"], extra=extra,
+    )
+
+
+class PostgresStore:
+    """A Tumen store in a PostgreSQL database (``postgresql://user@host:port/db``)."""
+
+    def __init__(self, url: str, *, readonly: bool = False, **_options: Any):
+        self.url = url
+        self.path = redact(url)  # what messages name
+        self.readonly = readonly
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, row_factory=dict_row,
+                                        connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({_one_line(exc)})") from exc
+        try:
+            self.conn.execute("SET client_min_messages = warning")
+            if readonly:
+                self.conn.execute("SET default_transaction_read_only = on")
+            else:
+                self.migrate()
+        except psycopg.Error as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path}: cannot open the store ({_one_line(exc)})") from exc
+        self._index: dedup.NearDuplicateIndex | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "PostgresStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read query (``%s`` placeholders) as dicts."""
+        return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order, each in one transaction; returns their names."""
+        applied: list[str] = []
+        self.conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATE_LOCK,))
+        try:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS migrations ("
+                              "name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {r["name"] for r in self.conn.execute("SELECT name FROM migrations")}
+            for migration in MIGRATIONS:
+                if migration.name in done:
+                    continue
+                sql = postgres_sql(migration)
+                if sql is None:
+                    raise StoreError(f"{self.path}: migration {migration.name} has no PostgreSQL "
+                                     "version (add it to store/pg_schema.py)")
+                try:
+                    with self.conn.transaction():
+                        self.conn.execute(sql)
+                        self.conn.execute("INSERT INTO migrations VALUES (%s, %s)",
+                                          (migration.name, _now()))
+                except psycopg.Error as exc:
+                    raise StoreError(f"{self.path}: migration {migration.name} failed "
+                                     f"({_one_line(exc)})") from exc
+                applied.append(migration.name)
+        finally:
+            self.conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATE_LOCK,))
+        return applied
+
+    def migrations(self) -> list[tuple[str, str]]:
+        return [(r["name"], r["applied_at"]) for r in
+                self.conn.execute("SELECT name, applied_at FROM migrations ORDER BY applied_at, name")]
+
+    def integrity_check(self) -> str:
+        """'ok', or what is inconsistent (reports without a MinHash signature)."""
+        n = self.conn.execute("SELECT count(*) AS n FROM reports r WHERE NOT EXISTS "
+                              "(SELECT 1 FROM minhash m WHERE m.report_id = r.id)").fetchone()["n"]
+        return "ok" if n == 0 else f"{n} reports have no near-duplicate signature"
+
+    def _write(self):
+        """A write transaction holding the store's write lock."""
+        tx = self.conn.transaction()
+
+        class _Locked:
+            def __enter__(inner):
+                tx.__enter__()
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                return self.conn.cursor()
+
+            def __exit__(inner, *exc):
+                return tx.__exit__(*exc)
+
+        return _Locked()
+
+    # -- reports ----------------------------------------------------------------------
+
+    def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
+        if self._index is None:
+            index = dedup.NearDuplicateIndex()
+            with self.conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
+                cur.execute("SELECT report_id, signature FROM minhash WHERE num_perm = %s",
+                            (dedup.NUM_PERM,))
+                index.load((r[0], bytes(r[1])) for r in cur)
+            self._index = index
+        return self._index
+
+    def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
+        """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
+        link near-duplicates, reject an id already stored with a different body."""
+        result = IngestResult()
+        batch: list[Report] = []
+        for report in reports:
+            batch.append(report)
+            if len(batch) >= batch_size:
+                result.merge(self._add_batch(batch))
+                batch = []
+        if batch:
+            result.merge(self._add_batch(batch))
+        return result
+
+    def _add_batch(self, batch: list[Report]) -> IngestResult:
+        index = self._near_duplicate_index()
+        result = IngestResult()
+        inserted: list[str] = []
+        now = _now()
+        try:
+            with self._write() as cur:
+                digests = [r.content_hash or content_hash(r.body) for r in batch if r.body and r.body.strip()]
+                known_hashes = {row["content_hash"] for row in cur.execute(
+                    "SELECT content_hash FROM reports WHERE content_hash = ANY(%s)", (digests,))}
+                known_ids = {row["id"] for row in cur.execute(
+                    "SELECT id FROM reports WHERE id = ANY(%s)", ([r.id for r in batch],))}
+                for report in batch:
+                    self._add_one(cur, index, report, now, result, inserted, known_hashes, known_ids)
+        except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
+            for key in inserted:
+                index.remove(key)
+            if isinstance(exc, psycopg.Error):
+                raise StoreError(f"{self.path}: cannot store reports ({_one_line(exc)})") from exc
+            raise
+        return result
+
+    def _add_one(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex, report: Report,
+                 now: str, result: IngestResult, inserted: list[str],
+                 known_hashes: set[str], known_ids: set[str]) -> None:
+        where = report.source_path or "-"
+        if report.locator:
+            where += f" ({report.locator})"
+        if not report.body or not report.body.strip():
+            result.skipped += 1
+            return
+        digest = report.content_hash or content_hash(report.body)
+        if digest in known_hashes:
+            result.duplicates += 1
+            return
+        if report.id in known_ids:
+            result.failed.append((where, f"id {report.id!r} is already stored with a different "
+                                         "body; give this report another id"))
+            return
+        shingles = dedup.shingles(report.body)
+        signature = dedup.minhash(shingles)
+        duplicate_of = self._link_near_duplicate(cur, index, report, shingles)
+        extra = {k: v for k, v in (report.extra or {}).items()
+                 if k not in ("status", "duplicate_of", "ingested_at")}
+        cur.execute(
+            "INSERT INTO reports (id, title, published, source, url, language, body, original, "
+            "source_path, locator, format, content_hash, ingested_at, status, duplicate_of, "
+            "tags_json, extra_json) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'ingested', %s, %s, %s)",
+            (report.id, report.title, report.published, report.source, report.url,
+             report.language, report.body, report.original, report.source_path,
+             report.locator, report.format, digest, now, duplicate_of,
+             json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
+             json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
+        cur.execute("INSERT INTO minhash VALUES (%s, %s, %s)",
+                    (report.id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
+        known_hashes.add(digest)
+        known_ids.add(report.id)
+        index.add(report.id, signature)
+        inserted.append(report.id)
+        result.added += 1
+        result.added_ids.append(report.id)
+        if duplicate_of:
+            result.near_duplicates += 1
+            result.links.append((report.id, duplicate_of))
+
+    def _link_near_duplicate(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex,
+                             report: Report, shingles: Any) -> str | None:
+        """The id this report duplicates (the group's earliest copy), or None; as in the
+        SQLite backend, a report published before the group's earliest copy becomes the
+        copy the others point to."""
+        candidates = index.candidates(dedup.minhash(shingles)) if len(index) else []
+        roots: dict[str, tuple] = {}
+        for cand in candidates:
+            row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = %s",
+                              (cand,)).fetchone()
+            if row is None or dedup.jaccard(shingles, dedup.shingles(row["body"])) < dedup.NEAR_DUPLICATE_THRESHOLD:
+                continue
+            root = row["duplicate_of"] or cand
+            if root not in roots:
+                r = cur.execute("SELECT published, seq FROM reports WHERE id = %s", (root,)).fetchone()
+                if r is not None:
+                    roots[root] = (r["published"] is None, r["published"] or "", r["seq"])
+        if not roots:
+            return None
+        earliest = min(roots, key=roots.__getitem__)
+        undated, published, _seq = roots[earliest]
+        if report.published and (undated or report.published < published):
+            for root in roots:
+                cur.execute("UPDATE reports SET duplicate_of = %s WHERE id = %s OR duplicate_of = %s",
+                            (report.id, root, root))
+            return None
+        return earliest
+
+    def get_report(self, report_id: str) -> Report | None:
+        row = self.conn.execute(f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = %s",
+                                (report_id,)).fetchone()
+        return _row_to_report(row) if row else None
+
+    def near_duplicates(self, report_id: str) -> list[str]:
+        """Ids of the reports linked to this one with duplicate_of (either direction)."""
+        rows = self.conn.execute(
+            "SELECT id AS rid FROM reports WHERE duplicate_of = %s UNION "
+            "SELECT duplicate_of FROM reports WHERE id = %s AND duplicate_of IS NOT NULL",
+            (report_id, report_id))
+        return [r["rid"] for r in rows]
+
+    def _iter_where(self, where: str, params: tuple, columns: str = _REPORT_COLUMNS) -> Iterator[dict]:
+        """Rows in ingest order by keyset pages (no cursor stays open across a yield)."""
+        last = 0
+        cond = f"({where}) AND " if where else ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM reports r WHERE {cond}r.seq > %s ORDER BY r.seq LIMIT %s",
+                (*params, last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["seq"]
+
+    def iter_reports(self, *, since: str | None = None, until: str | None = None,
+                     source: str | None = None, status: str | None = None) -> Iterator[Report]:
+        where, params = self._filter_sql(SearchFilters(since=since, until=until, source=source,
+                                                       status=status))
+        for row in self._iter_where(where, params):
+            yield _row_to_report(row)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) AS n FROM reports").fetchone()["n"]
+
+    def stats(self, top: int = 10) -> dict[str, Any]:
+        def one(sql: str) -> int:
+            return next(iter(self.conn.execute(sql).fetchone().values()))
+
+        def pairs(sql: str) -> dict[str, int]:
+            with self.conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
+                return {(r[0] if r[0] is not None else "unknown"): r[1] for r in cur.execute(sql)}
+
+        return {
+            "reports": self.count(),
+            "near_duplicates": one("SELECT count(*) FROM reports WHERE duplicate_of IS NOT NULL"),
+            "by_status": pairs("SELECT status, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC, 1"),
+            "by_source": pairs("SELECT source, count(*) FROM reports GROUP BY 1 "
+                               "ORDER BY 2 DESC, 1 NULLS FIRST"),
+            "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
+                              "GROUP BY 1 ORDER BY 1 NULLS FIRST"),
+            "records": one("SELECT count(*) FROM records"),
+            "places": one("SELECT count(DISTINCT coalesce(place_id, name)) FROM places"),
+            "organizations": one("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations"),
+            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC, 1"),
+            "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
+                                   f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"),
+            "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "
+                                f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"),
+            "top_organizations": pairs("SELECT name, count(DISTINCT report_id) FROM organizations "
+                                       f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"),
+        }
+
+    # -- records ----------------------------------------------------------------------
+
+    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
+        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
+        previous record and rows atomically; one transaction per batch."""
+        saved = 0
+        batch: list[dict] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                saved += self._save_batch(batch)
+                batch = []
+        if batch:
+            saved += self._save_batch(batch)
+        return saved
+
+    def _save_batch(self, batch: list[dict]) -> int:
+        try:
+            with self._write() as cur:
+                ids = [record.get("id") for record in batch]
+                known = {row["id"] for row in cur.execute(
+                    "SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
+                for rid in ids:
+                    if rid not in known:
+                        raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
+                for table in (*RECORD_TABLES, "records"):
+                    cur.execute(f"DELETE FROM {table} WHERE report_id = ANY(%s)", (ids,))
+                writer = RecordWriter(cur, _now(), placeholder="%s")
+                for record in batch:
+                    writer.write(record)
+        except psycopg.Error as exc:
+            raise StoreError(f"{self.path}: cannot store records ({_one_line(exc)})") from exc
+        return len(batch)
+
+    def get_record(self, report_id: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+            "WHERE c.report_id = %s", (report_id,)).fetchone()
+        if row is None:
+            return None
+        record = json.loads(row["record_json"])
+        if not record.get("duplicate_of") and row["duplicate_of"]:
+            record["duplicate_of"] = row["duplicate_of"]
+        return record
+
+    def iter_records(self) -> Iterator[dict]:
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c "
+                "JOIN reports r ON r.id = c.report_id WHERE c.report_id > %s "
+                "ORDER BY c.report_id LIMIT %s", (last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                record = json.loads(row["record_json"])
+                if not record.get("duplicate_of") and row["duplicate_of"]:
+                    record["duplicate_of"] = row["duplicate_of"]
+                yield record
+            last = rows[-1]["report_id"]
+
+    def reports_needing_analysis(self, analyzer_version: str, since: str | None = None,
+                                 reanalyze: bool = False) -> Iterator[Report]:
+        """Reports with no record, or one by another analyzer version (all of them with
+        ``reanalyze``).  ``since`` keeps reports published on or after that ISO date."""
+        conds, params = [], []
+        if not reanalyze:
+            conds.append("NOT EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id "
+                         "AND c.analyzer = %s)")
+            params.append(analyzer_version)
+        if since:
+            conds.append("r.published >= %s")
+            params.append(since)
+        for row in self._iter_where(" AND ".join(conds), tuple(params)):
+            yield _row_to_report(row)
+
+    # -- search -----------------------------------------------------------------------
+
+    def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
+        conds, params = [], []
+        for name, value in filters.active().items():
+            if name not in FILTERS:
+                raise QueryError(f"unknown filter {name!r}")
+            sql, n, transform = FILTERS[name]
+            conds.append(sql)
+            params.extend([transform(value)] * n)
+        return " AND ".join(conds), tuple(params)
+
+    def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
+               offset: int = 0) -> list[dict]:
+        """Ranked hits for a parsed query (``search.Query``, rendered to tsquery) and
+        filters; with no query, the filtered reports newest first.  Rows have the SQLite
+        backend's shape: id, title, published, source, url, duplicate_of, status, score
+        (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
+        where, params = self._filter_sql(filters or SearchFilters())
+        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
+        if query is None:
+            sql = (f"SELECT {cols}, NULL::float8 AS score, substr(r.body, 1, 240) AS snippet, "
+                   f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
+                   "ORDER BY r.published DESC NULLS LAST, r.seq DESC LIMIT %s OFFSET %s")
+            args: tuple = (*params, limit, offset)
+        else:
+            options = (f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", MaxWords={SNIPPET_TOKENS}, '
+                       f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0, MaxFragments=1, '
+                       'FragmentDelimiter="…"')
+            title_options = f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", HighlightAll=true'
+            sql = (
+                f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
+                f"hits AS (SELECT r.seq, {cols}, r.body, "
+                f"-ts_rank('{RANK_WEIGHTS}', r.tsv, q.tsq) AS score "
+                f"FROM reports r, q WHERE r.tsv @@ q.tsq {'AND ' + where if where else ''} "
+                "ORDER BY score, r.seq LIMIT %s OFFSET %s) "
+                "SELECT h.id, h.title, h.published, h.source, h.url, h.duplicate_of, h.status, "
+                "h.score::float8 AS score, "
+                f"ts_headline('{TS_CONFIG}', h.body, q.tsq, %s) AS snippet, "
+                f"ts_headline('{TS_CONFIG}', coalesce(h.title, ''), q.tsq, %s) AS title_hl "
+                "FROM hits h, q ORDER BY h.score, h.seq")
+            args = (to_tsquery_text(query), *params, limit, offset, options, title_options)
+        try:
+            return list(self.conn.execute(sql, args).fetchall())
+        except psycopg.Error as exc:
+            raise QueryError(f"the search engine rejected the query ({_one_line(exc)})") from exc
+
+
+__all__ = ["PostgresStore", "to_tsquery_text", "redact", "FILTERS"]
