@@ -1,0 +1,287 @@
+"""The English date grammar: compiled patterns, each with a resolver.
+
+Every rule is a regular expression with named groups and a handler that turns a
+match into ``(value, precision)`` (or None: not a date here, or not resolvable).  The
+extractor (``tumen.dates.extract``) runs every rule over the whole body, prefers the
+longest match at a position, and asks the handler.  Spans include the temporal
+preposition and modifiers ("on the night of March 3", "since early August", "by the
+end of the month", "Since late last year"), as the devset guidelines ask.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from . import resolve as R
+from .cues import cue_set
+
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
+    "july": 7, "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+            "saturday": 5, "sunday": 6}
+NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+           "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+           "fifteen": 15, "twenty": 20, "thirty": 30, "several": None, "few": None}
+
+PREP_WORDS = r"on|in|at|since|from|until|till|by|through|throughout|over|before|into|during|after|as\s+of|starting"
+PREP = rf"(?:(?P<prep>(?i:{PREP_WORDS}))\s+)?"
+START = r"(?<![\w'’-])"
+MONTH = (r"(?P<month>January|February|March|April|May|June|July|August|September|October|"
+         r"November|December|Sept\.|Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sep\.|Oct\.|Nov\.|Dec\.|"
+         r"Sept|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?![\w])")
+# Part-of-period modifiers: "early", "mid-", "late", "the end of", "the start of" ...
+MOD = (r"(?:(?P<mod>(?i:early|mid|late|the\s+(?:very\s+)?(?:end|start|beginning|middle|close|turn|first\s+half|second\s+half|first\s+days|last\s+days)\s+of))"
+       r"(?:\s*-\s*|\s+))?")
+DAY_MOD = r"(?:(?P<dmod>(?i:the\s+(?:night|early\s+hours|morning|evening|afternoon|eve|small\s+hours)\s+of))\s+)?"
+DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?![\d,.]?\d)"
+YEAR = r"(?P<year>1[89]\d\d|20\d\d)(?![\d])"
+SEASON = r"(?P<season>(?i:spring|summer|autumn|winter|fall))(?![\w])"
+WEEKDAY = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![\w])"
+NUM = r"(?P<num>(?i:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)|\d{1,3})"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    regex: re.Pattern
+    handler: Callable  # (match, ctx) -> (value, precision) | None
+
+
+def _month(m) -> int:
+    return MONTHS[m.group("month").lower().rstrip(".")]
+
+
+def _mod(m) -> str:
+    mod = m.groupdict().get("mod")
+    return re.sub(r"\s+", " ", mod.lower()) if mod else ""
+
+
+def _prep(m) -> str:
+    prep = m.groupdict().get("prep")
+    return re.sub(r"\s+", " ", prep.lower()) if prep else ""
+
+
+def _num(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.lower()
+    if text.isdigit():
+        return int(text)
+    return NUMBERS.get(text)
+
+
+# -- handlers -------------------------------------------------------------------------
+def h_month_day(m, ctx):
+    month, day = _month(m), int(m.group("day"))
+    if not 1 <= day <= 31:
+        return None
+    if m.group("year"):
+        return R.make_day(int(m.group("year")), month, day)
+    if ctx.pub is None:
+        return None
+    forward = ctx.forward(m, _prep(m))
+    value = R.month_day(ctx.pub, month, day, forward=forward)
+    if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
+        # a deadline far behind publication is next year's ("by Jan. 10" in December)
+        value = R.make_day(ctx.pub.year + 1, month, day)
+    return value
+
+
+def h_ordinal_day(m, ctx):
+    if ctx.pub is None:
+        return None
+    day = int(m.group("day"))
+    nxt = ctx.next_word(m.end())
+    if nxt and (nxt[0].isupper() or nxt.lower() in cue_set("ordinal_noun_blocklist")):
+        return None
+    rel = (m.group("rel") or "").lower()
+    if m.groupdict().get("month"):
+        return R.month_day(ctx.pub, _month(m), day, forward=ctx.forward(m, _prep(m)))
+    offset = {"this": 0, "last": -1, "next": 1}.get(rel)
+    return R.day_of_month(ctx.pub, day, offset)
+
+
+def h_month_year(m, ctx):
+    month = _month(m)
+    if m.group("year"):
+        year = int(m.group("year"))
+    else:
+        if ctx.pub is None:
+            return None
+        year = ctx.pub.year + {"this": 0, "last": -1, "next": 1}[m.group("yrel").lower()]
+    return R.fmt_month(year, month)
+
+
+def h_rel_month_name(m, ctx):
+    if ctx.pub is None:
+        return None
+    rel = m.group("rel").lower().split()[-1]
+    month = _month(m)
+    if rel in ("last", "past"):
+        return R.last_named_month(ctx.pub, month)
+    if rel in ("next", "coming"):
+        year = ctx.pub.year + (1 if month <= ctx.pub.month else 0)
+        return R.fmt_month(year, month)
+    return R.fmt_month(ctx.pub.year, month)  # "this March"
+
+
+def h_bare_month(m, ctx):
+    word = m.group("month")
+    if word == "May" and not (m.group("prep") or m.group("mod")):
+        return None  # the modal verb
+    if ctx.pub is None:
+        return None
+    return R.bare_month(ctx.pub, _month(m), forward=ctx.forward(m, _prep(m)))
+
+
+def h_season_year(m, ctx):
+    code = _season_code(m.group("season"))
+    return R.fmt_season(int(m.group("year")), code)
+
+
+def _season_code(word: str) -> int:
+    word = word.lower()
+    return R.SEASONS["autumn" if word == "fall" else word]
+
+
+def h_season(m, ctx):
+    word = m.group("season").lower()
+    rel = re.sub(r"\s+", " ", (m.group("srel") or "").lower())
+    prep, mod = _prep(m), _mod(m)
+    if word == "fall" and rel not in ("last", "this", "next"):
+        return None  # the verb or noun
+    if not (prep or rel or mod):
+        return None
+    if ctx.is_modifier(m.start("season"), m.end("season")):
+        return None  # "the autumn harvest", "spring planting"
+    if ctx.pub is None:
+        return None
+    code = _season_code(word)
+    if rel in ("last", "the last", "the past", "the previous"):
+        return R.season_last(ctx.pub, code)
+    if rel == "this":
+        return R.season_this(ctx.pub, code)
+    if rel in ("next", "the coming", "the next", "this coming"):
+        return R.season_forward(ctx.pub, code) if rel != "next" else R.season_next(ctx.pub, code)
+    if ctx.forward(m, prep):
+        return R.season_forward(ctx.pub, code)
+    return R.season_past(ctx.pub, code)
+
+
+def h_year(m, ctx):
+    year = int(m.group("year"))
+    nxt = ctx.next_word(m.end())
+    if nxt and nxt.lower() in cue_set("year_unit_words"):
+        return None
+    before = ctx.body[max(0, m.start("year") - 12):m.start("year")].lower()
+    if re.search(r"(?:article|no\.|number|#|\$|€|£|group|unit|route|kim)\s*$", before):
+        return None
+    if ctx.pub is not None and year > ctx.pub.year + ctx.max_years_ahead:
+        return None  # a number, not a year
+    if _mod(m).startswith("the end of"):
+        return R.fmt_month(year, 12)  # "the end of 2020" is December, as "the end of last year"
+    return R.fmt_year(year)
+
+
+def h_rel_year(m, ctx):
+    if ctx.pub is None:
+        return None
+    rel = m.group("yrel").lower().split()[-1]
+    delta = {"this": 0, "last": -1, "next": 1, "the": 0}[rel]
+    mod = _mod(m)
+    if m.group("yrel").lower() == "the" and not mod:
+        return None  # bare "the year"
+    if mod.startswith("the end of") and delta == -1:
+        return R.fmt_month(ctx.pub.year - 1, 12)  # "the end of last year" is December
+    return R.relative_year(ctx.pub, delta)
+
+
+def h_rel_month(m, ctx):
+    if ctx.pub is None:
+        return None
+    rel = m.group("mrel").lower().split()[-1]
+    if rel == "the" and not _mod(m):
+        return None
+    delta = {"this": 0, "last": -1, "next": 1, "the": 0}[rel]
+    return R.relative_month(ctx.pub, delta)
+
+
+def h_ago(m, ctx):
+    if ctx.pub is None:
+        return None
+    n = _num(m.group("num"))
+    if n is None:
+        return None
+    unit = m.group("unit").lower().rstrip("s")
+    if unit == "decade":
+        return R.relative_year(ctx.pub, -10 * n)
+    if unit == "year":
+        return R.relative_year(ctx.pub, -n)
+    if unit == "month":
+        return R.relative_month(ctx.pub, -n)
+    return None
+
+
+def h_weekday(m, ctx):
+    if ctx.pub is None:
+        return None
+    wd = WEEKDAYS[m.group("weekday").lower()]
+    rel = re.sub(r"\s+", " ", (m.group("wrel") or "").lower())
+    if rel in ("next", "this coming", "coming"):
+        return R.weekday_after(ctx.pub, wd)
+    return R.weekday_before(ctx.pub, wd)
+
+
+def _c(pattern: str) -> re.Pattern:
+    return re.compile(START + pattern)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_month_day),
+    Rule("day_month", _c(PREP + DAY_MOD + r"(?:the\s+)?" + DAY + r"(?:\s+of)?\s+" + MONTH + rf"(?:,?\s+{YEAR})?"), h_month_day),
+    Rule("ordinal_day", _c(r"(?P<prep>(?i:on|since|from|until|till|by|before|after|as\s+of|starting))\s+" + DAY_MOD
+                           + r"the\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)(?![\w])"
+                           + r"(?:\s+of\s+(?:(?P<rel>(?i:this|last|next))\s+month|" + MONTH + r"))?"), h_ordinal_day),
+    Rule("month_year", _c(PREP + MOD + MONTH + rf"(?:,?\s+(?:of\s+)?{YEAR}|\s+(?:of\s+)?(?P<yrel>(?i:this|last|next))\s+year)"), h_month_year),
+    Rule("rel_month_name", _c(PREP + r"(?P<rel>(?i:last|this|next|this\s+past|this\s+coming))\s+" + MONTH), h_rel_month_name),
+    Rule("bare_month", _c(PREP + MOD + MONTH + r"(?!\s+\d)"), h_bare_month),
+    Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON + rf"(?:\s+of)?\s+{YEAR}"), h_season_year),
+    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|the))\s+)?" + SEASON), h_season),
+    Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year),
+    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year),
+    Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month),
+    Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago),
+    Rule("weekday", _c(PREP + r"(?:(?P<wrel>(?i:last|this|next|this\s+past|this\s+coming|coming))\s+)?" + WEEKDAY + r"(?!s\b)"), h_weekday),
+)
+
+# Anaphora: resolved through the nearest preceding day (never listed in doc.dates).
+ANAPHORA = re.compile(
+    START + r"(?:(?i:on|by|from|until|since)\s+)?(?P<expr>(?i:"
+    r"(?P<same>that|the\s+same)\s+(?:day|night|morning|evening|afternoon)"
+    r"|the\s+(?P<next>next|following)\s+(?:day|morning|night|evening)"
+    r"|the\s+(?P<prev>previous|preceding)\s+(?:day|night|evening)"
+    r"|the\s+day\s+(?P<rel>before|after)"
+    r"|(?P<num>a|one|two|three|four|five|six|seven|\d{1,2})\s+days?\s+(?P<dir>later|earlier|afterwards|after\s+that|before\s+that)"
+    r"))(?![\w])")
+
+
+def anaphor_offset(m) -> int | None:
+    """Days from the antecedent day: 0 same day, +1 next, -1 previous, +N later."""
+    if m.group("same"):
+        return 0
+    if m.group("next"):
+        return 1
+    if m.group("prev"):
+        return -1
+    if m.group("rel"):
+        return -1 if m.group("rel").lower() == "before" else 1
+    n = _num(m.group("num"))
+    if n is None:
+        return None
+    return -n if m.group("dir").lower().startswith(("earlier", "before")) else n

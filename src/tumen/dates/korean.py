@@ -1,0 +1,214 @@
+"""The Korean date grammar: 9일, 지난 3일, 지난달 22일, 이달 초, 지난해 12월, 올해 여름,
+한 달 전, 지난해 이맘때, 연말까지 ...
+
+Same shape as ``english.RULES``.  A Korean span is the whole space-separated token
+(or tokens) with its particles attached ("지난 5일부터", "한 달 전과", "겨울을 앞두고"),
+so every pattern ends by absorbing the Hangul letters glued to it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import resolve as R
+from .cues import cue_set
+from .english import Rule
+
+HANGUL = r"\uac00-\ud7a3"
+START = rf"(?<![\w{HANGUL}])"
+TAIL = rf"(?P<tail>[{HANGUL}]*)"  # particles glued to the expression
+PART = r"(?:\s*(?P<part>초|중순|하순|상순|말|께|경|무렵))?"  # early / mid / late
+YREL = {"지난해": -1, "작년": -1, "지난 해": -1, "올해": 0, "금년": 0, "올": 0, "이번 해": 0,
+        "내년": 1, "다음 해": 1, "재작년": -2}
+MREL = {"지난달": -1, "지난 달": -1, "이달": 0, "이번 달": 0, "이번달": 0,
+        "다음 달": 1, "다음달": 1, "오는 달": 1}
+SEASONS_KO = {"봄": 21, "여름": 22, "가을": 23, "겨울": 24}
+COUNT_KO = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8,
+            "아홉": 9, "열": 10}
+YREL_RE = r"(?P<yrel>지난해|지난\s해|작년|재작년|올해|금년|내년|다음\s해)"
+MREL_RE = r"(?P<mrel>지난달|지난\s달|이달|이번\s?달|다음\s?달|오는\s달)"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _day_ok(m, ctx) -> bool:
+    tail = m.group("tail") or ""
+    block = cue_set("korean_day_tail_blocklist")
+    if any(tail.startswith(b) for b in block):
+        return False
+    nxt = ctx.next_word(m.end())
+    return not (nxt and nxt in block)
+
+
+def h_full_day(m, ctx):
+    if not _day_ok(m, ctx):
+        return None
+    return R.make_day(int(m.group("year")), int(m.group("mo")), int(m.group("dd")))
+
+
+def h_month_day(m, ctx):
+    if not _day_ok(m, ctx) or ctx.pub is None:
+        return None
+    month, day = int(m.group("mo")), int(m.group("dd"))
+    if m.group("yrel"):
+        return R.make_day(ctx.pub.year + YREL[_norm(m.group("yrel"))], month, day)
+    return R.month_day(ctx.pub, month, day, forward=ctx.forward(m, None))
+
+
+def h_rel_month_day(m, ctx):
+    if not _day_ok(m, ctx) or ctx.pub is None:
+        return None
+    return R.day_of_month(ctx.pub, int(m.group("dd")), MREL[_norm(m.group("mrel"))])
+
+
+def h_day(m, ctx):
+    if not _day_ok(m, ctx) or ctx.pub is None:
+        return None
+    day = int(m.group("dd"))
+    if m.group("pre") == "오는":  # the coming Nth
+        return R.day_of_month(ctx.pub, day, 0 if day > ctx.pub.day else 1)
+    return R.day_of_month(ctx.pub, day, None)
+
+
+def h_year_month(m, ctx):
+    return R.fmt_month(int(m.group("year")), int(m.group("mo")))
+
+
+def h_year(m, ctx):
+    if (m.group("tail") or "").startswith(("간", "째", "도분")):
+        return None
+    year = int(m.group("year"))
+    if m.group("part") == "말":
+        return R.fmt_month(year, 12)
+    return R.fmt_year(year)
+
+
+def h_rel_year_month(m, ctx):
+    if ctx.pub is None:
+        return None
+    return R.fmt_month(ctx.pub.year + YREL[_norm(m.group("yrel"))], int(m.group("mo")))
+
+
+def h_bare_month(m, ctx):
+    if ctx.pub is None or (m.group("tail") or "").startswith(("간", "째", "분")):
+        return None
+    return R.bare_month(ctx.pub, int(m.group("mo")), forward=ctx.forward(m, None))
+
+
+def h_rel_month(m, ctx):
+    if ctx.pub is None:
+        return None
+    return R.relative_month(ctx.pub, MREL[_norm(m.group("mrel"))])
+
+
+def h_rel_year(m, ctx):
+    if ctx.pub is None:
+        return None
+    delta = YREL[_norm(m.group("yrel"))]
+    if m.group("part") == "말" and delta == -1:
+        return R.fmt_month(ctx.pub.year - 1, 12)  # "the end of last year" is December
+    return R.relative_year(ctx.pub, delta)
+
+
+def h_year_end(m, ctx):
+    if ctx.pub is None:
+        return None
+    return R.relative_year(ctx.pub, 0)
+
+
+def h_same_time_last_year(m, ctx):
+    if ctx.pub is None:
+        return None
+    return R.same_month_last_year(ctx.pub)
+
+
+def h_ago(m, ctx):
+    if ctx.pub is None:
+        return None
+    count = m.group("count")
+    n = int(count) if count.isdigit() else COUNT_KO.get(count)
+    if n is None:
+        return None
+    if m.group("unit") == "년":
+        return R.relative_year(ctx.pub, -n)
+    return R.relative_month(ctx.pub, -n)
+
+
+def h_season(m, ctx):
+    tail = m.group("tail") or ""
+    after = m.group("after") or ""
+    srel = _norm(m.group("srel") or "")
+    if tail and tail not in cue_set("korean_season_tails"):
+        return None  # 가을걷이 (the autumn harvest), 봄철 ...
+    if not srel and not after and not tail.startswith(("까지", "부터", "내내")):
+        return None  # bare habitual "가을이면", "겨울을 나곤"
+    code = SEASONS_KO[m.group("season")]
+    year_of = m.group("year")
+    if year_of:
+        return R.fmt_season(int(year_of), code)
+    if ctx.pub is None:
+        return None
+    if srel in YREL:
+        year = ctx.pub.year + YREL[srel]
+        return R.fmt_season(year, code)
+    if srel in ("지난", "지난번"):
+        return R.season_last(ctx.pub, code)
+    if srel in ("이번",):
+        return R.season_this(ctx.pub, code)
+    if srel in ("다가오는", "오는", "다음"):
+        return R.season_forward(ctx.pub, code)
+    if ctx.forward(m, None):
+        return R.season_forward(ctx.pub, code)
+    return R.season_past(ctx.pub, code)
+
+
+WEEKDAYS_KO = {"월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5, "일": 6}
+
+
+def h_weekday(m, ctx):
+    if ctx.pub is None:
+        return None
+    wrel = m.group("wrel") or ""
+    wd = WEEKDAYS_KO[m.group("wd")]
+    if wrel.startswith(("오는", "다음")):
+        return R.weekday_after(ctx.pub, wd)
+    return R.weekday_before(ctx.pub, wd)
+
+
+def _c(pattern: str) -> re.Pattern:
+    return re.compile(START + pattern)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day),
+    Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day),
+    Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day),
+    Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day),
+    Rule("ko_weekday", _c(r"(?:(?P<wrel>지난|이번|지난주|오는|다음\s?주)\s*)?(?P<wd>[월화수목금토일])요일" + TAIL), h_weekday),
+    Rule("ko_year_month", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_year_month),
+    Rule("ko_year", _c(r"(?P<year>\d{4})\s*년" + PART + TAIL), h_year),
+    Rule("ko_rel_year_month", _c(YREL_RE + r"\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_rel_year_month),
+    Rule("ko_bare_month", _c(r"(?<!\d)(?P<mo>1[0-2]|0?[1-9])\s?월" + PART + TAIL), h_bare_month),
+    Rule("ko_rel_month", _c(MREL_RE + PART + TAIL), h_rel_month),
+    Rule("ko_same_time_last_year", _c(r"(?:지난해|작년)\s*(?:이맘때|이때|같은\s*때|같은\s*기간)" + TAIL), h_same_time_last_year),
+    Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year),
+    Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end),
+    Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + TAIL), h_ago),
+    Rule("ko_season", _c(r"(?:(?:(?P<year>\d{4})\s*년|(?P<srel>올해|지난해|작년|내년|지난번|지난|이번|다가오는|오는|다음))\s*)?"
+                         r"(?P<season>봄|여름|가을|겨울)" + TAIL
+                         + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season),
+)
+
+ANAPHORA = re.compile(START + r"(?P<expr>(?P<same>같은\s*날|이날|그날|당일|그\s*날)|(?P<next>다음\s*날|이튿날|그\s*다음\s*날)|(?P<prev>전날|그\s*전날))" + TAIL)
+
+
+def anaphor_offset(m) -> int | None:
+    if m.group("same"):
+        return 0
+    if m.group("next"):
+        return 1
+    if m.group("prev"):
+        return -1
+    return None

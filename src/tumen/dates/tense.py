@@ -1,0 +1,135 @@
+"""Which way a date expression points: to a past event, or to a present / coming one.
+
+Deadlines, plans and predictions take the coming month or season ("by the end of
+March", "will open properly in the spring", "to finish the hotels before the summer");
+reported events take the most recent one.  English reads the governing verb in
+spaCy's parse (tag + auxiliaries); Korean reads the particles and the sentence ending.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from .cues import cues
+
+PAST, PRESENT, FUTURE = "past", "present", "future"
+
+# Prepositions that open a period running from a past point ("since March").
+BACKWARD_PREPS = frozenset({"since", "from", "after", "as of", "starting"})
+# Prepositions that close a period; they point forward unless the verb is past.
+FORWARD_PREPS = frozenset({"by", "until", "till", "through", "throughout", "before", "into"})
+
+_HANGUL_RIEUL_FUTURE = re.compile(r"[\uac00-\ud7a3] 것|겠|예정|계획")
+
+
+@lru_cache(maxsize=1)
+def _future_aux() -> frozenset[str]:
+    return frozenset(cues()["future_auxiliaries"])
+
+
+def verb_tense(sdoc: Any, start: int, end: int) -> str | None:
+    """The tense of the verb that governs the characters [start, end) in a spaCy Doc,
+    or None when there is no parse or no governing verb."""
+    if sdoc is None or end > len(sdoc.text):
+        return None
+    span = sdoc.char_span(start, end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return None
+    tok = span.root
+    steps = 0
+    while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok and steps < 8:
+        tok = tok.head
+        steps += 1
+    if tok.pos_ not in ("VERB", "AUX"):
+        return None
+    tense = _classify(tok)
+    # A present-tense verb in a clause under a future one ("must finish ... before
+    # the rainy season begins in July") shares its future.
+    hops = 0
+    while tense == PRESENT and tok.dep_ in ("advcl", "ccomp", "xcomp", "conj", "relcl") and hops < 3:
+        tok = tok.head
+        hops += 1
+        if tok.pos_ in ("VERB", "AUX") and _classify(tok) == FUTURE:
+            return FUTURE
+    return tense
+
+
+@lru_cache(maxsize=1)
+def _future_verbs() -> frozenset[str]:
+    return frozenset(cues()["future_verbs"])
+
+
+def _classify(verb: Any) -> str | None:
+    if verb.lemma_.lower() in _future_verbs() and verb.tag_ in ("VBZ", "VBP", "VB"):
+        return FUTURE  # "traders expect further rises over the winter"
+    auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
+    words = {a.lower_ for a in auxes}
+    if words & _future_aux() or any(a.tag_ == "MD" for a in auxes):
+        return FUTURE
+    if verb.tag_ == "VB":
+        if "to" in words or any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+            return FUTURE
+        if words & {"did"}:
+            return PAST
+        return PRESENT
+    if verb.tag_ == "VBD" or any(a.tag_ == "VBD" for a in auxes):
+        return PAST
+    if verb.tag_ == "VBN":
+        # present perfect ("has set", "have been mobilized"): the event has happened
+        if words & {"has", "have", "had"}:
+            return PAST
+        if words & {"is", "are", "am", "be"}:
+            return PRESENT
+        return None
+    if verb.tag_ in ("VBZ", "VBP"):
+        return PRESENT
+    if verb.tag_ == "VBG" and words & {"is", "are", "am", "be"}:
+        return PRESENT
+    if verb.tag_ == "VBG" and words & {"was", "were"}:
+        return PAST
+    return None
+
+
+def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None,
+                    sentence: tuple[int, int] | None = None) -> bool:
+    """True when the expression at [start, end) is a deadline, plan or prediction."""
+    prep = (prep or "").lower()
+    if prep in BACKWARD_PREPS:
+        return False
+    tense = verb_tense(sdoc, start, end)
+    if prep in FORWARD_PREPS and tense != PAST:
+        return True
+    if tense == FUTURE:
+        return True
+    if sentence is not None:
+        text = body[sentence[0]:sentence[1]].lower()
+        if any(w in text for w in cues()["deadline_words"]):
+            return True
+    return False
+
+
+def korean_forward(body: str, start: int, end: int, sentence: tuple[int, int] | None) -> bool:
+    """Korean: a closing particle or a future ending in the sentence points forward."""
+    token = body[start:end]
+    if "부터" in token:
+        return False
+    if any(c in token for c in ("까지", "앞두고", "내내")):
+        return True
+    if sentence is None:
+        return False
+    text = body[end:sentence[1]]
+    return bool(_HANGUL_RIEUL_FUTURE.search(text) and _has_rieul_future(text))
+
+
+def _has_rieul_future(text: str) -> bool:
+    """A syllable ending in ㄹ followed by " 것" (이어질 것), or 겠/예정/계획."""
+    for m in _HANGUL_RIEUL_FUTURE.finditer(text):
+        frag = m.group(0)
+        if frag.endswith(" 것"):
+            if (ord(frag[0]) - 0xAC00) % 28 == 8:
+                return True
+        else:
+            return True
+    return False
