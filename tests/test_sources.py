@@ -298,6 +298,24 @@ def test_sources_warc_html_responses(tmp_path, compress):
     assert reports[1].original.startswith(b"<html")
 
 
+def test_sources_truncated_warc_keeps_complete_records(tmp_path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    for compress in (True, False):
+        path = tmp_path / ("a.warc.gz" if compress else "a.warc")
+        _warc(path, compress)
+        with open(path, "rb") as handle:
+            records = ArchiveIterator(handle)
+            offsets = [records.get_record_offset() for _ in records]
+        data = path.read_bytes()
+        cut = tmp_path / ("cut.warc.gz" if compress else "cut.warc")
+        cut.write_bytes(data[: offsets[3] + 60])  # inside the second page's response
+        reports, errors = split(read_path(cut))
+        assert [r.url for r in reports] == ["https://example.org/w/1"]
+        assert errors and all(e.path.startswith(str(cut)) for e in errors)
+        assert any("truncated" in e.reason for e in errors)
+
+
 # ---------------------------------------------------------------- gzip and bad files
 
 def test_sources_gzip_jsonl(tmp_path):
@@ -309,20 +327,21 @@ def test_sources_gzip_jsonl(tmp_path):
 
 def test_sources_truncated_gzip(tmp_path):
     lines = b"".join(json.dumps({"id": f"t{i}", "body": f"Report number {i} about the border."}).encode() + b"\n"
-                     for i in range(2000))
+                     for i in range(20000))
     packed = gzip.compress(lines)
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(packed[: len(packed) // 2])
     reports, errors = split(read_path(path))
-    assert 0 < len(reports) < 2000
-    assert len(errors) >= 1 and "gzip" in errors[-1].reason and errors[-1].path == str(path)
+    assert 0 < len(reports) < 20000
+    assert len(errors) == 1 and "truncated gzip" in errors[0].reason and errors[0].path == str(path)
+    assert [r.id for r in reports] == [f"t{i}" for i in range(len(reports))]  # no cut line
 
 
 def test_sources_gzip_bomb_stops_at_limit(tmp_path):
     path = tmp_path / "bomb.txt.gz"
     path.write_bytes(gzip.compress(b"Title\n\n" + b"a" * 5_000_000))
     reports, errors = split(read_path(path, limits=Limits(max_decompressed_bytes=100_000)))
-    assert reports == [] and len(errors) == 1 and "limit" in errors[0].reason
+    assert reports == [] and len(errors) == 1 and "max_decompressed_bytes" in errors[0].reason
 
 
 def test_sources_empty_binary_and_missing(tmp_path):

@@ -30,7 +30,8 @@ from typing import IO, Iterable, Iterator
 
 from ..errors import InputError
 from ..record import RawReport
-from .base import DEFAULT_LIMITS, Item, Limits, Options, Reader, Source, limited, prefixed
+from .base import (DEFAULT_LIMITS, TITLE_ONLY, GzipGuard, Item, Limits, Options, Reader, Source,
+                   prefixed)
 from .encoding import HEAD_BYTES, bom_encoding
 from .feeds import read_atom, read_rss
 from .html import read_html
@@ -38,7 +39,7 @@ from .tabular import read_csv, read_json, read_jsonl
 from .text import read_markdown, read_text
 from .warc import read_warc
 
-__all__ = ["FORMATS", "Limits", "detect_format", "read_path", "read_paths", "read_bytes"]
+__all__ = ["FORMATS", "TITLE_ONLY", "Limits", "detect_format", "read_path", "read_paths", "read_bytes"]
 
 FORMATS: dict[str, Reader] = {
     "text": read_text,
@@ -126,35 +127,17 @@ def detect_format(path: str | Path, head: bytes) -> str:
     return "text"
 
 
-class _Failing(io.RawIOBase):
-    """A stream whose next read raises the error that cut its source short."""
-
-    def __init__(self, error: InputError):
-        self._error = error
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        raise self._error
-
-
-def _read_head(stream: IO[bytes], path: str) -> tuple[bytes, InputError | None]:
-    """Up to HEAD_BYTES of a decompressing stream, keeping what came before a failure."""
+def _read_head(stream: IO[bytes]) -> bytes:
+    """Up to HEAD_BYTES of a stream (fewer only at its end)."""
     chunks: list[bytes] = []
     size = 0
     while size < HEAD_BYTES:
-        try:
-            chunk = stream.read(min(8192, HEAD_BYTES - size))
-        except (OSError, EOFError, zlib.error) as exc:
-            return b"".join(chunks), InputError(path, f"corrupt or truncated gzip: {exc}")
-        except InputError as exc:
-            return b"".join(chunks), exc
+        chunk = stream.read(HEAD_BYTES - size)
         if not chunk:
             break
         chunks.append(chunk)
         size += len(chunk)
-    return b"".join(chunks), None
+    return b"".join(chunks)
 
 
 def _open_stream(path: str, stream: IO[bytes], options: Options) -> Source | InputError:
@@ -163,21 +146,18 @@ def _open_stream(path: str, stream: IO[bytes], options: Options) -> Source | Inp
     if not head:
         return InputError(path, "empty file")
     name = path
-    compressed = head.startswith(GZIP_MAGIC)
-    if compressed:
+    guard = None
+    if head.startswith(GZIP_MAGIC):
         gz = gzip.GzipFile(fileobj=prefixed(head, stream), mode="rb")
-        stream = limited(gz, options.limits.max_decompressed_bytes, path, "decompressed gzip data")
-        head, failure = _read_head(stream, path)
-        if failure is not None:
-            if not head:
-                return failure
-            stream = _Failing(failure)  # the readers get the good part, then the error
+        guard = GzipGuard(gz, options.limits.max_decompressed_bytes, path)
+        stream = io.BufferedReader(guard)
+        head = _read_head(stream)
         if not head:
-            return InputError(path, "empty file (after gzip decompression)")
+            return guard.failure or InputError(path, "empty file (after gzip decompression)")
         low = name.lower()
         name = name[:-3] if low.endswith(".gz") else name[:-5] if low.endswith(".gzip") else name
     return Source(path=path, name=name, stream=prefixed(head, stream), head=head,
-                  options=options, compressed=compressed)
+                  options=options, guard=guard)
 
 
 def read_stream(path: str, stream: IO[bytes], options: Options, format: str | None = None) -> Iterator[Item]:
@@ -193,6 +173,8 @@ def read_stream(path: str, stream: IO[bytes], options: Options, format: str | No
         return
     try:
         yield from reader(source)
+        if source.failure is not None and not source.failure_reported:
+            yield source.failure  # what cut the stream short, after the items before it
     except InputError as exc:
         yield exc
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterator, Union
 
@@ -45,21 +46,37 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
 
 
-class _LimitedReader(io.RawIOBase):
-    """A binary stream that raises ``InputError`` once more than ``limit`` bytes are read."""
+class GzipGuard(io.RawIOBase):
+    """Decompressed bytes of a gzip stream, at most ``limit`` of them.
 
-    def __init__(self, inner: IO[bytes], limit: int, path: str, what: str):
-        self._inner, self._limit, self._path, self._what = inner, limit, path, what
+    A truncated or corrupt stream, or one that passes the limit, ends early (EOF) and
+    records the reason in ``failure``: readers of whole files raise it (no partial
+    report), streaming readers keep the items before it and ``read_stream`` yields it.
+    """
+
+    def __init__(self, inner: IO[bytes], limit: int, path: str):
+        self._inner, self._limit, self._path = inner, limit, path
         self._count = 0
+        self.failure: InputError | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        if self.failure is not None:
+            return 0
+        try:
+            # read1: one decompression step at a time, so the bytes that came before
+            # a truncation are handed on
+            data = self._inner.read1(len(buffer))
+        except (EOFError, OSError, zlib.error) as exc:
+            self.failure = InputError(self._path, f"corrupt or truncated gzip: {exc}")
+            return 0
         self._count += len(data)
         if self._count > self._limit:
-            raise InputError(self._path, f"{self._what} larger than {self._limit:,} bytes (limit)")
+            self.failure = InputError(self._path, f"decompressed gzip data larger than "
+                                      f"{self._limit:,} bytes (max_decompressed_bytes)")
+            return 0
         buffer[: len(data)] = data
         return len(data)
 
@@ -93,8 +110,24 @@ class Source:
     stream: IO[bytes]
     head: bytes  # the first HEAD_BYTES (decompressed if gzip)
     options: Options
-    compressed: bool = False
+    guard: GzipGuard | None = None  # set for gzip input
     _encoding: str | None = None
+    failure_reported: bool = False
+
+    @property
+    def compressed(self) -> bool:
+        return self.guard is not None
+
+    @property
+    def failure(self) -> InputError | None:
+        """Why a compressed stream ended early (None: it did not)."""
+        return self.guard.failure if self.guard is not None else None
+
+    def raise_failure(self) -> None:
+        """For whole-file readers: a cut-short file is an error, not a shorter report."""
+        if self.failure is not None:
+            self.failure_reported = True
+            raise self.failure
 
     @property
     def limits(self) -> Limits:
@@ -111,6 +144,7 @@ class Source:
         """The whole (decompressed) file, at most ``limits.max_file_bytes``."""
         limit = self.limits.max_file_bytes
         data = self.stream.read(limit + 1)
+        self.raise_failure()
         if len(data) > limit:
             raise InputError(self.path, f"file larger than {limit:,} bytes (max_file_bytes); "
                              "split it or use JSON Lines")
@@ -128,6 +162,10 @@ class Source:
 
 
 Item = Union[RawReport, InputError]
+
+# Every reader's reason for an item with a title (or nothing) but no body ends with this:
+# callers count such items as skipped (a headlines file), not as failures.
+TITLE_ONLY = "no body (title only)"
 Reader = Callable[[Source], Iterator[Item]]
 
 # Editor tags given as one string: "a; b; c" or "a, b, c".
@@ -149,10 +187,6 @@ def split_tags(value: object) -> list[str] | None:
         return None
     tags = [p for p in parts if p]
     return tags or None
-
-
-def limited(stream: IO[bytes], limit: int, path: str, what: str) -> IO[bytes]:
-    return io.BufferedReader(_LimitedReader(stream, limit, path, what))
 
 
 def prefixed(head: bytes, stream: IO[bytes]) -> IO[bytes]:

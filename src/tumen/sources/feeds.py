@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from ..errors import InputError
 from ..record import RawReport
-from .base import Item, Source
+from .base import TITLE_ONLY, Item, Source
 from .html import html_to_text
 
 _ITEM = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(item|entry)\b.*?</(?:[A-Za-z0-9_-]+:)?\1\s*>", re.S)
@@ -59,7 +59,7 @@ def read_feed(source: Source, fmt: str) -> Iterator[Item]:
         body = _content(entry)
         title = html_to_text(entry.get("title") or "").strip() or None
         if not body:
-            yield InputError(source.path, f"{locator}: no body (title only)")
+            yield InputError(source.path, f"{locator}: {TITLE_ONLY}")
             continue
         yield RawReport(
             body=body, title=title, id=entry.get("id") or None,

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import InputError
 from ..record import RawReport
-from .base import Item, Source, split_tags
+from .base import TITLE_ONLY, Item, Source, split_tags
 
 FIELDS = ("id", "title", "published", "source", "url", "body", "tags", "language")
 # Default aliases, used only when the canonical field is absent from an item.
@@ -83,7 +83,7 @@ def make_report(item: Any, fields: FieldMap, source: Source, fmt: str, locator: 
         if body is None and fields.get(item, "title") is None:
             return InputError(source.path, f"{where}no body field "
                               "(expected body, text or content, or --map body=FIELD)", line)
-        return InputError(source.path, f"{where}no body (title only)", line)
+        return InputError(source.path, f"{where}{TITLE_ONLY}", line)
     if not isinstance(body, str):
         return InputError(source.path, f"{where}body is not text", line)
     known = fields.known
@@ -128,6 +128,8 @@ def read_jsonl(source: Source) -> Iterator[Item]:
             yield InputError(source.path, f"line longer than {max_line:,} bytes (max_item_bytes)", number)
             skip_rest = not raw.endswith(b"\n")
             continue
+        if not raw.endswith(b"\n") and source.failure is not None:
+            return  # the line a truncated stream cut in two: read_stream reports why
         line = raw.rstrip(b"\r\n")
         if number == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[len(codecs.BOM_UTF8):]
@@ -233,6 +235,8 @@ def read_csv(source: Source) -> Iterator[Item]:
         except csv.Error as exc:
             yield InputError(source.path, f"malformed CSV record: {exc}", first)
             return  # the csv module cannot resynchronize inside a broken quoted field
+        if source.failure is not None and consumed and not consumed[-1].endswith(("\n", "\r")):
+            return  # the record a truncated stream cut in two: read_stream reports why
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) > len(header):

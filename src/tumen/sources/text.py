@@ -21,7 +21,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from ..record import RawReport
-from .base import Item, Source, split_tags
+from .base import TITLE_ONLY, Item, Source, split_tags
 from .furniture import drop_furniture
 
 # "Key: value" header lines and the RawReport field each one fills.
@@ -119,7 +119,7 @@ def _read(source: Source, fmt: str) -> Iterator[Item]:
     text, data = source.text()
     meta = parse_text(text, title_line=source.options.title_line, markdown=fmt == "markdown")
     if not meta["body"].strip():
-        yield InputError(source.path, "no body (title only)" if meta.get("title") else "empty file")
+        yield InputError(source.path, TITLE_ONLY if meta.get("title") else "empty file")
         return
     yield RawReport(
         body=meta["body"], title=meta.get("title") or None, id=meta.get("id"),

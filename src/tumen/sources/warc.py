@@ -41,43 +41,64 @@ def read_warc(source: Source) -> Iterator[Item]:
     limit = source.limits.max_warc_record_bytes
     number = 0
     found = False
-    try:
-        for record in ArchiveIterator(source.stream, arc2warc=True):
-            number += 1
-            if record.rec_type not in ("response", "resource"):
-                continue
-            media, charset = _content_type(record)
-            if media not in HTML_TYPES:
-                continue
-            found = True
-            locator = f"record {number}"
-            url = record.rec_headers.get_header("WARC-Target-URI")
-            captured = record.rec_headers.get_header("WARC-Date")
+    records = iter(ArchiveIterator(source.stream, arc2warc=True))
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except InputError:
+            raise
+        except ArchiveLoadFailed as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else "not a WARC archive"
+            yield InputError(source.path, f"malformed WARC (record {number + 1}): {reason}")
+            return
+        except Exception as exc:  # warcio fails in assorted ways on a cut header
+            yield InputError(source.path, f"malformed or truncated WARC (record {number + 1}): "
+                             f"{type(exc).__name__}")
+            return
+        number += 1
+        if record.rec_type not in ("response", "resource"):
+            continue
+        media, charset = _content_type(record)
+        if media not in HTML_TYPES:
+            continue
+        found = True
+        locator = f"record {number}"
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        captured = record.rec_headers.get_header("WARC-Date")
+        where = f"{source.path} ({locator}, {url})"
+        try:
             payload = record.content_stream().read(limit + 1)
-            where = f"{source.path} ({locator}, {url})"
-            if len(payload) > limit:
-                yield InputError(where, f"payload larger than {limit:,} bytes (max_warc_record_bytes)")
-                continue
-            try:
-                html = decode_html(payload, where, charset)
-                page = extract(html, where, url=url, max_depth=source.limits.max_html_depth)
-            except InputError as exc:
-                yield exc
-                continue
-            if not page["body"].strip():
-                yield InputError(where, "no main text found in the HTML page")
-                continue
-            yield RawReport(
-                body=page["body"], title=page["title"],
-                published=page["published"] or (captured[:10] if captured else None),
-                url=url or page["url"], language=page["language"], source=page["source"],
-                source_path=source.path, locator=locator, format="warc", original=payload,
-                extra={"captured": captured} if captured else {},
-            )
-    except ArchiveLoadFailed as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "not a WARC archive"
-        yield InputError(source.path, f"malformed WARC ({'record ' + str(number + 1)}): {reason}")
-        return
+        except InputError:
+            raise
+        except Exception as exc:  # a broken chunked or compressed HTTP payload
+            yield InputError(where, f"unreadable payload: {type(exc).__name__}")
+            continue
+        if len(payload) > limit:
+            yield InputError(where, f"payload larger than {limit:,} bytes (max_warc_record_bytes)")
+            continue
+        if getattr(record.raw_stream, "limit", 0) > 0:  # Content-Length not reached
+            yield InputError(where, "truncated record (the archive ends inside it)")
+            continue
+        try:
+            html = decode_html(payload, where, charset)
+            page = extract(html, where, url=url, max_depth=source.limits.max_html_depth)
+        except InputError as exc:
+            yield exc
+            continue
+        if not page["body"].strip():
+            yield InputError(where, "no main text found in the HTML page")
+            continue
+        yield RawReport(
+            body=page["body"], title=page["title"],
+            published=page["published"] or (captured[:10] if captured else None),
+            url=url or page["url"], language=page["language"], source=page["source"],
+            source_path=source.path, locator=locator, format="warc", original=payload,
+            extra={"captured": captured} if captured else {},
+        )
+    if source.failure is not None:
+        return  # read_stream reports why the archive ended early
     if number == 0:
         yield InputError(source.path, "WARC archive without records")
     elif not found:
