@@ -134,7 +134,8 @@ class PhraseIndex:
         if exact_case is None:
             exact_case = is_acronym(phrase)
         entries = self.table.setdefault(key, [])
-        if any(e.payload == payload and e.exact_case == exact_case for e in entries):
+        if any(e.payload == payload and e.exact_case == exact_case
+               and e.capitalized == capitalized for e in entries):
             return
         entries.append(Entry(payload, phrase, exact_case, capitalized))
         self.first.add(toks[0].key)
@@ -399,13 +400,17 @@ class Gazetteer:
             variants = tuple(v for v in (row.get("variants") or "").split("|") if v)
             self.orgs[row["id"]] = OrgEntry(row["id"], row["name"], row["kind"], variants,
                                             row.get("parent_id") or None)
-        excluded = set(_lines("org_excluded.txt"))  # ids never reported (state media)
+        excluded, blocked = set(), set()
+        for line in _lines("org_excluded.txt"):  # ids never reported; variants never matched
+            oid, _, variant = line.partition("\t")
+            (blocked.add((oid.strip(), variant.strip())) if variant else excluded.add(oid.strip()))
         for entry in self.orgs.values():
             for name in (entry.name, *entry.variants):
                 self._org_names.setdefault(_name_key(name), entry.id)
-                if entry.id in excluded:
+                if entry.id in excluded or (entry.id, name) in blocked:
                     continue
-                self._add_org_phrase(name, entry.id)
+                # proper names must be written as names ("Cabinet", not "a cabinet")
+                self._add_org_phrase(name, entry.id, case="capitalized" if name[:1].isupper() else "")
         for row in _csv("org_aliases.csv"):
             oid, alias = row["id"].strip(), row["alias"].strip()
             if oid not in self.orgs and oid != "-":

@@ -46,7 +46,12 @@ TITLE_DROP = {"the", "a", "an", "under", "new", "this", "that", "its", "their", 
 # Longest title looked at (words before "Law"/"Act"); the longest in the gazetteer has 6.
 TITLE_MAX = 9
 # A capitalized phrase that is not a law title even though it ends in "Law"/"Act".
-NOT_TITLES = {"martial law", "criminal law", "international law", "the law", "new law"}
+NOT_TITLES = {"martial law", "criminal law", "international law", "the law", "new law",
+              # South Korea's, the foreign law most cited in reporting on the North
+              "national security law", "security law"}
+# A law of another country ("South Korea's National Security Law") is not listed.
+FOREIGN = re.compile(r"(?:South\s+Korea(?:n|'s|’s)?|ROK|U\.?S\.?|American|Japan(?:ese|'s|’s)?|"
+                     r"Chin(?:a's|a’s|ese)|Russia(?:n|'s|’s)?|UN|U\.N\.|international)\s+(?:\w+\s+){0,2}$")
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,8 +71,10 @@ def _add(index: PhraseIndex, phrase: str, name: str) -> None:
         forms.append(re.sub(r"Law$|law$", "Act", phrase))
     elif re.search(r"\bAct$", phrase, re.I):
         forms.append(re.sub(r"Act$|act$", "Law", phrase))
-    for form in forms:
-        index.add(form, name, exact_case=False)
+    for k, form in enumerate(forms):
+        # a capitalized name is matched only when written as a name ("Criminal Law",
+        # not "a criminal act"); lowercase aliases ("the reactionary thought law") in any case
+        index.add(form, name, exact_case=False, capitalized=form[:1].isupper() or k > 0)
 
 
 @component("laws")
@@ -121,6 +128,8 @@ def find_laws(body: str) -> list[Law]:
     for start, end in _titles(body, tokens):
         if any(a < end and start < b for a, b in covered):
             continue
+        if FOREIGN.search(body[max(0, start - 40):start]):
+            continue
         title = re.sub(r"\s+", " ", body[start:end])
         hits.append((start, end, re.sub(r"\bAct$", "Law", title), None))
     has_article = any(name.startswith("Criminal Law, Article") for _, _, name, _ in hits)
@@ -153,44 +162,48 @@ def _owner(body: str, pos: int, law_at: dict[int, str]) -> str | None:
             return name
     if re.match(r"\s+of\s+the\s+[A-Z]", window) and not re.match(r"\s+of\s+the\s+Criminal", window):
         # "Article 12 of the Mobile Communications Law": a law our index does not know
-        title = re.match(r"\s+of\s+the\s+((?:[A-Z][\w'’-]*\s+){0,8}(?:Law|Act))\b", body[pos:pos + 120])
+        title = re.match(r"\s+of\s+the\s+((?:[A-Z][\w'’-]*\s+){1,8}(?:Law|Act))\b", body[pos:pos + 120])
         if title:
             return re.sub(r"\bAct$", "Law", re.sub(r"\s+", " ", title.group(1)))
     return None
 
 
 def _titles(body: str, tokens: list[Token]) -> list[tuple[int, int]]:
-    """Spans of capitalized titles ending in Law/Act ("the Anti-Narcotics Law")."""
+    """Spans of capitalized titles ending in Law/Act ("the Anti-Narcotics Law") or
+    starting with it ("Law on the Protection of Minors")."""
     out = []
     for i, tok in enumerate(tokens):
         if tok.key not in TITLE_HEADS or not tok.text[0].isupper():
             continue
-        j = i
-        while j > 0 and i - j < TITLE_MAX:
-            prev = tokens[j - 1]
-            gap = body[prev.end:tokens[j].start]
-            if not re.fullmatch(r"(?:['’]s?)?[ \-–]?", gap):
-                break
-            if not (prev.text[0].isupper() or prev.key in TITLE_GLUE):
-                break
-            j -= 1
-        while j < i and (tokens[j].key in TITLE_DROP or tokens[j].key in TITLE_GLUE
-                         or not tokens[j].text[0].isupper()):
-            j += 1
+        if i > 0 and body[tokens[i - 1].end:tok.start] != " ":
+            continue  # "Daughter-in-Law"
+        # forward: "Law on the Protection of Minors"
         end = tok.end
-        # "Law on the Protection of Minors"
         k = i + 1
-        if k < len(tokens) and tokens[k].key in {"on", "of", "for"}:
+        if (k < len(tokens) and tokens[k].key in {"on", "of", "for"}
+                and body[tok.end:tokens[k].start] == " "):
             m = k
-            while m + 1 < len(tokens) and (tokens[m + 1].text[0].isupper() or
-                                           tokens[m + 1].key in TITLE_GLUE) and m - k < TITLE_MAX:
-                if not re.fullmatch(r"[ \-–]", body[tokens[m].end:tokens[m + 1].start]):
-                    break
+            while (m + 1 < len(tokens) and m - k < TITLE_MAX
+                   and (tokens[m + 1].text[0].isupper() or tokens[m + 1].key in TITLE_GLUE)
+                   and body[tokens[m].end:tokens[m + 1].start] in (" ", "-")):
                 m += 1
             while m > k and not tokens[m].text[0].isupper():
                 m -= 1
             if m > k:
                 end = tokens[m].end
+        # backward: capitalized words (and glue, unless the title runs forward)
+        glue = TITLE_GLUE if end == tok.end else set()
+        j = i
+        while j > 0 and i - j < TITLE_MAX:
+            prev = tokens[j - 1]
+            if not re.fullmatch(r"(?:['’]s?)?[ \-–]?", body[prev.end:tokens[j].start]):
+                break
+            if not (prev.text[0].isupper() or prev.key in glue):
+                break
+            j -= 1
+        while j < i and (tokens[j].key in TITLE_DROP or tokens[j].key in TITLE_GLUE
+                         or not tokens[j].text[0].isupper()):
+            j += 1
         start = tokens[j].start
         if j == i and end == tok.end:
             continue  # a bare "Law" or "Act"

@@ -92,7 +92,7 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
             continue  # "the Youth League Central Committee": the Youth League
         if oid == "central-court" and not _court_acts(tokens, m):
             continue  # "without a court ruling", "there are no courts"
-        if nxt is not None and _part_of(body, tokens, m, nxt) and nxt.entries[0].payload != "wpk":
+        if _part_of(body, tokens, m, nxt):
             continue  # "the Central Committee of the Youth League": the Youth League
         hits.append((m.start, m.end, oid))
     for tok in tokens:
@@ -174,9 +174,14 @@ def _court_acts(tokens: list[Token], m: Match) -> bool:
     return any(t.key in COURT_VERBS for t in tokens[m.last:m.last + COURT_REACH])
 
 
-def _part_of(body: str, tokens: list[Token], m: Match, nxt: Match) -> bool:
+def _part_of(body: str, tokens: list[Token], m: Match, nxt: Match | None) -> bool:
+    """"the Central Committee of <another body>": that body's, not the Party's."""
     key = " ".join(t.key for t in tokens[m.first:m.last])
     if key not in PART_OF_KEYS:
         return False
-    gap = re.sub(r"\s+", " ", body[m.end:nxt.start]).strip().lower()
-    return gap in {"of", "of the"}
+    after = re.match(r"\s+of\s+(?:the\s+)?(?=[A-Z])", body[m.end:m.end + 12])
+    if not after:
+        return False
+    if nxt is not None and nxt.start == m.end + after.end():
+        return nxt.entries[0].payload not in {"wpk", "wpk-cc"}
+    return True  # the Central Committee of a foreign party

@@ -130,6 +130,12 @@ def _not_a_place(body: str, tokens: list[Token], joins: list[bool], m: Match) ->
     # "Tumen River", "Paektu Mountain"
     if nxt < len(tokens) and joins[nxt - 1] and tokens[nxt].key in FEATURE_WORDS:
         return True
+    # "Mt. Kumgang", "Mount Paektu"
+    if m.first > 0 and tokens[m.first - 1].key in FEATURE_WORDS and m.start - tokens[m.first - 1].end <= 2:
+        return True
+    # "Hwasong-15": a missile or a model, not the town
+    if re.match(r"-\d", body[m.end:m.end + 2]):
+        return True
     # a capitalized title running on from the name: a law or an outlet
     j = nxt
     while j < len(tokens) and j - nxt < TITLE_SPAN and joins[j - 1]:
