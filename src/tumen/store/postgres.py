@@ -94,6 +94,15 @@ def content_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+# Characters of the content hash appended to an id already taken by a different body
+# ("kcnakp-59ff1673~3f2a9c01"); the same as the SQLite backend's, so ids agree.
+ID_SUFFIX_CHARS = 8
+
+
+def _suffixed(report: Report) -> str:
+    return f"{report.id}~{(report.content_hash or content_hash(report.body))[:ID_SUFFIX_CHARS]}"
+
+
 def redact(url: str) -> str:
     """The URL without its password (for messages)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
@@ -256,11 +265,7 @@ class PostgresStore:
         now = _now()
         try:
             with self._write() as cur:
-                digests = [r.content_hash or content_hash(r.body) for r in batch if r.body and r.body.strip()]
-                known_hashes = {row["content_hash"] for row in cur.execute(
-                    "SELECT content_hash FROM reports WHERE content_hash = ANY(%s)", (digests,))}
-                known_ids = {row["id"] for row in cur.execute(
-                    "SELECT id FROM reports WHERE id = ANY(%s)", ([r.id for r in batch],))}
+                known_hashes, known_ids = self._known(cur, batch)
                 for report in batch:
                     self._add_one(cur, index, report, now, result, inserted, known_hashes, known_ids)
         except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
@@ -271,26 +276,46 @@ class PostgresStore:
             raise
         return result
 
+    @staticmethod
+    def _known(cur: psycopg.Cursor, batch: list[Report]) -> tuple[set[str], set[str]]:
+        """Which of the batch's content hashes and ids are already stored (two queries)."""
+        for report in batch:
+            if not report.content_hash:
+                report.content_hash = content_hash(report.body or "")
+        hashes = list({r.content_hash for r in batch})
+        ids = list({r.id for r in batch} | {_suffixed(r) for r in batch})
+        known_hashes = {row["content_hash"] for row in cur.execute(
+            "SELECT content_hash FROM reports WHERE content_hash = ANY(%s)", (hashes,))}
+        known_ids = {row["id"] for row in cur.execute(
+            "SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
+        return known_hashes, known_ids
+
     def _add_one(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex, report: Report,
                  now: str, result: IngestResult, inserted: list[str],
                  known_hashes: set[str], known_ids: set[str]) -> None:
-        where = report.source_path or "-"
-        if report.locator:
-            where += f" ({report.locator})"
         if not report.body or not report.body.strip():
             result.skipped += 1
             return
-        digest = report.content_hash or content_hash(report.body)
+        digest = report.content_hash
         if digest in known_hashes:
             result.duplicates += 1
             return
-        if report.id in known_ids:
-            result.failed.append((where, f"id {report.id!r} is already stored with a different "
-                                         "body; give this report another id"))
-            return
+        report_id = report.id
+        if report_id in known_ids:
+            # The id is taken by a different body: never overwrite; store under a stable
+            # suffixed id (as the SQLite backend does).
+            report_id = _suffixed(report)
+            if report_id in known_ids:
+                where = report.source_path or "-"
+                result.failed.append((f"{where} ({report.locator})" if report.locator else where,
+                                      f"id {report.id!r} and {report_id!r} are both taken by "
+                                      "other reports; give this report another id"))
+                return
+            result.renamed.append((report.id, report_id))
         shingles = dedup.shingles(report.body)
         signature = dedup.minhash(shingles)
-        duplicate_of = self._link_near_duplicate(cur, index, report, shingles)
+        duplicate_of = self._link_near_duplicate(cur, index, report_id, report.published,
+                                                 shingles, signature)
         extra = {k: v for k, v in (report.extra or {}).items()
                  if k not in ("status", "duplicate_of", "ingested_at")}
         cur.execute(
@@ -298,31 +323,31 @@ class PostgresStore:
             "source_path, locator, format, content_hash, ingested_at, status, duplicate_of, "
             "tags_json, extra_json) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'ingested', %s, %s, %s)",
-            (report.id, report.title, report.published, report.source, report.url,
+            (report_id, report.title, report.published, report.source, report.url,
              report.language, report.body, report.original, report.source_path,
              report.locator, report.format, digest, now, duplicate_of,
              json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
              json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
         cur.execute("INSERT INTO minhash VALUES (%s, %s, %s)",
-                    (report.id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
+                    (report_id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
         known_hashes.add(digest)
-        known_ids.add(report.id)
-        index.add(report.id, signature)
-        inserted.append(report.id)
+        known_ids.add(report_id)
+        index.add(report_id, signature)
+        inserted.append(report_id)
         result.added += 1
-        result.added_ids.append(report.id)
+        result.added_ids.append(report_id)
         if duplicate_of:
             result.near_duplicates += 1
-            result.links.append((report.id, duplicate_of))
+            result.links.append((report_id, duplicate_of))
 
     def _link_near_duplicate(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex,
-                             report: Report, shingles: Any) -> str | None:
+                             report_id: str, published: str | None, shingles: Any,
+                             signature: Any) -> str | None:
         """The id this report duplicates (the group's earliest copy), or None; as in the
         SQLite backend, a report published before the group's earliest copy becomes the
         copy the others point to."""
-        candidates = index.candidates(dedup.minhash(shingles)) if len(index) else []
         roots: dict[str, tuple] = {}
-        for cand in candidates:
+        for cand in (index.candidates(signature) if len(index) else []):
             row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = %s",
                               (cand,)).fetchone()
             if row is None or dedup.jaccard(shingles, dedup.shingles(row["body"])) < dedup.NEAR_DUPLICATE_THRESHOLD:
@@ -335,11 +360,11 @@ class PostgresStore:
         if not roots:
             return None
         earliest = min(roots, key=roots.__getitem__)
-        undated, published, _seq = roots[earliest]
-        if report.published and (undated or report.published < published):
+        undated, first_published, _seq = roots[earliest]
+        if published and (undated or published < first_published):
             for root in roots:
                 cur.execute("UPDATE reports SET duplicate_of = %s WHERE id = %s OR duplicate_of = %s",
-                            (report.id, root, root))
+                            (report_id, root, root))
             return None
         return earliest
 
