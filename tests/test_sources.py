@@ -430,3 +430,26 @@ def test_sources_real_corpora_reports_equal_lines_with_body(name):
     assert len(reports) == _lines_with_body(path)
     assert all(e.reason == "no body (title only)" and e.line for e in errors)
     assert all(r.format == "jsonl" and r.id and r.original for r in reports)
+
+
+@pytest.mark.parametrize("text", ["혜산", "보위부가 체포했다.", "양강도 혜산시 장마당"])
+def test_sources_short_cp949_and_euckr_text(text):
+    for codec in ("cp949", "euc-kr"):
+        r, = read_bytes(text.encode(codec), path="short.txt", title_line=False)
+        assert isinstance(r, RawReport) and r.body == text
+
+
+def test_sources_utf16_without_bom():
+    text = "Hoeryong market notice\n\n회령 장마당에서 단속이 있었다고 주민이 전했다."
+    for codec in ("utf-16-le", "utf-16-be"):
+        r, = read_bytes(text.encode(codec), path="nobom.txt")
+        assert isinstance(r, RawReport) and r.title == "Hoeryong market notice"
+        assert r.body.strip().startswith("회령 장마당에서")
+
+
+def test_sources_euckr_html_with_meta_charset():
+    html = ('<html><head><meta charset="euc-kr"><title>혜산 소식</title></head><body><article>'
+            '<p>양강도 혜산시에서 장마당 단속이 강화됐다고 현지 주민이 전했다.</p>'
+            '<p>보안원들이 매일 오후 장마당을 돌며 상인들을 단속하고 있다.</p></article></body></html>')
+    r, = read_bytes(html.encode("cp949"), path="ko.html")
+    assert isinstance(r, RawReport) and "양강도 혜산시에서" in r.body
