@@ -17,15 +17,15 @@ incident), ``add`` (a missed incident with its evidence, found in the body).
 from __future__ import annotations
 
 import copy
-import csv
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from .errors import QueryError
+from .gazetteer import Gazetteer
 from .record import INCIDENT_TYPES
 
+INDEX_VERSION = 2  # bump when index_rows() changes what it derives (rebuilds the web index)
 EDITABLE_FIELDS = ("type", "place", "date", "actor", "target", "penalty")
 ACTIONS = ("edit", "delete", "add")
 MAX_FREE_TEXT = 300  # characters for target / penalty
@@ -36,31 +36,32 @@ class CorrectionError(QueryError):
     """A correction that cannot be accepted (unknown value, evidence not in the text)."""
 
 
-# -- vocabularies ------------------------------------------------------------------
+# -- vocabularies (the analyzer's own gazetteer, so names match what it writes) ------
 @lru_cache(maxsize=1)
 def place_provinces() -> dict[str, str | None]:
-    """Canonical place name -> canonical province name (kp_places.csv)."""
-    text = resources.files("tumen.resources").joinpath("kp_places.csv").read_text("utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
-    by_id = {row["id"]: row for row in rows}
+    """Place name as records write it ("Musan County") -> its province ("North Hamgyong
+    Province")."""
+    gaz = Gazetteer.load()
     out: dict[str, str | None] = {}
-    for row in rows:
-        node, province = row, None
-        for _ in range(5):
-            if node["kind"] == "province":
-                province = node["name"]
-                break
-            node = by_id.get(node.get("parent_id") or "")
-            if node is None:
-                break
-        out.setdefault(row["name"], province)
+    for entry in gaz.places.values():
+        province = gaz.province_of(entry.id)
+        out.setdefault(entry.display, province.display if province else None)
     return out
+
+
+def canonical_place(name: str) -> str | None:
+    entry = Gazetteer.load().find_place(name)
+    return entry.display if entry else None
 
 
 @lru_cache(maxsize=1)
 def organization_names() -> tuple[str, ...]:
-    text = resources.files("tumen.resources").joinpath("kp_organizations.csv").read_text("utf-8")
-    return tuple(sorted(row["name"] for row in csv.DictReader(text.splitlines())))
+    return tuple(sorted({entry.name for entry in Gazetteer.load().orgs.values()}))
+
+
+def canonical_org(name: str) -> str | None:
+    entry = Gazetteer.load().org_by_name(name)
+    return entry.name if entry else None
 
 
 def incident_key(incident: dict[str, Any]) -> str:
@@ -83,12 +84,14 @@ def clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
             if value not in INCIDENT_TYPES:
                 raise CorrectionError(f"unknown incident type {value!r}")
         elif name == "place" and value:
-            if value not in place_provinces():
-                raise CorrectionError(f"unknown place {value!r}: use a gazetteer name")
+            value = canonical_place(value) or ""
+            if not value:
+                raise CorrectionError(f"unknown place {changes[name]!r}: use a gazetteer name")
         elif name == "actor" and value:
-            if value not in organization_names():
-                raise CorrectionError(f"unknown actor {value!r}: use an organization's"
-                                      " canonical name (private persons are never actors)")
+            value = canonical_org(value) or ""
+            if not value:
+                raise CorrectionError(f"unknown actor {changes[name]!r}: use an organization's"
+                                      " name (private persons are never actors)")
         elif name == "date" and value:
             if not _DATE.match(value):
                 raise CorrectionError(f"bad date {value!r}: use YYYY, YYYY-MM or YYYY-MM-DD")
@@ -196,8 +199,17 @@ def apply_corrections(record: dict[str, Any], corrections: list[dict[str, Any]]
 
 
 # -- the web index rows ------------------------------------------------------------
+SEASON_FIRST_MONTH = {"21": "03", "22": "06", "23": "09", "24": "12"}  # EDTF season codes
+
+
 def _month(date: str | None) -> str | None:
-    return date[:7] if date and len(date) >= 7 else None
+    """YYYY-MM of a day or month; a season (YYYY-21..24) counts in its first month."""
+    if not date or len(date) < 7:
+        return None
+    month = date[5:7]
+    if month in SEASON_FIRST_MONTH:
+        return f"{date[:4]}-{SEASON_FIRST_MONTH[month]}"
+    return date[:7] if "01" <= month <= "12" else None
 
 
 def index_rows(report: dict[str, Any], record: dict[str, Any] | None,

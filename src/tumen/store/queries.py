@@ -257,6 +257,17 @@ def generation(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM web_state WHERE key = 'generation'").fetchone()[0]
 
 
+def ensure_index_version(conn: sqlite3.Connection, version: int) -> bool:
+    """Mark every report dirty when the code that derives the index rows changed."""
+    row = conn.execute("SELECT value FROM web_state WHERE key = 'index_version'").fetchone()
+    if row and row[0] == version:
+        return False
+    with transaction(conn):
+        conn.execute("INSERT OR IGNORE INTO web_dirty SELECT id FROM reports")
+        conn.execute("INSERT OR REPLACE INTO web_state VALUES ('index_version', ?)", (version,))
+    return True
+
+
 def dirty_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM web_dirty").fetchone()[0]
 

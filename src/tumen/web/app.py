@@ -15,6 +15,7 @@ from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -150,6 +151,12 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     @app.exception_handler(QueryError)
     async def query_error(request: Request, exc: QueryError) -> Response:
         return await http_error(request, HTTPError(400, str(exc)))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = str((first.get("loc") or ["request"])[-1])
+        return await http_error(request, HTTPError(400, f"{where}: {first.get('msg', 'invalid')}"))
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:

@@ -9,13 +9,13 @@ accurate enough at North Korea's size (about 5 degrees of latitude).
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ..gazetteer import Gazetteer
 from ..record import INCIDENT_TYPES
 
 # One colour per incident type (qualitative palette, colour-blind friendly order).
@@ -40,26 +40,13 @@ def _resource(name: str) -> str:
     return resources.files("tumen.resources").joinpath(name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
-def gazetteer_points() -> dict[str, dict[str, Any]]:
-    """Canonical place name -> {id, kind, lat, lon, province_id} from kp_places.csv."""
-    rows = list(csv.DictReader(_resource("kp_places.csv").splitlines()))
-    by_id = {row["id"]: row for row in rows}
-    out: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        province_id = row["id"].split(".")[0] if row["id"].startswith("KP-") else None
-        parent = by_id.get(row.get("parent_id") or "")
-        while province_id is None and parent is not None:
-            if parent["kind"] == "province":
-                province_id = parent["id"]
-            parent = by_id.get(parent.get("parent_id") or "")
-        try:
-            lat, lon = float(row["lat"]), float(row["lon"])
-        except (TypeError, ValueError):
-            lat = lon = None
-        out.setdefault(row["name"], {"id": row["id"], "kind": row["kind"], "lat": lat,
-                                     "lon": lon, "province_id": province_id})
-    return out
+def place_point(name: str) -> dict[str, Any] | None:
+    """Gazetteer kind and coordinates of a place as a record names it."""
+    entry = Gazetteer.load().find_place(name)
+    if entry is None:
+        return None
+    return {"id": entry.id, "kind": entry.kind, "lat": entry.lat, "lon": entry.lon,
+            "province_id": entry.province_id}
 
 
 @lru_cache(maxsize=1)
@@ -119,27 +106,40 @@ def _projection() -> _Projection:
     return _Projection(points)
 
 
+def province_id(name: str | None) -> str | None:
+    """The ISO id (KP-10) of a province named as the analyzer or an editor wrote it."""
+    entry = Gazetteer.load().find_place(name)
+    return entry.province_id if entry is not None and entry.kind == "province" else None
+
+
 def province_map(counts: dict[str, int], place_counts: dict[str, int] | None = None
                  ) -> dict[str, Any]:
     """Choropleth shapes for ``counts`` (province name -> incidents) and place points.
 
-    Shades are five equal-width classes of the maximum count, so a province's shade
-    reads directly as a fraction of the busiest one.
+    Names are matched to the map's provinces through the gazetteer's spellings; each
+    shape keeps the name the data uses (``value``) so a click filters on it.  Shades
+    are five equal-width classes of the maximum count, so a province's shade reads
+    directly as a fraction of the busiest one.
     """
-    peak = max(counts.values(), default=0)
+    by_id: dict[str, tuple[int, str]] = {}
+    for name, n in counts.items():
+        pid = province_id(name)
+        if pid:
+            total, value = by_id.get(pid, (0, name))
+            by_id[pid] = (total + n, value if total >= n else name)
+    peak = max((n for n, _ in by_id.values()), default=0)
     shapes = []
     for province in provinces():
-        n = counts.get(province["name"], 0)
+        n, value = by_id.get(province["id"], (0, province["name"]))
         if n and peak:
             shade = MAP_SHADES[min(len(MAP_SHADES) - 1, int(len(MAP_SHADES) * n / (peak + 1)))]
         else:
             shade = MAP_EMPTY
-        shapes.append({**province, "count": n, "fill": shade})
+        shapes.append({**province, "value": value, "count": n, "fill": shade})
     points = []
-    gazetteer = gazetteer_points()
     projection = _projection()
     for name, n in sorted((place_counts or {}).items(), key=lambda kv: -kv[1]):
-        entry = gazetteer.get(name)
+        entry = place_point(name)
         if not entry or entry["lat"] is None or entry["kind"] == "province":
             continue
         x, y = projection.xy((entry["lon"], entry["lat"]))

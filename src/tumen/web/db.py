@@ -15,7 +15,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..corrections import index_rows
+from ..corrections import INDEX_VERSION, index_rows
 from ..store import open_store
 from ..store import queries as Q
 
@@ -33,6 +33,8 @@ class WebDB:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_generation = -1
+        with self.writer() as conn:
+            Q.ensure_index_version(conn, INDEX_VERSION)
         self.sync()
         with self.writer() as conn:
             self.secret = Q.set_setting_default(conn, "session_secret", secrets.token_urlsafe(32))
