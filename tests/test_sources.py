@@ -135,6 +135,18 @@ def test_sources_html_main_text_and_metadata():
         assert furniture not in r.body
 
 
+def test_sources_html_news_page_furniture_dropped():
+    r = only_report(FIXTURES / "sinuiju_rations.html")
+    assert (r.title, r.published, r.source) == ("Sinuiju factory workers get half rations",
+                                                 "2022-05-03", "Tumen Test Wire")
+    assert r.body.startswith("Workers at a shoe factory in Sinuiju")
+    assert r.body.endswith("faced the same problem this spring.")
+    assert r.body.count("\n\n") == 3
+    for furniture in ("cookies", "Donate", "Share on", "FILE PHOTO", "Most read", "Related",
+                      "Anonymous", "Privacy", "Please direct", "By Test Desk"):
+        assert furniture not in r.body
+
+
 def test_sources_html_too_deep_is_an_error():
     html = "<html><body>" + "<div>" * 400 + "<p>Deep text here.</p>" + "</div>" * 400 + "</body></html>"
     reports, errors = split(read_bytes(html.encode(), path="deep.html"))

@@ -203,8 +203,9 @@ def _files(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(root) / name
+            path = Path(root) / name
+            if not name.startswith(".") and path.is_file():  # no FIFOs, sockets, devices
+                yield path
 
 
 def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str, str] | None = None,

@@ -137,9 +137,11 @@ def read_jsonl(source: Source) -> Iterator[Item]:
             continue
         try:
             item = json.loads(line) if utf8 else json.loads(line.decode(encoding.replace("-sig", "")))
+        except json.JSONDecodeError as exc:
+            yield InputError(source.path, f"malformed JSON line: {exc.msg} (column {exc.colno})", number)
+            continue
         except (ValueError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "msg", None) or str(exc)
-            yield InputError(source.path, f"malformed JSON line: {reason}", number)
+            yield InputError(source.path, f"malformed JSON line: {exc}", number)
             continue
         except RecursionError:
             yield InputError(source.path, "JSON nested too deeply", number)
