@@ -50,8 +50,10 @@ NOT_TITLES = {"martial law", "criminal law", "international law", "the law", "ne
               # South Korea's, the foreign law most cited in reporting on the North
               "national security law", "security law"}
 # A law of another country ("South Korea's National Security Law") is not listed.
-FOREIGN = re.compile(r"(?:South\s+Korea(?:n|'s|’s)?|ROK|U\.?S\.?|American|Japan(?:ese|'s|’s)?|"
-                     r"Chin(?:a's|a’s|ese)|Russia(?:n|'s|’s)?|UN|U\.N\.|international)\s+(?:\w+\s+){0,2}$")
+_FOREIGN_NAMES = (r"(?:South\s+Korea(?:n|'s|’s)?|ROK|U\.?S\.?|American|Japan(?:ese|'s|’s)?|"
+                  r"Chin(?:a's|a’s|ese)|Russia(?:n|'s|’s)?|UN|U\.N\.|[Ii]nternational)")
+FOREIGN = re.compile(_FOREIGN_NAMES + r"\s+(?:\w+\s+){0,2}$")
+FOREIGN_START = re.compile(_FOREIGN_NAMES + r"\b")
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,7 +130,7 @@ def find_laws(body: str) -> list[Law]:
     for start, end in _titles(body, tokens):
         if any(a < end and start < b for a, b in covered):
             continue
-        if FOREIGN.search(body[max(0, start - 40):start]):
+        if FOREIGN.search(body[max(0, start - 40):start]) or FOREIGN_START.match(body, start):
             continue
         title = re.sub(r"\s+", " ", body[start:end])
         hits.append((start, end, re.sub(r"\bAct$", "Law", title), None))

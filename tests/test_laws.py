@@ -1,0 +1,73 @@
+"""The laws component on sentences we wrote, plus offset integrity."""
+
+from __future__ import annotations
+
+import pytest
+
+from _h4_support import DEVSET, TRAINSET, assert_offsets, run, shared_reports
+
+
+def laws(body: str) -> list[tuple[str, int | None]]:
+    doc = run(body, ("laws",))
+    assert_offsets(doc)
+    return [(law.name, law.article) for law in doc.laws]
+
+
+def test_criminal_law_articles():
+    assert laws("He faces charges under Article 221 of the Criminal Law.") == [
+        ("Criminal Law, Article 221", 221)]
+    assert laws("Calls abroad fall under Article 222.") == [("Criminal Law, Article 222", 222)]
+    assert laws("They cited Articles 60 and 61 of the Criminal Law.") == [
+        ("Criminal Law, Article 60", 60), ("Criminal Law, Article 61", 61)]
+
+
+def test_criminal_law_without_article_only_when_no_article_is_cited():
+    assert laws("They were convicted under the Criminal Law.") == [("Criminal Law of the DPRK", None)]
+    assert laws("An article of the Criminal Law was amended; Article 208 now applies.") == [
+        ("Criminal Law, Article 208", 208)]
+    assert laws("It was a criminal act.") == []
+
+
+def test_the_offence_of_illegal_international_communications_is_article_222():
+    assert laws("He was charged with illegal international communication.") == [
+        ("Criminal Law, Article 222", 222)]
+
+
+def test_named_laws_under_their_other_names():
+    rt = "Reactionary Ideology and Culture Rejection Law"
+    assert laws("under the Reactionary Thought and Culture Rejection Act") == [(rt, None)]
+    assert laws("since the reactionary thought law was adopted") == [(rt, None)]
+    assert laws('the new law against "reactionary ideology and culture" bans it') == [(rt, None)]
+    assert laws("the Youth Education Guarantee Act and the Pyongyang Cultural Language "
+                "Protection Act") == [("Youth Education Guarantee Law", None),
+                                      ("Pyongyang Cultural Language Protection Law", None)]
+    assert laws("violating the state emergency anti-epidemic law") == [
+        ("State Emergency Anti-Epidemic Law", None)]
+
+
+def test_unknown_titles_become_laws_and_act_is_written_law():
+    assert laws("Police enforce the Anti-Narcotics Act strictly.") == [("Anti-Narcotics Law", None)]
+    assert laws("the Law on Mobile Telecommunications took effect") == [
+        ("Law on Mobile Telecommunications", None)]
+    assert laws("Under the law, the city decided.") == []
+    assert laws("His Daughter-in-Law visited.") == []
+    assert laws("South Korea's National Security Law was cited.") == []
+
+
+def test_korean_law_names_and_articles():
+    assert laws("‘반동사상문화배격법’ 해설 강연회가 열렸다. 비상방역법에 따라 처벌") == [
+        ("Reactionary Ideology and Culture Rejection Law", None),
+        ("State Emergency Anti-Epidemic Law", None)]
+    assert laws("형법 제222조에 따라") == [("Criminal Law, Article 222", 222)]
+    assert laws("새로운 방법으로 법을 지켰다") == []
+
+
+def test_bad_input():
+    assert laws("") == []
+    assert laws("Article on the 45th") == []
+
+
+@pytest.mark.skipif(not DEVSET.exists(), reason="shared devset not available")
+def test_offsets_over_devset_and_trainset_bodies():
+    for report in shared_reports([DEVSET, *[p for p in TRAINSET if p.exists()]]):
+        assert_offsets(run(report.body, ("laws",)))

@@ -1,0 +1,85 @@
+"""The organizations component on sentences we wrote, plus offset integrity."""
+
+from __future__ import annotations
+
+import pytest
+
+from _h4_support import DEVSET, TRAINSET, assert_offsets, run, shared_reports
+
+
+def orgs(body: str, source: str | None = None) -> list[str]:
+    doc = run(body, ("organizations",), source=source)
+    assert_offsets(doc)
+    return [o.name for o in doc.organizations]
+
+
+MSS = "Ministry of State Security"
+MOSOC = "Ministry of Social Security"
+
+
+def test_names_renamings_and_branches_map_to_the_national_organ():
+    assert orgs("Bowibu agents and the State Security Department searched homes.") == [MSS]
+    assert orgs("The MSS provincial bureau and the city's state security department met.") == [MSS]
+    assert orgs("The Ministry of People's Security and Anjeonbu officers patrolled.") == [MOSOC]
+    assert orgs("The Ministry of Social Security's Manpo branch fined them.") == [MOSOC]
+
+
+def test_personnel_phrases_count_but_generic_agents_do_not():
+    assert orgs("Prosecutors and border guards questioned inminban heads.") == [
+        "Central Public Prosecutors Office", "Border Guard General Bureau", "inminban"]
+    assert orgs("Youth League members and neighborhood unit heads were told.") == [
+        "Socialist Patriotic Youth League", "inminban"]
+    assert orgs("The authorities, officials, inspectors, soldiers and guards waited.") == []
+
+
+def test_longest_match_party_and_central_committee():
+    assert orgs("A directive from the Party Central Committee arrived.") == [
+        "Central Committee of the Workers' Party of Korea"]
+    assert orgs("He was expelled from the Party.") == ["Workers' Party of Korea"]
+    assert orgs("They held a birthday party.") == []
+    assert orgs("The Central Committee of the Socialist Patriotic Youth League met.") == [
+        "Socialist Patriotic Youth League"]
+
+
+def test_local_party_committees_are_one_generic_entry():
+    assert orgs("The Hyesan City Party Committee and the county Party committee met.") == [
+        "provincial Party committee"]
+    assert orgs("The provincial people's committee ordered it.") == ["People's Committee"]
+
+
+def test_apposition_keeps_only_the_named_group():
+    assert orgs("Inspection teams known as Group 109 searched homes.") == ["Group 109"]
+    assert orgs("An inspection group sent by the provincial Party committee arrived.") == [
+        "grouppa (inspection group)", "provincial Party committee"]
+
+
+def test_foreign_bodies_detention_facilities_and_outlets_are_not_organizations():
+    assert orgs("Chinese police handed them to Chinese border guards.") == []
+    assert orgs("She was sent to a labor camp and he to a labor brigade.") == []
+    assert orgs("KCNA and Rodong Sinmun reported it.") == []
+    assert orgs("A source told Border Watch.", source="Border Watch") == []
+
+
+def test_court_only_when_it_acts():
+    assert orgs("A court in the city sentenced two women.") == ["Central Court"]
+    assert orgs("Property was seized without a court ruling.") == []
+
+
+def test_korean_organs_with_particles():
+    found = orgs("혜산시 보위부는 단속을 벌였다. 보위원들에게 붙잡혔다. 인민반장 회의가 열렸다.")
+    assert found == [MSS, "inminban"]
+    assert orgs("양강도 보위국은 지시를 내렸다.") == [MSS]
+    assert orgs("시당위원회 주관으로 109상무에 적발됐다.") == ["provincial Party committee", "Group 109"]
+
+
+def test_user_data_spans_and_bad_input():
+    doc = run("Bowibu agents came. Later the Bowibu left.", ("organizations",))
+    assert [s[2] for s in doc.user_data["org_spans"]] == [MSS, MSS]
+    assert orgs("") == []
+    assert orgs("no sentence punctuation bowibu and Bowibu") == [MSS]
+
+
+@pytest.mark.skipif(not DEVSET.exists(), reason="shared devset not available")
+def test_offsets_over_devset_and_trainset_bodies():
+    for report in shared_reports([DEVSET, *[p for p in TRAINSET if p.exists()]]):
+        assert_offsets(run(report.body, ("organizations",), source=report.source))
