@@ -20,10 +20,29 @@ def analyze(
     reanalyze: bool = typer.Option(False, "--reanalyze", help="Analyze every report again, not only those without a current record."),
     processes: Optional[int] = typer.Option(None, "--processes", "-j", help="Worker processes (default: all cores for the store, 1 for a file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    engine: str = typer.Option("local", "--engine", help="local (this machine's cores) or spark."),
+    spark_input: Optional[str] = typer.Option(None, "--input", help="With --engine spark: JSON Lines or Parquet reports (a path Spark can read)."),
+    spark_output: Optional[str] = typer.Option(None, "--output", help="With --engine spark: folder for the Parquet records/, incidents/, mentions/."),
+    master: Optional[str] = typer.Option(None, "--master", help="With --engine spark: Spark master (default $SPARK_MASTER or local[*])."),
+    partitions: Optional[int] = typer.Option(None, "--partitions", help="With --engine spark: repartition the input."),
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
     from ..analyze import analyze_file, analyze_store
 
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter("choose local or spark", param_hint="--engine")
+    if engine == "spark":
+        if not spark_input or not spark_output:
+            raise typer.BadParameter("--engine spark needs --input and --output", param_hint="--input/--output")
+        from ..engines.spark import analyze_with_spark
+
+        counts = analyze_with_spark(spark_input, spark_output, master=master, partitions=partitions)
+        if not quiet:
+            typer.echo(f"analyzed {counts['reports']} reports on Spark; failed {counts['failed']}; "
+                       f"records in {spark_output}/records", err=True)
+        if counts["failed"]:
+            raise typer.Exit(1)
+        return
     if input is not None:
         if format != "jsonl":
             raise typer.BadParameter("only --format jsonl is supported for file input", param_hint="--format")

@@ -1,0 +1,46 @@
+"""Operations on whole stores: load (Spark output), backup, check, migrate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app, default_db
+
+
+@app.command()
+def load(
+    path: Path = typer.Argument(..., help="Output folder of `tumen analyze --engine spark` (or its records/ folder)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store to load into (SQLite path or postgresql:// URL)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Load Parquet records written by the Spark engine into a store."""
+    from ..load import load_parquet
+    from ..store import open_store
+
+    with open_store(db or default_db()) as store:
+        summary = load_parquet(store, path)
+    if not quiet:
+        typer.echo(f"loaded {summary.records} records; reports added {summary.reports_added}, "
+                   f"already stored {summary.reports_known}, failed {len(summary.failed)}", err=True)
+        for where, reason in summary.failed[:20]:
+            typer.echo(f"  failed: {where}: {reason}", err=True)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    source: str = typer.Option(..., "--from", help="The SQLite store to move: sqlite:FILE (or a path)."),
+    target: str = typer.Option(..., "--to", help="An empty PostgreSQL database: postgresql://user@host:port/db."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Move an archive from SQLite to PostgreSQL; every table copied and verified (counts, checksums)."""
+    from ..migrate import migrate as run_migrate
+
+    summary = run_migrate(source, target)
+    if not quiet:
+        for line in summary.lines():
+            typer.echo(line, err=True)

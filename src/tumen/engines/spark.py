@@ -1,0 +1,214 @@
+"""The analysis pipeline on Apache Spark.
+
+``analyze_with_spark(input, output)`` reads reports (JSON Lines or Parquet with the
+fields id, title, published, source, url, body), runs the *same* ``Pipeline`` as the
+local engine — one instance per partition, built when the partition starts, never one
+per report — and writes Parquet under ``output``:
+
+* ``records/``   one row per report: the record's fields, nested (places, organizations,
+  laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
+  as the local engine serializes it) and the report's ``body`` so that ``tumen load``
+  can rebuild the store;
+* ``incidents/`` one flat row per incident (report_id, seq, type, actor, place, …);
+* ``mentions/``  one flat row per mention (report_id, kind, name, entity id, text,
+  start, end, value, precision).
+
+The master comes from ``--master`` or ``$SPARK_MASTER`` (default ``local[*]``); a
+``spark://`` or YARN master works unchanged when the workers' Python has Tumen
+installed (see docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+REPORT_FIELDS = ("id", "title", "published", "source", "url", "body")
+DEFAULT_MASTER = "local[*]"
+
+
+def _record_schema():
+    from pyspark.sql import types as T
+
+    mention = T.StructType([T.StructField("text", T.StringType()), T.StructField("start", T.LongType()),
+                            T.StructField("end", T.LongType())])
+    mentions = T.ArrayType(mention)
+    place = T.StructType([
+        T.StructField("id", T.StringType()), T.StructField("name", T.StringType()),
+        T.StructField("kind", T.StringType()), T.StructField("lat", T.DoubleType()),
+        T.StructField("lon", T.DoubleType()), T.StructField("province", T.StringType()),
+        T.StructField("mentions", mentions)])
+    org = T.StructType([T.StructField("id", T.StringType()), T.StructField("name", T.StringType()),
+                        T.StructField("mentions", mentions)])
+    law = T.StructType([T.StructField("name", T.StringType()), T.StructField("article", T.LongType()),
+                        T.StructField("mentions", mentions)])
+    date = T.StructType([T.StructField("text", T.StringType()), T.StructField("value", T.StringType()),
+                         T.StructField("precision", T.StringType()), T.StructField("start", T.LongType()),
+                         T.StructField("end", T.LongType())])
+    evidence = mention
+    incident = T.StructType([
+        T.StructField("type", T.StringType()), T.StructField("actor", T.StringType()),
+        T.StructField("target", T.StringType()), T.StructField("place", T.StringType()),
+        T.StructField("province", T.StringType()), T.StructField("date", T.StringType()),
+        T.StructField("date_precision", T.StringType()), T.StructField("penalty", T.StringType()),
+        T.StructField("evidence", evidence)])
+    return T.StructType([
+        T.StructField("id", T.StringType(), False), T.StructField("title", T.StringType()),
+        T.StructField("published", T.StringType()), T.StructField("source", T.StringType()),
+        T.StructField("url", T.StringType()), T.StructField("tags", T.ArrayType(T.StringType())),
+        T.StructField("places", T.ArrayType(place)), T.StructField("organizations", T.ArrayType(org)),
+        T.StructField("laws", T.ArrayType(law)), T.StructField("dates", T.ArrayType(date)),
+        T.StructField("incidents", T.ArrayType(incident)), T.StructField("duplicate_of", T.StringType()),
+        T.StructField("analyzer", T.StringType()), T.StructField("status", T.StringType()),
+        T.StructField("error", T.StringType()), T.StructField("body", T.StringType()),
+        T.StructField("record_json", T.StringType()),
+    ])
+
+
+def _analyze_partition(rows: Iterable[Any]) -> Iterator[tuple[str, str]]:
+    """Runs on an executor: one pipeline for the whole partition."""
+    from ..pipeline import Pipeline
+    from ..record import Report
+
+    pipeline = None
+    batch: list[Report] = []
+
+    def flush():
+        for doc in pipeline.pipe(batch):
+            record = doc.to_record().to_dict()
+            yield record["id"], json.dumps(record, ensure_ascii=False), doc.report.body
+
+    for row in rows:
+        if pipeline is None:
+            pipeline = Pipeline().initialize()
+        data = row.asDict() if hasattr(row, "asDict") else dict(row)
+        body = data.get("body") or ""
+        batch.append(Report(id=str(data.get("id")), body=body,
+                            title=_opt(data.get("title")), published=_opt(data.get("published")),
+                            source=_opt(data.get("source")), url=_opt(data.get("url"))))
+        if len(batch) >= 32:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _to_row(item: tuple[str, str, str]) -> dict:
+    rid, record_json, body = item
+    record = json.loads(record_json)
+    row = {name: record.get(name) for name in (
+        "id", "title", "published", "source", "url", "tags", "places", "organizations", "laws",
+        "dates", "incidents", "duplicate_of", "analyzer", "status", "error")}
+    row["body"] = body
+    row["record_json"] = record_json
+    return row
+
+
+def spark_session(master: str | None = None, app_name: str = "tumen-analyze"):
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    master = master or os.environ.get("SPARK_MASTER", DEFAULT_MASTER)
+    builder = (SparkSession.builder.master(master).appName(app_name)
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.bindAddress", os.environ.get("SPARK_DRIVER_BIND", "127.0.0.1"))
+               .config("spark.python.worker.reuse", "true")
+               .config("spark.ui.showConsoleProgress", "false"))
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def read_reports(spark, path: str | Path):
+    path = str(path)
+    if path.endswith(".parquet") or (Path(path).is_dir() and any(Path(path).glob("*.parquet"))):
+        df = spark.read.parquet(path)
+    else:
+        df = spark.read.json(path, primitivesAsString=True)
+    missing = [f for f in REPORT_FIELDS if f not in df.columns]
+    from pyspark.sql import functions as F
+
+    for name in missing:
+        df = df.withColumn(name, F.lit(None).cast("string"))
+    return df.select(*[F.col(f).cast("string").alias(f) for f in REPORT_FIELDS])
+
+
+def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | None = None,
+                       partitions: int | None = None, spark=None) -> dict[str, Any]:
+    """Analyze ``input`` on Spark; write records/, incidents/ and mentions/ under ``output``."""
+    own = spark is None
+    spark = spark or spark_session(master)
+    try:
+        reports = read_reports(spark, input)
+        if partitions:
+            reports = reports.repartition(partitions)
+        analyzed = reports.rdd.mapPartitions(_analyze_partition).map(_to_row)
+        records = spark.createDataFrame(analyzed, schema=_record_schema()).cache()
+        out = str(output)
+        records.write.mode("overwrite").parquet(f"{out}/records")
+        _flat_incidents(records).write.mode("overwrite").parquet(f"{out}/incidents")
+        _flat_mentions(records).write.mode("overwrite").parquet(f"{out}/mentions")
+        counts = {"reports": records.count(),
+                  "failed": records.filter("status = 'failed'").count()}
+        records.unpersist()
+        return counts
+    finally:
+        if own:
+            spark.stop()
+
+
+def _flat_incidents(records):
+    from pyspark.sql import functions as F
+
+    exploded = records.select("id", F.posexplode_outer("incidents").alias("seq", "i")).where("i IS NOT NULL")
+    return exploded.select(
+        F.col("id").alias("report_id"), "seq", "i.type", "i.actor", "i.target", "i.place", "i.province",
+        "i.date", "i.date_precision", "i.penalty",
+        F.col("i.evidence.text").alias("evidence_text"), F.col("i.evidence.start").alias("evidence_start"),
+        F.col("i.evidence.end").alias("evidence_end"))
+
+
+def _flat_mentions(records):
+    from pyspark.sql import functions as F
+
+    def entity(kind: str, column: str, id_expr, name_expr):
+        items = records.select("id", F.explode_outer(column).alias("e")).where("e IS NOT NULL")
+        return items.select("id", F.lit(kind).alias("kind"), id_expr.alias("entity_id"),
+                            name_expr.alias("name"), F.explode("e.mentions").alias("m")).select(
+            F.col("id").alias("report_id"), "kind", "entity_id", "name",
+            F.col("m.text").alias("text"), F.col("m.start").alias("start"), F.col("m.end").alias("end"),
+            F.lit(None).cast("string").alias("value"), F.lit(None).cast("string").alias("precision"))
+
+    places = entity("place", "places", F.col("e.id"), F.col("e.name"))
+    orgs = entity("organization", "organizations", F.col("e.id"), F.col("e.name"))
+    laws = entity("law", "laws", F.lit(None).cast("string"), F.col("e.name"))
+    dates = records.select("id", F.explode("dates").alias("d")).select(
+        F.col("id").alias("report_id"), F.lit("date").alias("kind"),
+        F.lit(None).cast("string").alias("entity_id"), F.col("d.text").alias("name"),
+        F.col("d.text").alias("text"), F.col("d.start").alias("start"), F.col("d.end").alias("end"),
+        F.col("d.value").alias("value"), F.col("d.precision").alias("precision"))
+    return places.unionByName(orgs).unionByName(laws).unionByName(dates)
+
+
+def iter_parquet_records(path: str | Path, batch_size: int = 256) -> Iterator[tuple[dict, str | None]]:
+    """(record dict, body) pairs from a ``records/`` Parquet folder written above,
+    streamed in batches with pyarrow (no Spark needed to read it back)."""
+    import pyarrow.dataset as ds
+
+    root = Path(path)
+    folder = root / "records" if (root / "records").is_dir() else root
+    dataset = ds.dataset(str(folder), format="parquet")
+    for batch in dataset.to_batches(columns=["record_json", "body"], batch_size=batch_size):
+        for record_json, body in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            yield json.loads(record_json), body

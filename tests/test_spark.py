@@ -1,0 +1,77 @@
+"""The Spark engine gives the local engine's records, byte for byte after sorting."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+pyspark = pytest.importorskip("pyspark")
+if shutil.which("java") is None:
+    pytest.skip("no Java runtime for Spark", allow_module_level=True)
+
+from tumen.analyze import analyze_file  # noqa: E402
+from tumen.engines.spark import analyze_with_spark, iter_parquet_records  # noqa: E402
+from tumen.load import load_parquet  # noqa: E402
+from tumen.store import open_store  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="module")
+def reports_file(tmp_path_factory):
+    source = SHARED / "data" / "devset" / "reports.jsonl"
+    if not source.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    path = tmp_path_factory.mktemp("spark") / "reports.jsonl"
+    lines = source.read_text(encoding="utf-8").splitlines()[:12]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def spark_output(reports_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("spark-out")
+    counts = analyze_with_spark(str(reports_file), str(out), master="local[2]", partitions=2)
+    assert counts == {"reports": 12, "failed": 0}
+    return out
+
+
+def test_spark_records_equal_local_records(reports_file, spark_output):
+    local = io.StringIO()
+    analyze_file(reports_file, local, progress=False)
+    local_lines = sorted(local.getvalue().splitlines())
+    spark_lines = sorted(json.dumps(record, ensure_ascii=False) for record, _ in iter_parquet_records(spark_output))
+    assert spark_lines == local_lines
+
+
+def test_spark_writes_nested_and_flat_tables(spark_output):
+    import pyarrow.dataset as ds
+
+    records = ds.dataset(str(spark_output / "records"), format="parquet").to_table()
+    assert records.num_rows == 12
+    assert {"places", "organizations", "laws", "dates", "incidents", "tags"} <= set(records.column_names)
+    incidents = ds.dataset(str(spark_output / "incidents"), format="parquet").to_table()
+    mentions = ds.dataset(str(spark_output / "mentions"), format="parquet").to_table()
+    nested_incidents = sum(len(x or []) for x in records.column("incidents").to_pylist())
+    assert incidents.num_rows == nested_incidents
+    assert set(mentions.column("kind").to_pylist()) <= {"place", "organization", "law", "date"}
+    bodies = dict(zip(records.column("id").to_pylist(), records.column("body").to_pylist()))
+    for row in mentions.to_pylist():
+        assert bodies[row["report_id"]][row["start"]:row["end"]] == row["text"]
+
+
+def test_load_spark_output_into_store(spark_output, tmp_path):
+    with open_store(tmp_path / "loaded.db") as store:
+        summary = load_parquet(store, spark_output)
+        assert summary.records == 12 and summary.reports_added == 12 and not summary.failed
+        for record, _ in iter_parquet_records(spark_output):
+            stored = store.get_record(record["id"])
+            assert stored is not None and stored["incidents"] == record["incidents"]
+        again = load_parquet(store, spark_output)
+        assert again.reports_added == 0 and store.count() == 12
