@@ -56,7 +56,9 @@ class IngestSummary:
         else:
             head = (f"added {r.added}, duplicates {r.duplicates}, near-duplicates "
                     f"{r.near_duplicates}, failed {len(r.failed)}"
-                    + (f", skipped {r.skipped} without a body" if r.skipped else ""))
+                    + (f", skipped {r.skipped} without a body" if r.skipped else "")
+                    + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
+                       f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
         return [head] + [f"failed: {where}: {reason}" for where, reason in r.failed]
 
@@ -64,6 +66,7 @@ class IngestSummary:
         r = self.result
         return {"read": self.read, "added": r.added, "duplicates": r.duplicates,
                 "near_duplicates": r.near_duplicates, "skipped": r.skipped,
+                "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
                 "seconds": round(self.seconds, 3)}
 

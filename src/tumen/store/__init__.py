@@ -30,6 +30,9 @@ class IngestResult:
     duplicates: int = 0  # exact duplicates: same normalized body already stored
     near_duplicates: int = 0  # stored and linked with duplicate_of
     skipped: int = 0  # items with no body (headline-only records)
+    # (given id, stored id) for reports whose id was already taken by another body:
+    # they are stored as "<id>~<first 8 hex of the body's sha256>", never overwriting.
+    renamed: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     added_ids: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (report id, duplicate_of)
@@ -39,6 +42,7 @@ class IngestResult:
         self.duplicates += other.duplicates
         self.near_duplicates += other.near_duplicates
         self.skipped += other.skipped
+        self.renamed.extend(other.renamed)
         self.failed.extend(other.failed)
         self.added_ids.extend(other.added_ids)
         self.links.extend(other.links)
