@@ -176,6 +176,14 @@ def test_sources_json_single_object():
     assert r.body.startswith("Students in South Hwanghae") and r.published == "0000-00-00"
 
 
+def test_sources_json_wrapper_object():
+    data = json.dumps({"count": 2, "items": [{"id": "w1", "body": "First wrapped report."},
+                                             {"id": "w2", "content": "Second wrapped report."}]})
+    reports, errors = split(read_bytes(data.encode(), path="export.json"))
+    assert errors == [] and [r.id for r in reports] == ["w1", "w2"]
+    assert json.loads(reports[1].original) == {"id": "w2", "content": "Second wrapped report."}
+
+
 def test_sources_json_malformed_names_line():
     reports, errors = split(read_bytes(b'[{"body": "One fine report."},\n{"body": oops}]', path="bad.json"))
     assert len(reports) == 1 and len(errors) == 1

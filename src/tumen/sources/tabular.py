@@ -149,11 +149,23 @@ def read_jsonl(source: Source) -> Iterator[Item]:
         yield make_report(item, fields, source, "jsonl", f"line {number}", number, line)
 
 
-def _json_items(text: str, path: str) -> Iterator[tuple[Any, str, int]]:
-    """Items of a JSON document (object or array) with their exact source text."""
+# Keys under which an export wraps its list of items: {"items": [...]} and the like.
+WRAPPER_KEYS = ("items", "reports", "articles", "entries", "data", "results", "records", "posts")
+
+
+def _json_items(text: str) -> Iterator[tuple[Any, str, int]]:
+    """Items of a JSON document (object or array) with their exact source text and line."""
     decoder = json.JSONDecoder()
     ws = " \t\r\n"
     i = len(text) - len(text.lstrip(ws + "\ufeff"))
+    line, counted = 1, 0  # line numbers counted incrementally: linear in the file
+
+    def line_at(pos: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, pos)
+        counted = pos
+        return line
+
     if i < len(text) and text[i] == "[":
         i += 1
         while True:
@@ -163,7 +175,7 @@ def _json_items(text: str, path: str) -> Iterator[tuple[Any, str, int]]:
                 return
             start = i
             item, i = decoder.raw_decode(text, i)
-            yield item, text[start:i], text.count("\n", 0, start) + 1
+            yield item, text[start:i], line_at(start)
             while i < len(text) and text[i] in ws:
                 i += 1
             if i < len(text) and text[i] == ",":
@@ -175,7 +187,18 @@ def _json_items(text: str, path: str) -> Iterator[tuple[Any, str, int]]:
     item, end = decoder.raw_decode(text, i)
     if text[end:].strip(ws):
         raise json.JSONDecodeError("extra data after the JSON value", text, end)
-    yield item, text[i:end], text.count("\n", 0, i) + 1
+    yield item, text[i:end], line_at(i)
+
+
+def _unwrap(item: Any, fields: FieldMap) -> list[Any] | None:
+    """The item list of a wrapper object ({"items": [...]}) that is not a report itself."""
+    if not isinstance(item, dict) or fields.get(item, "body") is not None:
+        return None
+    for key in WRAPPER_KEYS:
+        value = item.get(key)
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return value
+    return None
 
 
 def read_json(source: Source) -> Iterator[Item]:
@@ -184,7 +207,13 @@ def read_json(source: Source) -> Iterator[Item]:
     encoding = source.encoding().replace("-sig", "")
     index = 0
     try:
-        for item, raw, line in _json_items(text, source.path):
+        for item, raw, line in _json_items(text):
+            inner = _unwrap(item, fields)
+            if inner is not None:  # original bytes: each item re-serialized
+                for n, sub in enumerate(inner, 1):
+                    original = json.dumps(sub, ensure_ascii=False).encode(encoding, errors="replace")
+                    yield make_report(sub, fields, source, "json", f"item {n}", None, original)
+                return
             index += 1
             yield make_report(item, fields, source, "json", f"item {index}", line,
                               raw.encode(encoding, errors="replace"))
