@@ -51,6 +51,7 @@ class Rule:
     name: str
     regex: re.Pattern
     handler: Callable  # (match, ctx) -> (value, precision) | None
+    anchors: frozenset[str] = frozenset()  # ANCHOR groups that can end inside a match
 
 
 def _month(m) -> int:
@@ -242,22 +243,44 @@ def _c(pattern: str) -> re.Pattern:
     return re.compile(START + pattern)
 
 
+def _a(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# Keywords every rule needs: the extractor finds these first (one pass), then tries
+# the rules only at word starts shortly before each one (anchored ``match``), which
+# is several times faster than running every rule over the whole body.
+ANCHOR = re.compile(
+    r"(?<![\w'’])(?:"
+    r"(?P<month>(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Sept|Jan|Feb|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)(?![\w]))"
+    r"|(?P<weekday>(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![\w]))"
+    r"|(?P<season>(?i:spring|summer|autumn|winter|fall)(?![\w]))"
+    r"|(?P<year>(?:1[89]|20)\d\d(?!\d))"
+    r"|(?P<yw>(?i:years?|decades?)(?![\w]))"
+    r"|(?P<mw>(?i:months?)(?![\w]))"
+    r"|(?P<ord>[0-3]?\d(?:st|nd|rd|th)(?![\w]))"
+    r")")
+# How far before its anchor a match may start: "since the very beginning of" + space.
+ANCHOR_BACK = 48
+
+
 RULES: tuple[Rule, ...] = (
-    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_month_day),
-    Rule("day_month", _c(PREP + DAY_MOD + r"(?:the\s+)?" + DAY + r"(?:\s+of)?\s+" + MONTH + rf"(?:,?\s+{YEAR})?"), h_month_day),
+    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_month_day, _a("month")),
+    Rule("day_month", _c(PREP + DAY_MOD + r"(?:the\s+)?" + DAY + r"(?:\s+of)?\s+" + MONTH + rf"(?:,?\s+{YEAR})?"), h_month_day, _a("month")),
     Rule("ordinal_day", _c(r"(?P<prep>(?i:on|since|from|until|till|by|before|after|as\s+of|starting))\s+" + DAY_MOD
                            + r"the\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)(?![\w])"
-                           + r"(?:\s+of\s+(?:(?P<rel>(?i:this|last|next))\s+month|" + MONTH + r"))?"), h_ordinal_day),
-    Rule("month_year", _c(PREP + MOD + MONTH + rf"(?:,?\s+(?:of\s+)?{YEAR}|\s+(?:of\s+)?(?P<yrel>(?i:this|last|next))\s+year)"), h_month_year),
-    Rule("rel_month_name", _c(PREP + r"(?P<rel>(?i:last|this|next|this\s+past|this\s+coming))\s+" + MONTH), h_rel_month_name),
-    Rule("bare_month", _c(PREP + MOD + MONTH + r"(?!\s+\d)"), h_bare_month),
-    Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON + rf"(?:\s+of)?\s+{YEAR}"), h_season_year),
-    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|the))\s+)?" + SEASON), h_season),
-    Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year),
-    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year),
-    Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month),
-    Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago),
-    Rule("weekday", _c(PREP + r"(?:(?P<wrel>(?i:last|this|next|this\s+past|this\s+coming|coming))\s+)?" + WEEKDAY + r"(?!s\b)"), h_weekday),
+                           + r"(?:\s+of\s+(?:(?P<rel>(?i:this|last|next))\s+month|" + MONTH + r"))?"), h_ordinal_day, _a("ord")),
+    Rule("month_year", _c(PREP + MOD + MONTH + rf"(?:,?\s+(?:of\s+)?{YEAR}|\s+(?:of\s+)?(?P<yrel>(?i:this|last|next))\s+year)"), h_month_year, _a("month")),
+    Rule("rel_month_name", _c(PREP + r"(?P<rel>(?i:last|this|next|this\s+past|this\s+coming))\s+" + MONTH), h_rel_month_name, _a("month")),
+    Rule("bare_month", _c(PREP + MOD + MONTH + r"(?!\s+\d)"), h_bare_month, _a("month")),
+    Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON + rf"(?:\s+of)?\s+{YEAR}"), h_season_year, _a("season")),
+    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|the))\s+)?" + SEASON), h_season, _a("season")),
+    Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
+    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
+    Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
+    Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
+    Rule("weekday", _c(PREP + r"(?:(?P<wrel>(?i:last|this|next|this\s+past|this\s+coming|coming))\s+)?" + WEEKDAY + r"(?!s\b)"), h_weekday, _a("weekday")),
 )
 
 # Anaphora: resolved through the nearest preceding day (never listed in doc.dates).

@@ -46,6 +46,17 @@ class Found:
     kind: str = "date"
 
 
+def _parsed_length(sdoc: Any) -> int:
+    """Characters covered by a spaCy Doc (without building ``Doc.text``, which is slow)."""
+    try:
+        if len(sdoc) == 0:
+            return 0
+        last = sdoc[-1]
+        return last.idx + len(last.text_with_ws)
+    except (TypeError, AttributeError, IndexError):
+        return 0
+
+
 class Context:
     """What a rule handler may consult: publication date, body, parse, sentences."""
 
@@ -56,7 +67,8 @@ class Context:
                  sentences: list[tuple[int, int]] | None = None):
         self.body = body
         self.pub = pub
-        self.sdoc = sdoc if sdoc is not None and len(getattr(sdoc, "text", "")) <= len(body) else None
+        self.sdoc = sdoc if sdoc is not None and 0 < _parsed_length(sdoc) <= len(body) else None
+        self.parsed_chars = _parsed_length(self.sdoc) if self.sdoc is not None else 0
         self.sentences = sentences or []
         self._starts = [s for s, _ in self.sentences]
 
@@ -74,7 +86,8 @@ class Context:
         start, end = m.start(), m.end()
         if _HAS_HANGUL.search(m.group(0)):
             return korean_forward(self.body, start, end, self.sentence(start))
-        return english_forward(self.sdoc, self.body, start, end, prep, self.sentence(start))
+        sdoc = self.sdoc if end <= self.parsed_chars else None
+        return english_forward(sdoc, self.body, start, end, prep, self.sentence(start))
 
     def _after_prep(self, start: int) -> bool:
         return bool(_PREP_BEFORE.search(self.body[max(0, start - 20):start]))
@@ -87,7 +100,7 @@ class Context:
             return False  # "last autumn's prices"
         if nxt and nxt.lower() in cue_set("season_compound_nouns"):
             return True
-        if self.sdoc is not None:
+        if self.sdoc is not None and end <= self.parsed_chars:
             span = self.sdoc.char_span(start, end, alignment_mode="expand")
             if span is not None and len(span):
                 tok = span.root
@@ -104,7 +117,33 @@ class Context:
 _PREP_BEFORE = re.compile(r"(?i:\b(?:in|during|over|since|by|until|through|before)\s+(?:the\s+|early\s+|late\s+)?)$")
 
 
-def _candidates(body: str, rules: Iterable[english.Rule]):
+_WORD_START = re.compile(r"(?<![\w'’-])[\w\uac00-\ud7a3]")
+
+
+def _candidates(body: str, rules: Iterable[english.Rule], anchor: re.Pattern, back: int):
+    """(start, end, rule, match) for every rule matching at a word start shortly
+    before an anchor keyword and reaching it."""
+    by_anchor: dict[str, list[english.Rule]] = {}
+    for rule in rules:
+        for name in rule.anchors:
+            by_anchor.setdefault(name, []).append(rule)
+    tried: set[tuple[int, str]] = set()
+    for a in anchor.finditer(body):
+        group = a.lastgroup
+        a_start = a.start()
+        for w in _WORD_START.finditer(body, max(0, a_start - back), a_start + 1):
+            pos = w.start()
+            for rule in by_anchor.get(group, ()):
+                if (pos, rule.name) in tried:
+                    continue
+                tried.add((pos, rule.name))
+                m = rule.regex.match(body, pos)
+                if m is not None and m.end() > a_start:
+                    yield m.start(), m.end(), rule, m
+
+
+def _all_candidates(body: str, rules: Iterable[english.Rule]):
+    """Every match of every rule anywhere (slow; the reference for ``_candidates``)."""
     for rule in rules:
         for m in rule.regex.finditer(body):
             if m.end() > m.start():
@@ -112,17 +151,22 @@ def _candidates(body: str, rules: Iterable[english.Rule]):
 
 
 def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
-               sentences: list[tuple[int, int]] | None = None) -> tuple[list[Found], list[Found]]:
-    """All date occurrences (body order) and all resolved anaphora of ``body``."""
+               sentences: list[tuple[int, int]] | None = None,
+               exhaustive: bool = False) -> tuple[list[Found], list[Found]]:
+    """All date occurrences (body order) and all resolved anaphora of ``body``.
+    ``exhaustive`` runs every rule over the whole body instead of near anchors
+    (same result, slower; used by the tests to check the anchoring)."""
     if not body:
         return [], []
     ctx = Context(body, published, sdoc, sentences)
-    rules: list[english.Rule] = []
-    if _HAS_LATIN.search(body):
-        rules.extend(english.RULES)
-    if _HAS_HANGUL.search(body):
-        rules.extend(korean.RULES)
-    cands = sorted(_candidates(body, rules), key=lambda c: (c[0], -(c[1] - c[0])))
+    cands = []
+    for present, grammar in ((_HAS_LATIN, english), (_HAS_HANGUL, korean)):
+        if present.search(body):
+            if exhaustive:
+                cands.extend(_all_candidates(body, grammar.RULES))
+            else:
+                cands.extend(_candidates(body, grammar.RULES, grammar.ANCHOR, grammar.ANCHOR_BACK))
+    cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     found: list[Found] = []
     taken_end = -1
     for start, end, rule, m in cands:

@@ -181,24 +181,31 @@ def _c(pattern: str) -> re.Pattern:
     return re.compile(START + pattern)
 
 
+ALL = frozenset({"ko"})
+# Every Korean rule holds one of these; see english.ANCHOR.
+ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
+                    r"|봄|여름|가을|겨울|요일|이맘때|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
+ANCHOR_BACK = 12
+
+
 RULES: tuple[Rule, ...] = (
-    Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day),
-    Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day),
-    Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day),
-    Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day),
-    Rule("ko_weekday", _c(r"(?:(?P<wrel>지난|이번|지난주|오는|다음\s?주)\s*)?(?P<wd>[월화수목금토일])요일" + TAIL), h_weekday),
-    Rule("ko_year_month", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_year_month),
-    Rule("ko_year", _c(r"(?P<year>\d{4})\s*년" + PART + TAIL), h_year),
-    Rule("ko_rel_year_month", _c(YREL_RE + r"\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_rel_year_month),
-    Rule("ko_bare_month", _c(r"(?<!\d)(?P<mo>1[0-2]|0?[1-9])\s?월" + PART + TAIL), h_bare_month),
-    Rule("ko_rel_month", _c(MREL_RE + PART + TAIL), h_rel_month),
-    Rule("ko_same_time_last_year", _c(r"(?:지난해|작년)\s*(?:이맘때|이때|같은\s*때|같은\s*기간)" + TAIL), h_same_time_last_year),
-    Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year),
-    Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end),
-    Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + TAIL), h_ago),
+    Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day, ALL),
+    Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day, ALL),
+    Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day, ALL),
+    Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day, ALL),
+    Rule("ko_weekday", _c(r"(?:(?P<wrel>지난|이번|지난주|오는|다음\s?주)\s*)?(?P<wd>[월화수목금토일])요일" + TAIL), h_weekday, ALL),
+    Rule("ko_year_month", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_year_month, ALL),
+    Rule("ko_year", _c(r"(?P<year>\d{4})\s*년" + PART + TAIL), h_year, ALL),
+    Rule("ko_rel_year_month", _c(YREL_RE + r"\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_rel_year_month, ALL),
+    Rule("ko_bare_month", _c(r"(?<!\d)(?P<mo>1[0-2]|0?[1-9])\s?월" + PART + TAIL), h_bare_month, ALL),
+    Rule("ko_rel_month", _c(MREL_RE + PART + TAIL), h_rel_month, ALL),
+    Rule("ko_same_time_last_year", _c(r"(?:지난해|작년)\s*(?:이맘때|이때|같은\s*때|같은\s*기간)" + TAIL), h_same_time_last_year, ALL),
+    Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year, ALL),
+    Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end, ALL),
+    Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + TAIL), h_ago, ALL),
     Rule("ko_season", _c(r"(?:(?:(?P<year>\d{4})\s*년|(?P<srel>올해|지난해|작년|내년|지난번|지난|이번|다가오는|오는|다음))\s*)?"
                          r"(?P<season>봄|여름|가을|겨울)" + TAIL
-                         + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season),
+                         + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season, ALL),
 )
 
 ANAPHORA = re.compile(START + r"(?P<expr>(?P<same>같은\s*날|이날|그날|당일|그\s*날)|(?P<next>다음\s*날|이튿날|그\s*다음\s*날)|(?P<prev>전날|그\s*전날))" + TAIL)

@@ -32,7 +32,7 @@ def _future_aux() -> frozenset[str]:
 def verb_tense(sdoc: Any, start: int, end: int) -> str | None:
     """The tense of the verb that governs the characters [start, end) in a spaCy Doc,
     or None when there is no parse or no governing verb."""
-    if sdoc is None or end > len(sdoc.text):
+    if sdoc is None:  # callers check that [start, end) lies within the parsed text
         return None
     span = sdoc.char_span(start, end, alignment_mode="expand")
     if span is None or len(span) == 0:
