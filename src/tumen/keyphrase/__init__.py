@@ -1,0 +1,112 @@
+"""Keyphrase extraction: noun-phrase candidates, corpus features, a learned ranker.
+
+Usage::
+
+    from tumen.keyphrase import KeyphraseExtractor
+    kx = KeyphraseExtractor()                     # loads the shipped model + background
+    kx.extract(text, title="...", top=10)         # [(phrase, score), ...] best first
+    kx.extract(body, spacy_doc=doc.spacy)         # reuse a spaCy parse (pipeline)
+
+Pipeline: ``candidates`` (POS-pattern noun phrases, keyed by Porter stems) ->
+``features`` (frequency, position, title/lead, background IDF, length, case, nesting)
+-> ``ranker`` (logistic regression, JSON weights in resources) -> near-duplicate merge.
+See docs/keyphrase.md for the benchmark figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .background import Background, default_background
+from .candidates import Candidate, LexiconTagger, extract_candidates, phrase_key, stem, tokenize
+from .features import FEATURES, featurize
+from .ranker import LinearRanker
+
+__all__ = ["KeyphraseExtractor", "extract_keyphrases", "phrase_key", "merge_near_duplicates",
+           "FEATURES", "LinearRanker", "Background"]
+
+
+class KeyphraseExtractor:
+    def __init__(self, ranker: LinearRanker | None = None, background: Background | None = None,
+                 max_words: int = 4, merge: bool = False):
+        self.background = background or default_background()
+        self.ranker = ranker or _default_ranker()
+        self.tagger = LexiconTagger(self.background)
+        self.max_words = max_words
+        self.merge = merge
+
+    # -- steps (also used by training) ---------------------------------------
+    def candidates(self, text: str, title: str | None = None, spacy_doc: Any = None
+                   ) -> tuple[list[str], np.ndarray, dict[str, Candidate]]:
+        """Candidate keys, their feature rows and the candidates themselves."""
+        title_tokens = 0
+        if spacy_doc is not None:
+            tokens = tokenize(text, spacy_doc=spacy_doc)
+            if title and not text.startswith(title):
+                title_toks = tokenize(title, self.tagger)
+                for t in tokens:
+                    t.sent += 1
+                title_tokens = len(title_toks)
+                tokens = title_toks + tokens
+        else:
+            if title and not text.startswith(title):
+                text = f"{title}\n\n{text}"
+            tokens = tokenize(text, self.tagger)
+        if title and not title_tokens:
+            title_tokens = sum(1 for t in tokens if t.start < len(title))
+        cands = extract_candidates(tokens, title_tokens=title_tokens, max_words=self.max_words)
+        keys, rows = featurize(cands, tokens, self.background)
+        return keys, rows, cands
+
+    def extract(self, text: str, title: str | None = None, top: int = 10,
+                spacy_doc: Any = None, merge: bool | None = None) -> list[tuple[str, float]]:
+        """The ``top`` keyphrases of ``text`` as (lowercased phrase, score), best first."""
+        if not text or not text.strip():
+            return []
+        keys, rows, cands = self.candidates(text, title, spacy_doc)
+        if not keys:
+            return []
+        scores = self.ranker.score(rows)
+        order = np.argsort(-scores, kind="stable")
+        ranked = [(cands[keys[i]].surface, float(scores[i]), keys[i]) for i in order]
+        if self.merge if merge is None else merge:
+            ranked = merge_near_duplicates(ranked)
+        return [(surface, score) for surface, score, _ in ranked[:top]]
+
+
+def merge_near_duplicates(ranked: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:
+    """Drop a phrase whose stems nest in (or hold) a better-ranked phrase with the same
+    head word: "chinese phones" goes under "chinese-made mobile phones"."""
+    kept: list[tuple[str, float, str]] = []
+    sets: list[tuple[frozenset[str], str]] = []
+    for surface, score, key in ranked:
+        stems = key.split()
+        s = frozenset(stems)
+        head = stems[-1]
+        if any(h == head and (s <= other or other <= s) for other, h in sets):
+            continue
+        kept.append((surface, score, key))
+        sets.append((s, head))
+    return kept
+
+
+_DEFAULT: dict[str, Any] = {}
+
+
+def _default_ranker() -> LinearRanker:
+    if "ranker" not in _DEFAULT:
+        _DEFAULT["ranker"] = LinearRanker.load()
+    return _DEFAULT["ranker"]
+
+
+def default_extractor() -> KeyphraseExtractor:
+    if "extractor" not in _DEFAULT:
+        _DEFAULT["extractor"] = KeyphraseExtractor()
+    return _DEFAULT["extractor"]
+
+
+def extract_keyphrases(text: str, top: int = 10, title: str | None = None) -> list[str]:
+    """The shipped extractor's ``top`` keyphrases of ``text``, best first."""
+    return [p for p, _ in default_extractor().extract(text, title=title, top=top)]

@@ -1,0 +1,141 @@
+"""Features of a keyphrase candidate within its document.
+
+One numeric row per candidate; the ranker (``ranker.py``) weighs them.  The features
+are the ones that the keyphrase literature found to carry over between collections:
+frequency, first position and lead/title occurrence, background inverse document
+frequency, phrase length, capitalisation, and how the phrase sits among the others
+(sub-phrase of a frequent longer phrase, or head of several).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .background import Background
+from .candidates import Candidate, Token
+
+FEATURES = (
+    "log_tf", "first_pos", "log_first", "in_title", "in_lead", "w1", "w2", "w3", "w4",
+    "idf_mean", "idf_min", "idf_max", "idf_head", "tfidf", "spread", "caps", "maximal",
+    "super_tf", "sub_tf", "word_tf", "sent_frac", "unseen", "log_len",
+    "pr_sum", "pr_mean", "pr_max",
+)
+
+# PositionRank (Florescu & Caragea 2017) over content words: co-occurrence window in
+# content tokens, damping, iterations -- the paper's settings.
+PR_WINDOW = 4
+PR_DAMPING = 0.85
+PR_ITERATIONS = 30
+
+LEAD_SENTENCES = 3  # title + first two sentences count as the lead
+
+
+def featurize(cands: dict[str, Candidate], tokens: list[Token], bg: Background) -> tuple[list[str], np.ndarray]:
+    keys = list(cands)
+    n_tok = max(len(tokens), 1)
+    n_sent = max((tokens[-1].sent + 1) if tokens else 1, 1)
+    # unigram frequencies over candidate words (by stem)
+    uni: dict[str, int] = {}
+    for key, c in cands.items():
+        if c.words == 1:
+            uni[key] = c.tf
+    # super/sub-phrase relations among candidates (by token containment)
+    super_tf = dict.fromkeys(keys, 0)
+    sub_tf = dict.fromkeys(keys, 0)
+    multi = [k for k in keys if cands[k].words > 1]
+    for long_key in multi:
+        lt = cands[long_key].tf
+        for part in _subphrases(long_key):
+            if part in cands:
+                super_tf[part] += lt
+                sub_tf[long_key] += cands[part].tf
+    pr = position_rank(tokens)
+    pr_top = max(pr.values()) if pr else 1.0
+    max_idf = bg.max_idf
+    rows = np.zeros((len(keys), len(FEATURES)), dtype=np.float64)
+    for r, key in enumerate(keys):
+        c = cands[key]
+        stems = key.split()
+        idfs = [bg.idf(s) / max_idf for s in stems]
+        first = c.positions[0]
+        tf = c.tf
+        idf_mean = sum(idfs) / len(idfs)
+        rows[r] = (
+            math.log1p(tf),
+            first / n_tok,
+            math.log1p(first),
+            1.0 if c.in_title else 0.0,
+            1.0 if c.sentences[0] < LEAD_SENTENCES else 0.0,
+            1.0 if c.words == 1 else 0.0,
+            1.0 if c.words == 2 else 0.0,
+            1.0 if c.words == 3 else 0.0,
+            1.0 if c.words >= 4 else 0.0,
+            idf_mean,
+            min(idfs),
+            max(idfs),
+            idfs[-1],
+            math.log1p(tf) * idf_mean,
+            (c.positions[-1] - first) / n_tok,
+            c.caps / tf,
+            c.maximal / tf,
+            math.log1p(super_tf[key]),
+            math.log1p(sub_tf[key]),
+            math.log1p(sum(uni.get(s, 0) for s in stems) / len(stems)),
+            len(set(c.sentences)) / n_sent,
+            1.0 if any(bg.df(s) == 0 for s in stems) else 0.0,
+            math.log(n_tok),
+            sum(pr.get(s, 0.0) for s in stems) / pr_top,
+            sum(pr.get(s, 0.0) for s in stems) / pr_top / len(stems),
+            max(pr.get(s, 0.0) for s in stems) / pr_top,
+        )
+    return keys, rows
+
+
+def _subphrases(key: str):
+    words = key.split()
+    n = len(words)
+    for a in range(n):
+        for b in range(a + 1, n + 1):
+            if b - a < n:
+                yield " ".join(words[a:b])
+
+
+def position_rank(tokens: list[Token]) -> dict[str, float]:
+    """Word scores by PageRank on the co-occurrence graph of nouns and adjectives,
+    biased towards words that occur early (PositionRank)."""
+    from .candidates import stem
+
+    seq: list[tuple[str, int]] = []  # (stem, sentence) of content words
+    for t in tokens:
+        if t.cls in ("N", "A"):
+            seq.append((stem(t.lower), t.sent))
+    if not seq:
+        return {}
+    index: dict[str, int] = {}
+    bias: list[float] = []
+    for pos, (s, _) in enumerate(seq):
+        if s not in index:
+            index[s] = len(index)
+            bias.append(0.0)
+        bias[index[s]] += 1.0 / (pos + 1)
+    n = len(index)
+    w = np.zeros((n, n))
+    ids = [index[s] for s, _ in seq]
+    for i in range(len(ids)):
+        a = ids[i]
+        for j in range(i + 1, min(i + PR_WINDOW, len(ids))):
+            b = ids[j]
+            if a != b:
+                w[a, b] += 1.0
+                w[b, a] += 1.0
+    out = w.sum(axis=1)
+    out[out == 0] = 1.0
+    trans = (w / out[:, None]).T
+    p = np.asarray(bias)
+    p /= p.sum()
+    score = np.full(n, 1.0 / n)
+    for _ in range(PR_ITERATIONS):
+        score = (1 - PR_DAMPING) * p + PR_DAMPING * (trans @ score)
+    return {s: float(score[i]) for s, i in index.items()}

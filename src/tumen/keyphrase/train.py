@@ -1,0 +1,111 @@
+"""Train the keyphrase ranker and write it as JSON.
+
+    python -m tumen.keyphrase.train [--kp DATASET.jsonl ...] [--reports R.jsonl --gold G.jsonl ...]
+                                    [--out src/tumen/resources/keyphrase_ranker.json]
+
+``--kp``: keyphrase benchmark files (``id``, ``text``, ``keyphrases``).
+``--reports/--gold``: annotated field reports (the shared trainset); their gold ``tags``
+that occur in the body are the positive candidates.
+
+The shipped model (``resources/keyphrase_ranker.json``) is trained on DUC-2001 and the
+shared trainset (``ta*``/``tb*``) with the defaults below; benchmark figures for DUC-2001
+therefore never use it (benchmarks/keyphrase.py trains cross-dataset models itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from . import KeyphraseExtractor, phrase_key
+from .features import FEATURES
+from .ranker import LinearRanker, train
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DEFAULT_KP = (SHARED / "keyphrase" / "duc2001.jsonl",)
+DEFAULT_REPORTS = tuple((SHARED / "trainset" / f"reports_{p}.jsonl", SHARED / "trainset" / f"gold_{p}.jsonl")
+                        for p in "ab")
+
+
+def _untrained_extractor() -> KeyphraseExtractor:
+    zeros = np.zeros(len(FEATURES))
+    return KeyphraseExtractor(ranker=LinearRanker(FEATURES, zeros, np.ones(len(FEATURES)), zeros, 0.0))
+
+
+def load_kp(path: str | Path, ids: set[str] | None = None) -> list[dict]:
+    docs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                d = json.loads(line)
+                if ids is None or str(d["id"]) in ids:
+                    docs.append(d)
+    return docs
+
+
+def load_reports(reports: str | Path, gold: str | Path, english_only: bool = True) -> list[dict]:
+    """Annotated reports as keyphrase documents: text = title + body, keyphrases = tags."""
+    golds = {}
+    with open(gold, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                g = json.loads(line)
+                golds[g["id"]] = g
+    docs = []
+    with open(reports, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            body = r.get("body") or ""
+            if english_only and sum("\uac00" <= ch <= "\ud7a3" for ch in body[:2000]) > 20:
+                continue
+            title = r.get("title") or ""
+            docs.append({"id": r["id"], "title": title, "text": f"{title}\n\n{body}" if title else body,
+                         "keyphrases": golds.get(r["id"], {}).get("tags", [])})
+    return docs
+
+
+def examples(docs: Iterable[dict], extractor: KeyphraseExtractor | None = None
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(feature rows, labels) per document; a candidate is positive when its stemmed
+    key equals a gold phrase's."""
+    kx = extractor or _untrained_extractor()
+    for d in docs:
+        keys, rows, _ = kx.candidates(d["text"], d.get("title"))
+        gold = {phrase_key(g) for g in d.get("keyphrases", [])}
+        yield rows, np.array([k in gold for k in keys], dtype=int)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Train the keyphrase ranker.")
+    ap.add_argument("--kp", type=Path, nargs="*", default=list(DEFAULT_KP))
+    ap.add_argument("--reports", type=Path, nargs="*", default=[r for r, _ in DEFAULT_REPORTS])
+    ap.add_argument("--gold", type=Path, nargs="*", default=[g for _, g in DEFAULT_REPORTS])
+    ap.add_argument("--out", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "resources" / "keyphrase_ranker.json")
+    args = ap.parse_args(argv)
+    docs: list[dict] = []
+    names = []
+    for path in args.kp:
+        docs += load_kp(path)
+        names.append(path.name)
+    for rep, gold in zip(args.reports, args.gold):
+        docs += load_reports(rep, gold)
+        names.append(rep.name)
+    if not docs:
+        print("error: no training documents", file=sys.stderr)
+        return 1
+    model = train(examples(docs), trained_on=", ".join(names))
+    model.save(args.out)
+    print(f"trained on {len(docs)} documents ({', '.join(names)}) -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
