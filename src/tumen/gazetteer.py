@@ -20,7 +20,7 @@ import csv
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -33,7 +33,7 @@ RESOURCES = Path(__file__).parent / "resources"
 _MARKS = "\u0300-\u036f"
 # A word: letters/digits (plus combining marks), joined through inner apostrophes
 # (P'yŏngyang, Ch'ŏngjin).  A possessive 's is matched and cut off the span.
-TOKEN = re.compile(rf"[^\W_](?:[^\W_]|[{_MARKS}])*(?:['’‘`ʼ][^\W_](?:[^\W_]|[{_MARKS}])*)*")
+TOKEN = re.compile(rf"[^\W_][\w{_MARKS}]*(?:['’‘`ʼ][\w{_MARKS}]+)*")
 _APOS = re.compile(r"['’‘`ʼ]")
 _POSSESSIVE = re.compile(r"['’ʼ]s$", re.I)
 # What may stand between two tokens of one phrase: spaces (one line break at most),
@@ -43,6 +43,17 @@ _JOIN = re.compile(r"(?:['’ʼ]s?)?(?:[ \t\u00a0]*\n?[ \t\u00a0]*|\s*[-‐‑�
 
 def is_hangul(ch: str) -> bool:
     return "\uac00" <= ch <= "\ud7a3"
+
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+_HANGUL_START = re.compile(r"\d{0,4}[\uac00-\ud7a3]")
+
+
+def hangul_tokens(text: str, tokens: list[Token]) -> list[Token]:
+    """The tokens that start with Hangul (after at most a few digits: 109상무에)."""
+    if not HANGUL.search(text):
+        return []
+    return [t for t in tokens if _HANGUL_START.match(t.text)]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -65,15 +76,19 @@ class Token:
     key: str
 
 
+@functools.lru_cache(maxsize=4)
 def tokenize(text: str) -> list[Token]:
+    """Word tokens of ``text`` (cached: the places, organizations and laws components
+    tokenize the same body; callers must not modify the list)."""
     out = []
+    append = out.append
     for m in TOKEN.finditer(text):
         raw = m.group()
         end = m.end()
-        if _POSSESSIVE.search(raw) and len(raw) > 2:
+        if len(raw) > 2 and raw[-1] in "sS" and raw[-2] in "'’ʼ":
             end -= 2
             raw = raw[:-2]
-        out.append(Token(m.start(), end, raw, token_key(raw)))
+        append(Token(m.start(), end, raw, token_key(raw)))
     return out
 
 
@@ -83,11 +98,16 @@ def phrase_key(phrase: str) -> str:
 
 def joinable(text: str, tokens: list[Token]) -> list[bool]:
     """joinable[i]: token i and token i+1 may belong to one phrase."""
-    out = []
-    for a, b in zip(tokens, tokens[1:]):
-        out.append(_JOIN.fullmatch(text, a.end, b.start) is not None if b.start > a.end
-                   else False)
+    if tokens is _JOIN_CACHE[0] and text is _JOIN_CACHE[1]:
+        return _JOIN_CACHE[2]
+    full = _JOIN.fullmatch
+    out = [b.start > a.end and (text[a.end:b.start] == " " or full(text, a.end, b.start) is not None)
+           for a, b in zip(tokens, tokens[1:])]
+    _JOIN_CACHE[:] = [tokens, text, out]
     return out
+
+
+_JOIN_CACHE: list = [None, None, None]
 
 
 # -- phrase index ----------------------------------------------------------------

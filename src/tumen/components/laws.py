@@ -23,7 +23,7 @@ import functools
 import re
 
 from ..gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, hangul_prefix_matches,
-                         is_hangul, tokenize)
+                         hangul_tokens, is_hangul, tokenize)
 from ..pipeline import Document, component
 from ..record import Law, Mention
 
@@ -118,15 +118,12 @@ def find_laws(body: str) -> list[Law]:
                 hits.append((m.start(), m.end(), owner, n))
     for m in ARTICLE_KO.finditer(body):
         hits.append((m.start(), m.end(), ARTICLE_NAME.format(n=int(m.group(1))), int(m.group(1))))
-    for tok in tokens:
-        if any(is_hangul(ch) for ch in tok.text[:3]):
-            hit = hangul_prefix_matches(tok.text, _hangul_laws(), min_len=2,
-                                        particles=HANGUL_PARTICLES)
-            if hit and not any(a <= tok.start < b for a, b in covered):
-                head, names = hit
-                name = names[0]
-                art = _ARTICLE_ALIAS.match(name)
-                hits.append((tok.start, tok.start + len(head), name, int(art.group(1)) if art else None))
+    for tok in hangul_tokens(body, tokens):
+        hit = hangul_prefix_matches(tok.text, _hangul_laws(), min_len=2, particles=HANGUL_PARTICLES)
+        if hit and not any(a <= tok.start < b for a, b in covered):
+            head, names = hit
+            art = _ARTICLE_ALIAS.match(names[0])
+            hits.append((tok.start, tok.start + len(head), names[0], int(art.group(1)) if art else None))
     for start, end in _titles(body, tokens):
         if any(a < end and start < b for a, b in covered):
             continue

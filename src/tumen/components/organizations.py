@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, hangul_prefix_matches,
-                         is_hangul, joinable, tokenize)
+                         hangul_tokens, joinable, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention, Organization
 
@@ -95,9 +95,8 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
         if _part_of(body, tokens, m, nxt):
             continue  # "the Central Committee of the Youth League": the Youth League
         hits.append((m.start, m.end, oid))
-    for tok in tokens:
-        if any(is_hangul(ch) for ch in tok.text[:4]):
-            hits.extend(_hangul_orgs(tok, gaz))
+    for tok in hangul_tokens(body, tokens):
+        hits.extend(_hangul_orgs(tok, gaz))
     hits.sort()
     order: dict[str, list[Mention]] = {}
     for start, end, oid in hits:

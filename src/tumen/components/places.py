@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Token,
-                         hangul_prefix_matches, is_hangul, joinable, tokenize)
+                         hangul_prefix_matches, hangul_tokens, joinable, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention
 
@@ -83,9 +83,7 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
         if _not_a_place(body, tokens, joins, m):
             continue
         hits.append((m.start, m.end, [e.payload for e in m.entries]))
-    for i, tok in enumerate(tokens):
-        if not is_hangul(tok.text[0]):
-            continue
+    for tok in hangul_tokens(body, tokens):
         hit = hangul_prefix_matches(tok.text, gaz.place_hangul, min_len=2,
                                     particles=HANGUL_PLACE_TAIL)
         if hit:
