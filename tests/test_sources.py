@@ -473,3 +473,25 @@ def test_sources_euckr_html_with_meta_charset():
             '<p>보안원들이 매일 오후 장마당을 돌며 상인들을 단속하고 있다.</p></article></body></html>')
     r, = read_bytes(html.encode("cp949"), path="ko.html")
     assert isinstance(r, RawReport) and "양강도 혜산시에서" in r.body
+
+
+def test_sources_utf8_head_then_cp949_tail():
+    data = ("Long notice\n\n" + "An ASCII paragraph about the market. " * 2500 + "\n\n"
+            + "혜산시 장마당 단속이 강화됐다.\n").encode("cp949")
+    r, = read_bytes(data, path="mixed.txt")
+    assert isinstance(r, RawReport) and r.body.rstrip().endswith("혜산시 장마당 단속이 강화됐다.")
+
+
+def test_sources_jsonl_line_in_cp949_among_utf8():
+    data = ('{"id": "u", "body": "UTF-8 report."}\n'.encode()
+            + '{"id": "k", "body": "혜산 소식."}\n'.encode("cp949"))
+    reports, errors = split(read_bytes(data, path="mixed.jsonl"))
+    assert errors == [] and [r.body for r in reports] == ["UTF-8 report.", "혜산 소식."]
+
+
+def test_sources_single_long_line_is_body():
+    note = "A trader in Hyesan said that " + "prices rose again this week, " * 15 + "and nobody knows why."
+    r = next(read_bytes(note.encode(), path="note.txt"))
+    assert isinstance(r, RawReport) and r.title is None and r.body == note
+    short, = read_bytes(b"Only a headline here\n", path="h.txt")
+    assert isinstance(short, InputError) and short.reason == "no body (title only)"

@@ -139,14 +139,27 @@ def sniff(head: bytes, path: str, complete: bool = False) -> str:
 
 
 def decode(data: bytes, path: str, encoding: str | None = None) -> str:
-    """Decode a whole file (or item): the given encoding, else the sniffed one."""
+    """Decode a whole file (or item): the given encoding, else the sniffed one.  A file
+    whose head is UTF-8 (or ASCII) but whose tail is not is detected again on the part
+    from the first undecodable byte on."""
     if not data:
         raise InputError(path, "empty file")
     encoding = encoding or sniff(data[:HEAD_BYTES], path, complete=len(data) <= HEAD_BYTES)
     try:
         return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        if encoding == "utf-8" and len(data) > HEAD_BYTES:
-            # the head was UTF-8 but the tail is not: detect on the whole file
-            return decode(data, path, sniff(data, path, complete=True))
-        raise InputError(path, f"cannot decode as {encoding}: {exc}") from None
+        start = getattr(exc, "start", None)
+        if encoding in ("utf-8", "utf-8-sig") and start is not None and start >= 1:
+            tail = data[max(0, start - 16): start + HEAD_BYTES]
+            try:
+                again = sniff(tail, path, complete=True)
+            except InputError:
+                again = None
+            if again and again not in ("utf-8", "utf-8-sig"):
+                try:
+                    return data.decode(again)
+                except (UnicodeDecodeError, LookupError):
+                    pass
+        reason = getattr(exc, "reason", str(exc))
+        where = f" at byte {start}" if start is not None else ""
+        raise InputError(path, f"cannot decode as {encoding}{where}: {reason}") from None

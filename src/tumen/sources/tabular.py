@@ -104,6 +104,21 @@ def _fields(source: Source) -> FieldMap:
         raise InputError(source.path, str(exc)) from None
 
 
+_BAD = object()
+
+
+def _legacy_line(line: bytes) -> Any:
+    """A JSON line that is not UTF-8: the Korean legacy code page, else None."""
+    try:
+        text = line.decode("cp949")
+    except UnicodeDecodeError:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _BAD
+
+
 def read_jsonl(source: Source) -> Iterator[Item]:
     fields = _fields(source)
     encoding = source.encoding()
@@ -140,11 +155,19 @@ def read_jsonl(source: Source) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield InputError(source.path, f"malformed JSON line: {exc.msg} (column {exc.colno})", number)
             continue
-        except (ValueError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            item = _legacy_line(line)  # a line in another encoding than the file's head
+            if item is None:
+                yield InputError(source.path, f"line is not {encoding} text: {exc.reason}", number)
+                continue
+        except ValueError as exc:
             yield InputError(source.path, f"malformed JSON line: {exc}", number)
             continue
         except RecursionError:
             yield InputError(source.path, "JSON nested too deeply", number)
+            continue
+        if item is _BAD:
+            yield InputError(source.path, "malformed JSON line (in CP949)", number)
             continue
         yield make_report(item, fields, source, "jsonl", f"line {number}", number, line)
 

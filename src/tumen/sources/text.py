@@ -31,6 +31,9 @@ HEADER_KEYS = {
     "language": "language", "lang": "language",
     "제목": "title", "날짜": "published", "출처": "source", "태그": "tags",
 }
+# A first line longer than this, with nothing after it, is a body without a title (a
+# headline is rarely over ~150 characters; a one-paragraph note easily is).
+MAX_TITLE_CHARS = 300
 _HEADER = re.compile(r"^\s*(" + "|".join(HEADER_KEYS) + r")\s*:\s*(.*?)\s*$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _MD_IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
@@ -108,6 +111,8 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
         j = _skip_blank(lines, i)
         if j < len(lines) and (m := _MD_HEADING.match(lines[j])) and m.group(1) == meta["title"]:
             i = j + 1
+    if title_line and not any(ln.strip() for ln in lines[i:]) and len(meta.get("title", "")) > MAX_TITLE_CHARS:
+        lines, i = [meta.pop("title")], 0  # one long line and nothing else: a body, not a title
     body = "\n".join(lines[i:])
     if markdown:
         body = markdown_to_text(body)
