@@ -92,3 +92,13 @@ def test_offsets_over_devset_and_trainset_bodies():
         doc = run(report.body, ("places",), source=report.source)
         assert_offsets(doc)
         assert doc.places, report.id  # every report is about some place
+
+
+def test_lowercase_tag_line_at_the_top_is_matched():
+    body = ("remittance musan county brokers ministry of state security fines\n"
+            "FILE PHOTO: A market.\n\nTraders said prices rose.")
+    assert places(body) == ["Musan County"]
+    doc = run(body, ("organizations",))
+    assert [o.name for o in doc.organizations] == ["Ministry of State Security"]
+    # an ordinary first sentence is not a tag line
+    assert places("traders in musan said prices rose.\nMore text.") == []

@@ -110,6 +110,19 @@ def joinable(text: str, tokens: list[Token]) -> list[bool]:
 _JOIN_CACHE: list = [None, None, None]
 
 
+_TAG_LINE = re.compile(r"[a-z0-9'’ ,;/-]+")
+TAG_LINE_MIN_WORDS = 3  # shorter lowercase first lines are not taken for a tag line
+
+
+def tag_line_end(text: str) -> int:
+    """End of a lowercase tag line opening the body ("remittance yanggang province
+    brokers"), where names are written without capitals; -1 when there is none."""
+    line = text[:text.find("\n")] if "\n" in text[:400] else ""
+    if line and _TAG_LINE.fullmatch(line) and len(line.split()) >= TAG_LINE_MIN_WORDS:
+        return len(line)
+    return -1
+
+
 # -- phrase index ----------------------------------------------------------------
 
 
@@ -168,9 +181,10 @@ class PhraseIndex:
         return self.table.get(phrase_key(phrase), [])
 
     def search(self, text: str, tokens: list[Token] | None = None,
-               joins: list[bool] | None = None) -> list[Match]:
+               joins: list[bool] | None = None, relaxed: int = -1) -> list[Match]:
         """Non-overlapping matches in text order; where candidates overlap, the longest
-        wins ("the Party Central Committee" is the Central Committee, not "the Party")."""
+        wins ("the Party Central Committee" is the Central Committee, not "the Party").
+        Before offset ``relaxed`` (a lowercase tag line) proper names need no capital."""
         if tokens is None:
             tokens = tokenize(text)
         if joins is None:
@@ -185,7 +199,7 @@ class PhraseIndex:
             for j in range(reach, i, -1):
                 entries = self.table.get(" ".join(t.key for t in tokens[i:j]))
                 if entries:
-                    ok = [e for e in entries if _looks_right(e, tokens[i:j])]
+                    ok = [e for e in entries if _looks_right(e, tokens[i:j], tok.start < relaxed)]
                     if ok:
                         candidates.append(Match(tok.start, tokens[j - 1].end, i, j, ok))
                         break
@@ -206,11 +220,11 @@ def is_acronym(phrase: str) -> bool:
     return bool(_ACRONYM.match(phrase.strip()))
 
 
-def _looks_right(entry: Entry, toks: list[Token]) -> bool:
+def _looks_right(entry: Entry, toks: list[Token], relaxed: bool = False) -> bool:
     if entry.exact_case:
         want = [t.text for t in tokenize(entry.phrase)]
         return [t.text for t in toks] == want
-    if entry.capitalized:
+    if entry.capitalized and not relaxed:
         first = toks[0].text[0]
         return not first.isalpha() or not first.isascii() or first.isupper() or not first.islower()
     return True

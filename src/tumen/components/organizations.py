@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 
 from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, hangul_prefix_matches,
-                         hangul_tokens, joinable, tokenize)
+                         hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention, Organization
 
@@ -77,7 +77,7 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
     joins = joinable(body, tokens)
     outlets = ([(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
                if source and len(source) >= 3 else [])
-    matches = [m for m in gaz.org_index.search(body, tokens, joins)
+    matches = [m for m in gaz.org_index.search(body, tokens, joins, relaxed=tag_line_end(body))
                if not any(a < m.end and m.start < b for a, b in outlets)]
     hits: list[tuple[int, int, str]] = []
     for k, m in enumerate(matches):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Token,
-                         hangul_prefix_matches, hangul_tokens, joinable, tokenize)
+                         hangul_prefix_matches, hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention
 
@@ -77,7 +77,7 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
     joins = joinable(body, tokens)
     blocked = _outlet_spans(body, source)
     hits: list[tuple[int, int, list[str]]] = []  # (start, end, candidate ids)
-    for m in gaz.place_index.search(body, tokens, joins):
+    for m in gaz.place_index.search(body, tokens, joins, relaxed=tag_line_end(body)):
         if any(a < m.end and m.start < b for a, b in blocked):
             continue
         if _not_a_place(body, tokens, joins, m):
