@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .errors import InputError
+from .linking import DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
 from .record import Report
 
@@ -144,6 +145,29 @@ def _progress(enabled: bool, total: int | None, description: str):
     return progress, task
 
 
+class _BodyTap:
+    """Remembers each report's body between handing it to the pipeline and getting its
+    record back (records arrive in input order, so only the reports in flight are held)."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, str] = {}
+
+    def tap(self, reports: Iterable[Report]) -> Iterator[Report]:
+        for report in reports:
+            self._bodies[report.id] = report.body
+            yield report
+
+    def pop(self, rid: str) -> str:
+        return self._bodies.pop(rid, "")
+
+
+def _link(linker: DuplicateLinker, record: dict, body: str) -> None:
+    """Set ``duplicate_of`` (near-duplicate or same event) unless ingest already did."""
+    found = linker.link(record, body)
+    if not record.get("duplicate_of") and found:
+        record["duplicate_of"] = found
+
+
 def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress: bool = True,
                  components: Iterable[str] | None = None) -> AnalysisSummary:
     """Analyze a JSON Lines file; write one record per line to ``out``."""
@@ -153,11 +177,13 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     if progress and str(path) != "-":
         with open(path, "rb") as fh:
             total = sum(1 for line in fh if line.strip())
-    reports = list(read_jsonl_reports(path, summary.skipped_lines)) if processes > 1 else \
-        read_jsonl_reports(path, summary.skipped_lines)
+    reports = read_jsonl_reports(path, summary.skipped_lines)
     bar, task = _progress(progress, total, "analyzing")
+    linker = DuplicateLinker()
+    bodies = _BodyTap()
     with bar:
-        for record in analyze_reports(reports, processes=processes, components=components):
+        for record in analyze_reports(bodies.tap(reports), processes=processes, components=components):
+            _link(linker, record, bodies.pop(record["id"]))
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             summary.analyzed += 1
             if record.get("status") == "failed":
@@ -181,9 +207,12 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
     todo = list(store.reports_needing_analysis(ANALYZER_VERSION, since=since, reanalyze=reanalyze))
     bar, task = _progress(progress, len(todo), "analyzing")
     batch: list[dict] = []
+    linker = DuplicateLinker()
+    bodies = {r.id: r.body for r in todo}
     with bar:
         for record in analyze_reports(todo, processes=processes if len(todo) > CHUNK_SIZE else 1,
                                       components=components):
+            _link(linker, record, bodies.pop(record["id"], ""))
             batch.append(record)
             summary.analyzed += 1
             if record.get("status") == "failed":

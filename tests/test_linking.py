@@ -1,0 +1,66 @@
+"""duplicate_of links: syndicated copies and other outlets' reports of the same event."""
+
+from __future__ import annotations
+
+from tumen.linking import DuplicateLinker
+
+ARTICLE = (
+    "Security agents in the border city raided three houses on the night of the fifth and "
+    "took away two men accused of carrying smuggled medicine across the river, a source said. "
+    "The men were held at the county office for questioning about their contacts in China. "
+    "Residents say the raids have made everyone in the district afraid of using phones. "
+    "Prices of cooking oil and rice in the local market rose sharply the following morning."
+)
+OTHER_WORDS = (
+    "Two men were detained by state security officers in a night raid on the fifth, accused "
+    "of bringing medicine over the river without permission, according to people in the city. "
+    "Officers questioned them about relatives in China; neighbours are now afraid of phones."
+)
+UNRELATED = (
+    "The provincial committee ordered every farm to deliver compost before spring planting, "
+    "and students were sent to the fields for two weeks of labor in the cooperatives."
+)
+
+
+def _record(rid, published, incidents=()):
+    return {"id": rid, "published": published, "incidents": list(incidents), "duplicate_of": None}
+
+
+ARREST = {"type": "arrest", "province": "Yanggang Province", "date": "2023-03-05", "date_precision": "day"}
+
+
+def test_syndicated_copy_links_to_the_earlier_report():
+    linker = DuplicateLinker()
+    assert linker.link(_record("a", "2023-03-07"), ARTICLE) is None
+    edited = ARTICLE.replace("Residents say the raids have made everyone in the district afraid of using phones. ", "")
+    assert linker.link(_record("b", "2023-03-08"), edited + " This article first appeared elsewhere.") == "a"
+
+
+def test_same_event_from_another_outlet_links_by_incident():
+    linker = DuplicateLinker()
+    linker.link(_record("a", "2023-03-07", [ARREST]), ARTICLE)
+    assert linker.link(_record("b", "2023-03-09", [ARREST]), OTHER_WORDS) == "a"
+
+
+def test_same_event_needs_day_precision_and_nearby_publication():
+    linker = DuplicateLinker()
+    linker.link(_record("a", "2023-03-07", [ARREST]), ARTICLE)
+    month_only = dict(ARREST, date="2023-03", date_precision="month")
+    assert linker.link(_record("b", "2023-03-09", [month_only]), OTHER_WORDS) is None
+    later = "Months on, state security officers detained two men in a raid, accused of moving medicine over the river; people in the city are afraid of phones."
+    assert linker.link(_record("c", "2023-06-30", [ARREST]), later) is None
+
+
+def test_unrelated_reports_and_market_reports_do_not_link():
+    linker = DuplicateLinker()
+    market = {"type": "market", "province": "Yanggang Province", "date": "2023-03-05", "date_precision": "day"}
+    linker.link(_record("a", "2023-03-07", [market]), ARTICLE)
+    assert linker.link(_record("b", "2023-03-07", [market]), OTHER_WORDS) is None
+    assert linker.link(_record("c", "2023-03-07", [ARREST]), UNRELATED) is None
+
+
+def test_link_points_to_the_earlier_published_report_whatever_the_order():
+    linker = DuplicateLinker()
+    linker.link(_record("late", "2023-03-09", [ARREST]), OTHER_WORDS)
+    # the earlier-published report arrives second: it is not made a duplicate of the later one
+    assert linker.link(_record("early", "2023-03-07", [ARREST]), ARTICLE) is None
