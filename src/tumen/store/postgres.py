@@ -534,9 +534,10 @@ class PostgresStore:
                    "ORDER BY r.published DESC NULLS LAST, r.seq DESC LIMIT %s OFFSET %s")
             args: tuple = (*params, limit, offset)
         else:
+            # One cover of the matches (the default mode): the fragment mode
+            # (MaxFragments=1) cost 1.6x as much per body in benchmarks/store_backends.py.
             options = (f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", MaxWords={SNIPPET_TOKENS}, '
-                       f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0, MaxFragments=1, '
-                       'FragmentDelimiter="…"')
+                       f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
             title_options = f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", HighlightAll=true'
             sql = (
                 f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
