@@ -71,3 +71,9 @@ def test_bad_input():
 def test_offsets_over_devset_and_trainset_bodies():
     for report in shared_reports([DEVSET, *[p for p in TRAINSET if p.exists()]]):
         assert_offsets(run(report.body, ("laws",)))
+
+
+def test_long_names_in_lower_case_short_ones_capitalized():
+    assert laws("the youth education guarantee law took effect") == [
+        ("Youth Education Guarantee Law", None)]
+    assert laws("under north korea's criminal law") == [("Criminal Law of the DPRK", None)]

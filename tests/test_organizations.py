@@ -83,3 +83,8 @@ def test_user_data_spans_and_bad_input():
 def test_offsets_over_devset_and_trainset_bodies():
     for report in shared_reports([DEVSET, *[p for p in TRAINSET if p.exists()]]):
         assert_offsets(run(report.body, ("organizations",), source=report.source))
+
+
+def test_plural_and_lowercase_forms():
+    assert orgs("Non-Socialist Inspection Groups and the secret police arrived.") == [
+        "grouppa (inspection group)", MSS]

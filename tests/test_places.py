@@ -102,3 +102,9 @@ def test_lowercase_tag_line_at_the_top_is_matched():
     assert [o.name for o in doc.organizations] == ["Ministry of State Security"]
     # an ordinary first sentence is not a tag line
     assert places("traders in musan said prices rose.\nMore text.") == []
+
+
+def test_hangul_admin_names_glued_to_nouns_and_person_names():
+    assert places("신의주세관 앞에서 평안북도당위원회 간부들이") == ["Sinuiju", "North Pyongan Province"]
+    assert places("김정숙 동지의 생일") == []
+    assert places("김정숙군에서") == ["Kimjongsuk County"]

@@ -462,7 +462,7 @@ class Gazetteer:
         exact = case == "exact" or is_acronym(name) or name == "the Party"
         self.org_index.add(name, oid, exact_case=exact, capitalized=case == "capitalized")
         last = name.rsplit(" ", 1)[-1]
-        if not exact and last.isascii() and last.isalpha() and last.islower() and not last.endswith("s"):
+        if not exact and last.isascii() and last.isalpha() and not last.endswith("s"):
             self.org_index.add(name + "s", oid, exact_case=False, capitalized=case == "capitalized")
 
     def _load_laws(self) -> None:

@@ -28,6 +28,9 @@ from ..pipeline import Document, component
 from ..record import Law, Mention
 
 CRIMINAL = "Criminal Law of the DPRK"
+# Names of at most this many words must be capitalized to count ("Criminal Law");
+# longer ones are specific enough in any case ("the youth education guarantee law").
+SHORT_NAME_WORDS = 2
 ARTICLE_NAME = "Criminal Law, Article {n}"
 _ARTICLE_ALIAS = re.compile(r"^Criminal Law, Article (\d+)$")
 # "Article 222", "Articles 221 and 222", "Art. 60"
@@ -74,9 +77,10 @@ def _add(index: PhraseIndex, phrase: str, name: str) -> None:
     elif re.search(r"\bAct$", phrase, re.I):
         forms.append(re.sub(r"Act$|act$", "Law", phrase))
     for k, form in enumerate(forms):
-        # a capitalized name is matched only when written as a name ("Criminal Law",
-        # not "a criminal act"); lowercase aliases ("the reactionary thought law") in any case
-        index.add(form, name, exact_case=False, capitalized=form[:1].isupper() or k > 0)
+        # a short capitalized name is matched only when written as a name ("Criminal
+        # Law", not "a criminal act"); long names and lowercase aliases in any case
+        short = len(form.split()) <= SHORT_NAME_WORDS
+        index.add(form, name, exact_case=False, capitalized=short and (form[:1].isupper() or k > 0))
 
 
 @component("laws")

@@ -42,8 +42,12 @@ TITLE_SPAN = 8
 FOREIGN_MARKERS = ("south korea", "south korean", "rok", "republic of korea")
 # Extra Hangul suffixes allowed after a place name inside one word: the word
 # continues with an organ (혜산시당위원회, 함흥시 안전부 is two words) or a station.
-HANGUL_PLACE_TAIL = re.compile(HANGUL_PARTICLES.pattern + r"(?:당위원회|당|인민위원회|보위부|안전부|보안서|역)?"
-                               + HANGUL_PARTICLES.pattern)
+HANGUL_PLACE_TAIL = re.compile(
+    HANGUL_PARTICLES.pattern + r"(?:당위원회|당|인민위원회|보위부|보위국|안전부|보안서|역|시장|장마당|세관|"
+    r"주민|주민들|출신|사람|사람들|일대|지역|시내|쪽|방향|근처|인근)?" + HANGUL_PARTICLES.pattern)
+# A Hangul name of 3+ syllables ending in an administrative suffix (신의주시, 평안북도)
+# may be glued to any noun (평안북도당위원회, 혜산시장).
+HANGUL_ADMIN_END = ("도", "시", "군", "구역")
 
 
 @component("places")
@@ -86,6 +90,8 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
     for tok in hangul_tokens(body, tokens):
         hit = hangul_prefix_matches(tok.text, gaz.place_hangul, min_len=2,
                                     particles=HANGUL_PLACE_TAIL)
+        if hit is None:
+            hit = _admin_prefix(tok.text, gaz.place_hangul)
         if hit:
             head, ids = hit
             hits.append((tok.start, tok.start + len(head), list(ids)))
@@ -97,6 +103,14 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
             continue
         order.setdefault(pid, []).append(Mention(body[start:end], start, end))
     return list(order.items())
+
+
+def _admin_prefix(word: str, table: dict[str, list[str]]) -> tuple[str, list[str]] | None:
+    for cut in range(len(word) - 1, 2, -1):
+        head = word[:cut]
+        if head in table and head.endswith(HANGUL_ADMIN_END):
+            return head, table[head]
+    return None
 
 
 def _resolve(hits: list[tuple[int, int, list[str]]], gaz: Gazetteer) -> list[str | None]:
