@@ -1,0 +1,361 @@
+"""The dates component: grammar, resolver, anaphora, robustness.
+
+Every sentence here is written for these tests.  The devset/trainset tests only check
+offsets and formats (never gold values) and skip when ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tumen.components.dates import date_for_span
+from tumen.dates import find_dates, first_occurrences
+from tumen.dates import resolve as R
+from tumen.pipeline import Pipeline, load_spacy, parse_iso_date
+from tumen.record import Report
+from tumen.text import sentence_spans
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FORMATS = {
+    "day": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    "year": re.compile(r"^\d{4}$"),
+    "season": re.compile(r"^\d{4}-2[1-4]$"),
+}
+
+
+def valid(value: str, precision: str) -> bool:
+    if not FORMATS[precision].match(value):
+        return False
+    if precision == "day":
+        dt.date.fromisoformat(value)
+    return True
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_spacy()
+
+
+def dates(body: str, published: str | None, nlp=None) -> dict[str, tuple[str, str]]:
+    sdoc = nlp(body) if nlp is not None else None
+    found, _ = find_dates(body, parse_iso_date(published), sdoc, sentence_spans(body))
+    for f in found:
+        assert body[f.start:f.end] == f.text
+        assert valid(f.value, f.precision)
+    return {f.text: (f.value, f.precision) for f in found}
+
+
+# -- English ------------------------------------------------------------------------
+def test_weekdays_are_strictly_before_publication(nlp):
+    # 2023-03-16 is a Thursday
+    got = dates("Agents raided the market on Monday. On Thursday, two traders were fined. "
+                "Last Friday a meeting was held.", "2023-03-16", nlp)
+    assert got["on Monday"] == ("2023-03-13", "day")
+    assert got["On Thursday"] == ("2023-03-09", "day")
+    assert got["Last Friday"] == ("2023-03-10", "day")
+
+
+def test_month_day_year_rules(nlp):
+    got = dates("Two guides were detained on Dec. 30 near the river. The committee has set "
+                "March 1 as the deadline. The order was issued on January 16, 2019.", "2022-01-05", nlp)
+    assert got["on Dec. 30"] == ("2021-12-30", "day")  # a past event cannot follow publication
+    assert got["March 1"] == ("2022-03-01", "day")  # a deadline keeps the year
+    assert got["on January 16, 2019"] == ("2019-01-16", "day")
+
+
+def test_spans_take_prepositions_and_modifiers(nlp):
+    body = ("Patrols have searched homes since early August. Smugglers crossed on the night of "
+            "Aug. 3, and residents must report by the end of the month. Since late last year, "
+            "more detectors have arrived.")
+    got = dates(body, "2019-08-22", nlp)
+    assert got["since early August"] == ("2019-08", "month")
+    assert got["on the night of Aug. 3"] == ("2019-08-03", "day")
+    assert got["by the end of the month"] == ("2019-08", "month")
+    assert got["Since late last year"] == ("2018", "year")
+
+
+def test_bare_months_and_deadlines(nlp):
+    got = dates("Rice cost about the same as in December. Every unit was told to finish "
+                "the work by the end of March.", "2021-01-20", nlp)
+    assert got["in December"] == ("2020-12", "month")
+    assert got["by the end of March"] == ("2021-03", "month")
+    got = dates("Households were told to hand in coal before the end of October.", "2017-11-02", nlp)
+    assert got["before the end of October"] == ("2017-10", "month")
+
+
+def test_relative_months_and_years(nlp):
+    body = ("Prices doubled last month. Inspections began earlier this month and will run "
+            "through the end of the year. The fence was built at the end of last year, "
+            "late last year the patrols began, and a similar campaign ran two years ago and "
+            "a decade ago. Checks have continued since the start of this year.")
+    got = dates(body, "2024-05-09", nlp)
+    assert got["last month"] == ("2024-04", "month")
+    assert got["earlier this month"] == ("2024-05", "month")
+    assert got["through the end of the year"] == ("2024", "year")
+    assert got["at the end of last year"] == ("2023-12", "month")
+    assert got["late last year"] == ("2023", "year")
+    assert got["two years ago"] == ("2022", "year")
+    assert got["a decade ago"] == ("2014", "year")
+    assert got["since the start of this year"] == ("2024", "year")
+
+
+def test_seasons_follow_tense(nlp):
+    got = dates("Rice sold well above last autumn's prices. Brokers worked openly in the spring.",
+                "2019-10-10", nlp)
+    assert got["last autumn"] == ("2018-23", "season")
+    assert got["in the spring"] == ("2019-21", "season")
+    got = dates("If the closure lasts through the spring, families will go hungry.", "2020-02-20", nlp)
+    assert got["through the spring"] == ("2020-21", "season")
+    got = dates("Workers are being mobilized through the winter. Coal costs twice the price of "
+                "last winter.", "2026-01-22", nlp)
+    assert got["through the winter"] == ("2025-24", "season")
+    assert got["last winter"] == ("2024-24", "season")
+    got = dates("The last such case took place in the autumn of 2017.", "2019-03-01", nlp)
+    assert got["in the autumn of 2017"] == ("2017-23", "season")
+
+
+def test_event_anchored_and_vague_phrases_are_not_dates(nlp):
+    body = ("Farmers were sent to the autumn harvest and to help with spring planting. "
+            "Recently, prices rose. Last week officials met. In recent months brokers vanished. "
+            "That day, guards patrolled. He served for two years. The Day of the Sun passed. "
+            "A kilogram cost 2,000 won and 1999 won for corn. We met at 3 p.m.")
+    assert dates(body, "2022-05-01", nlp) == {}
+
+
+def test_ordinal_days(nlp):
+    got = dates("A source said on the 4th that a trial was held on the 30th of last month. "
+                "Students were criticized on the 3rd. The 8th Party Congress was mentioned.",
+                "2020-12-05", nlp)
+    assert got["on the 4th"] == ("2020-12-04", "day")
+    assert got["on the 30th of last month"] == ("2020-11-30", "day")
+    assert got["on the 3rd"] == ("2020-12-03", "day")
+    assert len(got) == 3
+
+
+def test_without_publication_only_dates_with_their_own_year():
+    got = dates("On Monday agents came. The law of December 2020 and the rules of 2015 apply "
+                "since last year.", None)
+    assert got == {"December 2020": ("2020-12", "month"), "2015": ("2015", "year")}
+
+
+# -- Korean -------------------------------------------------------------------------
+def test_korean_forms():
+    body = ("소식통은 13일 전했다. 지난 11일 장마당에서 쌀값이 올랐고 지난 20일에는 단속이 있었다. "
+            "한 달 전과 비교하면 비싸다. 지난달 말부터 단속하고 있다. 올해 여름부터 밀수가 끊겼다. "
+            "겨울을 앞두고 땔감 값이 올랐다. 지난해 이맘때보다 두 배다. 이달 초 지시가 내려왔다. "
+            "지난해 12월 법이 채택됐다. 지난달 22일 체포됐다.")
+    got = dates(body, "2024-11-14")
+    assert got["13일"] == ("2024-11-13", "day")
+    assert got["지난 11일"] == ("2024-11-11", "day")
+    assert got["지난 20일에는"] == ("2024-10-20", "day")  # after the publication day
+    assert got["한 달 전과"] == ("2024-10", "month")
+    assert got["지난달 말부터"] == ("2024-10", "month")
+    assert got["올해 여름부터"] == ("2024-22", "season")
+    assert got["겨울을 앞두고"] == ("2024-24", "season")
+    assert got["지난해 이맘때보다"] == ("2023-11", "month")
+    assert got["이달 초"] == ("2024-11", "month")
+    assert got["지난해 12월"] == ("2023-12", "month")
+    assert got["지난달 22일"] == ("2024-10-22", "day")
+
+
+def test_korean_non_dates():
+    body = "가을걷이에 동원됐다. 30일 동안 격리했다. 해마다 가을이면 겨울을 나곤 했다. 지시를 전달하는 회의."
+    assert dates(body, "2024-11-14") == {}
+
+
+def test_mixed_korean_and_english(nlp):
+    got = dates("Residents of 혜산 were told on Monday; 소식통은 9일 전했다.", "2021-03-10", nlp)
+    assert got["on Monday"] == ("2021-03-08", "day")
+    assert got["9일"] == ("2021-03-09", "day")
+
+
+# -- the component, anaphora and date_for_span ----------------------------------------
+@pytest.fixture(scope="module")
+def pipeline():
+    return Pipeline(components=["dates"]).initialize()
+
+
+def test_component_lists_each_text_once_and_resolves_anaphora(pipeline):
+    body = ("Agents detained two men on March 6. The next day, their families were questioned. "
+            "On Monday, inminban heads met. Prices rose on Monday, up from 4,000 won in January. "
+            "That day the market closed.")
+    doc = pipeline(Report(id="t1", body=body, published="2018-03-15"))
+    texts = [d.text for d in doc.dates]
+    assert texts == ["on March 6", "On Monday", "on Monday", "in January"]
+    assert all(body[d.start:d.end] == d.text for d in doc.dates)
+    assert [d.start for d in doc.dates] == sorted(d.start for d in doc.dates)
+    anaphora = doc.user_data["date_anaphora"]
+    assert (body.index("The next day"), body.index("The next day") + 12, "2018-03-07", "day") in anaphora
+    assert not any(d.text.lower().startswith(("the next", "that day")) for d in doc.dates)
+    # the evidence sentence dates its event through the anaphor
+    s2 = doc.sentences[1]
+    ref = date_for_span(doc, *s2)
+    assert (ref.value, ref.precision) == ("2018-03-07", "day")
+    # a comparison ("up from ... in January") does not date the event
+    s4 = doc.sentences[3]
+    assert date_for_span(doc, *s4).value == "2018-03-12"
+    # "That day" follows the last resolved day (Monday, March 12)
+    s5 = doc.sentences[4]
+    assert date_for_span(doc, *s5).value == "2018-03-12"
+    assert date_for_span(doc, 0, 5) is None
+
+
+def test_record_shape(pipeline):
+    doc = pipeline(Report(id="t2", body="On Tuesday agents came.", published="2022-06-09"))
+    rec = doc.to_record().to_dict()
+    assert rec["dates"] == [{"text": "On Tuesday", "value": "2022-06-07", "precision": "day",
+                             "start": 0, "end": 10}]
+
+
+@pytest.mark.parametrize("body,published", [
+    ("", "2022-01-01"),
+    ("no punctuation at all just words on Monday and in March and since spring", "2022-01-01"),
+    ("He said it happened on the 45th of last month, on Feb. 31 and on the 0th.", "2022-01-01"),
+    ("Last year, next year and into next year, on Monday.", "9999-12-31"),
+    ("Last year, last month, on Monday, last winter, two years ago.", "0001-01-01"),
+    ("On Monday in 2019, late last year, 지난 3일.", None),
+    ("On Monday in 2019, late last year.", "2031-07-04"),
+])
+def test_bad_input_never_crashes(pipeline, body, published):
+    doc = pipeline(Report(id="bad", body=body, published=published))
+    assert not doc.errors
+    for d in doc.dates:
+        assert body[d.start:d.end] == d.text and valid(d.value, d.precision)
+    if "45th" in body:
+        assert all("45" not in d.text and "31" not in d.text for d in doc.dates)
+
+
+def test_one_megabyte_body_without_parse():
+    para = "Agents came on Monday and again on Oct. 28, since early August. " * 40 + "\n\n"
+    body = (para * (1_000_000 // len(para) + 1))[:1_000_000]
+    found, _ = find_dates(body, dt.date(2019, 11, 8))
+    assert len(first_occurrences(found)) == 3
+    assert len(found) > 10_000
+
+
+# -- property tests of the resolver ---------------------------------------------------
+pubs = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@given(pubs, st.integers(0, 6))
+def test_weekday_is_the_last_one_strictly_before(pub, wd):
+    value, precision = R.weekday_before(pub, wd)
+    day = dt.date.fromisoformat(value)
+    assert precision == "day" and day.weekday() == wd and 1 <= (pub - day).days <= 7
+
+
+@given(pubs, st.integers(1, 12), st.integers(1, 31), st.booleans())
+def test_month_day_never_puts_a_past_event_after_publication(pub, month, day, forward):
+    got = R.month_day(pub, month, day, forward)
+    if got is None:
+        return
+    assert valid(*got)
+    when = dt.date.fromisoformat(got[0])
+    if not forward:
+        assert when <= pub
+    assert (when.month, when.day) == (month, day) and abs(when.year - pub.year) <= 1
+
+
+@given(pubs, st.integers(1, 12), st.booleans())
+def test_bare_month(pub, month, forward):
+    value, precision = R.bare_month(pub, month, forward)
+    assert valid(value, precision)
+    y, m = map(int, value.split("-"))
+    assert m == month
+    if not forward:
+        assert (y, m) <= (pub.year, pub.month) and (pub.year * 12 + pub.month) - (y * 12 + m) < 12
+    else:
+        assert (y * 12 + m) - (pub.year * 12 + pub.month) < 12
+
+
+@given(pubs, st.integers(1, 31), st.sampled_from([None, -1, 0]))
+def test_day_of_month(pub, day, offset):
+    got = R.day_of_month(pub, day, offset)
+    if got is None:
+        return
+    assert valid(*got)
+    if offset is None:
+        assert dt.date.fromisoformat(got[0]) <= pub
+
+
+@given(pubs, st.sampled_from([21, 22, 23, 24]))
+def test_seasons(pub, code):
+    for fn in (R.season_last, R.season_past, R.season_forward, R.season_this, R.season_next):
+        value, precision = fn(pub, code)
+        assert valid(value, precision) and value.endswith(str(code))
+    start, end = R.season_bounds(int(R.season_last(pub, code)[0][:4]), code)
+    assert end < pub
+    start, end = R.season_bounds(int(R.season_past(pub, code)[0][:4]), code)
+    assert start <= pub
+    start, end = R.season_bounds(int(R.season_forward(pub, code)[0][:4]), code)
+    assert end >= pub and (start - pub).days < 366
+
+
+WORDS = st.sampled_from([
+    "on", "in", "since", "by", "until", "last", "this", "next", "the", "end", "of", "early",
+    "late", "mid-", "Monday", "Friday", "March", "May", "Oct.", "Dec.", "spring", "winter",
+    "autumn", "year", "month", "ago", "two", "a", "decade", "2019", "2020", "28", "3rd",
+    "30th", "week", "day", "that", "next", "지난", "9일", "지난달", "말", "올해", "여름", "부터",
+    "한", "달", "전", ",", ".", "will", "were", "45th", "0", "99",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORDS, max_size=30), pubs | st.none())
+def test_any_text_gives_valid_dates_never_far_after_publication(words, pub):
+    body = " ".join(words)
+    found, anaphora = find_dates(body, pub)
+    for f in found + anaphora:
+        assert body[f.start:f.end] == f.text and valid(f.value, f.precision)
+        if pub is not None and not re.search(r"\d{4}", f.text):
+            assert int(f.value[:4]) <= pub.year + 1  # relative dates stay near publication
+    assert found == find_dates(body, pub, exhaustive=True)[0]
+
+
+# -- over the shared annotated bodies (offsets and formats only) ------------------------
+def _shared_reports():
+    files = [SHARED / "data" / "devset" / "reports.jsonl",
+             SHARED / "data" / "trainset" / "reports_a.jsonl",
+             SHARED / "data" / "trainset" / "reports_b.jsonl"]
+    if not all(f.exists() for f in files):
+        pytest.skip("shared data not available")
+    return [json.loads(line) for f in files for line in f.open(encoding="utf-8")]
+
+
+def test_offsets_over_devset_and_trainset_bodies():
+    for r in _shared_reports():
+        body, pub = r["body"], parse_iso_date(r["published"])
+        found, anaphora = find_dates(body, pub, None, sentence_spans(body))
+        last_end = -1
+        for f in found:
+            assert body[f.start:f.end] == f.text
+            assert valid(f.value, f.precision)
+            assert f.start >= last_end  # no overlaps, body order
+            last_end = f.end
+        for a in anaphora:
+            assert body[a.start:a.end] == a.text and a.precision == "day"
+        assert found == find_dates(body, pub, None, sentence_spans(body), exhaustive=True)[0]
+
+
+@pytest.mark.slow
+def test_component_over_devset_with_parse(pipeline):
+    reports = _shared_reports()[:30]
+    docs = list(pipeline.pipe(Report(id=r["id"], body=r["body"], published=r["published"])
+                              for r in reports))
+    for doc in docs:
+        assert not doc.errors
+        texts = [d.text for d in doc.dates]
+        assert len(texts) == len(set(texts))
+        for d in doc.dates:
+            assert doc.body[d.start:d.end] == d.text and valid(d.value, d.precision)
+        for start, end in doc.sentences:
+            ref = date_for_span(doc, start, end)
+            assert ref is None or valid(ref.value, ref.precision)
