@@ -77,3 +77,11 @@ def test_long_names_in_lower_case_short_ones_capitalized():
     assert laws("the youth education guarantee law took effect") == [
         ("Youth Education Guarantee Law", None)]
     assert laws("under north korea's criminal law") == [("Criminal Law of the DPRK", None)]
+
+
+def test_article_mentions_cover_the_citation_and_other_laws_keep_their_name():
+    doc = run("He faces Article 221 of the Criminal Law, the source said.", ("laws",))
+    (law,) = doc.laws
+    assert [m.text for m in law.mentions] == ["Article 221 of the Criminal Law"]
+    assert laws("Article 5 of the Youth Education Guarantee Law obliges parents; the "
+                "Youth Education Guarantee Law is new.") == [("Youth Education Guarantee Law", 5)]

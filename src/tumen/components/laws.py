@@ -107,19 +107,20 @@ def find_laws(body: str) -> list[Law]:
     hits: list[tuple[int, int, str, int | None]] = []  # start, end, name, article
     known = index.search(body, tokens, joins)
     covered = [(m.start, m.end) for m in known]
-    law_at = {m.start: m.entries[0].payload for m in known}
+    law_at = {m.start: (m.entries[0].payload, m.end) for m in known}
     for m in known:
         name = m.entries[0].payload
         art = _ARTICLE_ALIAS.match(name)
         hits.append((m.start, m.end, name, int(art.group(1)) if art else None))
     for m in ARTICLE.finditer(body):
         numbers = [int(m.group(1))] + [int(n) for n in re.findall(r"\d+", m.group(2) or "")]
-        owner = _owner(body, m.end(), law_at)
+        owner, end = _owner(body, m.end(), law_at)
         for n in numbers:
             if owner is None or owner == CRIMINAL:
-                hits.append((m.start(), m.end(), ARTICLE_NAME.format(n=n), n))
+                # "Article 222 of the Criminal Law" is one mention of the article
+                hits.append((m.start(), end, ARTICLE_NAME.format(n=n), n))
             else:
-                hits.append((m.start(), m.end(), owner, n))
+                hits.append((m.start(), end, owner, n))
     for m in ARTICLE_KO.finditer(body):
         hits.append((m.start(), m.end(), ARTICLE_NAME.format(n=int(m.group(1))), int(m.group(1))))
     for tok in hangul_tokens(body, tokens):
@@ -136,14 +137,16 @@ def find_laws(body: str) -> list[Law]:
         title = re.sub(r"\s+", " ", body[start:end])
         hits.append((start, end, re.sub(r"\bAct$", "Law", title), None))
     has_article = any(name.startswith("Criminal Law, Article") for _, _, name, _ in hits)
-    laws: dict[tuple[str, int | None], Law] = {}
+    laws: dict[str, Law] = {}
     for start, end, name, article in sorted(hits):
         if name == CRIMINAL and has_article:
             continue
-        key = (name, article if not name.startswith("Criminal Law, Article") else None)
-        law = laws.setdefault(key, Law(name=name, article=article))
-        if not any(mm.start == start for mm in law.mentions):
-            law.mentions.append(Mention(body[start:end], start, end))
+        law = laws.setdefault(name, Law(name=name, article=article))
+        if law.article is None:
+            law.article = article
+        if any(mm.start <= start < mm.end for mm in law.mentions):
+            continue  # the law's name inside its own article citation
+        law.mentions.append(Mention(body[start:end], start, end))
     return list(laws.values())
 
 
@@ -157,18 +160,20 @@ def _hangul_laws() -> dict[str, list[str]]:
     return table
 
 
-def _owner(body: str, pos: int, law_at: dict[int, str]) -> str | None:
-    """The law named right after an article ("Article 5 of the X Law"), if any."""
+def _owner(body: str, pos: int, law_at: dict[int, tuple[str, int]]) -> tuple[str | None, int]:
+    """The law named right after an article ("Article 5 of the X Law"), if any, and
+    where the citation ends."""
     window = body[pos:pos + 40]
-    for start, name in law_at.items():
+    for start, (name, end) in law_at.items():
         if pos <= start <= pos + 40 and ARTICLE_LINK.fullmatch(body[pos:start]):
-            return name
+            return name, end
     if re.match(r"\s+of\s+the\s+[A-Z]", window) and not re.match(r"\s+of\s+the\s+Criminal", window):
         # "Article 12 of the Mobile Communications Law": a law our index does not know
         title = re.match(r"\s+of\s+the\s+((?:[A-Z][\w'’-]*\s+){1,8}(?:Law|Act))\b", body[pos:pos + 120])
         if title:
-            return re.sub(r"\bAct$", "Law", re.sub(r"\s+", " ", title.group(1)))
-    return None
+            name = re.sub(r"\bAct$", "Law", re.sub(r"\s+", " ", title.group(1)))
+            return name, pos + title.end(1)
+    return None, pos
 
 
 def _titles(body: str, tokens: list[Token]) -> list[tuple[int, int]]:
