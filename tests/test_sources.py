@@ -405,6 +405,8 @@ def test_sources_stdin_jsonl():
 
 def test_sources_detect_format_content_and_extension():
     assert detect_format("a.txt", b"Title\n\nBody") == "text"
+    assert detect_format("a.txt", b"{Exclusive} Title\n\nBody") == "text"
+    assert detect_format("-", b"{Exclusive} Title\n\nBody") == "json"  # no extension: content
     assert detect_format("a.md", b"# Title\n\nBody") == "markdown"
     assert detect_format("a.dat", b"<!DOCTYPE html><html><body>x</body></html>") == "html"
     assert detect_format("feed.xml", b'<?xml version="1.0"?><rss version="2.0">') == "rss"

@@ -8,12 +8,14 @@ Bounded: ~200 examples per reader.
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tumen.errors import InputError
+from tumen.normalize import normalize
 from tumen.record import RawReport
 from tumen.sources import FORMATS, Limits, read_bytes
 
@@ -68,3 +70,31 @@ def test_sources_fuzz_reader_yields_only_reports_or_errors(fmt, data, prefix_ind
 @given(data=st.binary(max_size=4000), title_line=st.booleans())
 def test_sources_fuzz_random_bytes_autodetected(data, title_line):
     _check(read_bytes(data, path="-", title_line=title_line))
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sources"
+FIXTURE_FILES = sorted(p.name for p in FIXTURES.iterdir() if p.is_file())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(FIXTURE_FILES), cut=st.floats(min_value=0, max_value=1),
+       flips=st.lists(st.tuples(st.floats(min_value=0, max_value=1), st.integers(0, 255)), max_size=8),
+       packed=st.booleans())
+def test_sources_fuzz_mutated_fixtures_then_normalize(name, cut, flips, packed):
+    """Real fixtures cut short and with bytes changed: readers and normalize() hold."""
+    data = bytearray((FIXTURES / name).read_bytes())
+    for where, value in flips:
+        if data:
+            data[int(where * (len(data) - 1))] = value
+    data = bytes(data[: int(len(data) * cut) + 1])
+    if packed:
+        data = gzip.compress(data)
+    items = list(read_bytes(data, path=name + (".gz" if packed else ""), limits=SMALL))
+    _check(items)
+    for item in items:
+        if isinstance(item, RawReport):
+            try:
+                report = normalize(item)
+            except InputError:
+                continue
+            assert report.body and report.id and report.content_hash

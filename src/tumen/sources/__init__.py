@@ -112,12 +112,14 @@ def detect_format(path: str | Path, head: bytes) -> str:
         if by_ext in ("text", "markdown", "html", "rss", "atom"):
             return by_ext
         return "html"
+    if by_ext in ("text", "markdown", "csv"):
+        return by_ext  # a .txt that starts with "{" or "[" is still text
     if low.startswith("{"):
         if by_ext == "jsonl" or _is_jsonl(text):
             return "jsonl"
         return "json"
     if low.startswith("["):
-        return by_ext if by_ext in ("jsonl", "text", "markdown") else "json"
+        return "jsonl" if by_ext == "jsonl" else "json"
     if by_ext:
         return by_ext
     if name == "-" or not ext:
@@ -192,8 +194,6 @@ def read_bytes(data: bytes, *, path: str = "-", title_line: bool = True,
                field_map: dict[str, str] | None = None, format: str | None = None,
                limits: Limits = DEFAULT_LIMITS) -> Iterator[RawReport | InputError]:
     """Like ``read_path`` for bytes already in memory (an upload, a test)."""
-    import io
-
     options = Options(title_line=title_line, field_map=dict(field_map or {}), limits=limits)
     yield from read_stream(path, io.BytesIO(data), options, format)
 

@@ -155,10 +155,10 @@ class Source:
     def text(self) -> tuple[str, bytes]:
         """The whole file decoded, and its bytes."""
         data = self.read_all()
-        if self._encoding is None and len(data) > len(self.head):
+        if self._encoding is None:
             self._encoding = _encoding.sniff(data[: _encoding.HEAD_BYTES], self.path,
                                              complete=len(data) <= _encoding.HEAD_BYTES)
-        return _encoding.decode(data, self.path, self.encoding()), data
+        return _encoding.decode(data, self.path, self._encoding), data
 
 
 Item = Union[RawReport, InputError]
