@@ -100,6 +100,14 @@ def parse_published(value: str | None) -> str | None:
         return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     if _ISO_PARTIAL.match(value):
         return None  # a year or a month is not a publication day
+    if value.isdigit():
+        if len(value) == 8:  # YYYYMMDD
+            return _valid(int(value[:4]), int(value[4:6]), int(value[6:]))
+        if len(value) in (10, 13):  # Unix time in seconds or milliseconds (UTC)
+            seconds = int(value) / (1000 if len(value) == 13 else 1)
+            day = _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+            return _valid(day.year, day.month, day.day)
+        return None
     if re.fullmatch(r"[\d\s:./-]*", value) and re.search(r"(?:^|\D)0{2,4}(?:\D|$)", value):
         return None  # zeros where a day, month or year should be
     try:
