@@ -1,0 +1,228 @@
+"""The tags component: the report's tag line, as an editor would file it.
+
+``doc.tags`` is 3-10 lowercase tags, best first, in the editors' order (devset README,
+"1. Tags"):
+
+1. the primary house topic (``keyphrase.house``: learned from editor-tagged reports,
+   cue phrases and the report's incident types);
+2. the main province and 3. the main city or county, as canonical lowercase names
+   (from ``doc.places``, weighted by mentions and by the incidents placed there);
+4. further house topics whose probability clears ``HOUSE_MIN``;
+5. one to three keyphrases from the text (``keyphrase.KeyphraseExtractor``, reusing
+   ``doc.spacy``), minus names, house tags, the outlet and generic words;
+then, while there is room, the main organ and the next-best topics and keyphrases.
+
+When the body opens with the outlet's own tag line ("remittance yanggang province
+brokers ..."), that line is the tags, cut into known phrases (house vocabulary,
+gazetteer names) with unknown words kept one by one.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from importlib import resources
+
+from ..pipeline import Document, component
+
+MAX_TAGS = 10
+MIN_TAGS = 3
+# A secondary house topic is tagged when its probability reaches HOUSE_MIN (tuned on
+# the devset over 0.2-0.5 with the trainset-fitted model); the primary always is.
+HOUSE_MIN = 0.3
+# Fill-up topics (after the keyphrases) need at least this probability.
+HOUSE_FILL_MIN = 0.1
+MAX_SECONDARY = 4  # trainset tag lines carry 1-5 secondary topics (mean 3.4)
+KEYPHRASES = 3
+# Incidents count this many mentions each for the place they happen in.
+INCIDENT_WEIGHT = 2.0
+PLACE_KINDS_CITY = ("city", "county", "district", "special city", "town")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _stoplist() -> frozenset[str]:
+    text = (resources.files("tumen") / "resources" / "tag_stoplist.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+@component("tags")
+class TagsComponent:
+    name = "tags"
+    requires = ("places", "organizations")
+    assigns = ("tags",)
+
+    def __init__(self, house_model: str | None = None, vocabulary: str | None = None,
+                 max_tags: int = MAX_TAGS):
+        self.house_model = house_model
+        self.vocabulary = vocabulary
+        self.max_tags = max(MIN_TAGS, min(MAX_TAGS, max_tags))
+        self.house = None
+        self.extractor = None
+
+    def initialize(self) -> None:
+        from ..keyphrase import KeyphraseExtractor
+        from ..keyphrase.house import HouseTopics
+
+        if self.house is None:
+            self.house = HouseTopics.load(self.house_model, self.vocabulary)
+            self.extractor = KeyphraseExtractor(merge=True)
+            self.stop = _stoplist()
+            self.segmenter = TagLineSegmenter([t.tag for t in self.house.topics])
+
+    def __call__(self, doc: Document) -> Document:
+        self.initialize()
+        doc.tags = self.tag_line(doc)
+        return doc
+
+    # ------------------------------------------------------------------------
+    def tag_line(self, doc: Document) -> list[str]:
+        body = doc.body or ""
+        own = self.segmenter.outlet_tag_line(body)
+        if own:
+            return own[:MAX_TAGS]
+        title = doc.report.title or ""
+        types = [i.type for i in doc.incidents]
+        topics = self.house.score(f"{title}\n\n{body}", types)
+        primary = topics[0][0] if topics else None
+        tags: list[str] = []
+
+        def add(tag: str | None) -> None:
+            if tag and tag not in tags and len(tags) < self.max_tags:
+                tags.append(tag)
+
+        add(primary)
+        province, city = (None, None) if primary == "commentary" else main_places(doc)
+        add(province)
+        add(city)
+        secondary = [t for t, p in topics[1:] if p >= HOUSE_MIN][:MAX_SECONDARY]
+        for t in secondary:
+            add(t)
+        names = {p.name.lower() for p in doc.places} | {o.name.lower() for o in doc.organizations}
+        mentions = {m.text.lower() for p in doc.places for m in p.mentions}
+        mentions |= {m.text.lower() for o in doc.organizations for m in o.mentions}
+        kps = [] if _HANGUL.search(body[:2000]) and doc.language == "ko" else self.keyphrases(
+            doc, exclude=names | mentions | {t for t, _ in topics})
+        for kp in kps[:KEYPHRASES]:
+            add(kp)
+        org = main_organization(doc)
+        add(org.lower() if org else None)
+        for t, p in topics[1 + len(secondary):]:
+            if p < HOUSE_FILL_MIN:
+                break
+            add(t)
+        for kp in kps[KEYPHRASES:]:
+            add(kp)
+        if len(tags) < MIN_TAGS:
+            for t, _ in topics:
+                add(t)
+        return tags
+
+    def keyphrases(self, doc: Document, exclude: set[str]) -> list[str]:
+        body = doc.body
+        start = self.segmenter.skip_header(body)
+        spacy_doc = doc.spacy if start == 0 and doc.spacy is not None and len(body) <= len(doc.spacy.text) else None
+        ranked = self.extractor.extract(body[start:], title=doc.report.title, top=30, spacy_doc=spacy_doc)
+        outlet = (doc.report.source or "").lower()
+        out = []
+        for phrase, _ in ranked:
+            p = phrase.strip().lower()
+            if (len(p) < 3 or p in exclude or p in self.stop or (outlet and (p in outlet or outlet in p))
+                    or any(w in self.stop for w in p.split()[-1:]) or _HANGUL.search(p)):
+                continue
+            if any(p in e or e in p for e in exclude if len(e) > 3 and " " in p):
+                continue
+            out.append(p)
+        return out
+
+
+def main_places(doc: Document) -> tuple[str | None, str | None]:
+    """The canonical lowercase names of the main province and main city/county."""
+    weight: collections.Counter[str] = collections.Counter()
+    prov_of: dict[str, str | None] = {}
+    kind_of: dict[str, str] = {}
+    for p in doc.places:
+        weight[p.name] += len(p.mentions) or 1
+        prov_of[p.name] = p.province
+        kind_of[p.name] = p.kind
+    for inc in doc.incidents:
+        if inc.place:
+            weight[inc.place] += INCIDENT_WEIGHT
+        if inc.province and inc.province != inc.place:
+            weight[inc.province] += INCIDENT_WEIGHT / 2
+    if not weight:
+        return None, None
+    by_province: collections.Counter[str] = collections.Counter()
+    for name, w in weight.items():
+        prov = prov_of.get(name) or (name if kind_of.get(name) == "province" else None)
+        if prov:
+            by_province[prov] += w
+    province = by_province.most_common(1)[0][0] if by_province else None
+    cities = [(w, name) for name, w in weight.items()
+              if kind_of.get(name) in PLACE_KINDS_CITY and prov_of.get(name) == province and name != province]
+    city = max(cities)[1] if cities else None
+    return (province.lower() if province else None), (city.lower() if city else None)
+
+
+def main_organization(doc: Document) -> str | None:
+    if not doc.organizations:
+        return None
+    best = max(doc.organizations, key=lambda o: len(o.mentions))
+    return best.name if len(best.mentions) >= 2 else None
+
+
+class TagLineSegmenter:
+    """Finds an outlet's tag line at the top of a body and cuts it into tags."""
+
+    def __init__(self, house_tags: list[str]):
+        from ..gazetteer import Gazetteer
+
+        gaz = Gazetteer.load()
+        phrases = set(house_tags)
+        for e in gaz.places.values():
+            for n in (e.name, e.display, *e.variants):
+                if n.isascii():
+                    phrases.add(n.lower())
+                    if e.kind == "province" and not n.lower().endswith(" province"):
+                        phrases.add(f"{n.lower()} province")
+        for o in gaz.orgs.values():
+            for n in (o.name, *o.variants):
+                if n.isascii() and " " in n:
+                    phrases.add(n.lower())
+        self.phrases = phrases
+        self.longest = max(len(p.split()) for p in phrases)
+
+    def skip_header(self, body: str) -> int:
+        """Offset after an outlet tag line and a "FILE PHOTO:" caption line, if any."""
+        from ..gazetteer import tag_line_end
+
+        pos = 0
+        end = tag_line_end(body)
+        if end >= 0:
+            pos = end + 1
+        m = re.match(r"\s*(?:FILE PHOTO|PHOTO)[^\n]*\n", body[pos:])
+        if m:
+            pos += m.end()
+        return pos
+
+    def outlet_tag_line(self, body: str) -> list[str]:
+        from ..gazetteer import tag_line_end
+
+        end = tag_line_end(body)
+        if end < 0:
+            return []
+        words = body[:end].replace(",", " ").replace(";", " ").split()
+        if not any(w in self.phrases for w in words) and not any(
+                " ".join(words[i:i + 2]) in self.phrases for i in range(len(words) - 1)):
+            return []
+        tags: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self.longest, len(words) - i), 0, -1):
+                cand = " ".join(words[i:i + n])
+                if n == 1 or cand in self.phrases:
+                    if cand not in tags:
+                        tags.append(cand)
+                    i += n
+                    break
+        return tags
