@@ -298,6 +298,11 @@ def _warc(path: Path, compress: bool) -> None:
                                        protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
                                                           http_headers=headers))
+        moved = StatusAndHeaders("301 Moved Permanently", [("Content-Type", "text/html"),
+                                 ("Location", "https://example.org/w/2")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("https://example.org/old", "response",
+                                                      payload=io.BytesIO(b"<html><body>Moved</body></html>"),
+                                                      http_headers=moved))
         image = StatusAndHeaders("200 OK", [("Content-Type", "image/png")], protocol="HTTP/1.1")
         writer.write_record(writer.create_warc_record("https://example.org/logo.png", "response",
                                                       payload=io.BytesIO(b"\x89PNG\r\n"), http_headers=image))

@@ -3,8 +3,8 @@
 Each ``response`` (or ``resource``) record whose payload is HTML goes through the HTML
 extractor; the report's URL is the record's target URI, its publication date the
 page's own date when the page states one, else the capture date (``WARC-Date``), which
-is always kept in ``extra["captured"]``.  Other records (requests, metadata, images)
-are skipped silently.  A record that fails is one error; the next records are read.
+is always kept in ``extra["captured"]``.  Other records (requests, metadata, images,
+redirects and error pages) are skipped silently.  A record that fails is one error; the next records are read.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ def read_warc(source: Source) -> Iterator[Item]:
         media, charset = _content_type(record)
         if media not in HTML_TYPES:
             continue
+        status = record.http_headers.get_statuscode() if record.http_headers is not None else "200"
+        if not str(status or "").startswith("2"):
+            continue  # redirects and error pages are not reports
         found = True
         locator = f"record {number}"
         url = record.rec_headers.get_header("WARC-Target-URI")
