@@ -237,6 +237,11 @@ def test_sources_csv_without_body_column():
     assert "--map body=" in errors[0].reason
 
 
+def test_sources_csv_map_to_missing_column():
+    error, = read_path(FIXTURES / "desk_export.csv", field_map={"title": "heading"})
+    assert isinstance(error, InputError) and "title=heading" in error.reason and "headline" in error.reason
+
+
 def test_sources_csv_broken_quote_reports_line():
     data = b'id,body\n1,"A fine first report."\n2,"An unterminated quote\n'
     reports, errors = split(read_bytes(data, path="q.csv"))
@@ -502,3 +507,10 @@ def test_sources_single_long_line_is_body():
     assert isinstance(r, RawReport) and r.title is None and r.body == note
     short, = read_bytes(b"Only a headline here\n", path="h.txt")
     assert isinstance(short, InputError) and short.reason == "no body (title only)"
+
+
+def test_sources_tsv_by_extension(tmp_path):
+    path = tmp_path / "desk.tsv"
+    path.write_text("id\ttitle\tbody\nt1\tRations\tRations were cut at the mill, a worker said.\n")
+    r = only_report(path)
+    assert (r.id, r.title, r.format) == ("t1", "Rations", "csv")

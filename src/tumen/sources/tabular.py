@@ -273,8 +273,11 @@ def read_csv(source: Source) -> Iterator[Item]:
     except csv.Error as exc:
         raise InputError(source.path, f"malformed CSV header: {exc}", 1) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
-    probe = FieldMap(source.options.field_map)
-    if probe.get(dict.fromkeys(header, "x"), "body") is None:
+    missing = [f"{ours}={theirs}" for ours, theirs in fields.explicit.items() if theirs not in header]
+    if missing:
+        raise InputError(source.path, f"--map {', '.join(missing)}: no such column "
+                         f"(columns: {', '.join(header)})", 1)
+    if fields.get(dict.fromkeys(header, "x"), "body") is None:
         raise InputError(source.path, f"no body column (columns: {', '.join(header)}); "
                          "use --map body=COLUMN", 1)
     out_encoding = encoding.replace("-sig", "")
