@@ -108,3 +108,8 @@ def test_hangul_admin_names_glued_to_nouns_and_person_names():
     assert places("신의주세관 앞에서 평안북도당위원회 간부들이") == ["Sinuiju", "North Pyongan Province"]
     assert places("김정숙 동지의 생일") == []
     assert places("김정숙군에서") == ["Kimjongsuk County"]
+
+
+def test_outlet_names_without_the_source_field():
+    assert places("a source told Hyesan Daily on Monday") == []
+    assert places("Queues formed at the Hyesan Post Office.") == ["Hyesan"]

@@ -137,6 +137,11 @@ def _outlet_spans(body: str, source: str | None) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
 
 
+def _run_ends(tokens: list[Token], joins: list[bool], j: int) -> bool:
+    """Token j ends a capitalized run (the next word is lower case or not joined)."""
+    return j + 1 >= len(tokens) or not joins[j] or not tokens[j + 1].text[0].isupper()
+
+
 def _not_a_place(body: str, tokens: list[Token], joins: list[bool], m: Match) -> bool:
     nxt = m.last
     # "Tumen River", "Paektu Mountain"
@@ -154,8 +159,8 @@ def _not_a_place(body: str, tokens: list[Token], joins: list[bool], m: Match) ->
         tok = tokens[j]
         if tok.key in LAW_HEADS and tok.text[0].isupper():
             return True
-        if tok.key in OUTLET_HEADS and tok.text[0].isupper():
-            return True
+        if tok.key in OUTLET_HEADS and tok.text[0].isupper() and _run_ends(tokens, joins, j):
+            return True  # "Hamgyong Watch" (but not "Hyesan Post Office")
         if not (tok.text[0].isupper() or tok.key in TITLE_GLUE):
             break
         j += 1
