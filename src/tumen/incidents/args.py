@@ -57,8 +57,14 @@ def org_mentions(doc: Document) -> list[Mentioned]:
     return out
 
 
+# Evidence is a full sentence "through its closing punctuation or quotation mark": a
+# line without one is a tag line, headline or caption, never evidence.
+_CLOSED = re.compile(r"""[.!?。…]["'”’)\]」』]*$|["”’」』]$""")
+
+
 def is_furniture(body: str, start: int, end: int) -> bool:
-    return bool(_FURNITURE.search(body[start:end][:80]))
+    text = body[start:end]
+    return bool(_FURNITURE.search(text[:80])) or not _CLOSED.search(text.rstrip())
 
 
 def _best_place(body: str, mentions: list[Mentioned]) -> tuple[str | None, str | None]:

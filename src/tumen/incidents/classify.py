@@ -12,7 +12,7 @@ from importlib import resources
 
 import numpy as np
 
-from .features import sentence_features
+from .features import context_features, sentence_features
 
 MODEL_FILE = "incident_model.npz"
 
@@ -64,7 +64,15 @@ class TypeModel:
         return out
 
 
-def featurize(texts: list[str], paragraphs: list[int]) -> list[list[str]]:
+def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] | None = None) -> list[list[str]]:
     n = len(texts)
-    return [sentence_features(t, index=i, paragraph=p, n_sentences=n)
-            for i, (t, p) in enumerate(zip(texts, paragraphs))]
+    extras = extras or [[] for _ in texts]
+    return [sentence_features(t, index=i, paragraph=p, n_sentences=n, extra=x)
+            for i, (t, p, x) in enumerate(zip(texts, paragraphs, extras))]
+
+
+def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
+    """The features of every sentence of an analyzed document."""
+    body = doc.body
+    return featurize([body[s:e] for s, e in sentences], paragraphs,
+                     [context_features(doc, s, e) for s, e in sentences])

@@ -3,8 +3,8 @@
 A sentence becomes a bag of string features:
 
 * ``w:`` lower-cased word unigrams and bigrams (digits folded to 0);
-* ``c:`` character 2–4-grams inside words (they carry Korean endings and English
-  morphology: "detain-ed", "체포-했");
+* ``c:`` character 2–4-grams inside Korean words (their endings carry tense and
+  voice: "체포-했"); on English words they only added noise in cross-validation;
 * ``f:`` cue features from ``resources/incident_cues.json`` (modality, negation,
   habitual, background, penalty and date words, and per-type trigger lemmas), and
   the sentence's position in the report.
@@ -54,14 +54,18 @@ def _compile(words: Iterable[str]) -> re.Pattern:
     return re.compile("|".join(parts) if parts else r"(?!x)x", re.I)
 
 
-def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int) -> list[str]:
-    """The features of one sentence; ``index``/``paragraph`` are its positions in the report."""
+def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int,
+                      extra: Iterable[str] = ()) -> list[str]:
+    """The features of one sentence; ``index``/``paragraph`` are its positions in the report,
+    ``extra`` features from the document's analysis (``context_features``)."""
     text = text[:MAX_SENTENCE_CHARS]
     low = _DIGIT.sub("0", text.lower())
     words = _WORD.findall(low)
     feats = [f"w:{w}" for w in words]
     feats += [f"w:{a}_{b}" for a, b in zip(words, words[1:])]
     for w in words:
+        if not _HANGUL.search(w):
+            continue  # character n-grams only for Korean words (their endings carry tense)
         padded = f"<{w}>"
         for n in (2, 3, 4):
             feats += [f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1)]
@@ -80,4 +84,55 @@ def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int
         feats.append("f:opens_quote")
     if _HANGUL.search(text):
         feats.append("f:korean")
+    feats.extend(extra)
+    return feats
+
+
+_MODALS = {"will", "would", "may", "might", "could", "should", "must", "shall", "can"}
+
+
+def context_features(doc, start: int, end: int) -> list[str]:
+    """Features of the sentence ``doc.body[start:end]`` from the earlier components and
+    the spaCy parse: which entities it names (and whether one opens the sentence), how
+    precise its dates are, and the main verb's lemma, tense, voice, modality and
+    negation."""
+    feats: list[str] = []
+    cut = start + max(1, (end - start) // 3)
+    for kind, items in (("org", doc.organizations), ("place", doc.places)):
+        starts = [m.start for item in items for m in item.mentions if start <= m.start < end]
+        if starts:
+            feats.append(f"e:{kind}")
+            if min(starts) < cut:
+                feats.append(f"e:{kind}_early")
+    for d in doc.dates:
+        if start <= d.start < end:
+            feats.append(f"e:date_{d.precision}")
+            if d.start < cut:
+                feats.append("e:date_early")
+    sdoc = doc.spacy
+    if sdoc is not None and end <= len(doc.body):
+        span = sdoc.char_span(start, end, alignment_mode="expand")
+        if span is not None:
+            for tok in span:
+                if tok.dep_ != "ROOT" or not tok.pos_ in ("VERB", "AUX"):
+                    continue
+                feats.append(f"v:{tok.lemma_.lower()}")
+                feats.append(f"v:tag={tok.tag_}")
+                for child in tok.children:
+                    if child.dep_ in ("aux", "auxpass") and child.lower_ in _MODALS:
+                        feats.append("v:modal")
+                        feats.append(f"v:{child.lower_}_{tok.lemma_.lower()}")
+                    elif child.dep_ == "neg":
+                        feats.append("v:neg")
+                    elif child.dep_ == "nsubjpass":
+                        feats.append("v:passive")
+                        feats.append(f"v:subj={child.lemma_.lower()}")
+                    elif child.dep_ == "nsubj":
+                        feats.append(f"v:subj={child.lemma_.lower()}")
+                    elif child.dep_ == "agent":
+                        feats.append("v:agent")
+                    elif child.dep_ == "dobj":
+                        feats.append(f"v:obj={child.lemma_.lower()}")
+                    elif child.dep_ in ("ccomp", "xcomp"):
+                        feats.append(f"v:comp={child.lemma_.lower()}")
     return feats

@@ -1,0 +1,159 @@
+"""The incidents component on short reports written for these tests, plus offset
+integrity over the devset bodies (no gold is read)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tumen.incidents.args import is_furniture, penalty_for
+from tumen.pipeline import Pipeline
+from tumen.record import INCIDENT_TYPES, Report
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+COMPONENTS = ["places", "organizations", "laws", "dates", "incidents"]
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return Pipeline(components=COMPONENTS).initialize()
+
+
+def analyze(pipeline, body, title="A report", published="2023-05-12"):
+    doc = pipeline(Report(id="t", body=body, title=title, published=published))
+    assert not doc.errors, doc.errors
+    return doc
+
+
+def check_offsets(doc):
+    for inc in doc.incidents:
+        ev = inc.evidence
+        assert doc.body[ev.start:ev.end] == ev.text
+        assert inc.type in INCIDENT_TYPES
+        assert (ev.start, ev.end) in doc.sentences
+
+
+ARREST_REPORT = (
+    "State security agents in Hyesan arrested four women on Tuesday for selling Chinese "
+    "mobile phones, a source in Yanggang Province said.\n\n"
+    "On May 2, a man in the city was sentenced to three years in a labor camp for "
+    "running a money-transfer business, the source added.\n\n"
+    "Rice sold for 6,200 won per kilogram at the Hyesan market on Wednesday, up from "
+    "5,800 won a month earlier."
+)
+
+
+def test_events_are_typed_placed_and_dated(pipeline):
+    doc = analyze(pipeline, ARREST_REPORT)
+    check_offsets(doc)
+    by_type = {inc.type: inc for inc in doc.incidents}
+    assert {"arrest", "punishment", "market"} <= set(by_type), doc.incidents
+    arrest = by_type["arrest"]
+    assert arrest.place == "Hyesan" and arrest.province == "Yanggang Province"
+    assert arrest.date == "2023-05-09" and arrest.date_precision == "day"
+    assert arrest.actor == "Ministry of State Security"
+    punishment = by_type["punishment"]
+    assert punishment.penalty == "3 years in a labor camp"
+    assert punishment.date == "2023-05-02"
+    assert by_type["market"].penalty is None
+
+
+def test_commentary_has_no_incidents(pipeline):
+    doc = analyze(pipeline, ARREST_REPORT, title="Commentary: Why the arrests in Hyesan matter")
+    assert doc.incidents == []
+    doc = analyze(pipeline, ARREST_REPORT, title="Analysis: the phone war")
+    assert doc.incidents == []
+
+
+def test_threat_is_not_a_punishment(pipeline):
+    body = ("Officials in Musan County warned residents that anyone caught with a South Korean "
+            "film will be sent to a labor camp.\n\nSmugglers are usually fined when they are caught.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    assert not [i for i in doc.incidents if i.type == "punishment"], doc.incidents
+    assert all(i.penalty is None for i in doc.incidents)
+
+
+def test_place_comes_from_the_paragraph_or_the_lead(pipeline):
+    body = ("Authorities in Chongjin have stepped up inspections of private homes, a source in "
+            "North Hamgyong Province said.\n\n"
+            "On Monday, officers detained two traders who were hiding Chinese phones.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    arrests = [i for i in doc.incidents if i.type == "arrest"]
+    assert arrests and arrests[0].province == "North Hamgyong Province"
+    assert arrests[0].date == "2023-05-08"
+
+
+def test_no_event_gives_no_incident(pipeline):
+    body = ("North Korea shares a long border with China. The river is frozen for much of the "
+            "winter, and the mountains are cold.")
+    doc = analyze(pipeline, body)
+    assert doc.incidents == []
+
+
+@pytest.mark.parametrize("body", [
+    "",
+    "   \n\n ",
+    "no punctuation anywhere in this text at all " * 200,
+    "보위부가 혜산에서 주민 3명을 체포했다. Agents arrested two men in Hyesan on Monday.",
+    "On the 45th, agents arrested three people in Hyesan.",
+])
+def test_bad_input_never_crashes(pipeline, body):
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+
+
+@pytest.mark.parametrize("published", [None, "2099-01-01", "not a date"])
+def test_missing_or_future_publication_date(pipeline, published):
+    doc = analyze(pipeline, ARREST_REPORT, published=published)
+    check_offsets(doc)
+    assert doc.incidents
+
+
+@pytest.mark.slow
+def test_one_megabyte_body(pipeline):
+    body = (ARREST_REPORT + "\n\n") * (1_000_000 // (len(ARREST_REPORT) + 2))
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+
+
+def test_penalty_phrases():
+    assert penalty_for("He was sentenced to a year in a labor brigade.") == "1 year in a labor brigade"
+    assert penalty_for("The chief was dismissed, and two guards were sent to a labor brigade "
+                       "for six months.") == "dismissal; 6 months in a labor brigade"
+    assert penalty_for("Others were fined between 300,000 and 1 million won.") == "fines of 300,000 to 1,000,000 won"
+    assert penalty_for("One family was fined 3 million won.") == "fine of 3,000,000 won"
+    assert penalty_for("They got 12, 9 and 4 years in a labor camp.") == "12, 9 and 4 years in a labor camp"
+    assert penalty_for("He was expelled from the Party.") == "expulsion from the party"
+    assert penalty_for("그는 노동단련대 6개월 처벌을 받았다.") == "6 months in a labor brigade"
+    assert penalty_for("Nothing happened to them.") is None
+
+
+def test_furniture_lines_are_not_evidence():
+    for line in ("FILE PHOTO: A checkpoint in Hyesan.", "markets rice prices yanggang province"):
+        assert is_furniture(line, 0, len(line))
+    line = "Agents arrested two men on Monday, the source said."
+    assert not is_furniture(line, 0, len(line))
+
+
+def test_devset_offsets(pipeline):
+    """Every evidence of every devset report is a sentence of its body (bodies only)."""
+    path = SHARED / "data" / "devset" / "reports.jsonl"
+    if not path.exists():
+        pytest.skip("../shared is not beside the repository")
+    reports = [json.loads(line) for line in path.open(encoding="utf-8")]
+    docs = list(pipeline.pipe(Report(id=r["id"], body=r["body"], title=r["title"], published=r["published"],
+                                     source=r.get("source")) for r in reports))
+    total = 0
+    for doc in docs:
+        assert not doc.errors, doc.errors
+        check_offsets(doc)
+        total += len(doc.incidents)
+        for inc in doc.incidents:
+            assert inc.penalty is None or inc.type in ("punishment", "public_trial")
+            if inc.date:
+                assert inc.date_precision in ("day", "month", "year", "season")
+    assert total > 0
