@@ -261,6 +261,12 @@ ANCHOR = re.compile(
     r"|(?P<mw>(?i:months?)(?![\w]))"
     r"|(?P<ord>[0-3]?\d(?:st|nd|rd|th)(?![\w]))"
     r")")
+# The words a match can start with before its anchor (prepositions, modifiers,
+# relatives, counts); any other word start is skipped without trying the rules.
+STARTERS = frozenset(
+    re.sub(r"\\s\+", " ", PREP_WORDS).split("|")
+    + ["as", "early", "mid", "late", "the", "last", "this", "next", "coming", "earlier", "later"]
+    + [w for w in NUMBERS if NUMBERS[w] is not None])
 # How far before its anchor a match may start: "since the very beginning of" + space.
 ANCHOR_BACK = 48
 

@@ -117,12 +117,14 @@ class Context:
 _PREP_BEFORE = re.compile(r"(?i:\b(?:in|during|over|since|by|until|through|before)\s+(?:the\s+|early\s+|late\s+)?)$")
 
 
-_WORD_START = re.compile(r"(?<![\w'’-])[\w\uac00-\ud7a3]")
+_WORD_START = re.compile(r"(?<![\w'’-])[\w\uac00-\ud7a3]+")
 
 
-def _candidates(body: str, rules: Iterable[english.Rule], anchor: re.Pattern, back: int):
+def _candidates(body: str, rules: Iterable[english.Rule], anchor: re.Pattern, back: int,
+                starters: frozenset[str] | None):
     """(start, end, rule, match) for every rule matching at a word start shortly
-    before an anchor keyword and reaching it."""
+    before an anchor keyword (the anchor itself, or a word in ``starters``) and
+    reaching it."""
     by_anchor: dict[str, list[english.Rule]] = {}
     for rule in rules:
         for name in rule.anchors:
@@ -133,6 +135,10 @@ def _candidates(body: str, rules: Iterable[english.Rule], anchor: re.Pattern, ba
         a_start = a.start()
         for w in _WORD_START.finditer(body, max(0, a_start - back), a_start + 1):
             pos = w.start()
+            if starters is not None and pos != a_start:
+                word = w.group(0).lower()
+                if word not in starters and not word[0].isdigit():
+                    continue
             for rule in by_anchor.get(group, ()):
                 if (pos, rule.name) in tried:
                     continue
@@ -165,7 +171,8 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
             if exhaustive:
                 cands.extend(_all_candidates(body, grammar.RULES))
             else:
-                cands.extend(_candidates(body, grammar.RULES, grammar.ANCHOR, grammar.ANCHOR_BACK))
+                cands.extend(_candidates(body, grammar.RULES, grammar.ANCHOR, grammar.ANCHOR_BACK,
+                                             grammar.STARTERS))
     cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     found: list[Found] = []
     taken_end = -1

@@ -150,6 +150,8 @@ def h_season(m, ctx):
         return R.fmt_season(int(year_of), code)
     if ctx.pub is None:
         return None
+    if srel == "올":  # 올봄, 올겨울: this year's
+        return R.season_this(ctx.pub, code)
     if srel in YREL:
         year = ctx.pub.year + YREL[srel]
         return R.fmt_season(year, code)
@@ -186,6 +188,7 @@ ALL = frozenset({"ko"})
 ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
                     r"|봄|여름|가을|겨울|요일|이맘때|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
 ANCHOR_BACK = 12
+STARTERS = None  # any word start within ANCHOR_BACK
 
 
 RULES: tuple[Rule, ...] = (
@@ -203,7 +206,7 @@ RULES: tuple[Rule, ...] = (
     Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year, ALL),
     Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end, ALL),
     Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + TAIL), h_ago, ALL),
-    Rule("ko_season", _c(r"(?:(?:(?P<year>\d{4})\s*년|(?P<srel>올해|지난해|작년|내년|지난번|지난|이번|다가오는|오는|다음))\s*)?"
+    Rule("ko_season", _c(r"(?:(?:(?P<year>\d{4})\s*년|(?P<srel>올해|지난해|작년|내년|지난번|지난|이번|다가오는|오는|다음|올))\s*)?"
                          r"(?P<season>봄|여름|가을|겨울)" + TAIL
                          + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season, ALL),
 )
