@@ -266,8 +266,12 @@ class PostgresStore:
         try:
             with self._write() as cur:
                 known_hashes, known_ids = self._known(cur, batch)
-                for report in batch:
-                    self._add_one(cur, index, report, now, result, inserted, known_hashes, known_ids)
+                # Pipeline mode: inserts are sent without waiting for each answer, so
+                # the server indexes one report while Python shingles the next.
+                with self.conn.pipeline():
+                    for report in batch:
+                        self._add_one(cur, index, report, now, result, inserted,
+                                      known_hashes, known_ids)
         except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
             for key in inserted:
                 index.remove(key)
