@@ -85,3 +85,9 @@ def test_article_mentions_cover_the_citation_and_other_laws_keep_their_name():
     assert [m.text for m in law.mentions] == ["Article 221 of the Criminal Law"]
     assert laws("Article 5 of the Youth Education Guarantee Law obliges parents; the "
                 "Youth Education Guarantee Law is new.") == [("Youth Education Guarantee Law", 5)]
+
+
+def test_two_titles_joined_by_and_stay_two_laws():
+    assert laws("He violated the Mobile Telecommunications Act and the Anti-Socialist "
+                "Behavior Law.") == [("Mobile Telecommunications Law", None),
+                                     ("Anti-Socialist Behavior Law", None)]

@@ -113,3 +113,7 @@ def test_hangul_admin_names_glued_to_nouns_and_person_names():
 def test_outlet_names_without_the_source_field():
     assert places("a source told Hyesan Daily on Monday") == []
     assert places("Queues formed at the Hyesan Post Office.") == ["Hyesan"]
+
+
+def test_south_korean_namesake_a_few_words_before_the_country():
+    assert places("The Gangwon Province government of South Korea sent rice.") == []

@@ -206,8 +206,8 @@ def _titles(body: str, tokens: list[Token]) -> list[tuple[int, int]]:
             prev = tokens[j - 1]
             if not re.fullmatch(r"(?:['’]s?)?[ \-–]?", body[prev.end:tokens[j].start]):
                 break
-            if not (prev.text[0].isupper() or prev.key in glue):
-                break
+            if not (prev.text[0].isupper() or prev.key in glue) or prev.key in TITLE_HEADS:
+                break  # not a title word, or the end of another title ("X Act and the Y Law")
             j -= 1
         while j < i and (tokens[j].key in TITLE_DROP or tokens[j].key in TITLE_GLUE
                          or not tokens[j].text[0].isupper()):

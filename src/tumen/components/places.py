@@ -168,9 +168,10 @@ def _not_a_place(body: str, tokens: list[Token], joins: list[bool], m: Match) ->
     # law component's spans are not available here (places run first).
     # South Korea's namesakes (Gangwon, Goseong ...)
     before = body[max(0, m.start - 20):m.start].lower()
-    after = body[m.end:m.end + 22].lower()
+    after = body[m.end:m.end + 40].lower()
     if re.search(r"south korea(?:n|'s|’s)?\s*$", before):
         return True
-    if re.match(r"\s*(?:,|\(|in)\s*(?:the\s+)?(?:south korea|republic of korea|rok)\b", after):
+    if re.match(r"(?:\s+[a-z]+){0,2}\s*(?:,|\(|in|of)\s*(?:the\s+)?(?:south korea|republic of korea|rok)\b",
+                after):
         return True
     return False
