@@ -329,3 +329,62 @@ def test_pg_tsquery_mapping():
     assert tsq("title:x*") == "'x':*A"
     assert tsq("kim's") == "'kim''s'"
     assert tsq("a\\b") == "'a\\\\b'"
+
+
+@pytest.mark.postgres
+def test_pg_report_with_nul_fails_alone(pg_url):  # noqa: F811
+    with open_store(pg_url) as s:
+        res = s.add_reports([Report(id="ok", body="A clean report."),
+                             Report(id="nul", body="Broken\x00 text.", source_path="in.txt",
+                                    locator="line 2")])
+        assert res.added == 1 and len(res.failed) == 1
+        assert res.failed[0][0] == "in.txt (line 2)" and "NUL" in res.failed[0][1]
+        assert s.count() == 1
+
+
+@pytest.mark.postgres
+def test_pg_batch_is_all_or_nothing(pg_url):  # noqa: F811
+    class Boom(Exception):
+        pass
+
+    def reports():
+        yield from make_reports()[:3]
+        raise Boom()
+
+    with open_store(pg_url) as s:
+        with pytest.raises(Boom):
+            s.add_reports(reports(), batch_size=2)
+        assert [r.id for r in s.iter_reports()] == ["r1", "r2"]  # the first batch only
+        assert s.add_reports(make_reports()).added == 3  # a rerun adds what is missing
+
+
+@pytest.mark.postgres
+def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  # noqa: F811
+    from tumen.cli import main
+    from tumen.ingest import sample_paths
+
+    def run(*args: str) -> str:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as done:
+            main(list(args))
+        assert done.value.code == 0, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    monkeypatch.setenv("TUMEN_DB", pg_url)
+    run("ingest", "-q", *[str(p) for p in sample_paths()])
+    stats = json.loads(run("stats", "--json"))
+    hits = [json.loads(line) for line in run("search", "--json", "market").splitlines()]
+    assert hits and all("snippet" in h and h["highlights"] for h in hits)
+    # the same figures and the same hits as a SQLite store of the same reports
+    from tumen.ingest import ingest
+
+    with open_store(tmp_path / "same.db") as lite:
+        ingest(lite, [str(p) for p in sample_paths()])
+        assert lite.stats() == stats
+        assert {h.id for h in search(lite, "market", limit=20)} == {h["id"] for h in hits}
+    out = tmp_path / "reports.jsonl"
+    run("export", "--out", str(out))
+    assert len(out.read_text(encoding="utf-8").splitlines()) == stats["reports"]
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    shown = json.loads(run("show", "--json", first["id"]))
+    assert shown["report"]["body"] == first["body"]

@@ -304,6 +304,14 @@ class PostgresStore:
         if digest in known_hashes:
             result.duplicates += 1
             return
+        texts = (report.id, report.title, report.published, report.source, report.url,
+                 report.language, report.body, report.source_path, report.locator, report.format)
+        if any(text and "\x00" in text for text in texts):
+            where = report.source_path or "-"
+            result.failed.append((f"{where} ({report.locator})" if report.locator else where,
+                                  "the report contains NUL characters (\\x00), which PostgreSQL "
+                                  "cannot store; remove them from the input"))
+            return
         report_id = report.id
         if report_id in known_ids:
             # The id is taken by a different body: never overwrite; store under a stable
