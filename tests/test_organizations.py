@@ -88,3 +88,9 @@ def test_offsets_over_devset_and_trainset_bodies():
 def test_plural_and_lowercase_forms():
     assert orgs("Non-Socialist Inspection Groups and the secret police arrived.") == [
         "grouppa (inspection group)", MSS]
+
+
+def test_romanized_names_in_any_case_english_words_only_capitalized():
+    assert orgs("the bowibu and anjeonbu came") == [MSS, MOSOC]
+    assert orgs("a kitchen cabinet") == []
+    assert orgs("The Cabinet met.") == ["Cabinet of the DPRK"]

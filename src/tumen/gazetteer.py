@@ -272,6 +272,10 @@ _ADMIN_SUFFIX = re.compile(
     r"[\s-](?:province|do|to|city|si|shi|county|gun|kun|district|guyok|kuyok|up|ŭp)$", re.I)
 
 
+# One-word organization names that are also ordinary English words.
+ENGLISH_ORG_WORDS = {"cabinet", "secretariat"}
+
+
 @dataclass
 class PlaceEntry:
     id: str
@@ -443,8 +447,10 @@ class Gazetteer:
                 self._org_names.setdefault(_name_key(name), entry.id)
                 if entry.id in excluded or (entry.id, name) in blocked:
                     continue
-                # proper names must be written as names ("Cabinet", not "a cabinet")
-                self._add_org_phrase(name, entry.id, case="capitalized" if name[:1].isupper() else "")
+                # proper names must be written as names ("Cabinet", not "a cabinet");
+                # single romanized words (Bowibu, Anjeonbu) count in any case
+                proper = name[:1].isupper() and (" " in name or name.lower() in ENGLISH_ORG_WORDS)
+                self._add_org_phrase(name, entry.id, case="capitalized" if proper else "")
         for row in _csv("org_aliases.csv"):
             oid, alias = row["id"].strip(), row["alias"].strip()
             if oid not in self.orgs and oid != "-":
