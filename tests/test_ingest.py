@@ -168,3 +168,14 @@ def test_ingest_shared_corpora_stores_every_body_once(tmp_path, shared_dir):
         headlines = ingest(store, [str(corpora / "kcna_headlines_1997_2014.jsonl")])
         assert headlines.ok and headlines.result.added == 0
         assert headlines.result.skipped == headlines.read
+
+
+def test_ingest_serial_and_parallel_paths_agree(tmp_path):
+    paths = [str(p) for p in sample_paths()] + [str(_synthetic_jsonl(tmp_path / "s.jsonl", 30))]
+    results = []
+    for parallel in (False, True):
+        with open_store(tmp_path / f"p{parallel}.db") as store:
+            summary = ingest(store, paths, parallel=parallel, batch_size=7)
+            results.append((summary.result.added, summary.result.near_duplicates,
+                            sorted((r.id, r.content_hash, r.extra["duplicate_of"]) for r in store.iter_reports())))
+    assert results[0] == results[1]

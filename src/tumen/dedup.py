@@ -129,6 +129,28 @@ def signature_from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
 
 
+# Fingerprints computed ahead of the store (in ingest's reader process), by content
+# hash; the store takes them with ``fingerprint()`` instead of recomputing.
+_prepared: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def remember(content_hash: str, shingle_set: np.ndarray, values: np.ndarray) -> None:
+    _prepared[content_hash] = (shingle_set, values)
+
+
+def forget_prepared() -> None:
+    _prepared.clear()
+
+
+def fingerprint(body: str, content_hash: str | None = None) -> tuple[np.ndarray, LeanMinHash]:
+    """The shingles and MinHash signature of a body (precomputed ones are used once)."""
+    ready = _prepared.pop(content_hash, None) if content_hash else None
+    if ready is not None:
+        return ready[0], LeanMinHash(seed=SEED, hashvalues=ready[1], scheme=_SCHEME)
+    shingle_set = shingles(body)
+    return shingle_set, minhash(shingle_set)
+
+
 class NearDuplicateIndex:
     """The in-memory LSH over every stored report's signature."""
 

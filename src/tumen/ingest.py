@@ -12,6 +12,8 @@ to analyze or cite: they are counted as ``skipped``, not stored and not failures
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -127,48 +129,155 @@ def _progress():
                     console=Console(stderr=True), transient=False)
 
 
+# Batches the reader process may run ahead of the writer (bounds memory: each batch is
+# BATCH_SIZE reports with their bytes and fingerprints, a few MB).
+QUEUE_BATCHES = 4
+# Seconds between checks that the other side of the pipeline is still alive.
+_POLL = 0.5
+
+
+def _put(queue, message, parent: int) -> None:
+    """Put, but give up when the writer is gone (killed): never block an orphan."""
+    import queue as queue_mod
+
+    while True:
+        try:
+            queue.put(message, timeout=_POLL)
+            return
+        except queue_mod.Full:
+            if os.getppid() != parent:
+                os._exit(1)
+
+
+def _reader_process(paths, title_line, field_map, format, batch_size, queue, parent) -> None:
+    """Read, normalize and fingerprint in a second process; send batches of
+    ("report", Report, shingles, minhash values) / ("error", where, reason) / ("skip",)."""
+    from . import dedup
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer handles Ctrl-C
+        batch: list[tuple] = []
+        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
+            if isinstance(item, Report):
+                shingle_set, signature = dedup.fingerprint(item.body)
+                batch.append(("report", item, shingle_set, signature.hashvalues))
+            elif isinstance(item, InputError):
+                batch.append(_error_message(item))
+            else:
+                batch.append(("skip",))
+            if len(batch) >= batch_size:
+                _put(queue, batch, parent)
+                batch = []
+        if batch:
+            _put(queue, batch, parent)
+        _put(queue, None, parent)
+    except BaseException as exc:  # noqa: BLE001 - reported to the writer, then re-raised there
+        _put(queue, ("fatal", f"{type(exc).__name__}: {exc}"), parent)
+
+
+def _error_message(item: InputError) -> tuple:
+    if item.reason.endswith(TITLE_ONLY):
+        return ("skip",)
+    where = f"{item.path}:{item.line}" if item.line is not None else item.path
+    return ("error", where, item.reason)
+
+
+def _messages_parallel(paths, title_line, field_map, format, batch_size) -> Iterator[list[tuple]]:
+    import multiprocessing
+    import queue as queue_mod
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue(maxsize=QUEUE_BATCHES)
+    proc = ctx.Process(target=_reader_process, daemon=True,
+                       args=(list(map(str, paths)), title_line, field_map, format, batch_size,
+                             queue, os.getpid()))
+    proc.start()
+    try:
+        while True:
+            try:
+                message = queue.get(timeout=_POLL)
+            except queue_mod.Empty:
+                if not proc.is_alive():
+                    raise TumenError("the reader process stopped unexpectedly") from None
+                continue
+            if message is None:
+                return
+            if isinstance(message, tuple) and message[0] == "fatal":
+                raise TumenError(f"reading failed: {message[1]}")
+            yield message
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(timeout=5)
+        queue.close()
+
+
+def _messages_serial(paths, title_line, field_map, format, batch_size) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
+        if isinstance(item, Report):
+            batch.append(("report", item, None, None))
+        elif isinstance(item, InputError):
+            batch.append(_error_message(item))
+        else:
+            batch.append(("skip",))
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True,
            field_map: dict[str, str] | None = None, format: str | None = None,
-           progress: bool = False, batch_size: int = BATCH_SIZE) -> IngestSummary:
+           progress: bool = False, batch_size: int = BATCH_SIZE,
+           parallel: bool | None = None) -> IngestSummary:
     """Read, normalize and store every report under ``paths``; returns the summary.
-    Each batch of ``batch_size`` reports is one transaction."""
+    Each batch of ``batch_size`` reports is one transaction.  With ``parallel`` (the
+    default on a machine with 2+ cores) reading, normalizing and fingerprinting run in a
+    second process while this one writes."""
+    from . import dedup
+
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1
+    paths = list(paths)
     summary = IngestSummary()
     started = time.perf_counter()
+    source = _messages_parallel if parallel else _messages_serial
+    messages = source(paths, title_line, field_map, format, batch_size)
     bar = _progress() if progress else None
     task = bar.add_task("ingesting", total=None, rate=0.0) if bar else None
-    batch: list[Report] = []
-
-    def flush() -> None:
-        if batch:
-            summary.result.merge(store.add_reports(batch, batch_size=batch_size))
-            batch.clear()
-        if bar is not None:
-            elapsed = time.perf_counter() - started
-            r = summary.result
-            bar.update(task, completed=summary.read, rate=summary.read / elapsed if elapsed else 0,
-                       description=f"added {r.added} · duplicates {r.duplicates} · "
-                                   f"near {r.near_duplicates} · failed {len(r.failed)}")
-
     try:
         if bar is not None:
             bar.start()
-        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
-            summary.read += 1
-            if isinstance(item, InputError) and item.reason.endswith(TITLE_ONLY):
-                summary.result.skipped += 1
-            elif isinstance(item, InputError):
-                where = f"{item.path}:{item.line}" if item.line is not None else item.path
-                summary.result.failed.append((where, item.reason))
-            elif isinstance(item, RawReport):
-                summary.result.skipped += 1
-            else:
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    flush()
-        flush()
+        for batch in messages:
+            reports = []
+            for message in batch:
+                summary.read += 1
+                if message[0] == "report":
+                    reports.append(message[1])
+                    if message[2] is not None:
+                        dedup.remember(message[1].content_hash, message[2], message[3])
+                elif message[0] == "error":
+                    summary.result.failed.append((message[1], message[2]))
+                else:
+                    summary.result.skipped += 1
+            if reports:
+                summary.result.merge(store.add_reports(reports, batch_size=batch_size))
+            dedup.forget_prepared()
+            if bar is not None:
+                elapsed = time.perf_counter() - started
+                r = summary.result
+                bar.update(task, completed=summary.read, rate=summary.read / elapsed if elapsed else 0,
+                           description=f"added {r.added} · duplicates {r.duplicates} · "
+                                       f"near {r.near_duplicates} · failed {len(r.failed)}")
     finally:
+        close = getattr(messages, "close", None)
+        if close is not None:
+            close()
         if bar is not None:
             bar.stop()
+        dedup.forget_prepared()
         summary.seconds = time.perf_counter() - started
     return summary
 

@@ -276,8 +276,7 @@ class SQLiteStore:
                                       "other reports; give this report another id"))
                 return
             result.renamed.append((report.id, report_id))
-        shingles = dedup.shingles(report.body)
-        signature = dedup.minhash(shingles)
+        shingles, signature = dedup.fingerprint(report.body, digest)
         duplicate_of = self._link_near_duplicate(cur, index, report_id, report.published,
                                                  shingles, signature)
         extra = {k: v for k, v in (report.extra or {}).items()
