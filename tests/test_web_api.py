@@ -342,3 +342,23 @@ def test_web_upload_pasted_report_is_ingested_and_analyzed(db):
         assert hits["total"] == 1
         rid = hits["results"][0]["id"]
         assert c.get(f"/api/reports/{rid}").json()["record"] is not None
+
+
+def test_web_facet_index_agrees_with_sql(db):
+    from tumen.store import queries as Q
+    from tumen.web.db import WebDB
+    from tumen.web.params import parse_state
+
+    web = WebDB(str(db))
+    facets = Q.report_facet_counts(web.reader, Q.Filters())
+    some = [(f, v) for f, v, _ in facets][::7][:6]
+    cases = [[], [("q", "security")], [("q", "market OR border")]] + \
+        [[(f, v)] for f, v in some] + [[("q", "province"), some[0]]]
+    for pairs in cases:
+        state = parse_state(pairs, "search")
+        fast = web.facets.report_facets(state.filters)
+        assert fast is not None
+        slow = Q.report_facet_counts(web.reader, state.filters)
+        assert sorted(fast[0]) == sorted(slow), pairs
+        assert fast[1] == Q.count_reports(web.reader, state.filters), pairs
+    web.close()

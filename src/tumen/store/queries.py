@@ -391,9 +391,9 @@ def _run(conn: sqlite3.Connection, sql: str, params: list[Any] | tuple = ()) -> 
             return conn.execute(sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         message = str(exc)
-        if "fts5" in message or "syntax error" in message or "no such column" in message:
-            raise QueryError(f"bad search query: {message}") from exc
-        raise
+        if "locked" in message or "no such table" in message or "disk" in message:
+            raise StoreError(f"the store cannot answer now: {message}") from exc
+        raise QueryError(f"bad search query: {message}") from exc
 
 
 # -- reports search --------------------------------------------------------------
@@ -401,8 +401,8 @@ SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # hit markers, split out by the vi
 
 
 def search_reports(conn: sqlite3.Connection, filters: Filters, limit: int, offset: int
-                   ) -> tuple[int, list[dict[str, Any]]]:
-    """(total, page of reports) best match first, or newest first without a query."""
+                   ) -> list[dict[str, Any]]:
+    """A page of reports, best match first, or newest first without a query."""
     clauses, params = filters.report_clauses()
     if filters.match:
         inner = [c for c in clauses[1:]]
@@ -418,8 +418,7 @@ def search_reports(conn: sqlite3.Connection, filters: Filters, limit: int, offse
                " substr(body, 1, 240) AS snippet FROM reports" + _where(clauses) +
                " ORDER BY published IS NULL, published DESC, seq DESC LIMIT ? OFFSET ?")
         rows = _run(conn, sql, params + [limit, offset])
-    total = count_reports(conn, filters)
-    return total, [dict(r) for r in rows]
+    return [dict(r) for r in rows]
 
 
 def count_reports(conn: sqlite3.Connection, filters: Filters) -> int:
@@ -538,3 +537,36 @@ def place_counts(conn: sqlite3.Connection, filters: Filters) -> dict[str, int]:
     rows = _run(conn, "SELECT place, count(*) FROM web_incidents"
                 + _where(clauses + ["place IS NOT NULL"]) + " GROUP BY place", params)
     return {r[0]: r[1] for r in rows}
+
+
+# -- bulk reads for the in-memory facet index ---------------------------------------
+def facet_groups(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(facet, value, rows) in primary-key order: the group sizes of ``facet_seqs``."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT facet, value, count(*) FROM web_facets GROUP BY facet, value ORDER BY facet, value")]
+
+
+def facet_seqs(conn: sqlite3.Connection) -> Iterator[int]:
+    """Every web_facets seq in primary-key order (facet, value, seq)."""
+    for row in conn.execute("SELECT seq FROM web_facets ORDER BY facet, value, seq"):
+        yield row[0]
+
+
+def max_seq(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM reports").fetchone()[0]
+
+
+def report_seqs(conn: sqlite3.Connection) -> Iterator[int]:
+    for row in conn.execute("SELECT seq FROM reports"):
+        yield row[0]
+
+
+def match_seqs(conn: sqlite3.Connection, match: str) -> Iterator[int]:
+    """Report seqs matching an FTS5 expression (unranked)."""
+    try:
+        with time_limit(conn):
+            for row in conn.execute("SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?",
+                                    (match,)):
+                yield row[0]
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"bad search query: {exc}") from exc

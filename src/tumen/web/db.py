@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..corrections import INDEX_VERSION, index_rows
+from .facetindex import FacetIndexHolder
 from ..store import open_store
 from ..store import queries as Q
 
@@ -33,6 +34,7 @@ class WebDB:
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_generation = -1
+        self.facets = FacetIndexHolder(self)
         with self.writer() as conn:
             Q.ensure_index_version(conn, INDEX_VERSION)
         self.sync()

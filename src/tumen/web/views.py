@@ -65,27 +65,42 @@ def _facet_lists(rows: list[tuple[str, str, int]], state: State) -> dict[str, An
     return out
 
 
-def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
-    key = ("facets", scope, state.filters.match, tuple(sorted(
+def _report_facets(db: WebDB, state: State) -> tuple[list[tuple[str, str, int]], int]:
+    """(facet counts, matching reports): the in-memory index, else SQL."""
+    def compute():
+        fast = db.facets.report_facets(state.filters)
+        if fast is not None:
+            return fast
+        return (Q.report_facet_counts(db.reader, state.filters),
+                Q.count_reports(db.reader, state.filters))
+
+    key = ("reports", state.filters.match, tuple(sorted(
         (k, tuple(v)) for k, v in state.facets.items())))
+    return db.cached(key, compute)
+
+
+def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
     if scope == "incidents":
+        key = ("incidents", state.filters.match, tuple(sorted(
+            (k, tuple(v)) for k, v in state.facets.items())))
         rows = db.cached(key, lambda: Q.incident_facet_counts(db.reader, state.filters))
     else:
-        rows = db.cached(key, lambda: Q.report_facet_counts(db.reader, state.filters))
+        rows = _report_facets(db, state)[0]
     return _facet_lists(rows, state)
 
 
 def search_view(db: WebDB, state: State) -> dict[str, Any]:
     """Reports matching the query and facets, best first, with facet counts."""
     offset = (state.page - 1) * PAGE_SIZE
-    total, rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset)
+    facet_rows, total = _report_facets(db, state)
+    rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset) if offset < total else []
     results = [{"id": r["id"], "title": r["title"], "published": r["published"],
                 "source": r["source"], "url": r["url"], "status": r["status"],
                 "duplicate_of": r["duplicate_of"], "snippet": _segments(r["snippet"])}
                for r in rows]
     return {"state": state.to_dict(), "total": total, "page": state.page,
             "pages": max(1, math.ceil(total / PAGE_SIZE)), "page_size": PAGE_SIZE,
-            "results": results, "facets": _facets(db, state, "reports")}
+            "results": results, "facets": _facet_lists(facet_rows, state)}
 
 
 def facets_view(db: WebDB, state: State) -> dict[str, Any]:

@@ -1,0 +1,109 @@
+"""An in-memory facet index: report facet counts for any filter in milliseconds.
+
+Grouping every (report, facet value) row of a large result in SQL costs ~1 µs a row:
+a common word at 100,000 reports selects ~50,000 reports and ~400,000 facet rows.
+Here the ``web_facets`` rows live in two numpy arrays in primary-key order (facet,
+value, seq), so each value's reports are one contiguous slice: a filter is a boolean
+mask over report seqs, and counting every value under it is one gather plus one
+``np.add.reduceat``.  The arrays are rebuilt when the index generation changes
+(small stores at once; large ones in a background thread, SQL answering meanwhile).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from ..store import queries as Q
+
+SYNC_BUILD_REPORTS = 20_000  # below this many reports, rebuild inline (~0.2 s at 20k)
+
+
+class FacetIndex:
+    def __init__(self, conn, generation: int):
+        self.generation = generation
+        groups = Q.facet_groups(conn)
+        self.values = [(f, v) for f, v, _ in groups]
+        sizes = np.fromiter((n for _, _, n in groups), dtype=np.int64, count=len(groups))
+        self.starts = np.zeros(len(groups), dtype=np.int64)
+        if len(groups):
+            self.starts[1:] = np.cumsum(sizes)[:-1]
+        self.sizes = sizes
+        total = int(sizes.sum())
+        self.seqs = np.fromiter(Q.facet_seqs(conn), dtype=np.int32, count=total)
+        self.size = Q.max_seq(conn) + 1
+        self.present = np.zeros(self.size, dtype=bool)  # seqs of stored reports
+        self.present[np.fromiter(Q.report_seqs(conn), dtype=np.int64)] = True
+        self.code = {fv: k for k, fv in enumerate(self.values)}
+
+    def mask_for(self, facet: str, value: str) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        k = self.code.get((facet, value))
+        if k is not None:
+            start = self.starts[k]
+            mask[self.seqs[start:start + self.sizes[k]]] = True
+        return mask
+
+    def counts(self, mask: np.ndarray) -> list[tuple[str, str, int]]:
+        if not len(self.values):
+            return []
+        hits = mask[self.seqs].astype(np.int32)
+        per_value = np.add.reduceat(hits, self.starts)
+        nonzero = np.nonzero(per_value)[0]
+        return [(*self.values[k], int(per_value[k])) for k in nonzero]
+
+
+class FacetIndexHolder:
+    """The current FacetIndex of a WebDB, rebuilt when the store's generation moves."""
+
+    def __init__(self, db: Any):
+        self.db = db
+        self.index: FacetIndex | None = None
+        self._building = False
+        self._lock = threading.Lock()
+
+    def current(self) -> FacetIndex | None:
+        generation = Q.generation(self.db.reader)
+        index = self.index
+        if index is not None and index.generation == generation:
+            return index
+        if Q.max_seq(self.db.reader) < SYNC_BUILD_REPORTS:
+            self.index = FacetIndex(self.db.reader, generation)
+            return self.index
+        with self._lock:
+            if not self._building:
+                self._building = True
+                threading.Thread(target=self._build, args=(generation,), daemon=True).start()
+        return None
+
+    def _build(self, generation: int) -> None:
+        try:
+            conn = Q.connect(self.db.path)
+            try:
+                conn.execute("BEGIN")  # one snapshot for groups and seqs
+                generation = Q.generation(conn)
+                self.index = FacetIndex(conn, generation)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        finally:
+            with self._lock:
+                self._building = False
+
+    def report_facets(self, filters: Q.Filters) -> tuple[list[tuple[str, str, int]], int] | None:
+        """(facet counts, matching reports) for ``filters``, or None while building."""
+        index = self.current()
+        if index is None:
+            return None
+        if filters.match:
+            seqs = np.fromiter(Q.match_seqs(self.db.reader, filters.match), dtype=np.int64)
+            mask = np.zeros(index.size, dtype=bool)
+            mask[seqs[seqs < index.size]] = True
+        else:
+            mask = index.present.copy()
+        for facet, values in filters.facets.items():
+            for value in values:
+                mask &= index.mask_for(facet, value)
+        return index.counts(mask), int(mask.sum())
