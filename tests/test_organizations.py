@@ -94,3 +94,9 @@ def test_romanized_names_in_any_case_english_words_only_capitalized():
     assert orgs("the bowibu and anjeonbu came") == [MSS, MOSOC]
     assert orgs("a kitchen cabinet") == []
     assert orgs("The Cabinet met.") == ["Cabinet of the DPRK"]
+
+
+def test_acronym_defined_in_the_report_follows_its_definition():
+    body = "The Ministry of Social Security (MSS) fined traders. MSS officers returned."
+    assert orgs(body) == [MOSOC]
+    assert orgs("MSS officers returned.") == [MSS]

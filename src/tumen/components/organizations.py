@@ -79,9 +79,10 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
                if source and len(source) >= 3 else [])
     matches = [m for m in gaz.org_index.search(body, tokens, joins, relaxed=tag_line_end(body))
                if not any(a < m.end and m.start < b for a, b in outlets)]
+    defined = _defined_acronyms(body, matches)
     hits: list[tuple[int, int, str]] = []
     for k, m in enumerate(matches):
-        oid = m.entries[0].payload
+        oid = defined.get(body[m.start:m.end], m.entries[0].payload)
         if _foreign(tokens, joins, m):
             continue
         nxt = matches[k + 1] if k + 1 < len(matches) else None
@@ -102,6 +103,18 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
     for start, end, oid in hits:
         order.setdefault(oid, []).append(Mention(body[start:end], start, end))
     return list(order.items())
+
+
+def _defined_acronyms(body: str, matches: list[Match]) -> dict[str, str]:
+    """Acronyms the report defines: "the Ministry of Social Security (MSS)" makes every
+    "MSS" in it that ministry ("MSS" is used for both ministries in English reporting)."""
+    out: dict[str, str] = {}
+    for m, nxt in zip(matches, matches[1:]):
+        short = body[nxt.start:nxt.end]
+        if (short.isupper() and body[m.end:nxt.start].strip() == "("
+                and body[nxt.end:nxt.end + 1] == ")" and " " in body[m.start:m.end]):
+            out.setdefault(short, m.entries[0].payload)
+    return out
 
 
 def _hangul_orgs(tok: Token, gaz: Gazetteer) -> list[tuple[int, int, str]]:
