@@ -84,7 +84,7 @@ class TagsComponent:
         title = doc.report.title or ""
         types = [i.type for i in doc.incidents]
         topics = self.house.score(f"{title}\n\n{body}", types)
-        primary = topics[0][0] if topics else None
+        primary = self.house.primary(topics)
         tags: list[str] = []
 
         def add(tag: str | None) -> None:
@@ -95,7 +95,8 @@ class TagsComponent:
         province, city = (None, None) if primary == "commentary" else main_places(doc)
         add(province)
         add(city)
-        secondary = [t for t, p in topics[1:] if p >= HOUSE_MIN][:MAX_SECONDARY]
+        rest = [(t, p) for t, p in topics if t != primary]
+        secondary = [t for t, p in rest if p >= HOUSE_MIN][:MAX_SECONDARY]
         for t in secondary:
             add(t)
         names = {p.name.lower() for p in doc.places} | {o.name.lower() for o in doc.organizations}
@@ -107,7 +108,7 @@ class TagsComponent:
             add(kp)
         org = main_organization(doc)
         add(org.lower() if org else None)
-        for t, p in topics[1 + len(secondary):]:
+        for t, p in rest[len(secondary):]:
             if p < HOUSE_FILL_MIN:
                 break
             add(t)

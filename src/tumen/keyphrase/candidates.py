@@ -109,7 +109,7 @@ class Candidate:
 TIME_WORDS = frozenset("""monday tuesday wednesday thursday friday saturday sunday today
 yesterday tomorrow january february april june july august september october november
 december jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
-""".split())
+march winter summer autumn""".split())
 DETERMINERS = frozenset("""the a an this that these those his her its their our my your some
 any each every no another such both all either neither whose""".split())
 PREPOSITIONS = frozenset("""of in on at for with by from into about over under between against
@@ -192,6 +192,8 @@ def tokenize(text: str, tagger: LexiconTagger | None = None, spacy_doc: Any = No
                 tokens.append(Token(tok.text, tok.text, "X", tok.idx + offset, sent, False))
                 continue
             lower = tok.lower_
+            if lower.endswith(".") and lower[:-1] in TIME_WORDS:
+                lower = lower[:-1]
             if lower in ("'s", "’s") or lower in STOPWORDS or lower in TIME_WORDS:
                 cls = "X"
             else:

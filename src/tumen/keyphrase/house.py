@@ -42,6 +42,7 @@ UNSEEN_EVIDENCE = 1.5
 # L2 strength (sklearn C) of the per-topic regressions: tuned on the devset among
 # 0.1, 0.3, 1, 3 (trainset fit, devset scored).
 C = 1.0
+UNSEEN_PRIMARY_RATE = 0.3  # about the mean rate of the learned tags
 MIN_DF = 2  # terms seen in one training report only are not features
 
 
@@ -93,12 +94,14 @@ def featurize(text: str, incident_types: Sequence[str], topics: Sequence[Topic])
 class HouseTopics:
     def __init__(self, topics: list[Topic] | None = None, vocab: dict[str, int] | None = None,
                  tags: list[str] | None = None, coef: np.ndarray | None = None,
-                 intercept: np.ndarray | None = None):
+                 intercept: np.ndarray | None = None, primary: np.ndarray | None = None):
         self.topics = topics if topics is not None else load_vocabulary()
         self.vocab = vocab or {}
         self.tags = tags or []
         self.coef = coef if coef is not None else np.zeros((0, 0))
         self.intercept = intercept if intercept is not None else np.zeros(0)
+        # P(tag leads the line | tag is on the line), smoothed; from the training tags
+        self.primary_rate = dict(zip(self.tags, primary.tolist())) if primary is not None else {}
 
     # -- scoring ---------------------------------------------------------------
     def score(self, text: str, incident_types: Sequence[str] = ()) -> list[tuple[str, float]]:
@@ -120,6 +123,13 @@ class HouseTopics:
         out = [(tag, 1.0 / (1.0 + math.exp(-z))) for tag, z in logits.items() if tag in known]
         return sorted(out, key=lambda kv: -kv[1])
 
+    def primary(self, scored: list[tuple[str, float]]) -> str | None:
+        """The tag that leads the line: probability times how often editors put that
+        tag first when they use it ("arrests" is common but rarely the main story)."""
+        if not scored:
+            return None
+        return max(scored, key=lambda kv: kv[1] * self.primary_rate.get(kv[0], UNSEEN_PRIMARY_RATE))[0]
+
     # -- training --------------------------------------------------------------
     def fit(self, examples: Iterable[tuple[str, Sequence[str], Sequence[str]]], c: float = C) -> "HouseTopics":
         """Learn from (text, incident types, editor tags) triples; tags outside the
@@ -127,10 +137,11 @@ class HouseTopics:
         from sklearn.linear_model import LogisticRegression
 
         known = [t.tag for t in self.topics]
-        rows, labels = [], []
+        rows, labels, firsts_of = [], [], []
         for text, types, tags in examples:
             rows.append(featurize(text, types, self.topics))
             labels.append({t.lower() for t in tags})
+            firsts_of.append(tags[0].lower() if tags else "")
         df: dict[str, int] = {}
         for r in rows:
             for k in r:
@@ -142,7 +153,8 @@ class HouseTopics:
             for k, v in r.items():
                 if k in vocab:
                     x[i, vocab[k]] = v
-        tags, coefs, intercepts = [], [], []
+        firsts = [first for first in firsts_of]
+        tags, coefs, intercepts, primary = [], [], [], []
         for tag in known:
             y = np.array([tag in lab for lab in labels], dtype=int)
             if y.sum() < 2 or y.sum() == len(y):
@@ -151,7 +163,9 @@ class HouseTopics:
             tags.append(tag)
             coefs.append(model.coef_[0])
             intercepts.append(model.intercept_[0])
+            primary.append((sum(f == tag for f in firsts) + 1) / (y.sum() + 2))
         self.vocab, self.tags = vocab, tags
+        self.primary_rate = dict(zip(tags, primary))
         self.coef = np.array(coefs) if coefs else np.zeros((0, len(terms)))
         self.intercept = np.array(intercepts)
         return self
@@ -160,7 +174,8 @@ class HouseTopics:
     def save(self, path: str | Path) -> None:
         terms = sorted(self.vocab, key=self.vocab.get)
         np.savez_compressed(path, terms=np.array(terms), tags=np.array(self.tags),
-                            coef=self.coef.astype(np.float32), intercept=self.intercept)
+                            coef=self.coef.astype(np.float32), intercept=self.intercept,
+                            primary=np.array([self.primary_rate.get(t, UNSEEN_PRIMARY_RATE) for t in self.tags]))
 
     @classmethod
     def load(cls, path: str | Path | None = None, vocabulary: str | Path | None = None) -> "HouseTopics":
@@ -171,7 +186,8 @@ class HouseTopics:
             data = np.load(path)
         terms = [str(t) for t in data["terms"]]
         return cls(load_vocabulary(vocabulary), {t: i for i, t in enumerate(terms)},
-                   [str(t) for t in data["tags"]], data["coef"].astype(np.float64), data["intercept"])
+                   [str(t) for t in data["tags"]], data["coef"].astype(np.float64), data["intercept"],
+                   data["primary"] if "primary" in data else None)
 
 
 def examples_from_files(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[str, list[str], list[str]]]:

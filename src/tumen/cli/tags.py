@@ -1,0 +1,39 @@
+"""`tumen tag`: the keyphrase extractor alone, for benchmarking."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from . import app
+
+
+@app.command()
+def tag(
+    input: Path = typer.Argument(..., help="JSON Lines: objects with 'id' and 'body' (or 'text', as in the benchmark files)."),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Keyphrases per document."),
+    tagger: str = typer.Option("lexicon", "--tagger", help="lexicon (fast, default) or spacy (spaCy's tagger)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on standard error."),
+) -> None:
+    """Write {"id", "keyphrases": [ranked]} per document to standard output."""
+    from ..keyphrase.batch import tag_file
+
+    if tagger not in ("lexicon", "spacy"):
+        raise typer.BadParameter("choose lexicon or spacy", param_hint="--tagger")
+    if str(input) != "-" and not input.is_file():
+        from ..errors import InputError
+
+        raise InputError(str(input), "no such file")
+    start = time.perf_counter()
+    n = 0
+    stream = sys.stdin if str(input) == "-" else None
+    for row in tag_file(input, top=top, tagger=tagger, stream=stream):
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+    if not quiet:
+        dt = time.perf_counter() - start
+        print(f"tagged {n} documents in {dt:.1f}s ({n / dt if dt else 0:.1f}/s)", file=sys.stderr)
