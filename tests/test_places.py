@@ -117,3 +117,10 @@ def test_outlet_names_without_the_source_field():
 
 def test_south_korean_namesake_a_few_words_before_the_country():
     assert places("The Gangwon Province government of South Korea sent rice.") == []
+
+
+def test_two_syllable_hangul_county_names_that_are_words():
+    # 증산 (Jungsan County) "output", 연탄 (Yontan County) "briquettes", 중 "among"
+    assert places("증산을 위해 연탄 값이 올랐다. 이 중 2명은 풀려났다.") == []
+    assert places("신천군에서 동원이 시작됐다. 신천 장마당의 쌀값") == ["Sinchon County"]
+    assert places("사리원과 해주의 대학생들") == ["Sariwon", "Haeju"]

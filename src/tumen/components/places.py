@@ -45,6 +45,8 @@ FOREIGN_MARKERS = ("south korea", "south korean", "rok", "republic of korea")
 HANGUL_PLACE_TAIL = re.compile(
     HANGUL_PARTICLES.pattern + r"(?:당위원회|당|인민위원회|보위부|보위국|안전부|보안서|역|시장|장마당|세관|"
     r"주민|주민들|출신|사람|사람들|일대|지역|시내|쪽|방향|근처|인근)?" + HANGUL_PARTICLES.pattern)
+# Shortest Hangul place name matched at all (one syllable is an ordinary word: 중).
+HANGUL_MIN_SYLLABLES = 2
 # A Hangul name of 3+ syllables ending in an administrative suffix (신의주시, 평안북도)
 # may be glued to any noun (평안북도당위원회, 혜산시장).
 HANGUL_ADMIN_END = ("도", "시", "군", "구역")
@@ -87,19 +89,30 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
         if _not_a_place(body, tokens, joins, m):
             continue
         hits.append((m.start, m.end, [e.payload for e in m.entries]))
+    weak: set[int] = set()  # starts of bare two-syllable Hangul names (증산, 연탄, 세포)
     for tok in hangul_tokens(body, tokens):
-        hit = hangul_prefix_matches(tok.text, gaz.place_hangul, min_len=2,
+        hit = hangul_prefix_matches(tok.text, gaz.place_hangul, min_len=HANGUL_MIN_SYLLABLES,
                                     particles=HANGUL_PLACE_TAIL)
         if hit is None:
             hit = _admin_prefix(tok.text, gaz.place_hangul)
         if hit:
             head, ids = hit
+            if len(head) < HANGUL_MIN_SYLLABLES:
+                continue  # 중 (Jung District) alone is "among", "middle"
+            if len(head) == 2:
+                weak.add(tok.start)
             hits.append((tok.start, tok.start + len(head), list(ids)))
     hits.sort()
     chosen = _resolve(hits, gaz)
+    # A bare two-syllable Hangul name is also an ordinary word for most counties
+    # (증산 "output increase", 연탄 "coal briquette", 운전 "driving"); it counts for a
+    # city or province (해주, 혜산, 자강), or when the report names the place otherwise too.
+    strong = {pid for (start, _, _), pid in zip(hits, chosen) if start not in weak}
     order: dict[str, list[Mention]] = {}
     for (start, end, _), pid in zip(hits, chosen):
         if pid is None:
+            continue
+        if start in weak and pid not in strong and gaz.places[pid].kind not in ("city", "province"):
             continue
         order.setdefault(pid, []).append(Mention(body[start:end], start, end))
     return list(order.items())
