@@ -117,3 +117,17 @@ def test_cli_demo_builds_an_analyzed_store(tmp_path):
         assert store.count() == len(sample_paths())
         stats = store.stats()
         assert stats["records"] == store.count() or "analysis skipped" in proc.stdout
+
+
+def test_cli_ingest_from_standard_input(tmp_path):
+    db = tmp_path / "stdin.db"
+    line = json.dumps({"id": "in1", "title": "From standard input",
+                       "body": "A report read from standard input, see http://example.org/x."})
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "tumen", "ingest", "-", "--db", str(db)],
+                          input=line + "\n", capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "added 1," in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "tumen", "search", "http://example.org/x", "--db", str(db),
+                           "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["id"] == "in1"

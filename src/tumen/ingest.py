@@ -238,9 +238,11 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
     second process while this one writes."""
     from . import dedup
 
+    paths = list(paths)
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1
-    paths = list(paths)
+    if any(str(p) == "-" for p in paths):
+        parallel = False  # standard input belongs to this process
     summary = IngestSummary()
     started = time.perf_counter()
     source = _messages_parallel if parallel else _messages_serial

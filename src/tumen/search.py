@@ -105,7 +105,7 @@ class _Parser:
                         raise QueryError(f"{word!r}: a field filter needs a word or phrase right "
                                          f"after the colon, e.g. {col.group('col')}:sinuiju")
                 elif col and col.group("rest") and col.group("col").isalpha() and \
-                        col.group("col").lower() not in COLUMNS and len(col.group("col")) > 1:
+                        not col.group("rest").startswith("/") and len(col.group("col")) > 1:
                     raise QueryError(f"unknown field {col.group('col')!r}: search in "
                                      + " or ".join(f"{c}:" for c in COLUMNS))
                 elif word in OPERATORS:
