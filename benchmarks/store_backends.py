@@ -1,10 +1,12 @@
 """Store backends side by side: SQLite vs PostgreSQL on the three shared article corpora.
 
-``measure(url, reports)`` stores the first ``reports`` reports of the corpora (read and
-normalized beforehand, so only the store is timed) into the EMPTY store at ``url`` (a
-SQLite path or a postgresql:// URL) and returns a dict of figures:
+``measure(url, reports)`` stores ``reports`` reports into an empty store at ``url`` (a
+SQLite path, or a postgresql:// URL: a fresh database is made on that server) and
+returns a dict of figures.  The reports are the ~21,400 of the three corpora, then,
+for larger sizes, synthesized rounds of them (``synth_reports``); they are read,
+normalized and generated outside the timed calls, so only the store is timed:
 
-* ``ingest_reports_per_s``: stored reports per second through ``Store.add_reports``
+* ``ingest_rate``: stored reports per second through ``Store.add_reports``
   (batches of ``BATCH_SIZE``, near-duplicate detection included);
 * ``db_mb``: the database's size on disk (SQLite file + WAL; ``pg_database_size``);
 * ``search_p50_ms``/``search_p95_ms``: full-text queries (words, phrases, prefixes,
@@ -14,7 +16,7 @@ SQLite path or a postgresql:// URL) and returns a dict of figures:
   plus a filter-only listing (no query, newest first).
 
 Run as a script it starts a throw-away PostgreSQL cluster (scripts/pg-test-cluster.sh,
-default durable settings) unless ``--pg-url`` names an empty database, and prints both
+default durable settings) unless ``--pg-url`` names a server, and prints both
 backends side by side::
 
     .venv/bin/python benchmarks/store_backends.py [--reports N] [--pg-url URL] [--shared DIR]
@@ -23,16 +25,19 @@ backends side by side::
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import re
 import shutil
 import statistics
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tumen.ingest import read_reports
 from tumen.record import Report
@@ -44,25 +49,53 @@ DEFAULT_SHARED = ROOT.parent / "shared"
 CORPORA = ("kcna_2011_2012.jsonl", "kcna_kp_2024.jsonl", "rodong_sinmun_2021_2022.jsonl")
 N_QUERIES = 200
 
-_cache: dict[tuple, list[Report]] = {}
+_cache: dict[str, list[Report]] = {}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Reports generated and stored per timed add_reports call when synthesizing.
+CHUNK = 5000
 
 
-def load_reports(reports: int, shared: Path = DEFAULT_SHARED) -> list[Report]:
-    """The first ``reports`` normalized reports of the corpora (cached per process)."""
-    key = (reports, str(shared))
+def base_reports(shared: Path = DEFAULT_SHARED) -> list[Report]:
+    """Every normalized report of the three corpora (~21,400 with a body; cached)."""
+    key = str(shared)
     if key not in _cache:
         paths = [shared / "data" / "corpora" / name for name in CORPORA]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise FileNotFoundError(f"corpora not found: {', '.join(missing)}")
-        out: list[Report] = []
-        for item in read_reports([str(p) for p in paths]):
-            if isinstance(item, Report):
-                out.append(item)
-                if len(out) >= reports:
-                    break
-        _cache[key] = out
+        _cache[key] = [item for item in read_reports([str(p) for p in paths])
+                       if isinstance(item, Report)]
     return _cache[key]
+
+
+def synth_reports(reports: int, shared: Path = DEFAULT_SHARED) -> Iterator[Report]:
+    """``reports`` reports: the corpora's own first, then as many synthesized rounds
+    as needed.  Round k keeps each report's title, date and source (title suffixed
+    "(k)") and draws a body of as many sentences at random from the whole corpus, so
+    synthesized reports are neither exact nor near-duplicates of each other (no
+    sentence sequence repeats) and search terms keep their real frequencies."""
+    base = base_reports(shared)
+    pool = [s for r in base for s in _SENTENCE_END.split(r.body) if s.strip()]
+    n = 0
+    for k in itertools.count():
+        rng = random.Random(k)
+        for r in base:
+            if n >= reports:
+                return
+            n += 1
+            if k == 0:
+                yield r
+                continue
+            count = max(1, len(_SENTENCE_END.split(r.body)))
+            body = " ".join(rng.choice(pool) for _ in range(count))
+            yield Report(id=f"{r.id}~s{k}", title=f"{r.title or ''} ({k})", body=body,
+                         published=r.published, source=r.source, url=r.url, language=r.language,
+                         tags=r.tags, format=r.format)
+
+
+def load_reports(reports: int, shared: Path = DEFAULT_SHARED) -> list[Report]:
+    """The first ``reports`` reports of ``synth_reports`` as a list."""
+    return list(synth_reports(reports, shared))
 
 
 def make_queries(reports: list[Report], n: int = N_QUERIES, seed: int = 0) -> list[str]:
@@ -102,24 +135,63 @@ def _db_mb(store: Any, url: str) -> float:
     return sum(Path(url + s).stat().st_size for s in ("", "-wal") if Path(url + s).exists()) / 1e6
 
 
+@contextmanager
+def _fresh_target(url: str) -> Iterator[str]:
+    """For a PostgreSQL URL, a new database on that server (dropped afterwards) when
+    the role may create one, else ``url`` itself; a SQLite path as it is."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        yield url
+        return
+    import psycopg
+
+    name = f"tumen_bench_{os.getpid()}_{next(_bench_ids)}"
+    base, _, rest = url.rpartition("/")
+    query = ("?" + rest.split("?", 1)[1]) if "?" in rest else ""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+    except psycopg.Error:
+        yield url
+        return
+    try:
+        yield f"{base}/{name}{query}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+_bench_ids = itertools.count(1)
+
+
 def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
-    """Ingest rate, database size, search and facet latency of the empty store at ``url``."""
-    data = load_reports(reports, shared)
-    queries = make_queries(data)
+    """Ingest rate, database size, search and facet latency of ``reports`` reports in a
+    store at ``url``: a SQLite path (must be empty) or a PostgreSQL URL (a fresh
+    database is created on that server for the run when the role may, else the
+    database of the URL is used and must be empty)."""
+    base = base_reports(shared)
+    queries = make_queries(base)
     rng = random.Random(1)
-    months = sorted({r.published[:7] for r in data if r.published})
-    sources = sorted({r.source for r in data if r.source})
+    months = sorted({r.published[:7] for r in base[:reports] if r.published})
+    sources = sorted({r.source for r in base[:reports] if r.source})
     facets = []
     for i, q in enumerate(queries[: N_QUERIES // 2]):
         first = rng.randrange(len(months))  # a window of three months of the data
         facets.append(dict(query=q.split()[0].strip('"*') if i % 5 else "", since=months[first],
                            until=months[min(first + 2, len(months) - 1)],
                            source=rng.choice(sources).split()[0]))
-    with open_store(url) as store:
-        t = time.perf_counter()
-        result = store.add_reports(data)
-        seconds = time.perf_counter() - t
-        size = _db_mb(store, url)
+    with _fresh_target(url) as target, open_store(target) as store:
+        if store.count():
+            raise RuntimeError(f"{target}: the store is not empty")
+        seconds, added, near, offered = 0.0, 0, 0, 0
+        stream = synth_reports(reports, shared)
+        while chunk := list(itertools.islice(stream, CHUNK)):
+            t = time.perf_counter()
+            result = store.add_reports(chunk)
+            seconds += time.perf_counter() - t
+            added += result.added
+            near += result.near_duplicates
+            offered += len(chunk)
+        size = _db_mb(store, target)
         for q in queries[:10]:  # warm caches
             search(store, q, limit=20)
         times = []
@@ -135,8 +207,9 @@ def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
                                source=f["source"], limit=20))
             ftimes.append((time.perf_counter() - t) * 1000)
         f50, f95 = _percentiles(ftimes)
-    return {"reports": len(data), "stored": result.added, "near_duplicates": result.near_duplicates,
-            "ingest_s": round(seconds, 2), "ingest_reports_per_s": round(result.added / seconds),
+    rate = round(added / seconds) if seconds else 0
+    return {"reports": offered, "stored": added, "near_duplicates": near,
+            "ingest_s": round(seconds, 2), "ingest_rate": rate,
             "db_mb": round(size, 1), "search_p50_ms": round(s50, 2), "search_p95_ms": round(s95, 2),
             "facet_p50_ms": round(f50, 2), "facet_p95_ms": round(f95, 2),
             "facet_hits_per_query": round(hits / len(facets), 1)}
@@ -160,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     cluster = None
     try:
         print(f"reading the corpora ({args.shared / 'data' / 'corpora'}) ...", file=sys.stderr)
-        n = len(load_reports(args.reports, args.shared))
+        n = min(args.reports, len(base_reports(args.shared))) if args.reports == 10**9 else args.reports
         results = {"SQLite": measure(str(Path(tmp) / "bench.db"), n, args.shared)}
         pg_url = args.pg_url
         if pg_url is None:
