@@ -49,12 +49,13 @@ _PIPE = None
 
 
 def read_corpora(shared: Path) -> list[Report]:
-    out = []
+    out, seen = [], set()
     for name in CORPORA:
         with open(shared / "data" / "corpora" / name, encoding="utf-8") as fh:
             for line in fh:
                 obj = json.loads(line)
-                if obj.get("body"):
+                if obj.get("body") and obj["id"] not in seen:
+                    seen.add(obj["id"])
                     out.append(Report(id=obj["id"], body=obj["body"], title=obj.get("title"),
                                       published=obj.get("published"), url=obj.get("url"),
                                       source=obj.get("source") or name.split("_")[0].upper()))
@@ -114,8 +115,8 @@ def fill(db: Path, reports: list[Report], records: dict[str, dict], total: int) 
             rec = dict(records[rep.id], id=rid, source=batch[-1].source)
             recs.append(rec)
             n += 1
-        store.add_reports(batch)
-        store.save_records(recs)
+        added = set(store.add_reports(batch).added_ids)
+        store.save_records([rec for rec in recs if rec["id"] in added])
         copy += 1
         print(f"  stored {n:,} reports ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -194,3 +195,13 @@ def test_auth_no_open_redirect_after_login(users_db):
         r = c.post("/login", data={"csrf_token": token, "name": "vic", "password": "vic-pw",
                                    "next": "//evil.example/"}, follow_redirects=False)
         assert r.headers["location"] == "/"
+
+
+def test_auth_cli_serve_is_documented():
+    result = CliRunner().invoke(cli_app, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--db", "--host", "--port", "--require-login"):
+        assert option in result.output
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "web.md").read_text(encoding="utf-8")
+    for text in ("tumen serve", "tumen user add", "TUMEN_REQUIRE_LOGIN", "local desk mode"):
+        assert text.lower() in docs.lower()

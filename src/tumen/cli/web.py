@@ -27,9 +27,14 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
     login).  Once a user exists, or when bound to another address, login is required.
     """
     from ..web import serve as run
+    from ..web.auth import LOCAL_HOSTS, list_users
 
-    print(f"serving {db or default_db()} on http://{host}:{port}/", file=sys.stderr)
-    run(db or default_db(), host=host, port=port, require_login=True if require_login else None)
+    path = db or default_db()
+    if (host not in LOCAL_HOSTS or require_login) and not list_users(path):
+        print("login is required but the store has no users: create one with "
+              "`tumen user add NAME --role admin`", file=sys.stderr)
+    print(f"serving {path} on http://{host}:{port}/", file=sys.stderr)
+    run(path, host=host, port=port, require_login=True if require_login else None)
 
 
 @user_app.command("add")

@@ -38,6 +38,7 @@ class WebDB:
         with self.writer() as conn:
             Q.ensure_index_version(conn, INDEX_VERSION)
         self.sync()
+        self.facets.build_now()
         with self.writer() as conn:
             self.secret = Q.set_setting_default(conn, "session_secret", secrets.token_urlsafe(32))
 

@@ -78,6 +78,10 @@ class FacetIndexHolder:
                 threading.Thread(target=self._build, args=(generation,), daemon=True).start()
         return None
 
+    def build_now(self) -> None:
+        """Build the index in this thread (at start-up, so the first requests are fast)."""
+        self._build(0)
+
     def _build(self, generation: int) -> None:
         try:
             conn = Q.connect(self.db.path)
