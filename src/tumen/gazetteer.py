@@ -327,6 +327,15 @@ def _lines(name: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def context(section: str) -> dict[str, frozenset[str]]:
+    """The context word lists of one component from ``entity_context.json``."""
+    import json
+
+    data = json.loads((RESOURCES / "entity_context.json").read_text(encoding="utf-8"))
+    return {k: frozenset(v) for k, v in data[section].items() if not k.startswith("_")}
+
+
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, hangul_prefix_matches,
+from ..gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, context, hangul_prefix_matches,
                          hangul_tokens, is_hangul, tokenize)
 from ..pipeline import Document, component
 from ..record import Law, Mention
@@ -42,16 +42,13 @@ ARTICLE_LINK = re.compile(r"\s*(?:of|in|under)\s+(?:the\s+)?(?:(?:DPRK|DPRK's|No
 # Gaps allowed inside a law's name: spaces, hyphens, quotes ('the law against
 # "reactionary ideology and culture"').
 _LAW_JOIN = re.compile(r"(?:['’ʼ]s?)?\s*[-‐‑–—/]?\s*[\"“”‘’']?\s*")
-TITLE_HEADS = {"law", "act"}
-TITLE_GLUE = {"and", "on", "of", "for", "the", "against", "in", "to"}
-TITLE_DROP = {"the", "a", "an", "under", "new", "this", "that", "its", "their", "his", "her",
-              "north", "korean", "korea", "dprk", "dprks", "koreas", "country", "countrys"}
+_CTX = context("laws")  # word lists in resources/entity_context.json
+TITLE_HEADS = _CTX["title_heads"]
+TITLE_GLUE = _CTX["title_glue"]
+TITLE_DROP = _CTX["title_drop"]
 # Longest title looked at (words before "Law"/"Act"); the longest in the gazetteer has 6.
 TITLE_MAX = 9
-# A capitalized phrase that is not a law title even though it ends in "Law"/"Act".
-NOT_TITLES = {"martial law", "criminal law", "international law", "the law", "new law",
-              # South Korea's, the foreign law most cited in reporting on the North
-              "national security law", "security law"}
+NOT_TITLES = _CTX["not_titles"]
 # A law of another country ("South Korea's National Security Law") is not listed.
 _FOREIGN_NAMES = (r"(?:South\s+Korea(?:n|'s|’s)?|ROK|U\.?S\.?|American|Japan(?:ese|'s|’s)?|"
                   r"Chin(?:a's|a’s|ese)|Russia(?:n|'s|’s)?|UN|U\.N\.|[Ii]nternational)")

@@ -25,18 +25,14 @@ from __future__ import annotations
 
 import re
 
-from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, hangul_prefix_matches,
+from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, context, hangul_prefix_matches,
                          hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention, Organization
 
-# A word right before the name that makes the body foreign.
-FOREIGN_QUALIFIERS = {"chinese", "china", "chinas", "russian", "russia", "russias",
-                      "american", "us", "u.s", "japanese", "mongolian", "vietnamese",
-                      "laotian", "thai"}
-# Sub-bodies written before "of <organization>" that belong to that organization.
-PART_OF_KEYS = {"central committee", "the central committee", "standing committee",
-                "the standing committee"}
+_CTX = context("organizations")  # word lists in resources/entity_context.json
+FOREIGN_QUALIFIERS = _CTX["foreign_qualifiers"]
+PART_OF_KEYS = _CTX["part_of_keys"]
 # Korean particles after an organ name (보위원들에게, 인민반들에서는).
 HANGUL_ORG_TAIL = re.compile(r"(?:들)?" + HANGUL_PARTICLES.pattern)
 # Hangul words made of a place and an organ (혜산시당위원회, 양강도보위국).
@@ -175,8 +171,7 @@ def _sub_body_after(body: str, tokens: list[Token], prev: Match, m: Match) -> bo
 
 
 # A bare "court" is the court system only when it acts ("a court in Sariwon sentenced").
-COURT_VERBS = {"sentenced", "sentences", "convicted", "tried", "handed", "ordered", "ruled",
-               "found", "heard", "imposed", "gave", "jailed", "condemned", "acquitted"}
+COURT_VERBS = _CTX["court_verbs"]
 COURT_REACH = 6  # tokens after "court" searched for its verb
 
 

@@ -20,26 +20,19 @@ from __future__ import annotations
 
 import re
 
-from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Token,
+from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Token, context,
                          hangul_prefix_matches, hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention
 
-# Words that, right after a place name, make it the name of something else.
-FEATURE_WORDS = {"river", "rivers", "mountain", "mountains", "mount", "mt", "stream",
-                 "valley", "peak", "lake", "bay", "strait"}
-# A capitalized title ending in one of these is a law, not a place context.
-LAW_HEADS = {"act", "law", "decree", "ordinance", "regulation", "regulations", "code"}
-# A capitalized name ending in one of these is an outlet ("Hamgyong Watch").
-OUTLET_HEADS = {"report", "reports", "news", "observer", "monitor", "dispatch", "watch",
-                "digest", "wire", "times", "daily", "journal", "radio", "herald",
-                "bulletin", "tribune", "gazette", "notes", "review", "post", "today",
-                "network", "newsletter", "correspondent", "briefing", "insider"}
-TITLE_GLUE = {"and", "of", "on", "the", "for", "in", "to"}
+_CTX = context("places")  # word lists in resources/entity_context.json
+FEATURE_WORDS = _CTX["feature_words"]
+LAW_HEADS = _CTX["law_heads"]
+OUTLET_HEADS = _CTX["outlet_heads"]
+TITLE_GLUE = _CTX["title_glue"]
 # Longest stretch of capitalized words looked at after a place name (calibrated on the
 # devset/trainset titles: the longest law title runs 6 words after the place).
 TITLE_SPAN = 8
-FOREIGN_MARKERS = ("south korea", "south korean", "rok", "republic of korea")
 # Extra Hangul suffixes allowed after a place name inside one word: the word
 # continues with an organ (혜산시당위원회, 함흥시 안전부 is two words) or a station.
 HANGUL_PLACE_TAIL = re.compile(
