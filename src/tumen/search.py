@@ -251,7 +251,7 @@ def _mark(text: str, spans: list[tuple[int, int]], open_: str, close: str, escap
 
 
 def _unmark(text: str | None) -> tuple[str, list[tuple[int, int]]]:
-    from .store.sqlite import HL_CLOSE, HL_OPEN
+    from .store.sqlite_search import HL_CLOSE, HL_OPEN
 
     if not text:
         return text or "", []

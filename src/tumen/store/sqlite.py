@@ -15,23 +15,20 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import dedup
-from ..errors import QueryError, StoreError
+from ..errors import StoreError
 from ..record import Report
 from . import BATCH_SIZE, IngestResult, SearchFilters
 from .migrations import MIGRATIONS
 from .records import RecordWriter, record_rows_delete
+from .sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
+                            SearchMixin, _like_escape, _until)
 
 # Milliseconds a writer waits for another writer's lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
-# Page cache per connection.  FTS5 index merges during bulk ingest touch many pages;
-# 64 MB halved their cost against the default 2 MB in benchmarks/ingest.py.
-CACHE_MB = 64
-# bm25 column weights (title, body): a word in the title counts as much as ten in
-# the body, which puts "the report about X" above "a report mentioning X".
-BM25_WEIGHTS = (10.0, 1.0)
-# Words of context in a search snippet.
-SNIPPET_TOKENS = 24
-HL_OPEN, HL_CLOSE = "\x02", "\x03"  # snippet highlight markers (never in normalized text)
+# Page cache per connection (SQLite's default is 2 MB).  Bulk-insert cost measured the
+# same at 2 and 64 MB (FTS5 work is CPU-bound); 32 MB keeps the hot part of a large
+# FTS index cached between searches at a bounded memory cost.
+CACHE_MB = 32
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
 READ_CHUNK = 500
 
@@ -84,38 +81,7 @@ def _suffixed(report: Report) -> str:
     return f"{report.id}~{(report.content_hash or content_hash(report.body))[:ID_SUFFIX_CHARS]}"
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _until(value: str) -> str:
-    """An ISO prefix as the last possible date it covers (``2024-05`` -> ``2024-05-99``)."""
-    return value + "-99-99"[: 10 - len(value)] if len(value) < 10 else value
-
-
-# Search filters on the report and record tables: name -> (SQL condition, how many
-# times the value is bound, value transform).  A new filter is one entry here plus a
-# field of SearchFilters.
-FILTERS: dict[str, tuple[str, int, Any]] = {
-    "since": ("r.published >= ?", 1, str),
-    "until": ("r.published <= ?", 1, _until),
-    "source": ("r.source LIKE '%' || ? || '%' ESCAPE '\\'", 1, _like_escape),
-    "status": ("r.status = ?", 1, str),
-    "place": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
-              "(p.name = ? COLLATE NOCASE OR p.place_id = ?))", 2, str),
-    "province": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
-                 "(p.province = ? COLLATE NOCASE OR p.province_id = ?))", 2, str),
-    "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
-            "(o.name = ? COLLATE NOCASE OR o.org_id = ?))", 2, str),
-    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = ?)",
-             1, str),
-    "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(?)) OR "
-            "EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE lower(json_each.value) = lower(?)))",
-            2, str),
-}
-
-
-class SQLiteStore:
+class SQLiteStore(SearchMixin):
     """A Tumen store in one SQLite file."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False,
@@ -468,39 +434,3 @@ class SQLiteStore:
             params.append(since)
         for row in self._iter_where(" AND ".join(conds), tuple(params)):
             yield _row_to_report(row)
-
-    # -- search -----------------------------------------------------------------------
-
-    def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
-        conds, params = [], []
-        for name, value in filters.active().items():
-            if name not in FILTERS:
-                raise QueryError(f"unknown filter {name!r}")
-            sql, n, transform = FILTERS[name]
-            conds.append(sql)
-            params.extend([transform(value)] * n)
-        return " AND ".join(conds), tuple(params)
-
-    def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
-               offset: int = 0) -> list[dict]:
-        """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
-        with no query, the filtered reports newest first."""
-        where, params = self._filter_sql(filters or SearchFilters())
-        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
-        if query is None:
-            sql = (f"SELECT {cols}, NULL AS score, substr(r.body, 1, 240) AS snippet, "
-                   f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
-                   "ORDER BY r.published DESC, r.seq DESC LIMIT ? OFFSET ?")
-            args = (*params, limit, offset)
-        else:
-            sql = (f"SELECT {cols}, bm25(reports_fts, {BM25_WEIGHTS[0]}, {BM25_WEIGHTS[1]}) AS score, "
-                   f"snippet(reports_fts, 1, '{HL_OPEN}', '{HL_CLOSE}', '…', {SNIPPET_TOKENS}) AS snippet, "
-                   f"highlight(reports_fts, 0, '{HL_OPEN}', '{HL_CLOSE}') AS title_hl "
-                   "FROM reports_fts JOIN reports r ON r.seq = reports_fts.rowid "
-                   f"WHERE reports_fts MATCH ? {'AND ' + where if where else ''} "
-                   "ORDER BY score LIMIT ? OFFSET ?")
-            args = (query.to_fts5(), *params, limit, offset)
-        try:
-            return [dict(row) for row in self.conn.execute(sql, args)]
-        except sqlite3.OperationalError as exc:
-            raise QueryError(f"the search engine rejected the query ({exc})") from exc
