@@ -149,13 +149,14 @@ class Match:
 
 
 class PhraseIndex:
-    """Longest-match search of many phrases over a token sequence (a dictionary keyed
-    by the folded token n-gram; only n-grams whose first token starts a phrase are
-    tried, so the cost is about one set lookup per token)."""
+    """Longest-match search of many phrases over a token sequence: a dictionary keyed
+    by the folded token n-gram plus the set of phrase prefixes (a trie in two sets), so
+    the cost is about one set lookup per token."""
 
     def __init__(self) -> None:
         self.table: dict[str, list[Entry]] = {}
         self.first: set[str] = set()
+        self.prefixes: set[str] = set()  # keys of every phrase's first 2..n tokens
         self.max_len = 1
 
     def add(self, phrase: str, payload: object, *, exact_case: bool | None = None,
@@ -172,6 +173,8 @@ class PhraseIndex:
             return
         entries.append(Entry(payload, phrase, exact_case, capitalized))
         self.first.add(toks[0].key)
+        for k in range(2, len(toks) + 1):
+            self.prefixes.add(" ".join(t.key for t in toks[:k]))
         self.max_len = max(self.max_len, len(toks))
 
     def __contains__(self, phrase: str) -> bool:
@@ -190,19 +193,27 @@ class PhraseIndex:
         if joins is None:
             joins = joinable(text, tokens)
         candidates = []
+        n = len(tokens)
         for i, tok in enumerate(tokens):
             if tok.key not in self.first:
                 continue
-            reach = i + 1  # how far may a phrase starting here run?
-            while reach < len(tokens) and reach - i < self.max_len and joins[reach - 1]:
-                reach += 1
-            for j in range(reach, i, -1):
-                entries = self.table.get(" ".join(t.key for t in tokens[i:j]))
+            # walk the phrase prefixes forward (a trie over token keys), keeping the
+            # longest full phrase whose letter case fits
+            key, j, best = tok.key, i + 1, None
+            while True:
+                entries = self.table.get(key)
                 if entries:
                     ok = [e for e in entries if _looks_right(e, tokens[i:j], tok.start < relaxed)]
                     if ok:
-                        candidates.append(Match(tok.start, tokens[j - 1].end, i, j, ok))
-                        break
+                        best = Match(tok.start, tokens[j - 1].end, i, j, ok)
+                if j >= n or not joins[j - 1]:
+                    break
+                key = f"{key} {tokens[j].key}"
+                if key not in self.prefixes:
+                    break
+                j += 1
+            if best is not None:
+                candidates.append(best)
         candidates.sort(key=lambda m: (-(m.last - m.first), -(m.end - m.start), m.start))
         taken: list[Match] = []
         used: set[int] = set()
