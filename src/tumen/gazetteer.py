@@ -76,7 +76,7 @@ class Token:
     key: str
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)  # the body under analysis (and one more): memory stays flat
 def tokenize(text: str) -> list[Token]:
     """Word tokens of ``text`` (cached: the places, organizations and laws components
     tokenize the same body; callers must not modify the list)."""
