@@ -12,7 +12,8 @@ Differences from the SQLite schema, all invisible through the Store API:
 * The text search configuration ``tumen`` is ``simple`` (lower-case, no stemming, no
   stop words: what FTS5's unicode61 does) plus ``unaccent`` when the extension can be
   created (FTS5's ``remove_diacritics``); without it, accents are kept.
-* ``COLLATE NOCASE`` indexes are ``lower(column)`` indexes; BLOBs are ``bytea``.
+* ``COLLATE NOCASE`` indexes are ``lower(column)`` indexes; BLOBs are ``bytea``;
+  ``reports_published`` is ordered for the newest-first listing (NULLs last).
 * The web's INSERT OR IGNORE triggers are PL/pgSQL functions with ON CONFLICT DO NOTHING.
 """
 
@@ -62,7 +63,9 @@ CREATE TABLE reports (
         setweight(to_tsvector('{TS_CONFIG}', coalesce(title, '')), 'A') ||
         setweight(to_tsvector('{TS_CONFIG}', left(body, {TS_MAX_BODY_CHARS})), 'B')) STORED
 );
-CREATE INDEX reports_published ON reports(published);
+-- In the order of the newest-first listing (search without a query), which it serves
+-- without a sort; date range filters use it too.
+CREATE INDEX reports_published ON reports(published DESC NULLS LAST, seq DESC);
 CREATE INDEX reports_source ON reports(source);
 CREATE INDEX reports_status ON reports(status);
 CREATE INDEX reports_duplicate_of ON reports(duplicate_of);
