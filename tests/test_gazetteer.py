@@ -77,3 +77,29 @@ def test_phrases_do_not_run_across_punctuation():
     assert len(index.search("Rajin-Sonbong")) == 1
     assert len(index.search("Rajin Sonbong")) == 1
     assert index.search("Rajin. Sonbong") == []
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "Hyesan", "Ryanggang-do", "Musan County", "the Party", "Central Committee of the ",
+    "Article 222", " of the Criminal Law", "Law", "Act", "MSS (", ")", "Kim Chaek", "River",
+    "Mt. ", "-15", "South Korea's ", "혜산시에서", "보위부", "중국", "‘반동사상문화배격법’",
+    "P'yŏngyang", "’s", " ", "\n", ", ", ". ", "-", "\"", "known as ", "Group 109", "court"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=25))
+def test_entity_components_never_crash_and_offsets_hold(pieces):
+    from tumen.components.laws import find_laws
+    from tumen.components.organizations import find_organizations
+    from tumen.components.places import find_places
+
+    text = "".join(pieces)
+    gaz = Gazetteer.load()
+    groups = [ms for _, ms in find_places(text, gaz, source="River")]
+    groups += [ms for _, ms in find_organizations(text, gaz, source="Hyesan")]
+    groups += [law.mentions for law in find_laws(text)]
+    for mentions in groups:
+        for m in mentions:
+            assert text[m.start:m.end] == m.text
