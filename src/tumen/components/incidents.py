@@ -22,7 +22,7 @@ import re
 import numpy as np
 
 from ..incidents import args as A
-from ..incidents.classify import TypeModel, doc_features
+from ..incidents.classify import TypeModel, apply_triggers, doc_features
 from ..incidents.dedupe import Candidate, merge
 from ..pipeline import Document, component
 from ..record import Evidence, Incident
@@ -35,6 +35,8 @@ COMMENTARY = re.compile(r"\s*(?:commentary|analysis|opinion|editorial)\s*:", re.
 SECOND_TYPE_MIN = 0.5
 # At most this many sentences are typed per report (a 1 MB body): the rest are skipped.
 MAX_SENTENCES = 2000
+# Trigger patterns (resources/incident_cues.json) add types the model missed.
+USE_TRIGGERS = True
 PENALTY_TYPES = {"punishment", "public_trial"}
 
 
@@ -68,37 +70,38 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
     para_of = paragraph_index(sentences, paras)
     texts = [body[s:e] for s, e in sentences]
     probs = model.predict_proba(doc_features(doc, sentences, para_of))
+    fired = np.zeros(probs.shape, dtype=bool)
+    if USE_TRIGGERS:
+        probs, fired = apply_triggers(probs, texts, model.types)
 
     places = A.place_mentions(doc)
     orgs = A.org_mentions(doc)
     lead = A.main_place(doc, places)
     cands: list[Candidate] = []
-    for k, ((start, end), row) in enumerate(zip(sentences, probs)):
+    for k, ((start, end), row, fire) in enumerate(zip(sentences, probs, fired)):
         if A.is_furniture(body, start, end):
             continue
-        chosen = _types(row, model)
+        chosen = _types(row, fire, model)
         if not chosen:
             continue
         para = paras[para_of[k]] if paras else (start, end)
         place, province = A.place_for(doc, places, start, end, para, lead)
-        date, precision = A.date_for(doc, start, end)
         own = set()
         if any(start <= m.start < end for m in places):
             own.add("place")
-        if date:
-            own.add("date")
         for t, prob in chosen:
+            date, precision = A.date_for(doc, start, end)
             actor = A.actor_for(doc, orgs, start, end, t)
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],
                              actor=actor, place=place, province=province, date=date,
                              date_precision=precision if date else None,
                              penalty=A.penalty_for(texts[k]) if t in PENALTY_TYPES else None,
-                             own=own | ({"actor"} if actor else set()))
+                             own=own | ({"actor"} if actor else set()) | ({"date"} if date else set()))
             cands.append(cand)
     return [Incident(type=c.type, evidence=Evidence(body[c.start:c.end], c.start, c.end),
                      actor=c.actor, target=None, place=c.place, province=c.province,
                      date=c.date, date_precision=c.date_precision, penalty=c.penalty)
-            for c in merge(cands)]
+            for c in merge(cands, texts={c.index: texts[c.index] for c in cands})]
 
 
 def paragraph_index(sentences: list[tuple[int, int]], paras: list[tuple[int, int]]) -> list[int]:
@@ -111,11 +114,13 @@ def paragraph_index(sentences: list[tuple[int, int]], paras: list[tuple[int, int
     return out
 
 
-def _types(row: np.ndarray, model: TypeModel) -> list[tuple[str, float]]:
+def _types(row: np.ndarray, fired: np.ndarray, model: TypeModel) -> list[tuple[str, float]]:
+    """The sentence's types: the best one above its threshold, and a second one when it
+    is also likely (SECOND_TYPE_MIN) or a trigger states it."""
     order = np.argsort(-row)
     out = []
     for rank, k in enumerate(order[:2]):
-        if row[k] < model.thresholds[k] or (rank == 1 and row[k] < SECOND_TYPE_MIN):
+        if row[k] < model.thresholds[k] or (rank == 1 and row[k] < SECOND_TYPE_MIN and not fired[k]):
             break
         out.append((model.types[k], float(row[k])))
     return out

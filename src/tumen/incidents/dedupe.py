@@ -9,6 +9,7 @@ the annotation guidelines ask.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -52,17 +53,32 @@ def _compatible(a: Candidate, b: Candidate) -> bool:
     return True
 
 
-def merge(cands: list[Candidate], lede_paragraphs: int = 1) -> list[Candidate]:
-    """Drop a lede candidate (first paragraph(s)) restated by a compatible later one,
-    and merge later candidates that are compatible and both undated."""
+# A sentence that opens by naming its event with a definite article ("The meeting ...",
+# "The raids were led by ...") continues an event already told.
+_ANAPHORIC = re.compile(r"^(?:[\w'’-]+(?:\s+[\w'’-]+){0,2},\s+)?(?:the|this|that|these|those)\s+(?:[\w'’-]+\s+){0,2}?"
+                        r"(?:meeting|meetings|session|lecture|order|orders|directive|raid|raids|crackdown|"
+                        r"operation|campaign|trial|inspection|inspections|checks|ban|search|searches)\b", re.I)
+
+# Which merge rules are on (see ``merge``); the names are tested in the cross-validation.
+RULES = {"lede", "undated", "anaphoric"}
+
+
+def merge(cands: list[Candidate], lede_paragraphs: int = 1, texts: dict[int, str] | None = None) -> list[Candidate]:
+    """Merge candidates of one type that tell the same event: a lede candidate (first
+    paragraph) restated by a compatible later one; two compatible undated ones; a later
+    one that opens with a definite reference to the event ("The meeting ...")."""
     keep: list[Candidate] = []
+    texts = texts or {}
     for cand in sorted(cands, key=lambda c: c.index):
         merged = False
         for i, prev in enumerate(keep):
             if not _compatible(prev, cand):
                 continue
-            lede = prev.paragraph < lede_paragraphs
-            if lede or ("date" not in prev.own and "date" not in cand.own):
+            lede = "lede" in RULES and prev.paragraph < lede_paragraphs
+            undated = "undated" in RULES and "date" not in prev.own and "date" not in cand.own
+            anaphoric = ("anaphoric" in RULES and "date" not in cand.own
+                         and bool(_ANAPHORIC.match(texts.get(cand.index, ""))))
+            if lede or undated or anaphoric:
                 if cand.specificity > prev.specificity:
                     keep[i] = cand
                 merged = True

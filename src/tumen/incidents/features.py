@@ -136,3 +136,14 @@ def context_features(doc, start: int, end: int) -> list[str]:
                     elif child.dep_ in ("ccomp", "xcomp"):
                         feats.append(f"v:comp={child.lemma_.lower()}")
     return feats
+
+
+@lru_cache(maxsize=1)
+def triggers() -> tuple[dict[str, list[re.Pattern]], re.Pattern, dict[str, list[re.Pattern]]]:
+    """High-precision trigger patterns per type, the blocking pattern (modality,
+    negation, condition, habit) that must not precede a trigger in its clause, and the
+    veto patterns that rule a type out."""
+    data = cues()["raw"]
+    pats = {t: [re.compile(p, re.I) for p in ps] for t, ps in data.get("triggers", {}).items()}
+    vetoes = {t: [re.compile(p, re.I) for p in ps] for t, ps in data.get("vetoes", {}).items()}
+    return pats, re.compile(data.get("trigger_block", r"(?!x)x"), re.I), vetoes
