@@ -180,29 +180,7 @@ def tokenize(text: str, tagger: LexiconTagger | None = None, spacy_doc: Any = No
     """Tokens with coarse classes; separators become ``X`` tokens that end chunks."""
     tokens: list[Token] = []
     if spacy_doc is not None:
-        sent = 0
-        for tok in spacy_doc:
-            if tok.is_sent_start and tokens:
-                sent += 1
-            if tok.is_space:
-                if "\n\n" in tok.text:
-                    sent += 1
-                continue
-            if tok.is_punct or not any(ch.isalnum() for ch in tok.text):
-                tokens.append(Token(tok.text, tok.text, "X", tok.idx + offset, sent, False))
-                continue
-            lower = tok.lower_
-            if lower.endswith(".") and lower[:-1] in TIME_WORDS:
-                lower = lower[:-1]
-            if lower in ("'s", "’s") or lower in STOPWORDS or lower in TIME_WORDS:
-                cls = "X"
-            else:
-                cls = _SPACY_CLS.get(tok.pos_, "X")
-            if cls == "D" and not tok.text[0].isdigit():
-                cls = "X"  # "one", "two": not phrase material
-            cap = tok.text[0].isupper() and not tok.is_sent_start
-            tokens.append(Token(tok.text, lower, cls, tok.idx + offset, sent, cap))
-        return tokens
+        return _spacy_tokens(spacy_doc, offset)
     raw: list[tuple[str, int]] = []  # (word or separator, offset)
     for m in _TOKEN.finditer(text):
         word = m.group()
@@ -243,6 +221,58 @@ def tokenize(text: str, tagger: LexiconTagger | None = None, spacy_doc: Any = No
             nxt = tokens[k + 1].lower if k + 1 < len(tokens) else None
             tok.cls = LexiconTagger.resolve(prev.lower if prev else None, prev.cls if prev else "X",
                                             tok.cls, nxt)
+    return tokens
+
+
+def _spacy_tokens(spacy_doc: Any, offset: int = 0) -> list[Token]:
+    """Tokens from a spaCy parse; "radio-wave" (split by spaCy) is joined back."""
+    tokens: list[Token] = []
+    sent = 0
+    toks = list(spacy_doc)
+    k = 0
+    while k < len(toks):
+        tok = toks[k]
+        if tok.is_sent_start and tokens:
+            sent += 1
+        if tok.is_space:
+            if "\n\n" in tok.text:
+                sent += 1
+            k += 1
+            continue
+        # a hyphenated word: alnum '-' alnum ... with no spaces in between
+        end = k
+        while (end + 2 < len(toks) and not toks[end].whitespace_ and toks[end + 1].text == "-"
+               and not toks[end + 1].whitespace_ and toks[end + 2].text[:1].isalnum()
+               and toks[end].text[-1:].isalnum()):
+            end += 2
+        if end > k:
+            text = "".join(t.text for t in toks[k:end + 1])
+            lower = text.lower()
+            last = toks[end].lower_
+            cls = "A" if last.endswith(("ed", "ing", "old", "made", "based", "term", "scale")) \
+                else _SPACY_CLS.get(toks[end].pos_, "X")
+            if cls == "D":
+                cls = "N"
+            cap = text[0].isupper() and not tok.is_sent_start
+            tokens.append(Token(text, lower, cls, tok.idx + offset, sent, cap))
+            k = end + 1
+            continue
+        if tok.is_punct or not any(ch.isalnum() for ch in tok.text):
+            tokens.append(Token(tok.text, tok.text, "X", tok.idx + offset, sent, False))
+            k += 1
+            continue
+        lower = tok.lower_
+        if lower.endswith(".") and lower[:-1] in TIME_WORDS:
+            lower = lower[:-1]
+        if lower in ("'s", "’s") or lower in STOPWORDS or lower in TIME_WORDS:
+            cls = "X"
+        else:
+            cls = _SPACY_CLS.get(tok.pos_, "X")
+        if cls == "D" and not tok.text[0].isdigit():
+            cls = "X"  # "one", "two": not phrase material
+        cap = tok.text[0].isupper() and not tok.is_sent_start
+        tokens.append(Token(tok.text, lower, cls, tok.idx + offset, sent, cap))
+        k += 1
     return tokens
 
 

@@ -54,42 +54,39 @@ def featurize(cands: dict[str, Candidate], tokens: list[Token], bg: Background) 
     pr = position_rank(tokens)
     pr_top = max(pr.values()) if pr else 1.0
     max_idf = bg.max_idf
-    rows = np.zeros((len(keys), len(FEATURES)), dtype=np.float64)
-    for r, key in enumerate(keys):
+    log_len = math.log(n_tok)
+    info: dict[str, tuple[float, bool, int, float]] = {}  # stem -> idf, unseen, tf, pr
+    out = []
+    for key in keys:
         c = cands[key]
         stems = key.split()
-        idfs = [bg.idf(s) / max_idf for s in stems]
+        vals = []
+        for s in stems:
+            v = info.get(s)
+            if v is None:
+                df = bg.df(s)
+                v = info[s] = (bg.idf(s) / max_idf, df == 0, uni.get(s, 0), pr.get(s, 0.0) / pr_top)
+            vals.append(v)
+        n = len(stems)
+        idfs = [v[0] for v in vals]
+        prs = [v[3] for v in vals]
         first = c.positions[0]
-        tf = c.tf
-        idf_mean = sum(idfs) / len(idfs)
-        rows[r] = (
-            math.log1p(tf),
-            first / n_tok,
-            math.log1p(first),
-            1.0 if c.in_title else 0.0,
+        tf = len(c.positions)
+        idf_mean = sum(idfs) / n
+        ltf = math.log1p(tf)
+        words = c.words
+        out.append((
+            ltf, first / n_tok, math.log1p(first), 1.0 if c.in_title else 0.0,
             1.0 if c.sentences[0] < LEAD_SENTENCES else 0.0,
-            1.0 if c.words == 1 else 0.0,
-            1.0 if c.words == 2 else 0.0,
-            1.0 if c.words == 3 else 0.0,
-            1.0 if c.words >= 4 else 0.0,
-            idf_mean,
-            min(idfs),
-            max(idfs),
-            idfs[-1],
-            math.log1p(tf) * idf_mean,
-            (c.positions[-1] - first) / n_tok,
-            c.caps / tf,
-            c.maximal / tf,
-            math.log1p(super_tf[key]),
-            math.log1p(sub_tf[key]),
-            math.log1p(sum(uni.get(s, 0) for s in stems) / len(stems)),
-            len(set(c.sentences)) / n_sent,
-            1.0 if any(bg.df(s) == 0 for s in stems) else 0.0,
-            math.log(n_tok),
-            sum(pr.get(s, 0.0) for s in stems) / pr_top,
-            sum(pr.get(s, 0.0) for s in stems) / pr_top / len(stems),
-            max(pr.get(s, 0.0) for s in stems) / pr_top,
-        )
+            words == 1, words == 2, words == 3, words >= 4,
+            idf_mean, min(idfs), max(idfs), idfs[-1], ltf * idf_mean,
+            (c.positions[-1] - first) / n_tok, c.caps / tf, c.maximal / tf,
+            math.log1p(super_tf[key]), math.log1p(sub_tf[key]),
+            math.log1p(sum(v[2] for v in vals) / n),
+            len(set(c.sentences)) / n_sent, any(v[1] for v in vals), log_len,
+            sum(prs), sum(prs) / n, max(prs),
+        ))
+    rows = np.array(out, dtype=np.float64) if out else np.zeros((0, len(FEATURES)))
     return keys, rows
 
 
@@ -121,15 +118,13 @@ def position_rank(tokens: list[Token]) -> dict[str, float]:
             bias.append(0.0)
         bias[index[s]] += 1.0 / (pos + 1)
     n = len(index)
+    ids = np.fromiter((index[s] for s, _ in seq), dtype=np.int64, count=len(seq))
     w = np.zeros((n, n))
-    ids = [index[s] for s, _ in seq]
-    for i in range(len(ids)):
-        a = ids[i]
-        for j in range(i + 1, min(i + PR_WINDOW, len(ids))):
-            b = ids[j]
-            if a != b:
-                w[a, b] += 1.0
-                w[b, a] += 1.0
+    for k in range(1, PR_WINDOW):
+        a, b = ids[:-k], ids[k:]
+        keep = a != b
+        np.add.at(w, (a[keep], b[keep]), 1.0)
+        np.add.at(w, (b[keep], a[keep]), 1.0)
     out = w.sum(axis=1)
     out[out == 0] = 1.0
     trans = (w / out[:, None]).T

@@ -1,0 +1,209 @@
+"""The keyphrase extractor: candidates, features, ranking, batch tagging and `tumen tag`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tumen.errors import InputError
+from tumen.keyphrase import KeyphraseExtractor, extract_keyphrases, merge_near_duplicates, phrase_key
+from tumen.keyphrase.background import default_background
+from tumen.keyphrase.batch import tag_file
+from tumen.keyphrase.candidates import LexiconTagger, extract_candidates, tokenize
+from tumen.keyphrase.features import FEATURES, featurize
+from tumen.keyphrase.house import HouseTopics, load_vocabulary
+from tumen.keyphrase.ranker import LinearRanker, train
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+KP = SHARED / "data" / "keyphrase"
+
+# Written for these tests (no text from the shared data).
+TITLE = "Border guards install radio-wave detectors along the Yalu"
+TEXT = (
+    "Security officials in Hyesan have installed new radio-wave detectors near the river, "
+    "according to a source in the city.\n\n"
+    "The radio-wave detectors are meant to catch residents who use Chinese-made mobile phones "
+    "to call relatives abroad. Several traders who relied on Chinese phones for business were "
+    "questioned last week, and two were sent to a labor training camp.\n\n"
+    "Grain sales stations in the city also raised the price of corn, the source said. "
+    "Prices at the grain sales stations have doubled since the detectors went up."
+)
+
+
+@pytest.fixture(scope="module")
+def kx() -> KeyphraseExtractor:
+    return KeyphraseExtractor()
+
+
+def test_phrase_key_follows_the_scorer():
+    assert phrase_key("Radio-Wave Detectors") == "radio wave detector"
+    assert phrase_key("grain sales stations") == phrase_key("grain sale station")
+
+
+def test_candidates_are_noun_phrases():
+    bg = default_background()
+    tokens = tokenize(f"{TITLE}\n\n{TEXT}", LexiconTagger(bg))
+    cands = extract_candidates(tokens, title_tokens=10)
+    keys = set(cands)
+    assert phrase_key("radio-wave detectors") in keys
+    assert phrase_key("grain sales stations") in keys
+    assert phrase_key("labor training camp") in keys
+    # verbs and function words never end a candidate
+    assert not any(k.endswith(" said") or k.startswith("the ") for k in keys)
+    det = cands[phrase_key("radio-wave detectors")]
+    assert det.tf == 3 and det.in_title
+
+
+def test_features_have_one_row_per_candidate():
+    bg = default_background()
+    tokens = tokenize(TEXT, LexiconTagger(bg))
+    cands = extract_candidates(tokens)
+    keys, rows = featurize(cands, tokens, bg)
+    assert rows.shape == (len(keys), len(FEATURES))
+    assert (rows[:, FEATURES.index("first_pos")] >= 0).all()
+    assert (rows[:, FEATURES.index("first_pos")] <= 1).all()
+
+
+def test_background_idf_orders_common_and_rare_words():
+    bg = default_background()
+    assert bg.n_docs > 20_000
+    assert bg.idf("the") < bg.idf("detector") < bg.idf("zzxqv")
+
+
+def test_extract_ranks_distinct_lowercase_phrases(kx):
+    ranked = kx.extract(TEXT, title=TITLE, top=8)
+    phrases = [p for p, _ in ranked]
+    assert 0 < len(phrases) <= 8
+    assert all(p == p.lower() for p in phrases)
+    assert len({phrase_key(p) for p in phrases}) == len(phrases)
+    scores = [s for _, s in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert "radio-wave detectors" in phrases[:3]
+    assert extract_keyphrases(TEXT, top=3, title=TITLE) == phrases[:3]
+
+
+def test_empty_and_symbol_only_text(kx):
+    assert kx.extract("") == []
+    assert kx.extract("  \n ... !!! ") == []
+
+
+def test_spacy_tags_give_the_same_kind_of_phrases(kx):
+    from tumen.pipeline import load_spacy
+
+    sdoc = load_spacy()(TEXT)
+    phrases = [p for p, _ in kx.extract(TEXT, spacy_doc=sdoc, top=10)]
+    assert "radio-wave detectors" in phrases
+    assert any("grain sales station" in p for p in phrases)
+
+
+def test_near_duplicates_are_merged():
+    ranked = [("chinese-made mobile phones", 3.0, phrase_key("chinese-made mobile phones")),
+              ("chinese phones", 2.0, phrase_key("chinese phones")),
+              ("phone calls", 1.5, phrase_key("phone calls")),
+              ("mobile phones", 1.0, phrase_key("mobile phones"))]
+    kept = [p for p, _, _ in merge_near_duplicates(ranked)]
+    assert kept == ["chinese-made mobile phones", "phone calls"]
+
+
+def test_ranker_trains_and_round_trips(tmp_path):
+    bg = default_background()
+    tokens = tokenize(TEXT, LexiconTagger(bg))
+    cands = extract_candidates(tokens)
+    keys, rows = featurize(cands, tokens, bg)
+    gold = {phrase_key("radio-wave detectors"), phrase_key("grain sales stations")}
+    import numpy as np
+
+    labels = np.array([k in gold for k in keys], dtype=int)
+    model = train([(rows, labels)] * 3, trained_on="test")
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = LinearRanker.load(path)
+    assert np.allclose(again.score(rows), model.score(rows))
+    best = keys[int(np.argmax(model.score(rows)))]
+    assert best in gold
+
+
+def test_tag_file_reads_body_or_text(tmp_path):
+    f = tmp_path / "docs.jsonl"
+    f.write_text(json.dumps({"id": "a", "title": TITLE, "body": TEXT}) + "\n\n"
+                 + json.dumps({"id": 7, "text": TEXT}) + "\n", encoding="utf-8")
+    rows = list(tag_file(f, top=5))
+    assert [r["id"] for r in rows] == ["a", "7"]
+    assert all(1 <= len(r["keyphrases"]) <= 5 for r in rows)
+
+
+@pytest.mark.parametrize("line,reason", [
+    ("{not json", "not valid JSON"),
+    ('["a"]', "JSON object"),
+    ('{"body": "x"}', "no 'id'"),
+    ('{"id": 1, "body": 5}', "'body' or 'text'"),
+])
+def test_tag_file_names_file_and_line_of_bad_input(tmp_path, line, reason):
+    f = tmp_path / "bad.jsonl"
+    f.write_text(json.dumps({"id": "ok", "text": TEXT}) + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        list(tag_file(f))
+    assert err.value.line == 2 and reason in str(err.value) and "bad.jsonl" in str(err.value)
+
+
+def test_cli_tag_writes_json_lines(tmp_path):
+    from typer.testing import CliRunner
+
+    from tumen.cli import app
+
+    f = tmp_path / "docs.jsonl"
+    f.write_text(json.dumps({"id": "x1", "body": TEXT, "title": TITLE}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(f), "--top", "4", "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    assert rows[0]["id"] == "x1" and len(rows[0]["keyphrases"]) == 4
+
+
+def test_house_vocabulary_is_data_and_extends():
+    topics = load_vocabulary()
+    tags = {t.tag for t in topics}
+    assert {"crackdown", "markets", "exchange rates", "defection"} <= tags
+    model = HouseTopics.load()
+    ranked = model.score("Traders at the market said the exchange rate of the yuan rose; "
+                         "money changers were arrested.", ["market", "arrest"])
+    scored = dict(ranked)
+    assert scored["exchange rates"] > scored["floods"]
+    assert "markets" in [t for t, _ in ranked[:3]]
+    assert len(ranked) == len(topics)
+
+
+def test_house_topics_learn_from_editor_tags(tmp_path):
+    vocab = tmp_path / "vocab.csv"
+    vocab.write_text("tag,incident_types,cues\nfishing,,fishing boat|squid\nmarkets,market,market\n"
+                     "weather,,storm\n", encoding="utf-8")
+    topics = load_vocabulary(vocab)
+    examples = [("Fishing boats left port for the squid season.", [], ["fishing"]),
+                ("The squid catch fell and fishing crews were idle.", [], ["fishing"]),
+                ("Market stalls reopened and traders returned.", ["market"], ["markets"]),
+                ("Prices in the market rose for rice and corn.", ["market"], ["markets"])]
+    model = HouseTopics(topics).fit(examples)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    again = HouseTopics.load(path, vocab)
+    best = again.score("Fishing boats and squid crews", [])[0][0]
+    assert best == "fishing"
+    # a vocabulary row with no training data still scores from its cues
+    s = dict(again.score("A storm hit the coast.", []))
+    assert s["weather"] > dict(again.score("A calm day.", []))["weather"]
+
+
+@pytest.mark.skipif(not KP.is_dir(), reason="shared keyphrase data not available")
+def test_quality_on_inspec_sample_with_the_shipped_model():
+    """The shipped ranker is trained on DUC-2001 and the field-report trainset, never on
+    Inspec; on 100 Inspec abstracts it must stay far above YAKE (18.9 on all 500)."""
+    sys.path.insert(0, str(SHARED / "tools"))
+    from kpeval import evaluate
+
+    docs = [json.loads(l) for l in (KP / "inspec.jsonl").read_text(encoding="utf-8").splitlines()[:100]]
+    kx = KeyphraseExtractor()
+    preds = {d["id"]: [p for p, _ in kx.extract(d["text"], title=d.get("title"))] for d in docs}
+    f1 = evaluate(docs, preds)["scores"]["all"][10]["F1"]
+    assert f1 >= 0.25
