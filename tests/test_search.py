@@ -170,3 +170,21 @@ def test_report_view_has_report_record_and_links(sample_store):
     assert view["near_duplicates"] == [dup.extra["duplicate_of"]]
     with pytest.raises(QueryError, match="no report"):
         report_view(sample_store, "missing-id")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_QUERY_ALPHABET = st.sampled_from(list('abc yuan rice "()*:-.\'' ) + ["AND", "OR", "NOT", "title:", "body:", "ŭ", "혜산"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(_QUERY_ALPHABET, max_size=12), raw=st.text(max_size=40))
+def test_search_any_input_gives_hits_or_one_line_query_error(sample_store, parts, raw):
+    for query in (" ".join(parts), "".join(parts), raw):
+        try:
+            hits = search(sample_store, query, limit=5)
+        except QueryError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert isinstance(hits, list)

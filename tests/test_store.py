@@ -240,3 +240,23 @@ def test_store_foreign_keys_cascade_is_declared(empty_store):
     assert fks and fks[0]["table"] == "reports"
     with pytest.raises(sqlite3.IntegrityError):
         empty_store.conn.execute("INSERT INTO places(report_id, name) VALUES ('missing', 'x')")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_text.filter(str.strip), title=st.none() | _text,
+       tags=st.none() | st.lists(_text, min_size=1, max_size=3), original=st.binary(max_size=64))
+def test_store_round_trips_any_report(empty_store, body, title, tags, original):
+    rid = f"h{abs(hash((body, title))) % 10**12}"
+    result = empty_store.add_reports([_report(rid, body, title=title, tags=tags, original=original)])
+    stored_id = result.added_ids[0] if result.added_ids else None
+    if stored_id is None:  # the same body came up before: stored once
+        assert result.duplicates == 1
+        return
+    got = empty_store.get_report(stored_id)
+    assert (got.body, got.title, got.tags, got.original) == (body, title, tags, original)
