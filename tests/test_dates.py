@@ -208,6 +208,30 @@ def test_component_lists_each_text_once_and_resolves_anaphora(pipeline):
     assert date_for_span(doc, 0, 5) is None
 
 
+def test_date_for_span_skips_deadlines_comparisons_and_report_days(pipeline):
+    from tumen.components.dates import dates_in_span
+
+    body = ("A source in the city told the outlet on the 8th that agents raided the market on the 5th. "
+            "The committee has set March 30 as the deadline for the levy. "
+            "Rice now sells well above last winter's prices. "
+            "Traders were fined, the most since 2019.")
+    doc = pipeline(Report(id="t3", body=body, published="2024-03-10"))
+    s1, s2, s3, s4 = doc.sentences
+    assert date_for_span(doc, *s1).value == "2024-03-05"
+    roles = [role for _ref, role in dates_in_span(doc, *s1)]
+    assert roles == ["report", "event"]
+    assert date_for_span(doc, *s2) is None
+    assert date_for_span(doc, *s3) is None
+    assert date_for_span(doc, *s4) is None
+    ko = "소식통은 6일 현장소식에 전해왔다. 지난 3일 장마당에서 단속이 있었다. 쌀값은 한 달 전과 비교하면 올랐다. 다음 날 회의가 열렸다."
+    doc = pipeline(Report(id="t4", body=ko, published="2024-03-07"))
+    k1, k2, k3, k4 = doc.sentences
+    assert date_for_span(doc, *k1) is None
+    assert date_for_span(doc, *k2).value == "2024-03-03"
+    assert date_for_span(doc, *k3) is None
+    assert date_for_span(doc, *k4).value == "2024-03-04"  # the day after the 3rd, not after the 6th
+
+
 def test_record_shape(pipeline):
     doc = pipeline(Report(id="t2", body="On Tuesday agents came.", published="2022-06-09"))
     rec = doc.to_record().to_dict()
@@ -341,7 +365,7 @@ def test_offsets_over_devset_and_trainset_bodies():
             assert f.start >= last_end  # no overlaps, body order
             last_end = f.end
         for a in anaphora:
-            assert body[a.start:a.end] == a.text and a.precision == "day"
+            assert body[a.start:a.end] == a.text and valid(a.value, a.precision)
         assert found == find_dates(body, pub, None, sentence_spans(body), exhaustive=True)[0]
 
 

@@ -2,28 +2,27 @@
 publication date (``shared/spec/record.md``, devset guidelines section 5).
 
 ``doc.dates`` lists each distinct text once, at its first occurrence, in body order.
-Every occurrence is kept in ``doc.user_data["date_mentions"]`` (DateRef list) and the
-anaphora ("that day", "the next day", "같은 날") resolved through the nearest preceding
-day in ``doc.user_data["date_anaphora"]`` as (start, end, value, precision); they are
-not dates of the record.
+For the components that follow, ``doc.user_data`` also gets:
+
+* ``"date_mentions"``: every occurrence (DateRef), in body order;
+* ``"date_roles"``: for each occurrence, what it does in its sentence: ``"event"``,
+  ``"deadline"``, ``"comparison"`` or ``"report"`` (see ``tumen.dates.roles``);
+* ``"date_anaphora"``: (start, end, value, precision) of "that day", "the next day",
+  "같은 날" ..., resolved through the nearest preceding day.  They are not dates of
+  the record.
 
 ``date_for_span(doc, start, end)`` gives the incidents component the date of an event
-sentence: a date expression inside the span, else an anaphor inside it.
+sentence.
 """
 
 from __future__ import annotations
 
-import re
-
 from ..dates import find_dates, first_occurrences
 from ..dates.cues import cues
+from ..dates.extract import parsed_length, resolve_anaphora
+from ..dates.roles import COMPARISON, EVENT, REPORT, date_role
 from ..pipeline import Document, component
 from ..record import DateRef
-
-# How far before a date expression a comparison cue may stand ("up from about 4,200
-# won in July"): the length of a price phrase; checked on the devset price sentences.
-COMPARATIVE_WINDOW = 45
-_CLAUSE_BREAK = re.compile(r"[.;:!?]")
 
 
 @component("dates")
@@ -36,37 +35,53 @@ class DatesComponent:
         cues()  # load the cue lists once
 
     def __call__(self, doc: Document) -> Document:
-        found, anaphora = find_dates(doc.body, doc.published, doc.spacy, doc.sentences)
-        mentions = [DateRef(f.text, f.value, f.precision, f.start, f.end) for f in found]
-        doc.user_data["date_mentions"] = mentions
-        doc.user_data["date_anaphora"] = [(a.start, a.end, a.value, a.precision) for a in anaphora]
+        annotate(doc)
         doc.dates = [DateRef(f.text, f.value, f.precision, f.start, f.end)
-                     for f in first_occurrences(found)]
+                     for f in first_occurrences(doc.user_data["date_found"])]
         return doc
 
 
-def _comparative(body: str, start: int) -> bool:
-    window = body[max(0, start - COMPARATIVE_WINDOW):start].lower()
-    cut = _CLAUSE_BREAK.split(window)[-1]
-    return any(re.search(rf"\b{re.escape(c)}\b", cut) for c in cues()["comparative_before"])
+def annotate(doc: Document) -> None:
+    """Find every date of ``doc`` and fill its user_data entries (see module doc)."""
+    found, _ = find_dates(doc.body, doc.published, doc.spacy, doc.sentences)
+    parsed = parsed_length(doc.spacy) if doc.spacy is not None else 0
+    roles = [date_role(doc.body, f, doc.spacy, parsed) for f in found]
+    # the day a source spoke or a comparison point is never an anaphor's antecedent
+    anaphora = resolve_anaphora(doc.body, found, [r not in (REPORT, COMPARISON) for r in roles])
+    doc.user_data["date_found"] = found
+    doc.user_data["date_mentions"] = [DateRef(f.text, f.value, f.precision, f.start, f.end) for f in found]
+    doc.user_data["date_roles"] = roles
+    doc.user_data["date_anaphora"] = [(a.start, a.end, a.value, a.precision) for a in anaphora]
+
+
+def dates_in_span(doc: Document, start: int, end: int) -> list[tuple[DateRef, str]]:
+    """Every date expression inside body[start:end] with its role ("event",
+    "deadline", "comparison", "report"), then the anaphora inside it (role
+    "anaphor"), in body order.  For callers that choose the date nearest an event
+    word themselves."""
+    if "date_mentions" not in doc.user_data:
+        annotate(doc)
+    out = [(ref, role) for ref, role in zip(doc.user_data["date_mentions"], doc.user_data["date_roles"])
+           if start <= ref.start and ref.end <= end]
+    out += [(DateRef(doc.body[a:b], value, precision, a, b), "anaphor")
+            for a, b, value, precision in doc.user_data.get("date_anaphora", []) if start <= a and b <= end]
+    return sorted(out, key=lambda pair: pair[0].start)
 
 
 def date_for_span(doc: Document, start: int, end: int) -> DateRef | None:
     """The date of the event stated in body[start:end] (an evidence sentence): the
-    first date expression inside it that is not a comparison ("up from ... in July"),
-    else an anaphor inside it resolved through the nearest preceding day, else None.
-    Needs the dates component to have run on ``doc``."""
-    mentions = doc.user_data.get("date_mentions")
-    if mentions is None:
-        found, anaphora = find_dates(doc.body, doc.published, doc.spacy, doc.sentences)
-        mentions = [DateRef(f.text, f.value, f.precision, f.start, f.end) for f in found]
-        doc.user_data["date_mentions"] = mentions
-        doc.user_data["date_anaphora"] = [(a.start, a.end, a.value, a.precision) for a in anaphora]
-    inside = [m for m in mentions if start <= m.start and m.end <= end]
-    for m in inside:
-        if not _comparative(doc.body, m.start):
-            return m
+    first date expression inside it that dates an event (not a deadline, a
+    comparison or the day a source spoke), else an anaphor inside it ("the next
+    day") resolved through the nearest preceding day, else None.  Runs the date
+    grammar on ``doc`` first if the dates component has not."""
+    if "date_mentions" not in doc.user_data:
+        annotate(doc)
+    mentions = doc.user_data["date_mentions"]
+    roles = doc.user_data["date_roles"]
+    for ref, role in zip(mentions, roles):
+        if start <= ref.start and ref.end <= end and role == EVENT:
+            return ref
     for a_start, a_end, value, precision in doc.user_data.get("date_anaphora", []):
         if start <= a_start and a_end <= end:
             return DateRef(doc.body[a_start:a_end], value, precision, a_start, a_end)
-    return inside[0] if inside else None
+    return None

@@ -135,7 +135,9 @@ def h_rel_month_name(m, ctx):
 def h_bare_month(m, ctx):
     word = m.group("month")
     if word == "May" and not (m.group("prep") or m.group("mod")):
-        return None  # the modal verb
+        before = ctx.body[max(0, m.start() - 9):m.start()].lower()
+        if not re.search(r"\b(?:to|and|or|through|of|between)\s+$", before):
+            return None  # the modal verb
     if ctx.pub is None:
         return None
     return R.bare_month(ctx.pub, _month(m), forward=ctx.forward(m, _prep(m)))
@@ -190,8 +192,18 @@ def h_year(m, ctx):
     return R.fmt_year(year)
 
 
+_THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")
+
+
+def _duration(m, ctx) -> bool:
+    """"the last month", "over the last year": a period up to now, not a date."""
+    if m.group("prep") or _mod(m):
+        return False
+    return bool(_THE_BEFORE.search(ctx.body[max(0, m.start() - 8):m.start()]))
+
+
 def h_rel_year(m, ctx):
-    if ctx.pub is None:
+    if ctx.pub is None or _duration(m, ctx):
         return None
     rel = m.group("yrel").lower().split()[-1]
     delta = {"this": 0, "last": -1, "next": 1, "the": 0}[rel]
@@ -204,7 +216,7 @@ def h_rel_year(m, ctx):
 
 
 def h_rel_month(m, ctx):
-    if ctx.pub is None:
+    if ctx.pub is None or _duration(m, ctx):
         return None
     rel = m.group("mrel").lower().split()[-1]
     if rel == "the" and not _mod(m):
@@ -227,6 +239,18 @@ def h_ago(m, ctx):
     if unit == "month":
         return R.relative_month(ctx.pub, -n)
     return None
+
+
+def h_weekday_date(m, ctx):
+    """"on Monday, March 6": the explicit date decides."""
+    return h_month_day(m, ctx)
+
+
+def h_same_time_last_year(m, ctx):
+    """"this time last year": the same month a year earlier (as 지난해 이맘때)."""
+    if ctx.pub is None:
+        return None
+    return R.same_month_last_year(ctx.pub)
 
 
 def h_weekday(m, ctx):
@@ -265,7 +289,8 @@ ANCHOR = re.compile(
 # relatives, counts); any other word start is skipped without trying the rules.
 STARTERS = frozenset(
     re.sub(r"\\s\+", " ", PREP_WORDS).split("|")
-    + ["as", "early", "mid", "late", "the", "last", "this", "next", "coming", "earlier", "later"]
+    + ["as", "early", "mid", "late", "the", "last", "this", "next", "coming", "earlier", "later",
+       "all", "around", "same"]
     + [w for w in NUMBERS if NUMBERS[w] is not None])
 # How far before its anchor a match may start: "since the very beginning of" + space.
 ANCHOR_BACK = 48
@@ -281,18 +306,21 @@ RULES: tuple[Rule, ...] = (
     Rule("rel_month_name", _c(PREP + r"(?P<rel>(?i:last|this|next|this\s+past|this\s+coming))\s+" + MONTH), h_rel_month_name, _a("month")),
     Rule("bare_month", _c(PREP + MOD + MONTH + r"(?!\s+\d)"), h_bare_month, _a("month")),
     Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON + rf"(?:\s+of)?\s+{YEAR}"), h_season_year, _a("season")),
-    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|the))\s+)?" + SEASON), h_season, _a("season")),
+    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
+    Rule("weekday_date", _c(PREP + r"(?:the\s+)?" + WEEKDAY + r",?\s+(?:the\s+)?" + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_weekday_date, _a("weekday")),
+    Rule("same_time_last_year", _c(r"(?:(?P<prep>(?i:at|around|by|from|since))\s+)?(?i:this|the\s+same)\s+(?i:time|period|point)\s+(?:of\s+)?last\s+year(?![\w])"), h_same_time_last_year, _a("yw")),
     Rule("weekday", _c(PREP + r"(?:(?P<wrel>(?i:last|this|next|this\s+past|this\s+coming|coming))\s+)?" + WEEKDAY + r"(?!s\b)"), h_weekday, _a("weekday")),
 )
 
 # Anaphora: resolved through the nearest preceding day (never listed in doc.dates).
 ANAPHORA = re.compile(
     START + r"(?:(?i:on|by|from|until|since)\s+)?(?P<expr>(?i:"
-    r"(?P<same>that|the\s+same)\s+(?:day|night|morning|evening|afternoon)"
+    r"(?P<then>(?<=since\s)then|(?<=from\s)then\s+on|(?<=since\s)that\s+time)"
+    r"|(?P<same>that|the\s+same)\s+(?:day|night|morning|evening|afternoon)"
     r"|the\s+(?P<next>next|following)\s+(?:day|morning|night|evening)"
     r"|the\s+(?P<prev>previous|preceding)\s+(?:day|night|evening)"
     r"|the\s+day\s+(?P<rel>before|after)"

@@ -46,7 +46,7 @@ class Found:
     kind: str = "date"
 
 
-def _parsed_length(sdoc: Any) -> int:
+def parsed_length(sdoc: Any) -> int:
     """Characters covered by a spaCy Doc (without building ``Doc.text``, which is slow)."""
     try:
         if len(sdoc) == 0:
@@ -67,8 +67,8 @@ class Context:
                  sentences: list[tuple[int, int]] | None = None):
         self.body = body
         self.pub = pub
-        self.sdoc = sdoc if sdoc is not None and 0 < _parsed_length(sdoc) <= len(body) else None
-        self.parsed_chars = _parsed_length(self.sdoc) if self.sdoc is not None else 0
+        self.sdoc = sdoc if sdoc is not None and 0 < parsed_length(sdoc) <= len(body) else None
+        self.parsed_chars = parsed_length(self.sdoc) if self.sdoc is not None else 0
         self.sentences = sentences or []
         self._starts = [s for s, _ in self.sentences]
 
@@ -188,15 +188,22 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
         value, precision = resolved
         found.append(Found(body[start:end], start, end, value, precision, rule.name))
         taken_end = end
-    anaphora = _anaphora(body, found)
+    anaphora = resolve_anaphora(body, found)
     return found, anaphora
 
 
-def _anaphora(body: str, found: list[Found]) -> list[Found]:
+def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = None) -> list[Found]:
+    """Anaphora of ``body`` resolved through the nearest preceding usable date: a day
+    for "that day", "the next day", "같은 날" (shifted by their offset); any date for
+    "since then".  ``usable`` (parallel to ``found``) leaves out antecedents such as
+    the day a source spoke."""
     from .resolve import days_from
 
-    days = [f for f in found if f.precision == "day"]
+    usable = usable if usable is not None else [True] * len(found)
+    dates = [f for f, ok in zip(found, usable) if ok]
+    days = [f for f in dates if f.precision == "day"]
     day_starts = [f.start for f in days]
+    date_starts = [f.start for f in dates]
     taken = [(f.start, f.end) for f in found]
     out: list[Found] = []
     patterns = [(english.ANAPHORA, english.anaphor_offset)]
@@ -206,6 +213,12 @@ def _anaphora(body: str, found: list[Found]) -> list[Found]:
         for m in regex.finditer(body):
             start, end = m.start(), m.end()
             if any(s < end and start < e for s, e in taken):
+                continue
+            if m.groupdict().get("then"):
+                i = bisect.bisect_right(date_starts, start) - 1
+                if i >= 0:
+                    a = dates[i]
+                    out.append(Found(body[start:end], start, end, a.value, a.precision, "anaphor", kind="anaphor"))
                 continue
             offset = offset_of(m)
             i = bisect.bisect_right(day_starts, start) - 1

@@ -29,9 +29,14 @@ def _future_aux() -> frozenset[str]:
     return frozenset(cues()["future_auxiliaries"])
 
 
-def verb_tense(sdoc: Any, start: int, end: int) -> str | None:
+INFINITIVE = "infinitive"
+
+
+def verb_tense(sdoc: Any, start: int, end: int, infinitive_future: bool = True) -> str | None:
     """The tense of the verb that governs the characters [start, end) in a spaCy Doc,
-    or None when there is no parse or no governing verb."""
+    or None when there is no parse or no governing verb.  A to-infinitive ("ordered
+    to finish by June 5") counts as future unless ``infinitive_future`` is False
+    (then its own tense is unknown: "trying to reach the river on Aug. 8")."""
     if sdoc is None:  # callers check that [start, end) lies within the parsed text
         return None
     span = sdoc.char_span(start, end, alignment_mode="expand")
@@ -45,14 +50,18 @@ def verb_tense(sdoc: Any, start: int, end: int) -> str | None:
     if tok.pos_ not in ("VERB", "AUX"):
         return None
     tense = _classify(tok)
+    if tense == INFINITIVE:
+        return FUTURE if infinitive_future else None
     # A present-tense verb in a clause under a future one ("must finish ... before
     # the rainy season begins in July") shares its future.
     hops = 0
     while tense == PRESENT and tok.dep_ in ("advcl", "ccomp", "xcomp", "conj", "relcl") and hops < 3:
         tok = tok.head
         hops += 1
-        if tok.pos_ in ("VERB", "AUX") and _classify(tok) == FUTURE:
-            return FUTURE
+        if tok.pos_ in ("VERB", "AUX"):
+            head_tense = _classify(tok)
+            if head_tense == FUTURE or (head_tense == INFINITIVE and infinitive_future):
+                return FUTURE
     return tense
 
 
@@ -70,7 +79,7 @@ def _classify(verb: Any) -> str | None:
         return FUTURE
     if verb.tag_ == "VB":
         if "to" in words or any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
-            return FUTURE
+            return INFINITIVE
         if words & {"did"}:
             return PAST
         return PRESENT

@@ -1,0 +1,96 @@
+"""What a date expression does in its sentence, for dating events.
+
+* ``event``: it dates what the sentence reports ("agents detained two men on March 6");
+* ``deadline``: a deadline, plan or period end ("by the end of March", "has set Feb. 16
+  as the deadline", "through the end of the year");
+* ``comparison``: a reference point of a comparison ("up from 4,200 won in July",
+  "well above last autumn's prices", "the most since 2019");
+* ``report``: the day a source spoke ("a source said on the 4th that ...",
+  "소식통은 9일 두만강통신에 ...").
+
+Only ``event`` dates an incident (the incidents guideline: "Give a date only when the
+evidence sentence dates the event").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .cues import cues
+from .extract import Found
+from .tense import FORWARD_PREPS, FUTURE, verb_tense
+
+EVENT, DEADLINE, COMPARISON, REPORT = "event", "deadline", "comparison", "report"
+
+# How far before a date a comparison cue may stand ("up from about 4,200 won in
+# July"): the length of a price phrase, checked on the devset price sentences.
+COMPARATIVE_WINDOW = 45
+_CLAUSE_BREAK = re.compile(r"[.;:!?]")
+_PREP = re.compile(r"(?i)^(on|in|at|since|from|until|till|by|through|throughout|over|before|into|during|after)\b")
+_POSSESSIVE_AFTER = re.compile(r"^['’]s?\b")
+_DEADLINE_AFTER = re.compile(r"(?i)^,?\s+as\s+(?:the|a|its)\s+(?:\w+\s+)?deadline")
+_SUPERLATIVE_SINCE = re.compile(
+    r"(?i)\b(?:most|highest|lowest|largest|biggest|worst|best|first|strongest|weakest|fewest)\b[^.;,]*$")
+_REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note"})
+_KO_REPORT_BEFORE = re.compile(r"소식통(?:은|이|들은|들이)\s*$")
+_KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
+
+
+def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> str:
+    text = f.text
+    after = body[f.end:f.end + 40]
+    if re.search(r"[\uac00-\ud7a3]", text):
+        if _KO_REPORT_BEFORE.search(body[max(0, f.start - 8):f.start]) or _KO_REPORT_AFTER.search(after):
+            return REPORT
+        if "까지" in text:
+            return DEADLINE
+        if text.endswith(tuple(cues()["korean_comparison_tails"])) or after.lstrip().startswith("비교"):
+            return COMPARISON  # "한 달 전과 비교하면", "지난해 이맘때보다"
+        return EVENT
+    if _POSSESSIVE_AFTER.match(after):
+        return COMPARISON  # "last autumn's prices", "this year's harvest"
+    if _comparative(body, f.start):
+        return COMPARISON
+    m = _PREP.match(text)
+    prep = m.group(1).lower() if m else ""
+    if prep == "since" and _SUPERLATIVE_SINCE.search(body[max(0, f.start - 60):f.start]):
+        return COMPARISON  # "the most since 2019"
+    if _DEADLINE_AFTER.match(after):
+        return DEADLINE
+    if prep in FORWARD_PREPS:
+        return DEADLINE
+    sdoc = sdoc if f.end <= parsed_chars else None
+    if sdoc is not None:
+        if verb_tense(sdoc, f.start, f.end, infinitive_future=False) == FUTURE:
+            return DEADLINE
+        if _reporting(sdoc, f.start, f.end):
+            return REPORT
+    return EVENT
+
+
+def _comparative(body: str, start: int) -> bool:
+    window = body[max(0, start - COMPARATIVE_WINDOW):start].lower()
+    cut = _CLAUSE_BREAK.split(window)[-1]
+    if any(re.search(rf"\b{re.escape(c)}\b", cut) for c in cues()["comparative_before"]):
+        return True
+    return any(re.search(rf"\b{re.escape(c)}\s*$", cut) for c in cues()["comparative_adjacent"])
+
+
+def _reporting(sdoc: Any, start: int, end: int) -> bool:
+    """The date hangs directly on a reporting verb whose content is a clause
+    ("a source said on the 4th that ...", "told the outlet on the 24th that ...")."""
+    span = sdoc.char_span(start, end, alignment_mode="expand")
+    if span is None or not len(span):
+        return False
+    tok = span.root
+    while tok.dep_ in ("pobj", "prep", "npadvmod", "nummod", "compound") and tok.head is not tok:
+        tok = tok.head
+    if tok.lemma_.lower() not in _REPORTING_LEMMAS:
+        return False
+    if not any(c.dep_ == "ccomp" for c in tok.children):
+        return False
+    # the speaker is a source ("a source in the province told ... on the 8th that")
+    subjects = [c for c in tok.children if c.dep_ == "nsubj"]
+    return any(t.lower_ in ("source", "sources", "resident", "residents", "official", "trader")
+               for s in subjects for t in s.subtree)
