@@ -179,3 +179,29 @@ def test_ingest_serial_and_parallel_paths_agree(tmp_path):
             results.append((summary.result.added, summary.result.near_duplicates,
                             sorted((r.id, r.content_hash, r.extra["duplicate_of"]) for r in store.iter_reports())))
     assert results[0] == results[1]
+
+
+@pytest.mark.slow
+def test_ingest_ctrl_c_exits_130_and_leaves_whole_batches(tmp_path):
+    n = 12 * BATCH_SIZE
+    data = _synthetic_jsonl(tmp_path / "many.jsonl", n, seed=3)
+    db = tmp_path / "int.db"
+    open_store(db).close()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "tumen", "ingest", str(data), "--db", str(db), "--quiet"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        with sqlite3.connect(db, timeout=30) as conn:
+            if conn.execute("SELECT count(*) FROM reports").fetchone()[0] >= BATCH_SIZE:
+                break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130)  # 0 only if it finished first
+    with open_store(db) as store:
+        partial = store.count()
+        assert partial % BATCH_SIZE == 0
+        assert ingest(store, [str(data)]).result.added == n - partial
+        assert store.count() == n and store.integrity_check() == "ok"
