@@ -147,6 +147,18 @@ def test_sources_html_news_page_furniture_dropped():
         assert furniture not in r.body
 
 
+def test_sources_html_line_breaks_and_source_newlines():
+    html = ("<html><head><title>Breaks</title></head><body><article>"
+            "<p>Pyongyang, May 3 -- The first line of a story about the factory.<br>The second line,"
+            "\nwrapped in the source.</p><p>Another paragraph with <b>bold</b> words.</p>"
+            "</article></body></html>")
+    r, = read_bytes(html.encode(), path="br.html")
+    assert "factory.\nThe second line, wrapped in the source." in r.body
+    assert "\n\nAnother paragraph with bold words." in r.body
+    from tumen.sources.html import html_to_text
+    assert html_to_text("<p>One\nline<br/>two</p><p>Three <b>four</b></p>") == "One line\ntwo\n\nThree four"
+
+
 def test_sources_html_too_deep_is_an_error():
     html = "<html><body>" + "<div>" * 400 + "<p>Deep text here.</p>" + "</div>" * 400 + "</body></html>"
     reports, errors = split(read_bytes(html.encode(), path="deep.html"))

@@ -18,14 +18,20 @@ from .encoding import bom_encoding, decode
 from .furniture import drop_furniture
 
 # Elements that start a new paragraph when an HTML fragment is turned into text.
-BLOCK_TAGS = frozenset("""address article aside blockquote br dd div dl dt figcaption
-figure footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tr td th ul
-head list item quote""".split())
+# (HTML names, and the names trafilatura's output tree uses: head, list, item, quote, row.)
+BLOCK_TAGS = frozenset("""address article aside blockquote dd div dl dt figcaption
+figure footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tr ul
+head list item quote row""".split())
+# Elements that end a line inside a paragraph (HTML <br>, trafilatura <lb>).
+LINE_BREAK_TAGS = frozenset(("br", "lb"))
+# Table cells: their text is separated by a space.
+CELL_TAGS = frozenset(("td", "th", "cell"))
 # Elements whose text is never report text.
 SKIP_TAGS = frozenset("script style noscript template svg iframe object".split())
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_SPACES = re.compile(r"[ \t\r\f\v]+")
+_WHITESPACE = re.compile(r"\s+")  # in HTML text every whitespace run is one space
+_LINE_EDGES = re.compile(r" *\n *")
 
 
 def _depth(tree: Any) -> int:
@@ -45,7 +51,8 @@ def _blocks(element: Any) -> list[str]:
     current: list[str] = []
 
     def flush() -> None:
-        text = _SPACES.sub(" ", "".join(current)).strip()
+        # text runs were collapsed to single spaces; the only newlines are <br>s
+        text = _LINE_EDGES.sub("\n", "".join(current)).strip()
         if text:
             paragraphs.append(text)
         current.clear()
@@ -54,19 +61,26 @@ def _blocks(element: Any) -> list[str]:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if tag in SKIP_TAGS or not isinstance(el.tag, str):
             if el.tail:
-                current.append(el.tail)
+                current.append(_WHITESPACE.sub(" ", el.tail))
             return
+        if tag in LINE_BREAK_TAGS:
+            current.append("\n")
+            if el.tail:
+                current.append(_WHITESPACE.sub(" ", el.tail))
+            return
+        if tag in CELL_TAGS:
+            current.append(" ")
         block = tag in BLOCK_TAGS
         if block:
             flush()
         if el.text:
-            current.append(el.text)
+            current.append(_WHITESPACE.sub(" ", el.text))
         for child in el:
             walk(child)
         if block:
             flush()
         if el.tail:
-            current.append(el.tail)
+            current.append(_WHITESPACE.sub(" ", el.tail))
 
     # depth-limited by the callers (max_html_depth), so recursion is bounded
     walk(element)
