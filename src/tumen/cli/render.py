@@ -56,6 +56,47 @@ def _marked_body(body: str, record: dict | None) -> Text:
     return text
 
 
+# Terminal width from which the record is shown beside the text rather than below it.
+SIDE_BY_SIDE_WIDTH = 140
+
+
+def _record_renderable(record: dict | None) -> Any:
+    from rich.console import Group
+
+    if not record:
+        return Text("no analysis record yet (run 'tumen analyze')", style="dim")
+    parts: list[Any] = [Text.from_markup(
+        f"[bold]record[/] [dim]({escape(str(record.get('analyzer')))}, "
+        f"{escape(str(record.get('status')))})[/]\n[dim]underlined: incident evidence; green "
+        "places, magenta organizations, blue laws, cyan dates[/]")]
+    if record.get("error"):
+        parts.append(Text.from_markup(f"[red]error:[/] {escape(record['error'])}"))
+    if record.get("duplicate_of"):
+        parts.append(Text.from_markup(f"[dim]duplicate of:[/] {escape(record['duplicate_of'])}"))
+    if record.get("tags"):
+        parts.append(Text.from_markup(f"[dim]tags:[/] {escape(', '.join(record['tags']))}"))
+    for kind in ("places", "organizations", "laws"):
+        names = [i.get("name") for i in record.get(kind) or [] if i.get("name")]
+        if names:
+            parts.append(Text.from_markup(f"[dim]{kind}:[/] {escape(', '.join(names))}"))
+    dates = [f"{d.get('text')} → {d.get('value')}" for d in record.get("dates") or []]
+    if dates:
+        parts.append(Text.from_markup(f"[dim]dates:[/] {escape('; '.join(dates))}"))
+    incidents = record.get("incidents") or []
+    if incidents:
+        table = Table(title="incidents", title_justify="left", expand=True)
+        for col in ("type", "actor", "target", "place", "date", "penalty", "evidence"):
+            table.add_column(col, overflow="fold")
+        for inc in incidents:
+            ev = (inc.get("evidence") or {}).get("text") or ""
+            table.add_row(*(escape(str(inc.get(c) or "")) for c in
+                            ("type", "actor", "target", "place", "date", "penalty")), escape(ev))
+        parts.append(table)
+    else:
+        parts.append(Text("no incidents", style="dim"))
+    return Group(*parts)
+
+
 def print_report_view(console: Any, view: dict[str, Any]) -> None:
     r, record = view["report"], view["record"]
     console.print(f"[bold]{escape(r['title'] or '(untitled)')}[/]")
@@ -68,33 +109,17 @@ def print_report_view(console: Any, view: dict[str, Any]) -> None:
     if view.get("near_duplicates"):
         console.print(f"  [dim]near-duplicates:[/] {escape(', '.join(view['near_duplicates']))}")
     console.print()
-    console.print(_marked_body(r["body"], record))
-    console.print()
-    if not record:
-        console.print("[dim]no analysis record yet (run 'tumen analyze')[/]")
-        return
-    console.print(f"[bold]record[/] [dim]({escape(str(record.get('analyzer')))}, "
-                  f"{escape(str(record.get('status')))})[/]  "
-                  "[dim]underlined: incident evidence; green places, magenta organizations, "
-                  "blue laws, cyan dates[/]")
-    if record.get("error"):
-        console.print(f"  [red]error:[/] {escape(record['error'])}")
-    if record.get("tags"):
-        console.print(f"  tags: {escape(', '.join(record['tags']))}")
-    for kind in ("places", "organizations", "laws"):
-        names = [i.get("name") for i in record.get(kind) or [] if i.get("name")]
-        if names:
-            console.print(f"  {kind}: {escape(', '.join(names))}")
-    incidents = record.get("incidents") or []
-    if incidents:
-        table = Table(title="incidents", title_justify="left")
-        for col in ("type", "actor", "target", "place", "date", "penalty", "evidence"):
-            table.add_column(col, overflow="fold")
-        for inc in incidents:
-            ev = (inc.get("evidence") or {}).get("text") or ""
-            table.add_row(*(escape(str(inc.get(c) or "")) for c in
-                            ("type", "actor", "target", "place", "date", "penalty")), escape(ev))
-        console.print(table)
+    body, side = _marked_body(r["body"], record), _record_renderable(record)
+    if console.width >= SIDE_BY_SIDE_WIDTH:
+        grid = Table.grid(expand=True, padding=(0, 2))
+        grid.add_column(ratio=3)
+        grid.add_column(ratio=2)
+        grid.add_row(body, side)
+        console.print(grid)
+    else:
+        console.print(body)
+        console.print()
+        console.print(side)
 
 
 def print_demo(console: Any, result: dict[str, Any]) -> None:
