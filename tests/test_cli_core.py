@@ -131,3 +131,23 @@ def test_cli_ingest_from_standard_input(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tumen", "search", "http://example.org/x", "--db", str(db),
                            "--json"], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0 and json.loads(proc.stdout)["id"] == "in1"
+
+
+def test_cli_show_marks_the_record_beside_the_text(db, capsys, monkeypatch):
+    from tumen.store import open_store
+
+    with open_store(db) as store:
+        report = next(iter(store.iter_reports()))
+        end = report.body.index(".") + 1
+        store.save_records([{
+            "id": report.id, "tags": ["test tag"], "places": [], "organizations": [], "laws": [],
+            "dates": [], "analyzer": "t", "status": "ok",
+            "incidents": [{"type": "arrest", "actor": "Ministry of State Security", "target": None,
+                           "place": None, "date": None, "date_precision": None, "penalty": None,
+                           "evidence": {"text": report.body[:end], "start": 0, "end": end}}]}])
+    for width in ("160", "80"):
+        monkeypatch.setenv("COLUMNS", width)
+        code, out, _ = run(capsys, "show", report.id, "--db", db)
+        assert code == 0 and "incidents" in out and "arrest" in out and "test tag" in out
+    code, out, _ = run(capsys, "show", report.id, "--db", db, "--json")
+    assert json.loads(out)["record"]["incidents"][0]["evidence"]["end"] == end
