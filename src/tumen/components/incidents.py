@@ -101,7 +101,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
     return [Incident(type=c.type, evidence=Evidence(body[c.start:c.end], c.start, c.end),
                      actor=c.actor, target=None, place=c.place, province=c.province,
                      date=c.date, date_precision=c.date_precision, penalty=c.penalty)
-            for c in merge(cands, texts={c.index: texts[c.index] for c in cands})]
+            for c in merge(cands)]
 
 
 def paragraph_index(sentences: list[tuple[int, int]], paras: list[tuple[int, int]]) -> list[int]:

@@ -9,7 +9,6 @@ the annotation guidelines ask.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 
@@ -34,8 +33,8 @@ class Candidate:
         return len(self.own)
 
 
-# Types for which several sentences of one report usually describe one event unless a
-# date or place sets them apart (an ongoing operation described at length).
+# Types whose sentences in one report are merged unless a date or place sets them
+# apart (every type, as calibrated; the set is kept for tuning).
 MERGE_TYPES = {"crackdown", "order", "legislation", "mobilization", "propaganda", "market",
                "smuggling", "remittance", "border_crossing", "other", "arrest", "meeting",
                "punishment", "public_trial"}
@@ -53,36 +52,23 @@ def _compatible(a: Candidate, b: Candidate) -> bool:
     return True
 
 
-# A sentence that opens by naming its event with a definite article ("The meeting ...",
-# "The raids were led by ...") continues an event already told.
-_ANAPHORIC = re.compile(r"^(?:[\w'’-]+(?:\s+[\w'’-]+){0,2},\s+)?(?:the|this|that|these|those)\s+(?:[\w'’-]+\s+){0,2}?"
-                        r"(?:meeting|meetings|session|lecture|order|orders|directive|raid|raids|crackdown|"
-                        r"operation|campaign|trial|inspection|inspections|checks|ban|search|searches)\b", re.I)
+def merge(cands: list[Candidate]) -> list[Candidate]:
+    """Merge candidates of one type that the text does not set apart (no two different
+    dates, no two different places stated in their own sentences): a lede restated
+    later, an operation described over several sentences, "The meeting ..." after the
+    meeting.  Of a group the sentence stating the most of actor, place and date is kept
+    as evidence; on a tie the more confidently typed one, then the earliest.
 
-# Which merge rules are on (see ``merge``); the names are tested in the cross-validation.
-RULES = {"lede", "undated", "anaphoric"}
-
-
-def merge(cands: list[Candidate], lede_paragraphs: int = 1, texts: dict[int, str] | None = None) -> list[Candidate]:
-    """Merge candidates of one type that tell the same event: a lede candidate (first
-    paragraph) restated by a compatible later one; two compatible undated ones; a later
-    one that opens with a definite reference to the event ("The meeting ...")."""
+    Calibration: merging only lede, undated or anaphoric ("The meeting ...") pairs was
+    tried first; merging every compatible pair scored better on the devset (type F1
+    0.787 -> 0.808) and in the training-set cross-validation (0.784 -> 0.790)."""
     keep: list[Candidate] = []
-    texts = texts or {}
     for cand in sorted(cands, key=lambda c: c.index):
-        merged = False
         for i, prev in enumerate(keep):
-            if not _compatible(prev, cand):
-                continue
-            lede = "lede" in RULES and prev.paragraph < lede_paragraphs
-            undated = "undated" in RULES and "date" not in prev.own and "date" not in cand.own
-            anaphoric = ("anaphoric" in RULES and "date" not in cand.own
-                         and bool(_ANAPHORIC.match(texts.get(cand.index, ""))))
-            if lede or undated or anaphoric:
-                if cand.specificity > prev.specificity:
+            if _compatible(prev, cand):
+                if (cand.specificity, cand.prob) > (prev.specificity, prev.prob):
                     keep[i] = cand
-                merged = True
                 break
-        if not merged:
+        else:
             keep.append(cand)
     return sorted(keep, key=lambda c: (c.start, c.type))
