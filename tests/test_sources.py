@@ -69,6 +69,13 @@ def test_sources_markdown_front_matter_and_markup():
     assert not r.body.lstrip().startswith("Inspection teams visit")  # heading = title
 
 
+def test_sources_markdown_to_text_keeps_words():
+    from tumen.sources.text import markdown_to_text
+
+    text = "> A *quoted* line with **bold**, `code`, 2 * 3 * 4 and a_b_c.\n- item *one*\n## Head"
+    assert markdown_to_text(text) == "A quoted line with bold, code, 2 * 3 * 4 and a_b_c.\n- item one\nHead"
+
+
 @pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="shared seeds absent")
 def test_sources_seed_tag_line_is_title_and_furniture_dropped():
     seed = next((SHARED / "seeds").glob("000_*.txt"))

@@ -41,6 +41,9 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]+|\([^)]*\))*(?:\s+\"[^\"]*\")?\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
+_MD_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+_MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 
 
 def _split_header(lines: list[str], i: int, meta: dict[str, str]) -> int:
@@ -74,8 +77,8 @@ def _front_matter(lines: list[str], meta: dict[str, str]) -> int:
 
 
 def markdown_to_text(text: str) -> str:
-    """Light Markdown → text: heading marks, images, link targets, bold marks and rules
-    go; the words stay where they are."""
+    """Light Markdown → text: heading marks, images, link targets, bold/italic/code
+    marks, quote marks and rules go; the words (and list markers) stay."""
     out = []
     for line in text.splitlines():
         if _MD_IMAGE_LINE.match(line) or _MD_RULE.match(line):
@@ -85,7 +88,10 @@ def markdown_to_text(text: str) -> str:
             line = m.group(1)
         line = _MD_IMAGE.sub(r"\1", line)
         line = _MD_LINK.sub(r"\1", line)
+        line = _MD_QUOTE.sub("", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
+        line = _MD_ITALIC.sub(r"\1", line)
+        line = _MD_CODE.sub(r"\1", line)
         out.append(line)
     return "\n".join(out)
 
