@@ -388,3 +388,50 @@ def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  
     first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     shown = json.loads(run("show", "--json", first["id"]))
     assert shown["report"]["body"] == first["body"]
+
+
+def test_two_writers_at_once(store_url):  # noqa: F811
+    """Two stores (connections) ingesting into one database at the same time: every
+    report stored once, none lost, the store consistent."""
+    import threading
+
+    first = make_reports()
+    copy = Report(id="r2-copy", body=BODIES["r2"][1] + " Prices were checked twice.",
+                  published="2024-07-01")
+    others = [Report(id=f"o{i}", body=f"Other report number {i} about patrols and trains.")
+              for i in range(40)] + [copy]
+    with open_store(store_url):
+        pass  # created and migrated before the writers race
+    errors: list[BaseException] = []
+
+    def write(items: list[Report], batch_size: int) -> None:
+        try:
+            with open_store(store_url) as s:
+                for i in range(0, len(items), 3):
+                    s.add_reports(items[i:i + 3], batch_size=batch_size)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(first + [copy], 2)),
+               threading.Thread(target=write, args=(others, 5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with open_store(store_url) as s:
+        assert s.count() == len(first) + 41
+        assert s.integrity_check() == "ok"
+
+
+@pytest.mark.postgres
+def test_pg_writers_see_each_others_reports_for_near_duplicates(pg_url):  # noqa: F811
+    """A store object links a near-duplicate of a report that ANOTHER connection
+    stored after this one had read its signatures."""
+    with open_store(pg_url) as a, open_store(pg_url) as b:
+        a.add_reports([Report(id="a0", body="First report of writer a about a border patrol.")])
+        b.add_reports([Report(id="b0", body="First report of writer b about a school.")])
+        a.add_reports(make_reports()[1:2])  # r2
+        copy = Report(id="r2-copy", body=BODIES["r2"][1] + " Checked twice.", published="2024-07-01")
+        res = b.add_reports([copy])
+        assert res.links == [("r2-copy", "r2")]

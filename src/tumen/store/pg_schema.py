@@ -90,6 +90,8 @@ CREATE TABLE records (
     record_json TEXT NOT NULL
 );
 CREATE INDEX records_analyzer ON records(analyzer);
+-- iter_records pages in byte order of ids (SQLite's order) whatever the cluster's locale.
+CREATE INDEX records_report_bytes ON records(report_id COLLATE "C");
 
 CREATE TABLE places (
     report_id     TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,

@@ -163,6 +163,7 @@ class PostgresStore:
             self.conn.close()
             raise StoreError(f"{self.path}: cannot open the store ({_one_line(exc)})") from exc
         self._index: dedup.NearDuplicateIndex | None = None
+        self._index_seq = 0  # the last reports.seq whose signature is in _index
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -234,14 +235,24 @@ class PostgresStore:
 
     # -- reports ----------------------------------------------------------------------
 
-    def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
-        if self._index is None:
-            index = dedup.NearDuplicateIndex()
-            with self.conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
-                cur.execute("SELECT report_id, signature FROM minhash WHERE num_perm = %s",
-                            (dedup.NUM_PERM,))
-                index.load((r[0], bytes(r[1])) for r in cur)
-            self._index = index
+    def _near_duplicate_index(self, cur: psycopg.Cursor) -> dedup.NearDuplicateIndex:
+        """The in-memory LSH of every stored signature, brought up to date with the
+        reports other writers stored since it was last read (called under the write
+        lock, so nothing is missed however many processes ingest at once)."""
+        fresh = self._index is None
+        if fresh:
+            self._index = dedup.NearDuplicateIndex()
+        rows = cur.execute(
+            "SELECT r.seq, m.report_id, m.signature FROM minhash m JOIN reports r ON r.id = m.report_id "
+            "WHERE r.seq > %s AND m.num_perm = %s ORDER BY r.seq",
+            (self._index_seq, dedup.NUM_PERM)).fetchall()
+        if fresh:
+            self._index.load((row["report_id"], bytes(row["signature"])) for row in rows)
+        else:
+            for row in rows:
+                self._index.add(row["report_id"], dedup.signature_from_bytes(bytes(row["signature"])))
+        if rows:
+            self._index_seq = rows[-1]["seq"]
         return self._index
 
     def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
@@ -259,12 +270,13 @@ class PostgresStore:
         return result
 
     def _add_batch(self, batch: list[Report]) -> IngestResult:
-        index = self._near_duplicate_index()
         result = IngestResult()
         inserted: list[str] = []
         now = _now()
+        index = None
         try:
             with self._write() as cur:
+                index = self._near_duplicate_index(cur)
                 known_hashes, known_ids = self._known(cur, batch)
                 # Pipeline mode: inserts are sent without waiting for each answer, so
                 # the server indexes one report while Python shingles the next.
@@ -274,7 +286,8 @@ class PostgresStore:
                                       known_hashes, known_ids)
         except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
             for key in inserted:
-                index.remove(key)
+                if index is not None:
+                    index.remove(key)
             if isinstance(exc, psycopg.Error):
                 raise StoreError(f"{self.path}: cannot store reports ({_one_line(exc)})") from exc
             raise
@@ -494,8 +507,8 @@ class PostgresStore:
         while True:
             rows = self.conn.execute(
                 "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c "
-                "JOIN reports r ON r.id = c.report_id WHERE c.report_id > %s "
-                "ORDER BY c.report_id LIMIT %s", (last, READ_CHUNK)).fetchall()
+                "JOIN reports r ON r.id = c.report_id WHERE c.report_id COLLATE \"C\" > %s "
+                "ORDER BY c.report_id COLLATE \"C\" LIMIT %s", (last, READ_CHUNK)).fetchall()
             if not rows:
                 return
             for row in rows:
