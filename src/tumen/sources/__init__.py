@@ -224,7 +224,11 @@ def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str,
         yield InputError(str(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
         return
     if str(path) == "-":
-        yield from read_stream("-", sys.stdin.buffer, options, format)
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:
+            yield InputError("-", "no standard input to read")
+            return
+        yield from read_stream("-", stdin, options, format)
         return
     p = Path(path)
     if p.is_dir():
