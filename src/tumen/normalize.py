@@ -6,10 +6,12 @@ tabs collapsed to one space, spaces at line ends removed, paragraph breaks kept 
 blank line ("\\n\\n"), single line breaks kept, the whole stripped.  Nothing else
 (no quote folding, no case change).  ``normalize_text`` is idempotent.
 
-The publication date is parsed to ISO ``YYYY-MM-DD``: ISO first (``fromisoformat``),
-then RFC 2822 (feeds), then ``dateparser`` for everything else; an impossible date
-(``0000-00-00``, ``2023-02-30``) or one that cannot be read becomes ``None`` and the
-raw string is kept in ``extra["published_raw"]``.
+The publication date is parsed to ISO ``YYYY-MM-DD`` (the day in the date's own time
+zone): ISO dates and datetimes, compact ``YYYYMMDD`` and Unix time first, then RFC 2822
+(feeds), common English and Korean spellings, and ``dateparser`` (English and Korean)
+for the rest.  An impossible date (``0000-00-00``, ``2023-02-30``), a bare year or
+month, or one that cannot be read becomes ``None``; whenever the value was not already
+ISO the raw string is kept in ``extra["published_raw"]``.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ Formats (``FORMATS``), one reader module each: ``text`` and ``markdown`` (text.p
 ``html`` (html.py), ``json``, ``jsonl``, ``csv`` (tabular.py), ``rss``, ``atom``
 (feeds.py), ``warc`` (warc.py); bytes are decoded by encoding.py.  Any of them may be
 gzip-compressed (``.gz``; decompressed size bounded by ``Limits``).  The format is
-detected from the content first (gzip, WARC, feed and HTML signatures) and then from the
-extension (``detect_format``).
+detected (``detect_format``) from strong content signatures first (gzip, WARC, RSS/Atom
+and HTML roots), then from the extension, then from the content again (JSON or JSON
+Lines by their first lines, CSV by a header naming a body column), else text.
 
 Nothing is raised for a bad file: an ``InputError`` naming the file (and line, for JSON
 Lines and CSV) is yielded in its place and reading goes on with the next item or file.
