@@ -62,7 +62,7 @@ class IngestSummary:
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
-        return [head] + [f"failed: {where}: {reason}" for where, reason in r.failed]
+        return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
 
     def to_dict(self) -> dict:
         r = self.result
@@ -71,6 +71,14 @@ class IngestSummary:
                 "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
                 "seconds": round(self.seconds, 3)}
+
+
+# Control characters (a newline in a file name...) shown escaped: one failure, one line.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {10: "\\n", 13: "\\r", 9: "\\t"}
+
+
+def _one_line(text: str) -> str:
+    return text.translate(_CONTROL)
 
 
 def _where(raw: RawReport | Report) -> str:

@@ -44,3 +44,42 @@ def migrate(
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
+
+
+@app.command()
+def backup(
+    target: Path = typer.Argument(..., help="File to write the copy to (must not exist, unless --overwrite)."),
+    db: Optional[str] = typer.Option(None, "--db", help="Store to copy (default $TUMEN_DB or ./tumen.db)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace TARGET if it exists."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """A consistent copy of a live SQLite store (SQLite's online backup API), verified."""
+    from ..maintenance import backup as run_backup
+
+    result = run_backup(db or default_db(), target, overwrite=overwrite)
+    if not quiet:
+        typer.echo(result.line(), err=True)
+
+
+@app.command()
+def check(
+    db: Optional[str] = typer.Option(None, "--db", help="Store to verify (default $TUMEN_DB or ./tumen.db)."),
+    repair: bool = typer.Option(False, "--repair", help="Rebuild the full-text index first (the only repair offered)."),
+    as_json: bool = typer.Option(False, "--json", help="The result as one JSON object on stdout."),
+) -> None:
+    """Verify a store: SQLite integrity, full-text index in sync, no orphan or half-written
+    records.  Lists every problem; exit status 1 when there is one."""
+    import json
+
+    from ..maintenance import check_store, repair_fts
+
+    if repair:
+        repair_fts(db or default_db())
+    result = check_store(db or default_db())
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for line in result.lines():
+            typer.echo(line, err=True)
+    if not result.ok:
+        raise typer.Exit(1)
