@@ -49,7 +49,8 @@ from .migrations import MIGRATIONS
 from .pg_schema import TS_CONFIG, postgres_sql
 from .records import _TABLES as RECORD_TABLES
 from .records import RecordWriter
-from .sqlite import HL_CLOSE, HL_OPEN, READ_CHUNK, SNIPPET_TOKENS, _like_escape, _until
+from .sqlite import READ_CHUNK
+from .sqlite_search import HL_CLOSE, HL_OPEN, SNIPPET_TOKENS, _like_escape, _until
 
 # ts_rank weights {D, C, B, A}: title (A) words count ten times body (B) words, the
 # same 10:1 as the SQLite backend's bm25 column weights.
