@@ -260,3 +260,13 @@ def test_store_round_trips_any_report(empty_store, body, title, tags, original):
         return
     got = empty_store.get_report(stored_id)
     assert (got.body, got.title, got.tags, got.original) == (body, title, tags, original)
+
+
+def test_store_concurrent_writers_see_each_others_signatures(tmp_path, devset_reports):
+    docs = _devset(devset_reports)
+    db = tmp_path / "s.db"
+    with open_store(db) as a, open_store(db) as b:
+        b.add_reports([_report("other", _words(50, 7))])  # b's index is built now
+        a.add_reports([_report("d008", docs["d008"]["body"], published=docs["d008"]["published"])])
+        result = b.add_reports([_report("d029", docs["d029"]["body"], published=docs["d029"]["published"])])
+        assert result.links == [("d029", "d008")]

@@ -111,6 +111,7 @@ class SQLiteStore(SearchMixin):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         self._index: dedup.NearDuplicateIndex | None = None
+        self._index_rowid = 0  # highest minhash rowid in the index
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -161,12 +162,18 @@ class SQLiteStore(SearchMixin):
     # -- reports ----------------------------------------------------------------------
 
     def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
+        """The LSH over every stored signature: built from the ``minhash`` table on first
+        use, then topped up at each batch (inside its transaction) with the signatures
+        other writers stored meanwhile, so concurrent ingests still see each other."""
         if self._index is None:
-            index = dedup.NearDuplicateIndex()
-            rows = self.conn.execute("SELECT report_id, signature FROM minhash WHERE num_perm = ?",
-                                     (dedup.NUM_PERM,))
-            index.load((r[0], r[1]) for r in rows)
-            self._index = index
+            self._index = dedup.NearDuplicateIndex()
+            self._index_rowid = 0
+        rows = self.conn.execute(
+            "SELECT rowid, report_id, signature FROM minhash WHERE rowid > ? AND num_perm = ? "
+            "ORDER BY rowid", (self._index_rowid, dedup.NUM_PERM)).fetchall()
+        if rows:
+            self._index.load((r[1], r[2]) for r in rows if r[1] not in self._index)
+            self._index_rowid = rows[-1][0]
         return self._index
 
     def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
@@ -184,13 +191,13 @@ class SQLiteStore(SearchMixin):
         return result
 
     def _add_batch(self, batch: list[Report]) -> IngestResult:
-        index = self._near_duplicate_index()
         result = IngestResult()
         inserted: list[str] = []
         now = _now()
         cur = self.conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
+            index = self._near_duplicate_index()
             known_hashes, known_ids = self._known(cur, batch)
             for report in batch:
                 self._add_one(cur, index, report, now, result, inserted, known_hashes, known_ids)
@@ -199,7 +206,7 @@ class SQLiteStore(SearchMixin):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             for key in inserted:
-                index.remove(key)
+                self._index.remove(key)  # type: ignore[union-attr]
             if isinstance(exc, sqlite3.DatabaseError):
                 raise StoreError(f"{self.path}: cannot store reports ({exc})") from exc
             raise
