@@ -83,3 +83,13 @@ def test_export_bad_format_and_parquet_to_stdout_are_errors(sample_store):
         export(sample_store, "xml")
     with pytest.raises(TumenError, match="--out"):
         export(sample_store, "parquet", None)
+
+
+def test_export_reingest_does_not_carry_store_fields_into_extra(sample_store, tmp_path):
+    out = tmp_path / "r.jsonl"
+    export(sample_store, "jsonl", out)
+    with open_store(tmp_path / "again.db") as again:
+        ingest(again, [str(out)])
+        for report in again.iter_reports():
+            assert report.source_path == str(out)
+            assert not {"content_hash", "source_path", "locator", "format"} & set(report.extra)

@@ -37,6 +37,12 @@ _REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, orig
                    "duplicate_of, tags_json, extra_json")
 
 
+# Keys the store manages itself: never kept in extra_json (a re-ingested export carries
+# them as plain fields; this report gets its own).
+_MANAGED_EXTRA = frozenset({"status", "duplicate_of", "ingested_at", "source_path", "locator",
+                            "format", "content_hash", "original"})
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -253,7 +259,7 @@ class SQLiteStore(SearchMixin):
         duplicate_of = self._link_near_duplicate(cur, index, report_id, report.published,
                                                  shingles, signature)
         extra = {k: v for k, v in (report.extra or {}).items()
-                 if k not in ("status", "duplicate_of", "ingested_at")}
+                 if k not in _MANAGED_EXTRA}
         cur.execute(
             f"INSERT INTO reports ({_REPORT_COLUMNS}) VALUES "
             "(NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ingested', ?, ?, ?)",
