@@ -362,3 +362,30 @@ def test_web_facet_index_agrees_with_sql(db):
         assert sorted(fast[0]) == sorted(slow), pairs
         assert fast[1] == Q.count_reports(web.reader, state.filters), pairs
     web.close()
+
+
+def test_web_unselective_query_lists_newest_first_with_marked_snippets(client, monkeypatch):
+    from tumen.web import views
+
+    ranked = client.get("/api/search", params={"q": "province"}).json()
+    assert ranked["order"] == "relevance" and ranked["total"] > 2
+    monkeypatch.setattr(views, "RANK_MAX_MATCHES", 1)
+    newest = client.get("/api/search", params={"q": "province", "page": 1}).json()
+    assert newest["order"] == "newest" and newest["total"] == ranked["total"]
+    dates = [r["published"] or "" for r in newest["results"]]
+    assert dates == sorted(dates, reverse=True)
+    assert {r["id"] for r in newest["results"]} == {r["id"] for r in ranked["results"]} \
+        or ranked["total"] > len(ranked["results"])
+    for result in newest["results"]:
+        hits = [s["text"] for s in result["snippet"] if s["hit"]]
+        assert hits and all(h.lower().startswith("province") for h in hits)
+
+
+def test_web_text_snippet_marks_words_phrases_and_prefixes():
+    from tumen.store.queries import SNIPPET_CLOSE as C, SNIPPET_OPEN as O
+    from tumen.web.views import text_snippet
+
+    body = "Officials in Hyesan said the Workers' Party ordered checks on provincial markets."
+    out = text_snippet(body, '"workers\' party" OR "provinc"*')
+    assert f"{O}Workers' Party{C}" in out and f"{O}provincial{C}" in out
+    assert text_snippet(body, '"absent"') == body

@@ -37,6 +37,7 @@ class FacetIndex:
         self.present = np.zeros(self.size, dtype=bool)  # seqs of stored reports
         self.present[np.fromiter(Q.report_seqs(conn), dtype=np.int64)] = True
         self.code = {fv: k for k, fv in enumerate(self.values)}
+        self.newest = np.fromiter(Q.newest_seqs(conn), dtype=np.int64)  # date order
 
     def mask_for(self, facet: str, value: str) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -45,6 +46,11 @@ class FacetIndex:
             start = self.starts[k]
             mask[self.seqs[start:start + self.sizes[k]]] = True
         return mask
+
+    def page(self, mask: np.ndarray, offset: int, limit: int) -> list[int]:
+        """Seqs of one page of the selected reports, newest first."""
+        chosen = self.newest[mask[self.newest]]
+        return [int(s) for s in chosen[offset:offset + limit]]
 
     def counts(self, mask: np.ndarray) -> list[tuple[str, str, int]]:
         if not len(self.values):
@@ -96,13 +102,15 @@ class FacetIndexHolder:
             with self._lock:
                 self._building = False
 
-    def report_facets(self, filters: Q.Filters) -> tuple[list[tuple[str, str, int]], int] | None:
-        """(facet counts, matching reports) for ``filters``, or None while building."""
+    def report_facets(self, filters: Q.Filters) -> tuple[list[tuple[str, str, int]], int, Any] | None:
+        """(facet counts, matching reports, (index, mask)) for ``filters``, or None
+        while the index is being rebuilt."""
         index = self.current()
         if index is None:
             return None
         if filters.match:
-            seqs = np.fromiter(Q.match_seqs(self.db.reader, filters.match), dtype=np.int64)
+            text = Q.match_seq_text(self.db.reader, filters.match)
+            seqs = np.array(text.split(","), dtype=np.int64) if text else np.zeros(0, np.int64)
             mask = np.zeros(index.size, dtype=bool)
             mask[seqs[seqs < index.size]] = True
         else:
@@ -110,4 +118,4 @@ class FacetIndexHolder:
         for facet, values in filters.facets.items():
             for value in values:
                 mask &= index.mask_for(facet, value)
-        return index.counts(mask), int(mask.sum())
+        return index.counts(mask), int(mask.sum()), (index, mask)

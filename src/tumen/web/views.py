@@ -8,6 +8,7 @@ lists of ``{"text", ...}`` segments that templates escape piece by piece).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .. import corrections as C
@@ -19,6 +20,11 @@ from .db import WebDB
 from .params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
 
 FACET_TOP = 12  # values shown per facet (selected values are always shown)
+# Above this many matches, results come newest first instead of by BM25 rank: ranking
+# reads every match's positions (~4 ms per 1,000 matches on the 2-core CI machine, so
+# 10,000 matches ~ 40 ms, the most the 150 ms search budget can spend on it).  The
+# page says so; adding a word or a facet brings relevance order back.
+RANK_MAX_MATCHES = 10_000
 SEGMENT_KINDS = ("place", "org", "law", "date")
 
 
@@ -38,6 +44,31 @@ def _segments(snippet: str | None) -> list[dict[str, Any]]:
     if buf:
         out.append({"text": buf, "hit": hit})
     return out
+
+
+_FTS_TERM = re.compile(r'"((?:[^"]|"")*)"(\*?)')
+SNIPPET_CHARS = 240
+
+
+def text_snippet(body: str, match: str) -> str:
+    """A snippet around the first query term in ``body``, hits marked like FTS5's
+    snippet() (used where asking FTS5 would cost a second pass over the matches)."""
+    alternatives = []
+    for text, star in _FTS_TERM.findall(match):
+        words = re.findall(r"\w+", text.replace('""', '"'))
+        if words:
+            alternatives.append(r"\W+".join(map(re.escape, words)) + (r"\w*" if star else r"\b"))
+    if not alternatives:
+        return body[:SNIPPET_CHARS]
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+    first = pattern.search(body)
+    start = 0 if first is None else max(0, first.start() - SNIPPET_CHARS // 3)
+    if start:
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    window = body[start:start + SNIPPET_CHARS]
+    marked = pattern.sub(lambda m: Q.SNIPPET_OPEN + m.group(0) + Q.SNIPPET_CLOSE, window)
+    return ("…" if start else "") + marked + ("…" if start + SNIPPET_CHARS < len(body) else "")
 
 
 def _facet_lists(rows: list[tuple[str, str, int]], state: State) -> dict[str, Any]:
@@ -65,14 +96,15 @@ def _facet_lists(rows: list[tuple[str, str, int]], state: State) -> dict[str, An
     return out
 
 
-def _report_facets(db: WebDB, state: State) -> tuple[list[tuple[str, str, int]], int]:
-    """(facet counts, matching reports): the in-memory index, else SQL."""
+def _report_facets(db: WebDB, state: State) -> tuple[list[tuple[str, str, int]], int, Any]:
+    """(facet counts, matching reports, (index, mask) or None): the in-memory index,
+    else SQL."""
     def compute():
         fast = db.facets.report_facets(state.filters)
         if fast is not None:
             return fast
         return (Q.report_facet_counts(db.reader, state.filters),
-                Q.count_reports(db.reader, state.filters))
+                Q.count_reports(db.reader, state.filters), None)
 
     key = ("reports", state.filters.match, tuple(sorted(
         (k, tuple(v)) for k, v in state.facets.items())))
@@ -92,15 +124,25 @@ def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
 def search_view(db: WebDB, state: State) -> dict[str, Any]:
     """Reports matching the query and facets, best first, with facet counts."""
     offset = (state.page - 1) * PAGE_SIZE
-    facet_rows, total = _report_facets(db, state)
-    rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset) if offset < total else []
+    facet_rows, total, selection = _report_facets(db, state)
+    order = "relevance" if state.filters.match else "newest"
+    if offset >= total:
+        rows = []
+    elif state.filters.match and total > RANK_MAX_MATCHES and selection is not None:
+        order = "newest"  # ranking every match of an unselective query costs O(matches)
+        index, mask = selection
+        rows = Q.reports_by_seqs(db.reader, index.page(mask, offset, PAGE_SIZE))
+        for row in rows:
+            row["snippet"] = text_snippet(row.pop("body"), state.filters.match)
+    else:
+        rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset)
     results = [{"id": r["id"], "title": r["title"], "published": r["published"],
                 "source": r["source"], "url": r["url"], "status": r["status"],
                 "duplicate_of": r["duplicate_of"], "snippet": _segments(r["snippet"])}
                for r in rows]
     return {"state": state.to_dict(), "total": total, "page": state.page,
             "pages": max(1, math.ceil(total / PAGE_SIZE)), "page_size": PAGE_SIZE,
-            "results": results, "facets": _facet_lists(facet_rows, state)}
+            "order": order, "results": results, "facets": _facet_lists(facet_rows, state)}
 
 
 def facets_view(db: WebDB, state: State) -> dict[str, Any]:
