@@ -30,7 +30,7 @@ class Candidate:
 
     @property
     def specificity(self) -> int:
-        return len(self.own)
+        return sum(SPECIFICITY_WEIGHTS.get(arg, 1) for arg in self.own)
 
 
 # Types whose sentences in one report are merged unless a date or place sets them
@@ -52,6 +52,24 @@ def _compatible(a: Candidate, b: Candidate) -> bool:
     return True
 
 
+# How much each argument stated in the sentence counts toward its specificity.  A date
+# counts double: the dated sentence is the one that states the event most specifically
+# (calibrated: trainset CV full F1 0.736 -> 0.742, devset unchanged; inheriting the date
+# of a merged sentence instead scored the same but dates evidence that does not).
+SPECIFICITY_WEIGHTS = {"actor": 1, "place": 1, "date": 2}
+# Arguments the kept sentence lacks that are taken from the merged one (none, see above).
+INHERIT: tuple[str, ...] = ()
+
+
+def _inherit(kept: Candidate, other: Candidate) -> Candidate:
+    if "date" in INHERIT and "date" not in kept.own and "date" in other.own:
+        kept.date, kept.date_precision = other.date, other.date_precision
+        kept.own = kept.own | {"date"}
+    if "actor" in INHERIT and kept.actor is None and other.actor is not None:
+        kept.actor = other.actor
+    return kept
+
+
 def merge(cands: list[Candidate]) -> list[Candidate]:
     """Merge candidates of one type that the text does not set apart (no two different
     dates, no two different places stated in their own sentences): a lede restated
@@ -67,7 +85,9 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
         for i, prev in enumerate(keep):
             if _compatible(prev, cand):
                 if (cand.specificity, cand.prob) > (prev.specificity, prev.prob):
-                    keep[i] = cand
+                    keep[i] = _inherit(cand, prev)
+                else:
+                    keep[i] = _inherit(prev, cand)
                 break
         else:
             keep.append(cand)
