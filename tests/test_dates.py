@@ -166,6 +166,18 @@ def test_korean_forms():
     assert got["지난달 22일"] == ("2024-10-22", "day")
 
 
+def test_days_ago_and_yesterday():
+    got = dates("Agents raided the market three days ago and yesterday fined traders. "
+                "소식통은 5일 전 단속이 있었다고 전했다. 이틀 전에는 회의가 열렸다. 어제 지시가 내려왔다. "
+                "소식통은 13일 전했다.", "2024-11-14")
+    assert got["three days ago"] == ("2024-11-11", "day")
+    assert got["yesterday"] == ("2024-11-13", "day")
+    assert got["5일 전"] == ("2024-11-09", "day")
+    assert got["이틀 전에는"] == ("2024-11-12", "day")
+    assert got["어제"] == ("2024-11-13", "day")
+    assert got["13일"] == ("2024-11-13", "day")  # "전했다" is a verb, not "ago"
+
+
 def test_korean_non_dates():
     body = "가을걷이에 동원됐다. 30일 동안 격리했다. 해마다 가을이면 겨울을 나곤 했다. 지시를 전달하는 회의."
     assert dates(body, "2024-11-14") == {}

@@ -86,6 +86,9 @@ def h_month_day(m, ctx):
         return R.make_day(int(m.group("year")), month, day)
     if ctx.pub is None:
         return None
+    yrel = (m.groupdict().get("dyrel") or "").lower()
+    if yrel:  # "on Dec. 31 last year"
+        return R.make_day(ctx.pub.year + {"this": 0, "last": -1, "next": 1}[yrel], month, day)
     forward = ctx.forward(m, _prep(m))
     value = R.month_day(ctx.pub, month, day, forward=forward)
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
@@ -241,6 +244,20 @@ def h_ago(m, ctx):
     return None
 
 
+def _days_ago(m, ctx):
+    n = _num(m.group("num"))
+    if ctx.pub is None or n is None:
+        return None
+    return R.days_from(R.fmt_day(ctx.pub)[0], -n)
+
+
+def _yesterday(m, ctx):
+    if ctx.pub is None:
+        return None
+    back = 2 if "before" in m.group("yday").lower() else 1
+    return R.days_from(R.fmt_day(ctx.pub)[0], -back)
+
+
 def h_weekday_date(m, ctx):
     """"on Monday, March 6": the explicit date decides."""
     return h_month_day(m, ctx)
@@ -283,6 +300,8 @@ ANCHOR = re.compile(
     r"|(?P<year>(?:1[89]|20)\d\d(?!\d))"
     r"|(?P<yw>(?i:years?|decades?)(?![\w]))"
     r"|(?P<mw>(?i:months?)(?![\w]))"
+    r"|(?P<ago>(?i:ago)(?![\w]))"
+    r"|(?P<yday>(?i:yesterday)(?![\w]))"
     r"|(?P<ord>[0-3]?\d(?:st|nd|rd|th)(?![\w]))"
     r")")
 # The words a match can start with before its anchor (prepositions, modifiers,
@@ -297,7 +316,11 @@ ANCHOR_BACK = 48
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_month_day, _a("month")),
+    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY
+                         + rf"(?:,?\s+{YEAR}|,?\s+(?:of\s+)?(?P<dyrel>(?i:this|last|next))\s+year(?![\w]))?"), h_month_day, _a("month")),
+    Rule("days_ago", _c(PREP + NUM + r"\s+days?\s+ago(?![\w])"), lambda m, ctx: _days_ago(m, ctx), _a("ago")),
+    Rule("yesterday", _c(r"(?:(?P<prep>(?i:on|since|from|until|by))\s+)?(?P<yday>(?i:the\s+day\s+before\s+yesterday|yesterday))(?![\w])"),
+         lambda m, ctx: _yesterday(m, ctx), _a("yday")),
     Rule("day_month", _c(PREP + DAY_MOD + r"(?:the\s+)?" + DAY + r"(?:\s+of)?\s+" + MONTH + rf"(?:,?\s+{YEAR})?"), h_month_day, _a("month")),
     Rule("ordinal_day", _c(r"(?P<prep>(?i:on|since|from|until|till|by|before|after|as\s+of|starting))\s+" + DAY_MOD
                            + r"the\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)(?![\w])"

@@ -17,16 +17,18 @@ from .english import Rule
 HANGUL = r"\uac00-\ud7a3"
 START = rf"(?<![\w{HANGUL}])"
 TAIL = rf"(?P<tail>[{HANGUL}]*)"  # particles glued to the expression
+# "전" (ago) takes only these particles: "전했다" is "conveyed", not "ago".
+AGO_TAIL = rf"(?P<tail>에는|에|부터는|부터|까지|과|와|보다|의|만|쯤|께)?(?![{HANGUL}])"
 PART = r"(?:\s*(?P<part>초|중순|하순|상순|말|께|경|무렵))?"  # early / mid / late
 YREL = {"지난해": -1, "작년": -1, "지난 해": -1, "올해": 0, "금년": 0, "올": 0, "이번 해": 0,
         "내년": 1, "다음 해": 1, "재작년": -2}
-MREL = {"지난달": -1, "지난 달": -1, "이달": 0, "이번 달": 0, "이번달": 0,
+MREL = {"지난달": -1, "지난 달": -1, "이달": 0, "이번 달": 0, "이번달": 0, "내달": 1,
         "다음 달": 1, "다음달": 1, "오는 달": 1}
 SEASONS_KO = {"봄": 21, "여름": 22, "가을": 23, "겨울": 24}
 COUNT_KO = {"한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7, "여덟": 8,
             "아홉": 9, "열": 10}
 YREL_RE = r"(?P<yrel>지난해|지난\s해|작년|재작년|올해|금년|내년|다음\s해)"
-MREL_RE = r"(?P<mrel>지난달|지난\s달|이달|이번\s?달|다음\s?달|오는\s달)"
+MREL_RE = r"(?P<mrel>지난달|지난\s달|내달|이달|이번\s?달|다음\s?달|오는\s달)"
 
 
 def _norm(text: str) -> str:
@@ -94,7 +96,31 @@ def h_rel_year_month(m, ctx):
 def h_bare_month(m, ctx):
     if ctx.pub is None or (m.group("tail") or "").startswith(("간", "째", "분")):
         return None
-    return R.bare_month(ctx.pub, int(m.group("mo")), forward=ctx.forward(m, None))
+    pre = m.group("pre") or ""
+    if pre == "지난":
+        return R.last_named_month(ctx.pub, int(m.group("mo")))
+    forward = pre == "오는" or ctx.forward(m, None)
+    return R.bare_month(ctx.pub, int(m.group("mo")), forward=forward)
+
+
+DAYS_KO = {"하루": 1, "이틀": 2, "사흘": 3, "나흘": 4, "닷새": 5, "엿새": 6, "이레": 7, "열흘": 10}
+
+
+def h_days_ago(m, ctx):
+    if ctx.pub is None:
+        return None
+    count = m.group("count")
+    n = int(count) if count.isdigit() else DAYS_KO.get(count)
+    if n is None:
+        return None
+    return R.days_from(R.fmt_day(ctx.pub)[0], -n)
+
+
+def h_yesterday(m, ctx):
+    if ctx.pub is None:
+        return None
+    back = 1 if m.group("yday") == "어제" else 2
+    return R.days_from(R.fmt_day(ctx.pub)[0], -back)
 
 
 def h_rel_month(m, ctx):
@@ -185,7 +211,7 @@ def _c(pattern: str) -> re.Pattern:
 
 ALL = frozenset({"ko"})
 # Every Korean rule holds one of these; see english.ANCHOR.
-ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
+ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
                     r"|봄|여름|가을|겨울|요일|이맘때|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
 ANCHOR_BACK = 12
 STARTERS = None  # any word start within ANCHOR_BACK
@@ -200,12 +226,14 @@ RULES: tuple[Rule, ...] = (
     Rule("ko_year_month", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_year_month, ALL),
     Rule("ko_year", _c(r"(?P<year>\d{4})\s*년" + PART + TAIL), h_year, ALL),
     Rule("ko_rel_year_month", _c(YREL_RE + r"\s*(?P<mo>\d{1,2})\s*월" + PART + TAIL), h_rel_year_month, ALL),
-    Rule("ko_bare_month", _c(r"(?<!\d)(?P<mo>1[0-2]|0?[1-9])\s?월" + PART + TAIL), h_bare_month, ALL),
+    Rule("ko_bare_month", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<mo>1[0-2]|0?[1-9])\s?월" + PART + TAIL), h_bare_month, ALL),
+    Rule("ko_days_ago", _c(r"(?P<count>\d{1,2}(?=\s?일)|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘)(?:\s?일)?\s*전" + AGO_TAIL), h_days_ago, ALL),
+    Rule("ko_yesterday", _c(r"(?P<yday>어제|그저께|그제)" + TAIL), h_yesterday, ALL),
     Rule("ko_rel_month", _c(MREL_RE + PART + TAIL), h_rel_month, ALL),
     Rule("ko_same_time_last_year", _c(r"(?:지난해|작년)\s*(?:이맘때|이때|같은\s*때|같은\s*기간)" + TAIL), h_same_time_last_year, ALL),
     Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year, ALL),
     Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end, ALL),
-    Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + TAIL), h_ago, ALL),
+    Rule("ko_ago", _c(r"(?P<count>\d{1,2}|한|두|세|네|다섯|여섯|일곱|여덟|아홉|열)\s*(?P<unit>달|개월|년)\s*전" + AGO_TAIL), h_ago, ALL),
     Rule("ko_season", _c(r"(?:(?:(?P<year>\d{4})\s*년|(?P<srel>올해|지난해|작년|내년|지난번|지난|이번|다가오는|오는|다음|올))\s*)?"
                          r"(?P<season>봄|여름|가을|겨울)" + TAIL
                          + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season, ALL),
