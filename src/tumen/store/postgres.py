@@ -210,8 +210,11 @@ class PostgresStore:
         return applied
 
     def migrations(self) -> list[tuple[str, str]]:
-        return [(r["name"], r["applied_at"]) for r in
-                self.conn.execute("SELECT name, applied_at FROM migrations ORDER BY applied_at, name")]
+        """(name, applied_at) of the applied migrations, in the order of the list."""
+        order = {m.name: i for i, m in enumerate(MIGRATIONS)}
+        rows = self.conn.execute("SELECT name, applied_at FROM migrations").fetchall()
+        rows.sort(key=lambda r: (order.get(r["name"], len(order)), r["applied_at"], r["name"]))
+        return [(r["name"], r["applied_at"]) for r in rows]
 
     def integrity_check(self) -> str:
         """'ok', or what is inconsistent (reports without a MinHash signature)."""
