@@ -146,25 +146,45 @@ def date_for(doc: Document, start: int, end: int) -> tuple[str | None, str | Non
 
 
 # -- actor ------------------------------------------------------------------
-_DESTINATION = re.compile(r"(?:\bto|\binto|\bat|\bfrom|\bwith|\bfor|\bbefore)\s+(?:the\s+|its\s+|their\s+|a\s+)?"
+_DESTINATION = re.compile(r"(?:\bto|\binto|\bat|\bwith|\bfor|\bbefore)\s+(?:the\s+|its\s+|their\s+|a\s+)?"
                           r"(?:[\w'’-]+\s+){0,3}$", re.I)
 _AGENT_BY = re.compile(r"\bby\s+(?:the\s+|its\s+|a\s+)?(?:[\w'’-]+\s+){0,3}$", re.I)
 
 
+# An organization that is the subject of a passive directive receives it: "Border
+# guards have been ordered to ...", "inminban heads were told to ...".
+_PASSIVE_RECIPIENT = re.compile(r"^[^,.;]{0,40}?\b(?:is|are|was|were|has been|have been|had been|being)\s+"
+                                r"(?:also\s+|now\s+)?(?:ordered|told|instructed|summoned|required|asked|made|"
+                                r"called|warned|urged)\b", re.I)
+
+
+_OF_ORG = re.compile(r"\s+(?:of|from)\s+(?:the\s+|its\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)
+
+
 def actor_for(doc: Document, orgs: list[Mentioned], start: int, end: int, itype: str) -> str | None:
+    """The organization doing the incident's act: an agent ("by the bureau"), else the
+    first organization that is neither a destination ("handed over to the Bowibu") nor
+    the recipient of a passive order; an anaphor ("agents", "the provincial bureau")
+    before it resolves to the last organization named earlier in the report."""
     body = doc.body
     inside = [m for m in orgs if start <= m.start < end]
-    if not inside:
-        return _anaphor_actor(doc, orgs, start, end)
     for m in inside:  # "... by the provincial bureau" is the agent of a passive
         if _AGENT_BY.search(body[max(start, m.start - 40):m.start]):
             return m.name
+    anaphor = _ANAPHOR.search(body, start, end)
     for m in inside:
+        if anaphor and anaphor.end() <= m.start:
+            if _OF_ORG.match(body, anaphor.end(), m.start):
+                return m.name  # "officers of the Ministry of People's Security"
+            break  # "the provincial bureau summoned the heads of inminban ..."
         left = body[max(start, m.start - 30):m.start]
         if itype == "meeting" and m.name == "inminban":
             return m.name
-        if not _DESTINATION.search(left):
-            return m.name
+        if _DESTINATION.search(left) or _PASSIVE_RECIPIENT.match(body, m.end, end):
+            continue
+        return m.name
+    if anaphor and not any(m.start <= anaphor.start() < m.end for m in inside):
+        return _anaphor_actor(doc, orgs, start, end)
     return None
 
 
