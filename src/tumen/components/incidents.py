@@ -95,13 +95,35 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],
                              actor=actor, place=place, province=province, date=date,
                              date_precision=precision if date else None,
-                             penalty=A.penalty_for(texts[k]) if t in PENALTY_TYPES else None,
+                             penalty=_penalty(texts, k, t),
                              own=own | ({"actor"} if actor else set()) | ({"date"} if date else set()))
             cands.append(cand)
     return [Incident(type=c.type, evidence=Evidence(body[c.start:c.end], c.start, c.end),
                      actor=c.actor, target=None, place=c.place, province=c.province,
                      date=c.date, date_precision=c.date_precision, penalty=c.penalty)
             for c in merge(cands)]
+
+
+# Sentences after a public trial's evidence that are read for its sentences ("The man
+# accused ... was sentenced to 15 years"), unless they are conditional or prescriptive.
+TRIAL_FOLLOW_SENTENCES = 3
+_PRESCRIPTIVE = re.compile(r"\b(?:would|could|may|might|face|faces|likely|up to|carries|provides)\b", re.I)
+
+
+def _penalty(texts: list[str], k: int, itype: str) -> str | None:
+    if itype not in PENALTY_TYPES:
+        return None
+    parts = [A.penalty_for(texts[k])]
+    if itype == "public_trial":
+        for text in texts[k + 1:k + 1 + TRIAL_FOLLOW_SENTENCES]:
+            if not _PRESCRIPTIVE.search(text):
+                parts.append(A.penalty_for(text))
+    out: list[str] = []
+    for part in parts:
+        for item in (part or "").split("; "):
+            if item and item not in out:
+                out.append(item)
+    return "; ".join(out) or None
 
 
 def paragraph_index(sentences: list[tuple[int, int]], paras: list[tuple[int, int]]) -> list[int]:

@@ -256,12 +256,16 @@ def penalty_for(sentence: str) -> str | None:
                     values[key] = re.sub(r"\w+", lambda w: _number(w.group()) if w.group() != "and" else "and", val.lower())
                 elif key.startswith("n"):
                     values[key] = _number(val)
-                elif key == "unit":
+                elif key.startswith("unit"):
                     values[key] = {"개월": "months", "년": "years"}.get(val, val.lower())
                 elif key.startswith("amt"):
                     values[key] = _amount(val)
                 else:
                     values[key] = val.lower()
+            for n_key, u_key in (("n2", "unit2"),):
+                if u_key in values and n_key in values:
+                    u = values[u_key].rstrip("s")
+                    values[u_key] = u if values[n_key] == "1" else u + "s"
             unit = values.get("unit", "")
             if "nlist" in values and unit and not unit.endswith("s"):
                 values["unit"] = unit + "s"
