@@ -51,11 +51,12 @@ class HTTPError(Exception):
         self.status, self.message = status, message
 
 
-def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | None = None
-               ) -> FastAPI:
+def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | None = None,
+               session_max_age: int = auth.SESSION_MAX_AGE) -> FastAPI:
     """The app over the store at ``db_path``.  ``require_login`` forces (True) or
     waives (False, only honoured on loopback hosts) the login; None decides from the
-    host and the users in the store (see ``auth.login_required``)."""
+    host and the users in the store (see ``auth.login_required``).  A session expires
+    ``session_max_age`` seconds after sign-in."""
     db = WebDB(db_path)
     app = FastAPI(title="Tumen", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
@@ -65,7 +66,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals.update(type_colors=TYPE_COLORS, version=__version__)
-    sessions = auth.Sessions(db.secret)
+    templates.env.filters["web_url"] = _web_url
+    sessions = auth.Sessions(db.secret, max_age=session_max_age)
+    limiter = app.state.login_limiter = auth.LoginLimiter()
 
     def login_mode() -> bool:
         if require_login is False and host in auth.LOCAL_HOSTS:
@@ -102,7 +105,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         if new is not None or not valid:
             data = new if new is not None else session
             response.set_cookie(auth.SESSION_COOKIE, sessions.dump(data),
-                                max_age=auth.SESSION_MAX_AGE, httponly=True, samesite="lax",
+                                max_age=sessions.max_age, httponly=True, samesite="lax",
                                 secure=request.url.scheme == "https", path="/")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -253,6 +256,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         changes = body.get("changes") or {}
         if not isinstance(changes, dict):
             raise HTTPError(400, "changes must be an object")
+        for name in ("action", "key", "evidence"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise HTTPError(400, f"{name} must be a string")
         cid = views.submit_correction(db, report_id, str(body.get("action") or ""),
                                       body.get("key"), changes, body.get("evidence"), user.name)
         return {"correction": cid, "report": views.report_view(db, report_id)}
@@ -332,8 +338,18 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         form = await form_with_csrf(request)
         name, password = str(form.get("name") or ""), str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
+        keys = ("addr:" + (request.client.host if request.client else "?"), "name:" + name)
+        wait = limiter.wait(*keys)
+        if wait:
+            log.warning("login refused for %r from %s: too many failed attempts", name, keys[0])
+            response = page(request, "login.html", {
+                "next": target, "error": f"too many failed logins; try again in {wait} s"}, 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         row = Q.get_user(db.reader, name) if name else None
         if row is None or not auth.verify_password(row["password_hash"], password):
+            limiter.failed(*keys)
+            log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,
                                                 "error": "wrong user name or password"}, 401)
         response = RedirectResponse(target, 303)
@@ -343,6 +359,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     @app.post("/logout", include_in_schema=False)
     async def logout_post(request: Request):
         await form_with_csrf(request)
+        sessions.end(request.state.session)
         request.state.new_session = auth.Sessions.new()
         return RedirectResponse("/login" if login_mode() else "/", 303)
 
@@ -420,6 +437,14 @@ async def _run_in_thread(fn: Callable, *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _web_url(url: str | None) -> str | None:
+    """``url`` if it is an http(s) address, else None: a report's ``url`` comes from the
+    input and is shown as a link, so ``javascript:``/``data:`` addresses are dropped."""
+    text = (url or "").strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    return text if scheme in ("http", "https") and text[len(scheme):].startswith("://") else None
 
 
 def _safe_next(target: str) -> str:

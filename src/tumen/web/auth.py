@@ -20,8 +20,11 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,6 +37,12 @@ ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_COOKIE = "tumen_session"
 SESSION_MAX_AGE = 12 * 3600  # seconds: one working day; then sign in again
+# Login rate limit: this many failed logins per client address, and per account name,
+# within LOGIN_WINDOW seconds, and further attempts get 429 until the oldest failure
+# leaves the window.  5 per 15 minutes is OWASP's usual figure; a person who mistypes
+# twice is never stopped, a guesser gets 20 tries an hour instead of thousands.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = 15 * 60  # seconds
 LOCAL_USER = "local"
 
 _hasher = PasswordHasher()
@@ -89,21 +98,35 @@ def login_required(host: str, has_users: bool, force: bool | None = None) -> boo
 
 
 class Sessions:
-    """Signs and reads the session cookie."""
+    """Signs and reads the session cookie.  A session lasts ``max_age`` seconds from
+    sign-in; one ended by logout is refused even if its cookie is replayed (the ended
+    sessions' tokens are held in memory until they would have expired anyway)."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE):
         self._serializer = URLSafeTimedSerializer(secret, salt="tumen-session")
+        self.max_age = max_age
+        self._ended: dict[str, float] = {}  # CSRF token of a logged-out session -> expiry
+        self._lock = threading.Lock()
 
     def load(self, cookie: str | None) -> tuple[dict[str, Any], bool]:
         """(session, True) from a valid cookie, else (a fresh anonymous session, False)."""
         if cookie:
             try:
-                data = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE)
-                if isinstance(data, dict) and isinstance(data.get("csrf"), str):
+                data = self._serializer.loads(cookie, max_age=self.max_age)
+                if (isinstance(data, dict) and isinstance(data.get("csrf"), str)
+                        and data["csrf"] not in self._ended):
                     return data, True
             except BadSignature:
                 pass
         return self.new(), False
+
+    def end(self, session: dict[str, Any]) -> None:
+        """Refuse this session's cookie from now on (logout)."""
+        now = time.time()
+        with self._lock:
+            self._ended = {k: t for k, t in self._ended.items() if t > now}
+            if session.get("csrf"):
+                self._ended[session["csrf"]] = now + self.max_age
 
     def dump(self, session: dict[str, Any]) -> str:
         return self._serializer.dumps(session)
@@ -115,6 +138,40 @@ class Sessions:
         if user:
             session["user"] = user
         return session
+
+
+class LoginLimiter:
+    """Counts failed logins per key (client address, account name) in a sliding window
+    of ``window`` seconds; ``wait`` says how long a key must wait, 0 when it may try."""
+
+    def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window: float = LOGIN_WINDOW,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_failures, self.window, self.clock = max_failures, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key) or deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def wait(self, *keys: str) -> int:
+        now = self.clock()
+        with self._lock:
+            waits = [self._recent(k, now) for k in keys]
+            return max([int(t[-self.max_failures] + self.window - now) + 1 for t in waits
+                        if len(t) >= self.max_failures] or [0])
+
+    def failed(self, *keys: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                times = self._recent(key, now)
+                times.append(now)
+                self._failures[key] = times
+            if len(self._failures) > 100_000:  # bound memory under a spray of names
+                self._failures = {k: t for k, t in self._failures.items() if self._recent(k, now)}
 
 
 def csrf_ok(session: dict[str, Any], token: str | None) -> bool:
