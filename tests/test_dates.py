@@ -140,6 +140,20 @@ def test_ordinal_days(nlp):
     assert len(got) == 3
 
 
+def test_juche_years_and_seasons_of_relative_years(nlp):
+    got = dates("One day in November Juche 103 (2014), he visited the farm. The campaign began "
+                "in the autumn of last year and ends by year-end.", "2024-08-06", nlp)
+    assert got["in November Juche 103 (2014)"] == ("2014-11", "month")
+    assert got["in the autumn of last year"] == ("2023-23", "season")
+    assert got["by year-end"] == ("2024", "year")
+
+
+def test_ordinal_modifying_a_noun_is_not_a_date(nlp):
+    got = dates("After the news on the 22nd emergency meeting, agents came on the 2nd and left.",
+                "2024-08-06", nlp)
+    assert got == {"on the 2nd": ("2024-08-02", "day")}
+
+
 def test_without_publication_only_dates_with_their_own_year():
     got = dates("On Monday agents came. The law of December 2020 and the rules of 2015 apply "
                 "since last year.", None)

@@ -104,11 +104,26 @@ def h_ordinal_day(m, ctx):
     nxt = ctx.next_word(m.end())
     if nxt and (nxt[0].isupper() or nxt.lower() in cue_set("ordinal_noun_blocklist")):
         return None
+    if not m.group("rel") and not m.groupdict().get("month") and ctx.is_modifier(m.start("day"), m.end("day") + 2):
+        return None  # "the 22nd emergency meeting": an ordinal modifying a noun
     rel = (m.group("rel") or "").lower()
     if m.groupdict().get("month"):
         return R.month_day(ctx.pub, _month(m), day, forward=ctx.forward(m, _prep(m)))
     offset = {"this": 0, "last": -1, "next": 1}.get(rel)
     return R.day_of_month(ctx.pub, day, offset)
+
+
+JUCHE_OFFSET = 1911  # Juche 1 is 1912
+
+
+def h_month_juche(m, ctx):
+    """"in November Juche 103 (2014)": the Juche calendar, year = 1911 + N."""
+    year = int(m.group("year")) if m.group("year") else JUCHE_OFFSET + int(m.group("juche"))
+    if m.groupdict().get("month"):
+        if m.groupdict().get("day"):
+            return R.make_day(year, _month(m), int(m.group("day")))
+        return R.fmt_month(year, _month(m))
+    return R.fmt_year(year)
 
 
 def h_month_year(m, ctx):
@@ -148,7 +163,20 @@ def h_bare_month(m, ctx):
 
 def h_season_year(m, ctx):
     code = _season_code(m.group("season"))
-    return R.fmt_season(int(m.group("year")), code)
+    if m.group("year"):
+        return R.fmt_season(int(m.group("year")), code)
+    if ctx.pub is None:
+        return None  # "the autumn of last year" needs publication
+    return R.fmt_season(ctx.pub.year + {"this": 0, "last": -1, "next": 1}[m.group("syrel").lower()], code)
+
+
+def h_period_end(m, ctx):
+    """"by year-end", "at the month's end": the publication year or month."""
+    if ctx.pub is None:
+        return None
+    if m.group("unit").lower() == "year":
+        return R.relative_year(ctx.pub, 0)
+    return R.relative_month(ctx.pub, 0)
 
 
 def _season_code(word: str) -> int:
@@ -301,6 +329,7 @@ ANCHOR = re.compile(
     r"|(?P<yw>(?i:years?|decades?)(?![\w]))"
     r"|(?P<mw>(?i:months?)(?![\w]))"
     r"|(?P<ago>(?i:ago)(?![\w]))"
+    r"|(?P<juche>Juche(?=\s+\d))"
     r"|(?P<yday>(?i:yesterday)(?![\w]))"
     r"|(?P<ord>[0-3]?\d(?:st|nd|rd|th)(?![\w]))"
     r")")
@@ -325,10 +354,14 @@ RULES: tuple[Rule, ...] = (
     Rule("ordinal_day", _c(r"(?P<prep>(?i:on|since|from|until|till|by|before|after|as\s+of|starting))\s+" + DAY_MOD
                            + r"the\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)(?![\w])"
                            + r"(?:\s+of\s+(?:(?P<rel>(?i:this|last|next))\s+month|" + MONTH + r"))?"), h_ordinal_day, _a("ord")),
+    Rule("month_juche", _c(PREP + MOD + r"(?:" + MONTH + r"(?:\s+(?P<day>[0-3]?\d)(?!\d))?,?\s+)?Juche\s+(?P<juche>\d{1,3})(?!\d)"
+                           + rf"(?:\s*\({YEAR}\))?"), h_month_juche, _a("month juche")),
     Rule("month_year", _c(PREP + MOD + MONTH + rf"(?:,?\s+(?:of\s+)?{YEAR}|\s+(?:of\s+)?(?P<yrel>(?i:this|last|next))\s+year)"), h_month_year, _a("month")),
     Rule("rel_month_name", _c(PREP + r"(?P<rel>(?i:last|this|next|this\s+past|this\s+coming))\s+" + MONTH), h_rel_month_name, _a("month")),
     Rule("bare_month", _c(PREP + MOD + MONTH + r"(?!\s+\d)"), h_bare_month, _a("month")),
-    Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON + rf"(?:\s+of)?\s+{YEAR}"), h_season_year, _a("season")),
+    Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON
+                           + rf"(?:(?:\s+of)?\s+{YEAR}|\s+of\s+(?P<syrel>(?i:this|last|next))\s+year(?![\w]))"), h_season_year, _a("season")),
+    Rule("period_end", _c(PREP + r"(?:the\s+)?(?P<unit>(?i:year|month))(?:-end|['’]s\s+end)(?![\w])"), h_period_end, _a("yw mw")),
     Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),

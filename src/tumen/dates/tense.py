@@ -17,7 +17,7 @@ from .cues import cues
 PAST, PRESENT, FUTURE = "past", "present", "future"
 
 # Prepositions that open a period running from a past point ("since March").
-BACKWARD_PREPS = frozenset({"since", "from", "after", "as of", "starting"})
+BACKWARD_PREPS = frozenset({"since", "from", "as of", "starting"})
 # Prepositions that close a period; they point forward unless the verb is past.
 FORWARD_PREPS = frozenset({"by", "until", "till", "through", "throughout", "before", "into"})
 
