@@ -246,4 +246,57 @@ def good_reports(folder: Path, n: int = 3) -> list[Path]:
     return paths
 
 
-__all__ = ["Case", "builders", "good_reports", "write_corpus", "write_one", "traversal_cases"]
+# Words for the synthetic reports of the fault tests: fictional, ordinary, many enough
+# that no two generated bodies are near-duplicates of each other.
+_WORDS = """
+market price rice corn maize flour bread salt sugar oil fuel diesel coal wood cement
+steel iron copper zinc paper cloth cotton shoes coats soap medicine phone radio
+battery truck bicycle train bus ferry bridge road rail river border bank field farm
+factory mine mill shop stall kiosk school clinic hospital office station barracks
+camp prison court hall square street village town county city district province
+officer official inspector teacher doctor worker farmer trader driver soldier guard
+clerk manager cadre student pensioner youth league union committee brigade team
+unit squad group office bureau ministry department agency division branch section
+meeting lecture session campaign drive order notice decree rule quota plan target
+report list survey count check search raid patrol visit tour trip journey return
+morning evening night noon dawn dusk week month season spring summer autumn winter
+rain snow frost flood drought storm wind heat cold harvest planting weeding threshing
+bought sold raised lowered doubled halved delayed cancelled announced posted read
+told asked warned ordered fined detained released moved closed opened built repaired
+""".split()
+
+
+def synthetic_body(i: int, words: int = 60) -> str:
+    """A fictional report body, different for every ``i`` (deterministic)."""
+    import random
+
+    rng = random.Random(i)
+    parts = [f"Synthetic report {i}."]
+    sentence: list[str] = []
+    for _ in range(words):
+        sentence.append(rng.choice(_WORDS))
+        if len(sentence) >= rng.randint(8, 14):
+            parts.append(" ".join(sentence).capitalize() + ".")
+            sentence = []
+    if sentence:
+        parts.append(" ".join(sentence).capitalize() + ".")
+    parts.append(f"Counter {i} ends here.")
+    return " ".join(parts)
+
+
+def synthetic_jsonl(path: Path, n: int, start: int = 0, prefix: str = "syn") -> list[str]:
+    """``n`` synthetic reports as JSON Lines (ids ``prefix-000123``); returns the ids."""
+    ids = []
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(start, start + n):
+            rid = f"{prefix}-{i:06d}"
+            ids.append(rid)
+            day = 1 + i % 28
+            fh.write(json.dumps({"id": rid, "title": f"Synthetic report {i}",
+                                 "published": f"2023-{1 + i % 12:02d}-{day:02d}",
+                                 "source": "Test Outlet", "body": synthetic_body(i)}) + "\n")
+    return ids
+
+
+__all__ = ["Case", "builders", "good_reports", "synthetic_body", "synthetic_jsonl",
+           "write_corpus", "write_one", "traversal_cases"]
