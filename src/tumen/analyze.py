@@ -59,9 +59,19 @@ def default_processes() -> int:
 def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Iterator[Report]:
     """Reports from a JSON Lines file, bodies verbatim.  A line that is not a JSON
     object with a string body is reported in ``errors`` (file and line) and skipped."""
-    stream = sys.stdin if str(path) == "-" else open(path, encoding="utf-8-sig")
+    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
     try:
-        for line_no, line in enumerate(stream, 1):
+        for line_no, raw in enumerate(stream, 1):
+            try:
+                line = raw.decode("utf-8")  # per line: one bad line is one error
+            except UnicodeDecodeError as exc:
+                err = InputError(str(path), f"not UTF-8 (byte {exc.start + 1} of the line)",
+                                 line=line_no)
+                if errors is not None:
+                    errors.append(str(err))
+                continue
+            if line_no == 1:
+                line = line.removeprefix("\ufeff")
             if not line.strip():
                 continue
             try:
@@ -89,7 +99,7 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Ite
                 tags=obj.get("tags") if isinstance(obj.get("tags"), list) else None,
             )
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
 
 
