@@ -463,3 +463,44 @@ def test_check_of_a_file_that_is_not_a_store(tmp_path):
                           timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"error: {junk}: not a readable SQLite store (file is not a database)"
+
+
+# -- a report that cannot be analyzed is kept and marked -----------------------------
+FAULT_MARKER = "FAULT-INJECTION-MARKER"
+
+
+@pytest.mark.slow
+def test_a_report_whose_analysis_fails_is_kept_and_marked(tmp_path):
+    """A component that raises (injected: registered here, fails on a marker word) marks
+    that one report failed; the others are analyzed; nothing is lost."""
+    from tumen.analyze import analyze_store
+    from tumen.pipeline import component
+    from tumen.record import Report
+
+    @component("fault_injector")
+    class FaultInjector:
+        name = "fault_injector"
+        requires = ()
+        assigns = ()
+
+        def __call__(self, doc):
+            if FAULT_MARKER in doc.report.body:
+                raise RuntimeError("injected fault")
+            return doc
+
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        store.add_reports([Report(id="ok-1", body="Officials in Hyesan held a meeting."),
+                           Report(id="bad-1", body=f"A report with {FAULT_MARKER} in it."),
+                           Report(id="ok-2", body="Farmers in Musan planted maize.")])
+        summary = analyze_store(store, processes=1, progress=False,
+                                components=["fault_injector", "places"])
+        assert summary.analyzed == 3 and summary.failed == 1
+        assert "bad-1" in summary.errors[0] and "injected fault" in summary.errors[0]
+        bad = store.get_record("bad-1")
+        assert bad["status"] == "failed" and "fault_injector" in bad["error"]
+        assert store.get_report("bad-1").extra["status"] == "failed"
+        assert store.get_record("ok-1")["status"] == "ok"
+        assert store.count() == 3
+        assert [h.id for h in search(store, "report")] == ["bad-1"]  # still searchable
+    assert check_store(db).ok

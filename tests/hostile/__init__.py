@@ -158,6 +158,9 @@ def builders(big_bytes: int = 200 * MiB, bomb_bytes: int = 1100 * MiB
     @add(Case("nul-bytes.txt", "NUL bytes in a text file", "binary"))
     def _(p): p.write_bytes(b"Title\n\n" + GOOD_BODY.encode() + b"\x00\x00 more text\x00.\n")
 
+    @add(Case("nul-escaped.jsonl", "NUL characters inside a JSON string", None, reports=1))
+    def _(p): p.write_text(json.dumps({"id": "nul-1", "body": _good(700) + "\u0000 after NUL."}) + "\n")
+
     @add(Case("nul-heavy.txt", "a text file mostly of NUL bytes", "binary"))
     def _(p): p.write_bytes(b"x" + b"\x00" * 20_000 + b"y")
 
