@@ -19,6 +19,8 @@ app.add_typer(user_app, name="user")
 def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
           host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but a loopback address requires login."),
           port: int = typer.Option(8000, "--port", help="TCP port."),
+          workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                      help="Server processes (e.g. the number of cores)."),
           require_login: bool = typer.Option(False, "--require-login",
                                              help="Require login even on 127.0.0.1 (also TUMEN_REQUIRE_LOGIN=1).")) -> None:
     """Serve the web UI and JSON API.
@@ -34,7 +36,8 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
         print("login is required but the store has no users: create one with "
               "`tumen user add NAME --role admin`", file=sys.stderr)
     print(f"serving {path} on http://{host}:{port}/", file=sys.stderr)
-    run(path, host=host, port=port, require_login=True if require_login else None)
+    run(path, host=host, port=port, require_login=True if require_login else None,
+        workers=workers)
 
 
 @user_app.command("add")

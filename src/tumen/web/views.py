@@ -21,28 +21,28 @@ from .params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
 
 FACET_TOP = 12  # values shown per facet (selected values are always shown)
 # Above this many matches, results come newest first instead of by BM25 rank: ranking
-# reads every match's positions (~4 ms per 1,000 matches on the 2-core CI machine, so
-# 10,000 matches ~ 40 ms, the most the 150 ms search budget can spend on it).  The
-# page says so; adding a word or a facet brings relevance order back.
-RANK_MAX_MATCHES = 10_000
+# reads every match's positions: ~4 ms per 1,000 matches measured on the 2-core machine
+# (benchmarks/serve.py, 100,000 KCNA reports), so 5,000 matches ~ 20 ms, what the 150 ms
+# p95 budget under 8 clients leaves for it.  The page says so; adding a word or a facet
+# brings relevance order back.
+RANK_MAX_MATCHES = 5_000
 SEGMENT_KINDS = ("place", "org", "law", "date")
+
+
+_MARKS = re.compile(f"({Q.SNIPPET_OPEN}|{Q.SNIPPET_CLOSE})")
 
 
 def _segments(snippet: str | None) -> list[dict[str, Any]]:
     """Split a snippet with hit markers into [{text, hit}] pieces."""
     out: list[dict[str, Any]] = []
-    text = snippet or ""
     hit = False
-    buf = ""
-    for ch in text:
-        if ch in (Q.SNIPPET_OPEN, Q.SNIPPET_CLOSE):
-            if buf:
-                out.append({"text": buf, "hit": hit})
-            buf, hit = "", ch == Q.SNIPPET_OPEN
-        else:
-            buf += ch
-    if buf:
-        out.append({"text": buf, "hit": hit})
+    for piece in _MARKS.split(snippet or ""):
+        if piece == Q.SNIPPET_OPEN:
+            hit = True
+        elif piece == Q.SNIPPET_CLOSE:
+            hit = False
+        elif piece:
+            out.append({"text": piece, "hit": hit})
     return out
 
 
@@ -128,12 +128,14 @@ def search_view(db: WebDB, state: State) -> dict[str, Any]:
     order = "relevance" if state.filters.match else "newest"
     if offset >= total:
         rows = []
-    elif state.filters.match and total > RANK_MAX_MATCHES and selection is not None:
+    elif selection is not None and (not state.filters.match or total > RANK_MAX_MATCHES):
         order = "newest"  # ranking every match of an unselective query costs O(matches)
         index, mask = selection
         rows = Q.reports_by_seqs(db.reader, index.page(mask, offset, PAGE_SIZE))
         for row in rows:
-            row["snippet"] = text_snippet(row.pop("body"), state.filters.match)
+            body = row.pop("body")
+            row["snippet"] = (text_snippet(body, state.filters.match) if state.filters.match
+                              else body[:SNIPPET_CHARS])
     else:
         rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset)
     results = [{"id": r["id"], "title": r["title"], "published": r["published"],
