@@ -108,6 +108,8 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
     if prep in BACKWARD_PREPS:
         return False
     tense = verb_tense(sdoc, start, end)
+    if sdoc is None and sentence is not None:
+        tense = lexical_tense(body[sentence[0]:start])
     if prep in FORWARD_PREPS and tense != PAST:
         return True
     if tense == FUTURE:
@@ -117,6 +119,21 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
         if any(w in text for w in cues()["deadline_words"]):
             return True
     return False
+
+
+_LEXICAL_FUTURE = re.compile(r"(?i)\b(?:will|shall|won't|is\s+to|are\s+to|to\s+be|plans?\s+to|"
+                             r"scheduled|expected\s+to|going\s+to|must)\b|'ll\b")
+_LEXICAL_PAST = re.compile(r"(?i)\b(?:was|were|had|did)\b|\b\w+ed\b")
+
+
+def lexical_tense(clause: str) -> str | None:
+    """Without a parse (text past spaCy's limit): future words in the clause before
+    the date, else a past form, else unknown."""
+    if _LEXICAL_FUTURE.search(clause):
+        return FUTURE
+    if _LEXICAL_PAST.search(clause):
+        return PAST
+    return None
 
 
 def korean_forward(body: str, start: int, end: int, sentence: tuple[int, int] | None) -> bool:
