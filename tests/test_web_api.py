@@ -336,8 +336,13 @@ def test_web_upload_pasted_report_is_ingested_and_analyzed(db):
         token = _csrf(c)
         text = ("Hyesan market traders fined\n\nThe Ministry of State Security arrested two "
                 "traders in Hyesan, Yanggang Province, on March 3, 2024, a source said.\n")
-        r = c.post("/upload", data={"csrf_token": token, "text": text})
+        upload = ("Onsong border guards rotated\n\nBorder Guard General Bureau units in Onsong "
+                  "County were rotated in April 2024 after a smuggling case, a source said.\n")
+        r = c.post("/upload", data={"csrf_token": token, "text": text},
+                   files=[("files", ("onsong.txt", upload.encode(), "text/plain"))])
         assert r.status_code == 200 and 'id="upload-result"' in r.text, r.text[-500:]
+        assert "Added <strong>2</strong>" in r.text
+        assert c.get("/api/search", params={"q": '"border guards rotated"'}).json()["total"] == 1
         hits = c.get("/api/search", params={"q": '"market traders fined"'}).json()
         assert hits["total"] == 1
         rid = hits["results"][0]["id"]
