@@ -462,3 +462,15 @@ def test_pg_analyze_gives_the_records_sqlite_gives(pg_url, tmp_path):  # noqa: F
         for kw in ({"type": "arrest"}, {"province": "North Hamgyong"}, {"tag": "market"}):
             assert {h.id for h in search(pg, "", **kw, limit=100)} == \
                 {h.id for h in search(lite, "", **kw, limit=100)}, kw
+
+
+@pytest.mark.postgres
+def test_pg_fulltext_index_follows_edits_and_deletes(pg_url):  # noqa: F811
+    with open_store(pg_url) as s:
+        s.add_reports(make_reports())
+        s.query("UPDATE reports SET title = 'Chongjin harbour notice' WHERE id = 'r3' RETURNING id")
+        assert [h.id for h in search(s, "chongjin")] == ["r3"]
+        assert [h.id for h in search(s, "reactionary")] == ["r3"]  # still in the body
+        s.query("DELETE FROM reports WHERE id = 'r3' RETURNING id")
+        assert search(s, "chongjin") == []
+        assert s.query("SELECT count(*) AS n FROM reports_fts")[0]["n"] == 4

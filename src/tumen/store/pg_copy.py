@@ -9,7 +9,8 @@ table, a checksum of every report (all of its columns) and an order-independent
 checksum of every other table.  Any difference rolls the whole copy back.
 
 The web's derived tables (``web_facets``, ``web_incidents`` ...) are not copied: the
-target's triggers mark every report dirty and the web rebuilds them.
+target's triggers mark every report dirty and the web rebuilds them.  The full-text
+index (``reports_fts``) is filled by the target's trigger as reports are copied.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ COPY_TABLES: tuple[tuple[str, str], ...] = (
     ("incidents", "rowid"), ("tags", "rowid"), ("users", "name"), ("web_settings", "key"),
     ("corrections", "id"),
 )
-# Columns that exist only in one backend by design (PostgreSQL's generated tsvector).
-TARGET_ONLY_COLUMNS = {"tsv"}
 # Identity columns whose sequence must continue after the copied values.
 IDENTITIES = (("reports", "seq"), ("corrections", "id"))
 # Rows read from SQLite per fetch while copying.

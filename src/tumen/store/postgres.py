@@ -2,7 +2,7 @@
 
 Chosen by a ``postgresql://`` URL (``--db`` or ``$TUMEN_DB``).  The schema comes from
 the shared migration list (``store/migrations.py`` + the twins in ``pg_schema.py``);
-full-text search is a generated ``tsvector`` column with a GIN index, ranked by
+full-text search is a ``tsvector`` per report (``reports_fts``) with a GIN index, ranked by
 ``ts_rank`` (title weighted above body like the SQLite backend's bm25) and snippets by
 ``ts_headline``.
 
@@ -571,8 +571,9 @@ class PostgresStore:
             sql = (
                 f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
                 f"hits AS (SELECT r.seq, {cols}, r.body, "
-                f"-ts_rank('{RANK_WEIGHTS}', r.tsv, q.tsq) AS score "
-                f"FROM reports r, q WHERE r.tsv @@ q.tsq {'AND ' + where if where else ''} "
+                f"-ts_rank('{RANK_WEIGHTS}', f.tsv, q.tsq) AS score "
+                "FROM reports_fts f JOIN reports r ON r.seq = f.seq, q "
+                f"WHERE f.tsv @@ q.tsq {'AND ' + where if where else ''} "
                 "ORDER BY score, r.seq LIMIT %s OFFSET %s) "
                 "SELECT h.id, h.title, h.published, h.source, h.url, h.duplicate_of, h.status, "
                 "h.score::float8 AS score, "
