@@ -197,7 +197,7 @@ def h_season(m, ctx):
     if ctx.pub is None:
         return None
     code = _season_code(word)
-    if rel in ("last", "the last", "the past", "the previous"):
+    if rel in ("last", "the last", "the past", "the previous", "this past"):
         return R.season_last(ctx.pub, code)
     if rel == "this":
         return R.season_this(ctx.pub, code)
@@ -362,7 +362,7 @@ RULES: tuple[Rule, ...] = (
     Rule("season_year", _c(PREP + MOD + r"(?:the\s+)?" + SEASON
                            + rf"(?:(?:\s+of)?\s+{YEAR}|\s+of\s+(?P<syrel>(?i:this|last|next))\s+year(?![\w]))"), h_season_year, _a("season")),
     Rule("period_end", _c(PREP + r"(?:the\s+)?(?P<unit>(?i:year|month))(?:-end|['’]s\s+end)(?![\w])"), h_period_end, _a("yw mw")),
-    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
+    Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this\s+past|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
