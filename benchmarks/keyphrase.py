@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--merge", type=Path, nargs="*", default=[],
                     help="other results files (e.g. anchors run in a second process) to show in the table")
     ap.add_argument("--no-tumen", action="store_true", help="anchors only")
+    ap.add_argument("--table-only", action="store_true", help="print the table of the results files, run nothing")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for KeyBERT (default 1: one process, one core)")
     args = ap.parse_args(argv)
     if not KP.is_dir():
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(args.threads)
     anchors = [] if args.quick or args.anchors is None else (args.anchors or list(ANCHORS))
-    for name in args.datasets:
+    for name in [] if args.table_only else args.datasets:
         docs = load(name)
         res = results.setdefault(name, {})
         if not args.no_tumen:
@@ -287,9 +288,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {a} F1@10 {res[a]['f1@10']:.1f} ({res[a]['docs_per_s']:.1f} docs/s)", file=sys.stderr)
             _save(args.cache, results)
         _save(args.cache, results)
-    results["_meta"] = {"load_average": os.getloadavg()[0], "cpus": os.cpu_count(),
-                        "time": time.strftime("%Y-%m-%d %H:%M:%S")}
-    _save(args.cache, results)
+    if not args.table_only:
+        results["_meta"] = {"load_average": os.getloadavg()[0], "cpus": os.cpu_count(),
+                            "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+        _save(args.cache, results)
     shown = json.loads(json.dumps(results))
     for extra in args.merge:
         for name, rows in json.loads(extra.read_text()).items():

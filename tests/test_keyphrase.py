@@ -184,6 +184,10 @@ def test_house_topics_learn_from_editor_tags(tmp_path):
                 ("The squid catch fell and fishing crews were idle.", [], ["fishing"]),
                 ("Market stalls reopened and traders returned.", ["market"], ["markets"]),
                 ("Prices in the market rose for rice and corn.", ["market"], ["markets"])]
+    from tumen.keyphrase.house import examples_from_records
+
+    assert examples_from_records([{"body": "x", "tags": []}, {"title": "t", "body": "squid", "tags": ["fishing"],
+                                   "incidents": [{"type": "other"}]}]) == [("t\n\nsquid", ["other"], ["fishing"])]
     model = HouseTopics(topics).fit(examples)
     path = tmp_path / "m.npz"
     model.save(path)

@@ -190,6 +190,20 @@ class HouseTopics:
                    data["primary"] if "primary" in data else None)
 
 
+def examples_from_records(records: Iterable[dict]) -> list[tuple[str, list[str], list[str]]]:
+    """Training triples from stored reports that editors tagged: dicts with ``body``
+    (and optional ``title``), ``tags`` (the editors' line) and optional ``incidents``
+    (records' incidents or their types).  Reports without editor tags are skipped."""
+    out = []
+    for r in records:
+        tags = [t for t in (r.get("tags") or []) if isinstance(t, str) and t.strip()]
+        if not tags or not r.get("body"):
+            continue
+        types = [i["type"] if isinstance(i, dict) else str(i) for i in (r.get("incidents") or [])]
+        out.append((f"{r.get('title') or ''}\n\n{r['body']}", types, tags))
+    return out
+
+
 def examples_from_files(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[str, list[str], list[str]]]:
     """(title + body, gold incident types, gold tags) from report/gold JSONL pairs."""
     out = []
