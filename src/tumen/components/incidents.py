@@ -98,7 +98,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
         if any(start <= m.start < end for m in places):
             own.add("place")
         for t, prob in chosen:
-            date, precision = A.date_for(doc, start, end)
+            date, precision = A.date_for(doc, start, end, t)
             actor = A.actor_for(doc, orgs, start, end, t)
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],
                              actor=actor, place=place, province=province, date=date,

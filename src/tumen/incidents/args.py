@@ -124,7 +124,13 @@ def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
     return fallback
 
 
-def date_for(doc: Document, start: int, end: int) -> tuple[str | None, str | None]:
+# Operations that go on: in a sentence with several dates, "since X" / "from X" dates
+# them (README section 6: "For ongoing events 'since X' or 'from X', the date is the start").
+ONGOING_TYPES = {"crackdown", "mobilization", "propaganda"}
+_SINCE = re.compile(r"^(?:since|from)\b|부터", re.I)
+
+
+def date_for(doc: Document, start: int, end: int, itype: str | None = None) -> tuple[str | None, str | None]:
     """The date the sentence gives the event: among its date expressions that date an
     event (the dates component's roles drop deadlines, comparisons and the day a source
     spoke), the most precise, the earliest on a tie; else an anaphor ("the same day")
@@ -136,6 +142,10 @@ def date_for(doc: Document, start: int, end: int) -> tuple[str | None, str | Non
         mentions, roles = doc.dates, ["event"] * len(doc.dates)
     inside = [d for d, role in zip(mentions, roles)
               if start <= d.start and d.end <= end and role == "event" and not _DEADLINE.match(d.text)]
+    if len(inside) > 1 and itype in ONGOING_TYPES:
+        since = [d for d in inside if _SINCE.match(d.text)]
+        if since:
+            return since[0].value, since[0].precision
     if inside:
         best = max(inside, key=lambda d: (PRECISION_RANK.get(d.precision, 0), -d.start))
         return best.value, best.precision
