@@ -44,6 +44,16 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 LOCAL_ADMIN = User(auth.LOCAL_USER, "admin")
 PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 log = logging.getLogger("tumen.web")
+_ERROR_BODY = {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}
+# What every API route may answer besides 200 (described so that clients and the
+# schemathesis run in tests/test_schemathesis.py know them): a bad parameter is a 400.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Invalid parameter or query: {\"error\": message}", "content": _ERROR_BODY},
+    401: {"description": "Login required", "content": _ERROR_BODY},
+    403: {"description": "Role or CSRF token refused", "content": _ERROR_BODY},
+    404: {"description": "No such report or format", "content": _ERROR_BODY},
+}
 
 
 class HTTPError(Exception):
@@ -59,7 +69,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     ``session_max_age`` seconds after sign-in."""
     db = WebDB(db_path)
     app = FastAPI(title="Tumen", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json",
+                  openapi_url="/api/openapi.json", responses=ERROR_RESPONSES,
                   description="JSON API of Tumen: every page of the web UI has a twin here, "
                               "built from the same view function.")
     app.state.db = db
