@@ -22,12 +22,8 @@ from typing import Iterable, Iterator
 
 from .errors import InputError, TumenError
 from .record import RawReport, Report
+from .sources import TITLE_ONLY  # the readers' reason for a title-only item: skipped
 from .store import BATCH_SIZE, IngestResult, Store
-
-
-# The readers' reason for an item with a title and no body (tumen.sources.tabular):
-# such items are counted as skipped, not failed.
-TITLE_ONLY = "no body (title only)"
 
 
 @dataclass
