@@ -28,6 +28,11 @@ __all__ = ["KeyphraseExtractor", "extract_keyphrases", "phrase_key", "merge_near
            "FEATURES", "LinearRanker", "Background"]
 
 
+# Text beyond this many characters is not read for keyphrases (a 1 MB body would cost
+# seconds and add nothing: the features favour early, repeated phrases).
+MAX_CHARS = 200_000
+
+
 class KeyphraseExtractor:
     def __init__(self, ranker: LinearRanker | None = None, background: Background | None = None,
                  max_words: int = 4, merge: bool = False):
@@ -65,6 +70,11 @@ class KeyphraseExtractor:
         """The ``top`` keyphrases of ``text`` as (lowercased phrase, score), best first."""
         if not text or not text.strip():
             return []
+        if len(text) > MAX_CHARS:
+            text = text[:MAX_CHARS]
+            if spacy_doc is not None and len(spacy_doc.text) > MAX_CHARS:
+                spacy_doc = spacy_doc.char_span(0, MAX_CHARS, alignment_mode="contract")
+                spacy_doc = spacy_doc.as_doc() if spacy_doc is not None else None
         keys, rows, cands = self.candidates(text, title, spacy_doc)
         if not keys:
             return []
