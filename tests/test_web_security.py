@@ -682,3 +682,56 @@ def test_static_and_export_paths_cannot_read_outside(admin):
     assert r.status_code in (200, 400)
     if r.status_code == 200:
         assert r.headers["content-disposition"] == 'attachment; filename="tumen-incidents.csv"'
+
+
+# -- local desk mode, redirects, cross-origin reads ---------------------------------------
+def test_local_desk_mode_refuses_other_host_names(tmp_path):
+    """Without users on 127.0.0.1 everyone is admin: a page that rebinds its DNS name to
+    127.0.0.1 sends its own name as Host and is refused; localhost names work."""
+    db = tmp_path / "desk.db"
+    open_store(db).close()
+    app = create_app(str(db))
+    for base in ("http://evil.example", "http://evil.example:8000", "http://127.0.0.1.nip.io",
+                 "http://tumen.attacker.test:8000"):
+        with TestClient(app, base_url=base) as c:
+            r = c.get("/api/me")
+            assert r.status_code == 403 and "local desk mode" in r.json()["error"], base
+            assert c.get("/").status_code == 403
+            assert "script-src 'self'" in r.headers["content-security-policy"]
+    for base in ("http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000",
+                 "http://LOCALHOST"):
+        with TestClient(app, base_url=base) as c:
+            me = c.get("/api/me").json()
+            assert me["role"] == "admin" and not me["login_required"], base
+    # with login required, any host name reaches the login (a server behind a proxy)
+    auth.add_user(str(db), "ann", "viewer", "ann-pass-1")
+    with TestClient(create_app(str(db)), base_url="http://tumen.example.org") as c:
+        assert c.get("/api/me").status_code == 401
+        assert login(c, "ann", "ann-pass-1").status_code == 303
+
+
+def test_login_redirect_stays_on_this_site(app):
+    with TestClient(app, client=("10.5.0.1", 1)) as c:
+        for target in ("//evil.example/", "/\\evil.example", "/\t/evil.example",
+                       "/\n/evil.example", "https://evil.example/", "javascript:alert(1)",
+                       "/%2F%2Fevil.example", " //evil.example", "\\\\evil.example"):
+            r = c.post("/login", follow_redirects=False, data={
+                "csrf_token": _form_csrf(c), "name": "vic", "password": PASSWORDS["vic"],
+                "next": target})
+            assert r.status_code == 303, target
+            location = r.headers["location"]
+            squashed = re.sub(r"[\x00-\x20]", "", location)
+            assert location.startswith("/") and not squashed.startswith(("//", "/\\")), \
+                (target, location)
+
+
+def test_no_cross_origin_reads(admin):
+    for path in ("/api/me", "/api/search", "/api/reports/xss-0"):
+        r = admin.get(path, headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers, path
+        pre = admin.options(path, headers={"Origin": "https://evil.example",
+                                           "Access-Control-Request-Method": "GET"})
+        assert "access-control-allow-origin" not in pre.headers, path
+    with TestClient(admin.app, client=("10.5.0.2", 1)) as fresh:
+        cookie = fresh.get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie

@@ -43,6 +43,11 @@ SECURITY_HEADERS = {
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 LOCAL_ADMIN = User(auth.LOCAL_USER, "admin")
 PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
+# Host names the local desk mode answers to.  Everyone is admin there, so a web page
+# that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not be served:
+# its requests carry its own name in the Host header.  "testserver" is the name
+# Starlette's TestClient sends (a single-label name no public page can own).
+DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1", "testserver")
 log = logging.getLogger("tumen.web")
 _ERROR_BODY = {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}
@@ -103,9 +108,13 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             user = LOCAL_ADMIN
         request.state.user = user
         path = request.url.path
-        if user is None and not path.startswith(PUBLIC_PATHS):
+        if user is LOCAL_ADMIN and _host_name(request.headers.get("host")) not in DESK_HOST_NAMES:
+            response: Response = JSONResponse(
+                {"error": "in local desk mode this server answers only to localhost or "
+                          "127.0.0.1 (another host name may be a DNS-rebinding page)"}, 403)
+        elif user is None and not path.startswith(PUBLIC_PATHS):
             if path.startswith("/api/"):
-                response: Response = JSONResponse({"error": "login required"}, status_code=401)
+                response = JSONResponse({"error": "login required"}, status_code=401)
             else:
                 target = path + (("?" + request.url.query) if request.url.query else "")
                 response = RedirectResponse("/login?" + urlencode({"next": target}), 303)
@@ -447,6 +456,14 @@ async def _run_in_thread(fn: Callable, *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _host_name(host: str | None) -> str:
+    """The name in a Host header, without port or brackets, lower case."""
+    host = (host or "").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).rstrip(".")
 
 
 def _web_url(url: str | None) -> str | None:
