@@ -208,7 +208,12 @@ from tumen.ingest import ingest
 from tumen.store import open_store
 with open_store(sys.argv[1]) as store:
     s = ingest(store, sys.argv[2:], parallel=False)
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# Linux keeps ru_maxrss across fork+exec, so getrusage would report the pytest parent's
+# size; VmHWM (peak RSS of this program's own address space) is what we mean.
+try:
+    rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) // 1024
+except OSError:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 print(json.dumps({"rss_mb": rss, "failed": [r for _, r in s.failed], "added": s.result.added}))
 """
 
