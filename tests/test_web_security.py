@@ -735,3 +735,16 @@ def test_no_cross_origin_reads(admin):
     with TestClient(admin.app, client=("10.5.0.2", 1)) as fresh:
         cookie = fresh.get("/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_unknown_user_names_cost_a_password_check_too(hostile_db, monkeypatch):
+    """The answer to an unknown name is not faster: an argon2 check is made either way."""
+    checks = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda h, p: checks.append(h) or real(h, p))
+    app = create_app(str(hostile_db), require_login=True)
+    with TestClient(app, client=("10.6.0.1", 1)) as c:
+        assert login(c, "no-such-user", "whatever").status_code == 401
+        assert login(c, "vic", "wrong").status_code == 401
+    assert len(checks) == 2 and all(h.startswith("$argon2id$") for h in checks)
+    assert checks[0] != checks[1]

@@ -366,7 +366,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             response.headers["Retry-After"] = str(wait)
             return response
         row = Q.get_user(db.reader, name) if name else None
-        if row is None or not auth.verify_password(row["password_hash"], password):
+        stored = row["password_hash"] if row is not None else auth.dummy_hash()
+        if not auth.verify_password(stored, password) or row is None:
             limiter.failed(*keys)
             log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from argon2 import PasswordHasher
@@ -66,6 +67,13 @@ def hash_password(password: str) -> str:
     if not password:
         raise AuthError("a password must not be empty")
     return _hasher.hash(password)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash no password matches: checked when the user name is unknown, so that a
+    login takes as long whether or not the name exists (no user enumeration by time)."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
