@@ -12,9 +12,13 @@ from importlib import resources
 
 import numpy as np
 
+from ..record import INCIDENT_TYPES
 from .features import context_features, sentence_features
 
 MODEL_FILE = "incident_model.npz"
+# The trigger patterns also enter the model as features ("t:order"), so it learns how
+# far to trust each one next to the words of the sentence.
+TRIGGER_FEATURES = True
 
 
 @dataclass
@@ -74,8 +78,14 @@ def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] |
 def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
     """The features of every sentence of an analyzed document."""
     body = doc.body
-    return featurize([body[s:e] for s, e in sentences], paragraphs,
-                     [context_features(doc, s, e) for s, e in sentences])
+    texts = [body[s:e] for s, e in sentences]
+    extras = [context_features(doc, s, e) for s, e in sentences]
+    if TRIGGER_FEATURES:
+        types = list(INCIDENT_TYPES)
+        _, fired = apply_triggers(np.zeros((len(texts), len(types)), np.float32), texts, types)
+        for x, row in zip(extras, fired):
+            x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
+    return featurize(texts, paragraphs, extras)
 
 
 # The probability a trigger pattern guarantees its type (just above the decision

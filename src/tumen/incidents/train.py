@@ -7,7 +7,15 @@ the gold incidents whose evidence is that sentence (none for most sentences).  O
 L2-regularized logistic regression per type over ``features.sentence_features``.
 The script prints a 5-fold cross-validation (folds by report) on the training set
 and the score on the devset (never trained on), both under recordeval's "type" rule
-(one-to-one matching of types per report).
+(one-to-one matching of types per report), on the typer's own multi-label decisions
+(before triggers, merging and argument filling).
+
+Figures of the whole component (recordeval.py rules; the trainset figures are 5-fold
+cross-validated, folds by report, i.e. every report scored by a model not trained on
+it), at the time of writing:
+
+    devset        type 0.821  type+place 0.814  full 0.807  evidence overlap 0.93
+    trainset (CV) type 0.803  type+place 0.797  full 0.762  evidence overlap 0.96
 """
 
 from __future__ import annotations
