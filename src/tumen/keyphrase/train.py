@@ -71,6 +71,31 @@ def load_reports(reports: str | Path, gold: str | Path, english_only: bool = Tru
     return docs
 
 
+def load_title_silver(path: str | Path = SHARED / "corpora" / "kcna_2011_2012.jsonl", n: int = 1500,
+                      every: int = 7, min_chars: int = 800) -> list[dict]:
+    """Distant supervision from a news corpus without keyphrases: the body is the text
+    and the noun phrases of the headline are its "keyphrases" (title left out of the
+    text, so the ranker learns which body phrases an editor would headline).  Every
+    ``every``-th article of at least ``min_chars``, up to ``n``."""
+    kx = _untrained_extractor()
+    docs = []
+    with open(path, encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if i % every:
+                continue
+            d = json.loads(line)
+            body, title = d.get("body") or "", d.get("title") or ""
+            if len(body) < min_chars or not title:
+                continue
+            _, _, cands = kx.candidates(title)
+            if not cands:
+                continue
+            docs.append({"id": d["id"], "text": body, "keyphrases": [c.surface for c in cands.values()]})
+            if len(docs) >= n:
+                break
+    return docs
+
+
 def examples(docs: Iterable[dict], extractor: KeyphraseExtractor | None = None
              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(feature rows, labels) per document; a candidate is positive when its stemmed
