@@ -157,7 +157,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_load(base: str, path: str, queries: list[dict]) -> tuple[list[float], float, int]:
+def run_load(base: str, path: str, queries: list[dict], clients: int = CLIENTS
+             ) -> tuple[list[float], float, int]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -179,7 +180,7 @@ def run_load(base: str, path: str, queries: list[dict]) -> tuple[list[float], fl
                         errors[0] += 1
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=400, help="per endpoint")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="tumen serve --workers (default: the number of cores)")
     parser.add_argument("--db", type=Path, help="reuse/keep this store (else a temp file)")
@@ -233,12 +235,12 @@ def main() -> None:
         total = httpx.get(base + "/api/search", timeout=60).json()["total"]
         print(f"\nload average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"store: {total:,} reports; server: {args.workers} worker process(es); "
-              f"{CLIENTS} concurrent clients, "
+              f"{args.clients} concurrent clients, "
               f"{args.requests} distinct queries per endpoint")
         for label, path in (("search page (HTML + facets)", "/"), ("facets API", "/api/facets")):
             queries = make_queries(words, facets, args.requests, rng)
-            run_load(base, path, queries[:16])  # warm up
-            lat, seconds, errors = run_load(base, path, queries)
+            run_load(base, path, queries[:16], args.clients)  # warm up
+            lat, seconds, errors = run_load(base, path, queries, args.clients)
             lat.sort()
             p95 = lat[int(0.95 * (len(lat) - 1))]
             print(f"{label:30s} median {statistics.median(lat):7.1f} ms   p95 {p95:7.1f} ms"
