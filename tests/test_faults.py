@@ -379,14 +379,22 @@ def test_backup_of_a_store_being_written_is_consistent(tmp_path):
     synthetic_jsonl(more, 3_000, start=3_000, prefix="bk")
     writer = _popen([*TUMEN, "ingest", str(more), "--db", str(db), "-q"])
     copies = []
+    live_checks = []
+    (tmp_path / "backup-0.db.part").write_bytes(b"left by a backup killed half-way")
+    deadline = time.monotonic() + WAIT_S
+    while _count(db) <= 3_000 and writer.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # start copying once the writer is committing
     try:
         for k in range(3):
             target = tmp_path / f"backup-{k}.db"
             result = backup(db, target)
             copies.append((target, result.reports))
+            live_checks.append(check_store(db))  # check works on a store being written
             time.sleep(0.3)
     finally:
         assert writer.wait(timeout=WAIT_S) == 0, writer.stderr.read().decode()[-2000:]
+    for live in live_checks:
+        assert live.ok, live.problems
     for target, n in copies:
         assert not target.with_name(target.name + ".part").exists()
         assert _integrity(target) == "ok"
