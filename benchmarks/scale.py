@@ -84,6 +84,27 @@ def store_figures(sizes: list[int], postgres: str | None) -> None:
     except ImportError as exc:
         print(f"store: skipped ({exc})")
         return
+    cluster = None
+    if postgres is None:
+        cluster = tempfile.mkdtemp(prefix="tumen-pg-scale-")
+        try:
+            postgres = store_backends._start_cluster(cluster)
+        except RuntimeError as exc:
+            print(f"PostgreSQL skipped: {exc}")
+            shutil.rmtree(cluster, ignore_errors=True)
+            cluster = None
+    try:
+        _store_table(store_backends, sizes, postgres)
+    finally:
+        if cluster:
+            import subprocess
+
+            subprocess.run(["bash", str(ROOT / "scripts" / "pg-test-cluster.sh"), "stop", cluster],
+                           capture_output=True, timeout=120)
+            shutil.rmtree(cluster, ignore_errors=True)
+
+
+def _store_table(store_backends, sizes: list[int], postgres: str | None) -> None:
     print("\n## Store at scale")
     print(f"{'backend':<12}{'reports':>10}{'ingest/s':>10}{'size MB':>10}{'search p95 ms':>15}{'facet p95 ms':>14}")
     for size in sizes:
@@ -93,6 +114,7 @@ def store_figures(sizes: list[int], postgres: str | None) -> None:
                 targets.append(("postgresql", postgres))
             for name, url in targets:
                 m = store_backends.measure(url, size)
+                sys.stdout.flush()
                 print(f"{name:<12}{size:>10,}{m['ingest_rate']:>10,.0f}{m['db_mb']:>10,.0f}"
                       f"{m['search_p95_ms']:>15.1f}{m['facet_p95_ms']:>14.1f}")
 
