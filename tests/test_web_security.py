@@ -529,6 +529,10 @@ def test_forged_and_reused_csrf_tokens_are_refused(app, hostile_db):
         r = a.post("/logout", data={"csrf_token": a_token}, follow_redirects=False)
         assert r.status_code in (401, 303, 403)
         assert b.get("/api/me").json()["user"] == "ed"  # the other session is unaffected
+    # another worker process (or the server restarted) over the same store refuses it too
+    with TestClient(create_app(str(hostile_db), require_login=True)) as other:
+        other.cookies.set(auth.SESSION_COOKIE, old_cookie)
+        assert other.get("/api/me").status_code == 401
 
 
 def test_sessions_expire(hostile_db):

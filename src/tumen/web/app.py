@@ -47,6 +47,10 @@ PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 # that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not be served:
 # its requests carry its own name in the Host header.  "testserver" is the name
 # Starlette's TestClient sends (a single-label name no public page can own).
+# Logged-out sessions are kept in the store's web_settings (key prefix + the session's
+# CSRF token, value its expiry): one small row per logout, so every worker process and
+# a restarted server refuse a replayed cookie.
+ENDED_SESSION = "ended_session:"
 DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1", "testserver")
 log = logging.getLogger("tumen.web")
 _ERROR_BODY = {"application/json": {"schema": {
@@ -82,7 +86,15 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     templates.env.autoescape = True
     templates.env.globals.update(type_colors=TYPE_COLORS, version=__version__)
     templates.env.filters["web_url"] = _web_url
-    sessions = auth.Sessions(db.secret, max_age=session_max_age)
+    def session_ended(token: str) -> bool:
+        return Q.get_setting(db.reader, ENDED_SESSION + token) is not None
+
+    def end_session(token: str, until: float) -> None:
+        with db.writer() as conn:
+            Q.set_setting_default(conn, ENDED_SESSION + token, str(int(until)))
+
+    sessions = auth.Sessions(db.secret, max_age=session_max_age, is_ended=session_ended,
+                             on_end=end_session)
     limiter = app.state.login_limiter = auth.LoginLimiter()
 
     def login_mode() -> bool:

@@ -107,14 +107,19 @@ def login_required(host: str, has_users: bool, force: bool | None = None) -> boo
 
 class Sessions:
     """Signs and reads the session cookie.  A session lasts ``max_age`` seconds from
-    sign-in; one ended by logout is refused even if its cookie is replayed (the ended
-    sessions' tokens are held in memory until they would have expired anyway)."""
+    sign-in; one ended by logout is refused even if its cookie is replayed.  Ended
+    sessions' tokens are held in memory until they would have expired anyway, and
+    handed to ``on_end`` / asked of ``is_ended`` when given (the app keeps them in the
+    store, so other worker processes and restarts refuse them too)."""
 
-    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE):
+    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE,
+                 is_ended: Callable[[str], bool] | None = None,
+                 on_end: Callable[[str, float], None] | None = None):
         self._serializer = URLSafeTimedSerializer(secret, salt="tumen-session")
         self.max_age = max_age
         self._ended: dict[str, float] = {}  # CSRF token of a logged-out session -> expiry
         self._lock = threading.Lock()
+        self._is_ended, self._on_end = is_ended, on_end
 
     def load(self, cookie: str | None) -> tuple[dict[str, Any], bool]:
         """(session, True) from a valid cookie, else (a fresh anonymous session, False)."""
@@ -122,7 +127,8 @@ class Sessions:
             try:
                 data = self._serializer.loads(cookie, max_age=self.max_age)
                 if (isinstance(data, dict) and isinstance(data.get("csrf"), str)
-                        and data["csrf"] not in self._ended):
+                        and data["csrf"] not in self._ended
+                        and not (self._is_ended and self._is_ended(data["csrf"]))):
                     return data, True
             except BadSignature:
                 pass
@@ -135,6 +141,8 @@ class Sessions:
             self._ended = {k: t for k, t in self._ended.items() if t > now}
             if session.get("csrf"):
                 self._ended[session["csrf"]] = now + self.max_age
+        if session.get("csrf") and self._on_end:
+            self._on_end(session["csrf"], now + self.max_age)
 
     def dump(self, session: dict[str, Any]) -> str:
         return self._serializer.dumps(session)
