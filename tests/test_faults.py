@@ -512,3 +512,31 @@ def test_a_report_whose_analysis_fails_is_kept_and_marked(tmp_path):
         assert store.count() == 3
         assert [h.id for h in search(store, "report")] == ["bad-1"]  # still searchable
     assert check_store(db).ok
+
+
+@pytest.mark.slow
+def test_disk_full_during_analysis_keeps_whole_records(tmp_path):
+    """SQLite's max_page_count fills the store while records are saved: a clear error,
+    whole batches of records only, and a rerun with room finishes the rest."""
+    from tumen.analyze import SAVE_BATCH, analyze_store
+
+    source = tmp_path / "reports.jsonl"
+    n_reports = 3 * SAVE_BATCH
+    synthetic_jsonl(source, n_reports, prefix="df")
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        assert ingest(store, [source], parallel=False).result.added == n_reports
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages + 8}")
+        with pytest.raises(StoreError) as info:
+            analyze_store(store, processes=1, progress=False, components=["places", "dates"])
+    assert "full" in str(info.value) and str(db) in str(info.value)
+    records = _count(db, "records")
+    assert records % SAVE_BATCH == 0 and records < n_reports
+    assert _count(db) == n_reports
+    result = check_store(db)
+    assert result.ok, result.problems
+    with open_store(db) as store:  # room again (a new connection has no page limit)
+        analyze_store(store, processes=1, progress=False, components=["places", "dates"])
+    assert _count(db, "records") == n_reports
+    assert check_store(db).ok
