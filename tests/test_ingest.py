@@ -205,3 +205,53 @@ def test_ingest_ctrl_c_exits_130_and_leaves_whole_batches(tmp_path):
         assert partial % BATCH_SIZE == 0
         assert ingest(store, [str(data)]).result.added == n - partial
         assert store.count() == n and store.integrity_check() == "ok"
+
+
+_PEAK_RSS_CHILD = r"""
+import resource, sys
+from tumen.ingest import ingest
+from tumen.store import open_store
+with open_store(sys.argv[1]) as store:
+    summary = ingest(store, [sys.argv[2]])
+    assert summary.ok, summary.lines()
+kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(summary.result.added, kib)
+"""
+
+
+def _ingest_peak_rss_mb(db: Path, path: Path) -> tuple[int, float]:
+    """Ingest in a fresh interpreter; (reports added, peak RSS in MB of the busier of the
+    writer and the reader process)."""
+    proc = subprocess.run([sys.executable, "-c", _PEAK_RSS_CHILD, str(db), str(path)],
+                          capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    added, kib = proc.stdout.split()
+    return int(added), int(kib) / 1024
+
+
+# Megabytes the second run's peak may exceed the first's: SQLite's page cache
+# (store.sqlite.CACHE_MB = 32) fills further as the store grows; an in-memory LSH of
+# every stored report (what this replaced) added ~4.6 KB per stored report, ~90 MB more
+# for the second run here.
+RSS_GROWTH_ALLOWANCE_MB = 40
+
+
+@pytest.mark.slow
+def test_ingest_peak_memory_does_not_grow_with_the_store(tmp_path):
+    """10,000 reports, then 20,000 more into the same store: the second run (a store
+    three times larger, twice the input) peaks at about the first's memory."""
+    first = _synthetic_jsonl(tmp_path / "first.jsonl", 10_000, seed=1)
+    second = tmp_path / "second.jsonl"
+    with second.open("w", encoding="utf-8") as fh:
+        for line in _synthetic_jsonl(tmp_path / "tmp.jsonl", 20_000, seed=2).open(encoding="utf-8"):
+            item = json.loads(line)
+            item["id"] = "t" + item["id"]
+            fh.write(json.dumps(item) + "\n")
+    db = tmp_path / "big.db"
+    added1, peak1 = _ingest_peak_rss_mb(db, first)
+    added2, peak2 = _ingest_peak_rss_mb(db, second)
+    assert (added1, added2) == (10_000, 20_000)
+    print(f"peak RSS: {peak1:.0f} MB at 10,000 stored, {peak2:.0f} MB at 30,000 stored")
+    assert peak2 < peak1 + RSS_GROWTH_ALLOWANCE_MB
+    assert peak2 < 500

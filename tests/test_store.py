@@ -270,3 +270,110 @@ def test_store_concurrent_writers_see_each_others_signatures(tmp_path, devset_re
         a.add_reports([_report("d008", docs["d008"]["body"], published=docs["d008"]["published"])])
         result = b.add_reports([_report("d029", docs["d029"]["body"], published=docs["d029"]["published"])])
         assert result.links == [("d029", "d008")]
+
+
+# -- near-duplicate LSH bands in the database ---------------------------------------------
+
+
+def _edited(text: str, every: int, seed: int) -> str:
+    """A copy of ``text`` with one word in ``every`` replaced (a light edit)."""
+    import random
+
+    rng = random.Random(seed)
+    words = text.split()
+    for i in range(0, len(words), every):
+        words[i] = f"edit{rng.randrange(10**6)}"
+    return " ".join(words)
+
+
+def _bands(store) -> set[tuple]:
+    return {tuple(r.values()) for r in store.query("SELECT band, hash, report_id FROM lsh_bands")}
+
+
+def test_dedup_band_hashes_match_the_stored_signature():
+    m = dedup.minhash(dedup.shingles(_words(80, 5)))
+    data = dedup.signature_bytes(m)
+    keys = dedup.band_hashes(m)
+    assert keys == dedup.band_hashes(data)
+    assert [b for b, _ in keys] == list(range(dedup.LSH_BANDS))
+    assert [h for _, h in keys] == [dedup.band_hash(data, b) for b in range(dedup.LSH_BANDS)]
+    assert all(-2**63 <= h < 2**63 for _, h in keys)
+    # the bands/rows are datasketch's optimum for the threshold at NUM_PERM
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=dedup.NEAR_DUPLICATE_THRESHOLD, num_perm=dedup.NUM_PERM)
+    assert (lsh.b, lsh.r) == (dedup.LSH_BANDS, dedup.LSH_ROWS)
+
+
+def test_store_near_duplicates_link_within_one_batch(empty_store):
+    base = _words(300, 11)
+    reports = [_report("a", base, published="2024-01-01"),
+               _report("x", _words(300, 12)),
+               _report("b", _edited(base, 25, 1), published="2024-01-02"),
+               _report("c", _edited(base, 30, 2), published="2024-01-03")]
+    result = empty_store.add_reports(reports)  # one batch, one transaction
+    assert sorted(result.links) == [("b", "a"), ("c", "a")]
+    assert empty_store.get_report("x").extra["duplicate_of"] is None
+    # every stored report has its LSH_BANDS rows, written with it
+    assert len(_bands(empty_store)) == dedup.LSH_BANDS * 4
+
+
+def test_store_near_duplicates_link_across_runs_with_bands_from_the_table(tmp_path):
+    base = _words(300, 21)
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        store.add_reports([_report(f"f{i}", _words(200, 300 + i)) for i in range(30)]
+                          + [_report("first", base, published="2023-05-01")])
+    with open_store(db) as store:  # a new process: nothing is rebuilt in memory
+        result = store.add_reports([_report("copy", _edited(base, 20, 3), published="2023-05-04"),
+                                    _report("other", _words(300, 22))])
+        assert result.links == [("copy", "first")]
+        assert store.near_duplicates("first") == ["copy"]
+
+
+def test_store_interrupted_batch_leaves_no_bands(empty_store):
+    reports = [_report(f"k{i}", _words(40, 500 + i)) for i in range(BATCH_SIZE + 10)]
+
+    def interrupted():
+        for i, r in enumerate(reports):
+            if i == BATCH_SIZE + 5:
+                raise KeyboardInterrupt
+            yield r
+
+    with pytest.raises(KeyboardInterrupt):
+        empty_store.add_reports(interrupted())
+    ids = {r["report_id"] for r in empty_store.query("SELECT DISTINCT report_id FROM lsh_bands")}
+    assert ids == {f"k{i}" for i in range(BATCH_SIZE)}
+
+
+def test_store_migration_builds_bands_from_stored_signatures(tmp_path):
+    """A store from before the band table: the migration fills it from ``minhash``."""
+    base = _words(250, 31)
+    db = tmp_path / "old.db"
+    with open_store(db) as store:
+        store.add_reports([_report(f"o{i}", _words(120, 700 + i)) for i in range(20)]
+                          + [_report("orig", base, published="2022-01-01")])
+        expected = _bands(store)
+        store.conn.execute("DROP TABLE lsh_bands")
+        store.conn.execute("DELETE FROM migrations WHERE name = '0003_lsh_bands'")
+    with open_store(db) as store:
+        assert store.migrations()[-1][0] == "0003_lsh_bands"
+        assert _bands(store) == expected
+        result = store.add_reports([_report("later", _edited(base, 20, 4), published="2022-02-01")])
+        assert result.links == [("later", "orig")]
+
+
+@pytest.mark.postgres
+def test_postgres_bands_equal_the_sqlite_bands(pg_url, tmp_path):
+    """PostgreSQL computes the band hashes in SQL (trigger on ``minhash``): the same
+    values as ``dedup.band_hashes``, so both backends find the same candidates."""
+    reports = [_report(f"p{i}", _words(100, 900 + i)) for i in range(5)]
+    with open_store(pg_url) as pg, open_store(tmp_path / "s.db") as lite:
+        pg.add_reports(reports)
+        lite.add_reports(reports)
+        got = {(r["band"], r["hash"], r["report_id"])
+               for r in pg.query("SELECT band, hash, report_id FROM lsh_bands")}
+        assert got == _bands(lite)
+
+
+from conftest_pg import pg_url  # noqa: E402,F401  (fixture)

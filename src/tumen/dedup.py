@@ -7,12 +7,15 @@ shingle sets is at least ``NEAR_DUPLICATE_THRESHOLD``.  LSH (datasketch) propose
 candidates from the signatures; each candidate is then confirmed with the exact Jaccard
 of the two bodies, so LSH's false positives never become links.
 
-Signatures are stored by the store (bytes, see ``signature_bytes``) so the in-memory
-index is rebuilt at the start of every ingest without re-reading bodies.
+The store keeps each report's signature (bytes, see ``signature_bytes``) and its LSH
+band hashes (``band_hashes``) in indexed tables, so finding candidates is one indexed
+lookup per band and memory does not grow with the store.  ``NearDuplicateIndex`` is
+the in-memory LSH, for per-run use (file-mode analysis in ``linking.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import zlib
@@ -37,6 +40,15 @@ NEAR_DUPLICATE_THRESHOLD = 0.5
 # so fewer permutations only cost a few extra confirmations, never wrong links.
 NUM_PERM = 64
 SEED = 1
+# LSH bands x rows per band for the store's band table.  datasketch's _optimal_param
+# (what MinHashLSH(threshold=0.5, num_perm=64) uses, equal false-positive and
+# false-negative weights) gives b=14, r=4: a pair at Jaccard 0.5 shares at least one
+# band with probability 1-(1-0.5^4)^14 = 0.60, at 0.77 (the devset's syndicated pair)
+# 0.998, at 0.9 1.0; an unrelated pair at 0.05 with probability 1e-4.  Candidates are
+# confirmed with the exact Jaccard, so false positives cost one confirmation each.
+# The last NUM_PERM - LSH_BANDS * LSH_ROWS = 8 values are not used by the bands.
+LSH_BANDS = 14
+LSH_ROWS = 4
 
 _WORD = re.compile(r"\w+")
 # Combining marks (Latin/Greek/Cyrillic diacritics, the romanization breves) dropped
@@ -129,30 +141,61 @@ def signature_from_bytes(data: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
 
 
-# Fingerprints computed ahead of the store (in ingest's reader process), by content
-# hash; the store takes them with ``fingerprint()`` instead of recomputing.
-_prepared: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+_BAND_BYTES = 4 * LSH_ROWS
 
 
-def remember(content_hash: str, shingle_set: np.ndarray, values: np.ndarray) -> None:
-    _prepared[content_hash] = (shingle_set, values)
+def band_hash(signature: bytes, band: int) -> int:
+    """The hash of one LSH band of a stored signature (``signature_bytes``): the first 8
+    bytes of the MD5 of the band's ``LSH_ROWS`` little-endian uint32 values, as a signed
+    64-bit integer (big-endian).  MD5 because PostgreSQL computes the same value in SQL
+    (``('x' || substr(md5(band bytes), 1, 16))::bit(64)::bigint``), so both backends
+    can build their band tables from stored signatures."""
+    start = band * _BAND_BYTES
+    digest = hashlib.md5(signature[start:start + _BAND_BYTES]).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def band_hashes(m: LeanMinHash | bytes) -> list[tuple[int, int]]:
+    """``(band, hash)`` for each of the ``LSH_BANDS`` bands of a signature."""
+    data = m if isinstance(m, (bytes, bytearray, memoryview)) else signature_bytes(m)
+    data = bytes(data)
+    md5 = hashlib.md5
+    return [(b, int.from_bytes(md5(data[b * _BAND_BYTES:(b + 1) * _BAND_BYTES]).digest()[:8],
+                               "big", signed=True)) for b in range(LSH_BANDS)]
+
+
+# Signatures computed ahead of the store (in ingest's reader process), by content hash;
+# the store takes them with ``signature_of()`` instead of recomputing.  Only the 256-byte
+# signature crosses the process boundary: shingles are recomputed by the store for the
+# few reports that have near-duplicate candidates to confirm.
+_prepared: dict[str, bytes] = {}
+
+
+def remember(content_hash: str, signature: bytes) -> None:
+    _prepared[content_hash] = signature
 
 
 def forget_prepared() -> None:
     _prepared.clear()
 
 
-def fingerprint(body: str, content_hash: str | None = None) -> tuple[np.ndarray, LeanMinHash]:
-    """The shingles and MinHash signature of a body (precomputed ones are used once)."""
+def signature_of(body: str, content_hash: str | None = None) -> bytes:
+    """The signature bytes of a body (a precomputed one is used once)."""
     ready = _prepared.pop(content_hash, None) if content_hash else None
     if ready is not None:
-        return ready[0], LeanMinHash(seed=SEED, hashvalues=ready[1], scheme=_SCHEME)
+        return ready
+    return signature_bytes(minhash(shingles(body)))
+
+
+def fingerprint(body: str) -> tuple[np.ndarray, LeanMinHash]:
+    """The shingles and MinHash signature of a body."""
     shingle_set = shingles(body)
     return shingle_set, minhash(shingle_set)
 
 
 class NearDuplicateIndex:
-    """The in-memory LSH over every stored report's signature."""
+    """An in-memory LSH (datasketch) over the signatures added to it: for per-run use
+    (file-mode analysis).  The store does not use it: its bands are in a table."""
 
     def __init__(self, threshold: float = NEAR_DUPLICATE_THRESHOLD, num_perm: int = NUM_PERM):
         self.threshold = threshold

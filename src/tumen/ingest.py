@@ -155,7 +155,7 @@ def _put(queue, message, parent: int) -> None:
 
 def _reader_process(paths, title_line, field_map, format, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
-    ("report", Report, shingles, minhash values) / ("error", where, reason) / ("skip",)."""
+    ("report", Report, signature bytes) / ("error", where, reason) / ("skip",)."""
     from . import dedup
 
     try:
@@ -163,8 +163,7 @@ def _reader_process(paths, title_line, field_map, format, batch_size, queue, par
         batch: list[tuple] = []
         for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
             if isinstance(item, Report):
-                shingle_set, signature = dedup.fingerprint(item.body)
-                batch.append(("report", item, shingle_set, signature.hashvalues))
+                batch.append(("report", item, dedup.signature_of(item.body)))
             elif isinstance(item, InputError):
                 batch.append(_error_message(item))
             else:
@@ -220,7 +219,7 @@ def _messages_serial(paths, title_line, field_map, format, batch_size) -> Iterat
     batch: list[tuple] = []
     for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
         if isinstance(item, Report):
-            batch.append(("report", item, None, None))
+            batch.append(("report", item, None))
         elif isinstance(item, InputError):
             batch.append(_error_message(item))
         else:
@@ -262,8 +261,8 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 summary.read += 1
                 if message[0] == "report":
                     reports.append(message[1])
-                    if message[2] is not None:
-                        dedup.remember(message[1].content_hash, message[2], message[3])
+                    if message[2] is not None and message[1].content_hash:
+                        dedup.remember(message[1].content_hash, message[2])
                 elif message[0] == "error":
                     summary.result.failed.append((message[1], message[2]))
                 else:

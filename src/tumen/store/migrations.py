@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import dedup
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -174,3 +176,60 @@ MIGRATIONS: list[Migration] = [
 from .queries import WEB_MIGRATIONS_SQL  # noqa: E402
 
 MIGRATIONS.extend(Migration(name, sqlite=sql) for name, sql in WEB_MIGRATIONS_SQL)
+
+
+# Near-duplicate LSH bands (issue 2 follow-up): one row per band of each stored
+# signature, written in the report's transaction; candidates are found by indexed
+# lookups, so ingest memory no longer grows with the store.  This migration fills the
+# table once from the signatures already stored.  SQLite computes the band hash with
+# the function ``tumen_lsh_band`` (``dedup.band_hash``) that ``SQLiteStore`` registers
+# on its connection; PostgreSQL computes the same value in SQL, and a trigger on
+# ``minhash`` keeps the table filled for every signature the backend stores.
+_BANDS_JSON = "[" + ",".join(str(b) for b in range(dedup.LSH_BANDS)) + "]"
+LSH_BAND_FUNCTION = "tumen_lsh_band"
+
+_0003_LSH_BANDS = f"""
+CREATE TABLE lsh_bands (
+    band      INTEGER NOT NULL,                -- 0 .. dedup.LSH_BANDS - 1
+    hash      INTEGER NOT NULL,                -- dedup.band_hash: signed 64-bit
+    report_id TEXT NOT NULL,                   -- reports.id (stale rows are harmless:
+    PRIMARY KEY (band, hash, report_id)        --  every candidate is confirmed)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO lsh_bands (band, hash, report_id)
+SELECT b.value, {LSH_BAND_FUNCTION}(m.signature, b.value), m.report_id
+FROM minhash m CROSS JOIN json_each('{_BANDS_JSON}') b
+WHERE m.num_perm = {dedup.NUM_PERM};
+"""
+
+_PG_BAND_HASH = "('x' || substr(md5(substring(sig from 1 + {width} * b for {width})), 1, 16))::bit(64)::bigint"
+
+_0003_LSH_BANDS_PG = f"""
+CREATE TABLE lsh_bands (
+    band      INTEGER NOT NULL,
+    hash      BIGINT NOT NULL,
+    report_id TEXT NOT NULL,
+    PRIMARY KEY (band, hash, report_id)
+);
+CREATE FUNCTION tumen_lsh_band(sig bytea, b integer) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT
+    AS $$ SELECT {_PG_BAND_HASH.format(width=4 * dedup.LSH_ROWS)} $$;
+CREATE FUNCTION minhash_lsh_bands() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.num_perm = {dedup.NUM_PERM} THEN
+        INSERT INTO lsh_bands (band, hash, report_id)
+        SELECT b, tumen_lsh_band(NEW.signature, b), NEW.report_id
+        FROM generate_series(0, {dedup.LSH_BANDS - 1}) b
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER minhash_lsh_bands AFTER INSERT ON minhash
+    FOR EACH ROW EXECUTE FUNCTION minhash_lsh_bands();
+INSERT INTO lsh_bands (band, hash, report_id)
+SELECT b, tumen_lsh_band(m.signature, b), m.report_id
+FROM minhash m CROSS JOIN generate_series(0, {dedup.LSH_BANDS - 1}) b
+WHERE m.num_perm = {dedup.NUM_PERM}
+ON CONFLICT DO NOTHING;
+"""
+
+MIGRATIONS.append(Migration("0003_lsh_bands", sqlite=_0003_LSH_BANDS, postgres=_0003_LSH_BANDS_PG))

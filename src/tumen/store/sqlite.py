@@ -1,4 +1,5 @@
-"""The SQLite backend: WAL, busy timeout, migrations at open, FTS5 kept by triggers.
+"""The SQLite backend: WAL, busy timeout, migrations at open, FTS5 kept by triggers,
+near-duplicate candidates from the indexed ``lsh_bands`` table.
 
 Every write is one transaction per batch (``BEGIN IMMEDIATE`` ... ``COMMIT``), so a
 killed process leaves whole batches or nothing, and UNIQUE ids and content hashes make
@@ -18,7 +19,7 @@ from .. import dedup
 from ..errors import StoreError
 from ..record import Report
 from . import BATCH_SIZE, IngestResult, SearchFilters
-from .migrations import MIGRATIONS
+from .migrations import LSH_BAND_FUNCTION, MIGRATIONS
 from .records import RecordWriter, record_rows_delete
 from .sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
                             SearchMixin, _like_escape, _until)
@@ -31,6 +32,20 @@ BUSY_TIMEOUT_MS = 10_000
 CACHE_MB = 32
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
 READ_CHUNK = 500
+# Most stored candidates confirmed per new report (those sharing the most LSH bands
+# first).  A real near-duplicate group links through its root, so one confirmed member
+# is enough; the cap bounds the work when many stored reports collide (bodies with no
+# words all share one signature).  On the three article corpora no report had more
+# than a handful of candidates.
+MAX_CANDIDATES = 50
+# Largest WAL file kept after a checkpoint (SQLite's default keeps whatever it grew to).
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+_CANDIDATES_SQL = (
+    "SELECT l.report_id, count(*) AS n FROM (VALUES "
+    + ",".join("(?, ?)" for _ in range(dedup.LSH_BANDS))
+    + ") v CROSS JOIN lsh_bands l ON l.band = v.column1 AND l.hash = v.column2 "
+    f"GROUP BY l.report_id ORDER BY n DESC LIMIT {MAX_CANDIDATES}")
 
 _REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
                    "source_path, locator, format, content_hash, ingested_at, status, "
@@ -105,6 +120,7 @@ class SQLiteStore(SearchMixin):
                 self.conn = sqlite3.connect(self.path, isolation_level=None,
                                             check_same_thread=check_same_thread)
             self.conn.row_factory = sqlite3.Row
+            self.conn.create_function(LSH_BAND_FUNCTION, 2, dedup.band_hash, deterministic=True)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:
@@ -113,11 +129,10 @@ class SQLiteStore(SearchMixin):
                 # loss can drop the last commits), and much faster than FULL.
                 self.conn.execute("PRAGMA synchronous = NORMAL")
                 self.conn.execute(f"PRAGMA cache_size = -{CACHE_MB * 1024}")
+                self.conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
                 self.migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
-        self._index: dedup.NearDuplicateIndex | None = None
-        self._index_rowid = 0  # highest minhash rowid in the index
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -167,21 +182,6 @@ class SQLiteStore(SearchMixin):
 
     # -- reports ----------------------------------------------------------------------
 
-    def _near_duplicate_index(self) -> dedup.NearDuplicateIndex:
-        """The LSH over every stored signature: built from the ``minhash`` table on first
-        use, then topped up at each batch (inside its transaction) with the signatures
-        other writers stored meanwhile, so concurrent ingests still see each other."""
-        if self._index is None:
-            self._index = dedup.NearDuplicateIndex()
-            self._index_rowid = 0
-        rows = self.conn.execute(
-            "SELECT rowid, report_id, signature FROM minhash WHERE rowid > ? AND num_perm = ? "
-            "ORDER BY rowid", (self._index_rowid, dedup.NUM_PERM)).fetchall()
-        if rows:
-            self._index.load((r[1], r[2]) for r in rows if r[1] not in self._index)
-            self._index_rowid = rows[-1][0]
-        return self._index
-
     def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
         """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
         link near-duplicates, reject an id already stored with a different body."""
@@ -198,21 +198,24 @@ class SQLiteStore(SearchMixin):
 
     def _add_batch(self, batch: list[Report]) -> IngestResult:
         result = IngestResult()
-        inserted: list[str] = []
         now = _now()
         cur = self.conn.cursor()
+        # The batch's own LSH bands, (band, hash) -> ids: written to ``lsh_bands`` at the
+        # end of the batch (sorted, one executemany), looked up in memory meanwhile so
+        # the batch's reports see each other.  Lookups in the table see every committed
+        # report, concurrent writers' too (BEGIN IMMEDIATE: we hold the write lock).
+        bands: dict[tuple[int, int], list[str]] = {}
         try:
             cur.execute("BEGIN IMMEDIATE")
-            index = self._near_duplicate_index()
             known_hashes, known_ids = self._known(cur, batch)
             for report in batch:
-                self._add_one(cur, index, report, now, result, inserted, known_hashes, known_ids)
+                self._add_one(cur, bands, report, now, result, known_hashes, known_ids)
+            cur.executemany("INSERT OR IGNORE INTO lsh_bands (band, hash, report_id) VALUES (?, ?, ?)",
+                            sorted((band, h, rid) for (band, h), ids in bands.items() for rid in ids))
             cur.execute("COMMIT")
         except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            for key in inserted:
-                self._index.remove(key)  # type: ignore[union-attr]
             if isinstance(exc, sqlite3.DatabaseError):
                 raise StoreError(f"{self.path}: cannot store reports ({exc})") from exc
             raise
@@ -233,8 +236,8 @@ class SQLiteStore(SearchMixin):
             f"SELECT id FROM reports WHERE id IN ({','.join('?' * len(ids))})", ids)}
         return known_hashes, known_ids
 
-    def _add_one(self, cur: sqlite3.Cursor, index: dedup.NearDuplicateIndex, report: Report,
-                 now: str, result: IngestResult, inserted: list[str],
+    def _add_one(self, cur: sqlite3.Cursor, bands: dict[tuple[int, int], list[str]],
+                 report: Report, now: str, result: IngestResult,
                  known_hashes: set[str], known_ids: set[str]) -> None:
         if not report.body or not report.body.strip():
             result.skipped += 1
@@ -255,9 +258,10 @@ class SQLiteStore(SearchMixin):
                                       "other reports; give this report another id"))
                 return
             result.renamed.append((report.id, report_id))
-        shingles, signature = dedup.fingerprint(report.body, digest)
-        duplicate_of = self._link_near_duplicate(cur, index, report_id, report.published,
-                                                 shingles, signature)
+        signature_bytes = dedup.signature_of(report.body, digest)
+        band_keys = dedup.band_hashes(signature_bytes)
+        duplicate_of = self._link_near_duplicate(cur, self._candidates(cur, bands, band_keys),
+                                                 report_id, report.published, report.body)
         extra = {k: v for k, v in (report.extra or {}).items()
                  if k not in _MANAGED_EXTRA}
         cur.execute(
@@ -269,25 +273,41 @@ class SQLiteStore(SearchMixin):
              json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
              json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
         cur.execute("INSERT INTO minhash VALUES (?, ?, ?)",
-                    (report_id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
+                    (report_id, dedup.NUM_PERM, signature_bytes))
         known_hashes.add(digest)
         known_ids.add(report_id)
-        index.add(report_id, signature)
-        inserted.append(report_id)
+        for key in band_keys:
+            bands.setdefault(key, []).append(report_id)
         result.added += 1
         result.added_ids.append(report_id)
         if duplicate_of:
             result.near_duplicates += 1
             result.links.append((report_id, duplicate_of))
 
-    def _link_near_duplicate(self, cur: sqlite3.Cursor, index: dedup.NearDuplicateIndex,
-                             report_id: str, published: str | None, shingles: Any,
-                             signature: Any) -> str | None:
+    @staticmethod
+    def _candidates(cur: sqlite3.Cursor, bands: dict[tuple[int, int], list[str]],
+                    band_keys: list[tuple[int, int]]) -> list[str]:
+        """Reports sharing at least one LSH band: stored ones (one indexed query, those
+        sharing the most bands first, at most ``MAX_CANDIDATES``), then this batch's."""
+        params = [v for key in band_keys for v in key]
+        found = [row[0] for row in cur.execute(_CANDIDATES_SQL, params)]
+        seen = set(found)
+        for key in band_keys:
+            for rid in bands.get(key, ()):
+                if rid not in seen:
+                    seen.add(rid)
+                    found.append(rid)
+        return found
+
+    def _link_near_duplicate(self, cur: sqlite3.Cursor, candidates: list[str],
+                             report_id: str, published: str | None, body: str) -> str | None:
         """The id this report duplicates (the group's earliest copy), or None.  When the
         new report is published before the group's earliest copy, it becomes the copy
-        the others point to."""
+        the others point to.  Candidates are confirmed with the exact Jaccard of the
+        two bodies' shingles."""
         roots: dict[str, tuple] = {}
-        for cand in index.candidates(signature):
+        shingles = dedup.shingles(body) if candidates else None
+        for cand in candidates:
             row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = ?",
                               (cand,)).fetchone()
             if row is None or dedup.jaccard(shingles, dedup.shingles(row[0])) < dedup.NEAR_DUPLICATE_THRESHOLD:
