@@ -59,6 +59,12 @@ def pg_server_url() -> str:
             _state["skip"] = f"no PostgreSQL test cluster: {reason}"
             pytest.skip(str(_state["skip"]))
         atexit.register(_stop, directory)
+        # A watchdog outside pytest's process group stops the cluster if pytest dies
+        # without running atexit (killed by a timeout, SIGKILL).
+        subprocess.Popen(["bash", "-c", 'while kill -0 "$0" 2>/dev/null; do sleep 2; done; '
+                          'bash "$1" stop "$2"; rm -rf "$2"', str(os.getpid()), str(SCRIPT),
+                          directory], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = proc.stdout.strip().splitlines()[-1]
     _state["url"] = url
     return url
