@@ -157,3 +157,12 @@ def test_devset_offsets(pipeline):
             if inc.date:
                 assert inc.date_precision in ("day", "month", "year", "season")
     assert total > 0
+
+
+def test_sentences_naming_a_private_person_are_never_evidence(pipeline):
+    body = ("On Monday, agents in Hyesan arrested a trader surnamed Kang for selling Chinese phones.\n\n"
+            "On Tuesday, state security agents in Hyesan detained two more traders at the market.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    assert all("Kang" not in inc.evidence.text for inc in doc.incidents)
+    assert all(inc.actor != "Kang" and inc.target is None for inc in doc.incidents)

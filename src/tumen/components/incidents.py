@@ -92,7 +92,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
     lead = A.main_place(doc, places)
     cands: list[Candidate] = []
     for k, ((start, end), row, fire) in enumerate(zip(sentences, probs, fired)):
-        if A.is_furniture(body, start, end):
+        if A.is_furniture(body, start, end) or A.names_private_person(texts[k]):
             continue
         chosen = _types(row, fire, model)
         if not chosen:

@@ -62,6 +62,15 @@ def org_mentions(doc: Document) -> list[Mentioned]:
 _CLOSED = re.compile(r"""[.!?。…]["'”’)\]」』]*$|["”’」』]$""")
 
 
+# A sentence naming a private person ("a trader surnamed Kang", "Mr. Pak", "김모 씨") is
+# never evidence: Tumen does not identify private persons (house rule).
+_PRIVATE_NAME = re.compile(r"\bsurnamed\s+[A-Z][a-z]+|\b(?:Mr|Mrs|Ms|Miss)\.?\s+[A-Z][a-z]+|[가-힣]\s?모\s?씨")
+
+
+def names_private_person(text: str) -> bool:
+    return bool(_PRIVATE_NAME.search(text))
+
+
 def is_furniture(body: str, start: int, end: int) -> bool:
     """Not a sentence that can state an event: a caption, tag line or headline (no
     closing punctuation).  (Also dropping parsed sentences without a verb, such as
