@@ -10,24 +10,8 @@ Writes are one transaction per batch, serialized between processes by an advisor
 lock (SQLite's ``BEGIN IMMEDIATE``), so a killed ingest keeps whole batches and a rerun
 adds exactly what is missing (ids and content hashes are UNIQUE).
 
-Query mapping (the user's FTS5-style query, parsed by ``search.parse_query``, to
-``to_tsquery`` syntax; see ``to_tsquery_text``):
-
-==========================  ===============================  =========================
-user types                  FTS5 (SQLite)                    tsquery (PostgreSQL)
-==========================  ===============================  =========================
-``kaesong``                 ``"kaesong"``                    ``'kaesong'``
-``"labor camp"``            ``"labor camp"``                 ``'labor' <-> 'camp'``
-``phon*``                   ``"phon"*``                      ``'phon':*``
-``a b`` / ``a AND b``       ``("a" AND "b")``                ``('a' & 'b')``
-``a OR b``                  ``("a" OR "b")``                 ``('a' | 'b')``
-``a NOT b``                 ``("a" NOT "b")``                ``('a' & !'b')``
-``title:x`` / ``body:x``    ``title : "x"``                  ``'x':A`` / ``'x':B``
-``"labor ca"*``             last word a prefix               every word a prefix
-==========================  ===============================  =========================
-
-Words are split and lower-cased by the ``tumen`` text search configuration as they
-are in the index, so "U.S.", "Kim's" or "2,000" never break the syntax.
+Search (the FTS5-style query mapped to ``to_tsquery``, filters, ranking, snippets) is
+in ``pg_search.py``.
 """
 
 from __future__ import annotations
@@ -42,19 +26,16 @@ import psycopg
 from psycopg.rows import dict_row
 
 from .. import dedup
-from ..errors import QueryError, StoreError
+from ..errors import StoreError
 from ..record import Report
 from . import BATCH_SIZE, IngestResult, SearchFilters
 from .migrations import MIGRATIONS
-from .pg_schema import TS_CONFIG, postgres_sql
+from .pg_schema import postgres_sql
+from .pg_search import FILTERS, PgSearchMixin, to_tsquery_text  # noqa: F401  (re-exported)
 from .records import _TABLES as RECORD_TABLES
 from .records import RecordWriter
 from .sqlite import READ_CHUNK
-from .sqlite_search import HL_CLOSE, HL_OPEN, SNIPPET_TOKENS, _like_escape, _until
 
-# ts_rank weights {D, C, B, A}: title (A) words count ten times body (B) words, the
-# same 10:1 as the SQLite backend's bm25 column weights.
-RANK_WEIGHTS = "{0, 0, 0.1, 1.0}"
 # Advisory lock keys ("Tumen" in ASCII, +1): one writer at a time, one migrator.
 WRITE_LOCK = 0x54756D656E
 MIGRATE_LOCK = WRITE_LOCK + 1
@@ -64,27 +45,6 @@ CONNECT_TIMEOUT = 10
 _REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
                    "source_path, locator, format, content_hash, ingested_at, status, "
                    "duplicate_of, tags_json, extra_json")
-
-# Search filters (see sqlite.FILTERS): name -> (SQL condition, times bound, transform).
-FILTERS: dict[str, tuple[str, int, Any]] = {
-    "since": ("r.published >= %s", 1, str),
-    "until": ("r.published <= %s", 1, _until),
-    "source": ("r.source ILIKE '%%' || %s || '%%' ESCAPE '\\'", 1, _like_escape),
-    "status": ("r.status = %s", 1, str),
-    "place": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
-              "(lower(p.name) = lower(%s) OR p.place_id = %s))", 2, str),
-    "province": ("EXISTS (SELECT 1 FROM places p WHERE p.report_id = r.id AND "
-                 "(lower(p.province) = lower(%s) OR p.province_id = %s))", 2, str),
-    "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
-            "(lower(o.name) = lower(%s) OR o.org_id = %s))", 2, str),
-    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s)",
-             1, str),
-    "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(%s)) OR "
-            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.tags_json, '[]')::jsonb) v "
-            "WHERE lower(v) = lower(%s)))", 2, str),
-}
-
-_COLUMN_WEIGHT = {"title": "A", "body": "B"}
 
 
 def _now() -> str:
@@ -113,20 +73,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def to_tsquery_text(query: Any) -> str:
-    """A parsed query (``search.Term``/``search.Op``) as ``to_tsquery`` input."""
-    if hasattr(query, "items"):
-        parts = [to_tsquery_text(item) for item in query.items]
-        if query.op == "OR":
-            return "(" + " | ".join(parts) + ")"
-        if query.op == "NOT":
-            return "(" + " & ".join([parts[0]] + ["!" + p for p in parts[1:]]) + ")"
-        return "(" + " & ".join(parts) + ")"
-    text = query.text.replace("\\", "\\\\").replace("'", "''")
-    label = ("*" if query.prefix else "") + _COLUMN_WEIGHT.get(query.column or "", "")
-    return f"'{text}'" + (f":{label}" if label else "")
-
-
 def _row_to_report(row: dict) -> Report:
     extra = json.loads(row["extra_json"]) if row["extra_json"] else {}
     extra.update(status=row["status"], duplicate_of=row["duplicate_of"],
@@ -142,7 +88,7 @@ def _row_to_report(row: dict) -> Report:
     )
 
 
-class PostgresStore:
+class PostgresStore(PgSearchMixin):
     """A Tumen store in a PostgreSQL database (``postgresql://user@host:port/db``)."""
 
     def __init__(self, url: str, *, readonly: bool = False, **_options: Any):
@@ -536,55 +482,6 @@ class PostgresStore:
             params.append(since)
         for row in self._iter_where(" AND ".join(conds), tuple(params)):
             yield _row_to_report(row)
-
-    # -- search -----------------------------------------------------------------------
-
-    def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
-        conds, params = [], []
-        for name, value in filters.active().items():
-            if name not in FILTERS:
-                raise QueryError(f"unknown filter {name!r}")
-            sql, n, transform = FILTERS[name]
-            conds.append(sql)
-            params.extend([transform(value)] * n)
-        return " AND ".join(conds), tuple(params)
-
-    def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
-               offset: int = 0) -> list[dict]:
-        """Ranked hits for a parsed query (``search.Query``, rendered to tsquery) and
-        filters; with no query, the filtered reports newest first.  Rows have the SQLite
-        backend's shape: id, title, published, source, url, duplicate_of, status, score
-        (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
-        where, params = self._filter_sql(filters or SearchFilters())
-        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
-        if query is None:
-            sql = (f"SELECT {cols}, NULL::float8 AS score, substr(r.body, 1, 240) AS snippet, "
-                   f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
-                   "ORDER BY r.published DESC NULLS LAST, r.seq DESC LIMIT %s OFFSET %s")
-            args: tuple = (*params, limit, offset)
-        else:
-            # One cover of the matches (the default mode): the fragment mode
-            # (MaxFragments=1) cost 1.6x as much per body in benchmarks/store_backends.py.
-            options = (f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", MaxWords={SNIPPET_TOKENS}, '
-                       f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
-            title_options = f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", HighlightAll=true'
-            sql = (
-                f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
-                f"hits AS (SELECT r.seq, {cols}, r.body, "
-                f"-ts_rank('{RANK_WEIGHTS}', f.tsv, q.tsq) AS score "
-                "FROM reports_fts f JOIN reports r ON r.seq = f.seq, q "
-                f"WHERE f.tsv @@ q.tsq {'AND ' + where if where else ''} "
-                "ORDER BY score, r.seq LIMIT %s OFFSET %s) "
-                "SELECT h.id, h.title, h.published, h.source, h.url, h.duplicate_of, h.status, "
-                "h.score::float8 AS score, "
-                f"ts_headline('{TS_CONFIG}', h.body, q.tsq, %s) AS snippet, "
-                f"ts_headline('{TS_CONFIG}', coalesce(h.title, ''), q.tsq, %s) AS title_hl "
-                "FROM hits h, q ORDER BY h.score, h.seq")
-            args = (to_tsquery_text(query), *params, limit, offset, options, title_options)
-        try:
-            return list(self.conn.execute(sql, args).fetchall())
-        except psycopg.Error as exc:
-            raise QueryError(f"the search engine rejected the query ({_one_line(exc)})") from exc
 
 
 __all__ = ["PostgresStore", "to_tsquery_text", "redact", "FILTERS"]
