@@ -331,7 +331,7 @@ def test_store_near_duplicates_link_across_runs_with_bands_from_the_table(tmp_pa
         assert store.near_duplicates("first") == ["copy"]
 
 
-def test_store_interrupted_batch_leaves_no_bands(empty_store):
+def test_store_interrupted_batch_leaves_no_bands_and_fts_is_whole(empty_store):
     reports = [_report(f"k{i}", _words(40, 500 + i)) for i in range(BATCH_SIZE + 10)]
 
     def interrupted():
@@ -344,6 +344,14 @@ def test_store_interrupted_batch_leaves_no_bands(empty_store):
         empty_store.add_reports(interrupted())
     ids = {r["report_id"] for r in empty_store.query("SELECT DISTINCT report_id FROM lsh_bands")}
     assert ids == {f"k{i}" for i in range(BATCH_SIZE)}
+    # the full-text index is filled per batch, in the batch's transaction
+    empty_store.add_reports(reports)
+    empty_store.conn.execute("INSERT INTO reports_fts(reports_fts) VALUES ('integrity-check')")
+    n_fts = empty_store.conn.execute("SELECT count(*) FROM reports_fts WHERE reports_fts MATCH ?",
+                                     (reports[-1].body.split()[0],)).fetchone()[0]
+    assert n_fts >= 1
+    assert empty_store.conn.execute(
+        "SELECT count(*) FROM reports_fts_docsize").fetchone()[0] == len(reports)
 
 
 def test_store_migration_builds_bands_from_stored_signatures(tmp_path):

@@ -164,27 +164,31 @@ def band_hashes(m: LeanMinHash | bytes) -> list[tuple[int, int]]:
                                "big", signed=True)) for b in range(LSH_BANDS)]
 
 
-# Signatures computed ahead of the store (in ingest's reader process), by content hash;
-# the store takes them with ``signature_of()`` instead of recomputing.  Only the 256-byte
-# signature crosses the process boundary: shingles are recomputed by the store for the
-# few reports that have near-duplicate candidates to confirm.
-_prepared: dict[str, bytes] = {}
+# Signatures and band hashes computed ahead of the store (in ingest's reader process),
+# by content hash; the store takes them with ``signature_and_bands()`` instead of
+# recomputing.  Only the 256-byte signature and the band hashes cross the process
+# boundary: shingles are recomputed by the store for the few reports that have
+# near-duplicate candidates to confirm.
+_prepared: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
 
 
-def remember(content_hash: str, signature: bytes) -> None:
-    _prepared[content_hash] = signature
+def remember(content_hash: str, signature: bytes, bands: list[tuple[int, int]]) -> None:
+    _prepared[content_hash] = (signature, bands)
 
 
 def forget_prepared() -> None:
     _prepared.clear()
 
 
-def signature_of(body: str, content_hash: str | None = None) -> bytes:
-    """The signature bytes of a body (a precomputed one is used once)."""
+def signature_and_bands(body: str, content_hash: str | None = None
+                        ) -> tuple[bytes, list[tuple[int, int]]]:
+    """The signature bytes of a body and its ``band_hashes`` (precomputed ones are used
+    once)."""
     ready = _prepared.pop(content_hash, None) if content_hash else None
     if ready is not None:
         return ready
-    return signature_bytes(minhash(shingles(body)))
+    data = signature_bytes(minhash(shingles(body)))
+    return data, band_hashes(data)
 
 
 def fingerprint(body: str) -> tuple[np.ndarray, LeanMinHash]:

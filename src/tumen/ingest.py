@@ -155,7 +155,7 @@ def _put(queue, message, parent: int) -> None:
 
 def _reader_process(paths, title_line, field_map, format, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
-    ("report", Report, signature bytes) / ("error", where, reason) / ("skip",)."""
+    ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
     from . import dedup
 
     try:
@@ -163,7 +163,7 @@ def _reader_process(paths, title_line, field_map, format, batch_size, queue, par
         batch: list[tuple] = []
         for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
             if isinstance(item, Report):
-                batch.append(("report", item, dedup.signature_of(item.body)))
+                batch.append(("report", item, dedup.signature_and_bands(item.body)))
             elif isinstance(item, InputError):
                 batch.append(_error_message(item))
             else:
@@ -262,7 +262,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 if message[0] == "report":
                     reports.append(message[1])
                     if message[2] is not None and message[1].content_hash:
-                        dedup.remember(message[1].content_hash, message[2])
+                        dedup.remember(message[1].content_hash, *message[2])
                 elif message[0] == "error":
                     summary.result.failed.append((message[1], message[2]))
                 else:
