@@ -64,6 +64,31 @@ def _suffixed(report: Report) -> str:
     return f"{report.id}~{(report.content_hash or content_hash(report.body))[:ID_SUFFIX_CHARS]}"
 
 
+# Most near-duplicate candidates confirmed per report, those sharing the most LSH
+# bands first (the SQLite backend's MAX_CANDIDATES): a real group links through its
+# root, so one confirmed member is enough; the cap bounds the work when many stored
+# reports collide.
+MAX_CANDIDATES = 50
+
+
+def _candidates(band_keys: list[tuple[int, int]], stored: dict[tuple[int, int], list[str]],
+                own: dict[tuple[int, int], list[str]]) -> list[str]:
+    """Reports sharing at least one band: stored ones (most shared bands first, at
+    most ``MAX_CANDIDATES``), then the batch's own."""
+    shared: dict[str, int] = {}
+    for key in band_keys:
+        for rid in stored.get(key, ()):
+            shared[rid] = shared.get(rid, 0) + 1
+    found = sorted(shared, key=lambda rid: (-shared[rid], rid))[:MAX_CANDIDATES]
+    seen = set(found)
+    for key in band_keys:
+        for rid in own.get(key, ()):
+            if rid not in seen:
+                seen.add(rid)
+                found.append(rid)
+    return found
+
+
 def redact(url: str) -> str:
     """The URL without its password (for messages)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
@@ -109,8 +134,6 @@ class PostgresStore(PgSearchMixin):
         except psycopg.Error as exc:
             self.conn.close()
             raise StoreError(f"{self.path}: cannot open the store ({_one_line(exc)})") from exc
-        self._index: dedup.NearDuplicateIndex | None = None
-        self._index_seq = 0  # the last reports.seq whose signature is in _index
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -185,25 +208,35 @@ class PostgresStore(PgSearchMixin):
 
     # -- reports ----------------------------------------------------------------------
 
-    def _near_duplicate_index(self, cur: psycopg.Cursor) -> dedup.NearDuplicateIndex:
-        """The in-memory LSH of every stored signature, brought up to date with the
-        reports other writers stored since it was last read (called under the write
-        lock, so nothing is missed however many processes ingest at once)."""
-        fresh = self._index is None
-        if fresh:
-            self._index = dedup.NearDuplicateIndex()
-        rows = cur.execute(
-            "SELECT r.seq, m.report_id, m.signature FROM minhash m JOIN reports r ON r.id = m.report_id "
-            "WHERE r.seq > %s AND m.num_perm = %s ORDER BY r.seq",
-            (self._index_seq, dedup.NUM_PERM)).fetchall()
-        if fresh:
-            self._index.load((row["report_id"], bytes(row["signature"])) for row in rows)
-        else:
-            for row in rows:
-                self._index.add(row["report_id"], dedup.signature_from_bytes(bytes(row["signature"])))
-        if rows:
-            self._index_seq = rows[-1]["seq"]
-        return self._index
+    @staticmethod
+    def _signatures(batch: list[Report]) -> dict[str, tuple[bytes, list[tuple[int, int]]]]:
+        """Signature bytes and LSH band hashes per content hash (ingest's reader process
+        may have computed them already: ``dedup`` hands those over once)."""
+        prepared = getattr(dedup, "signature_and_bands", None)
+        out: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
+        for report in batch:
+            if not report.body or not report.body.strip() or report.content_hash in out:
+                continue
+            if prepared is not None:
+                out[report.content_hash] = prepared(report.body, report.content_hash)
+            else:
+                data = dedup.signature_bytes(dedup.minhash(dedup.shingles(report.body)))
+                out[report.content_hash] = (data, dedup.band_hashes(data))
+        return out
+
+    @staticmethod
+    def _stored_bands(cur: psycopg.Cursor, keys: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+        """Stored reports per LSH band key, for every key of the batch (one query)."""
+        if not keys:
+            return {}
+        bands, hashes = zip(*sorted(keys))
+        found: dict[tuple[int, int], list[str]] = {}
+        for row in cur.execute(
+                "SELECT l.band, l.hash, l.report_id FROM lsh_bands l "
+                "JOIN unnest(%s::int[], %s::bigint[]) AS k(band, hash) "
+                "ON l.band = k.band AND l.hash = k.hash", (list(bands), list(hashes))):
+            found.setdefault((row["band"], row["hash"]), []).append(row["report_id"])
+        return found
 
     def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
         """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
@@ -221,26 +254,24 @@ class PostgresStore(PgSearchMixin):
 
     def _add_batch(self, batch: list[Report]) -> IngestResult:
         result = IngestResult()
-        inserted: list[str] = []
         now = _now()
-        index = None
         try:
             with self._write() as cur:
-                index = self._near_duplicate_index(cur)
                 known_hashes, known_ids = self._known(cur, batch)
+                signatures = self._signatures([r for r in batch if r.content_hash not in known_hashes])
+                # Candidates: stored reports sharing an LSH band (one query for the whole
+                # batch; we hold the write lock, so concurrent writers' committed reports
+                # are all in it), then the batch's own, kept in memory as they are added.
+                stored = self._stored_bands(cur, {k for _, keys in signatures.values() for k in keys})
+                own: dict[tuple[int, int], list[str]] = {}
                 # Pipeline mode: inserts are sent without waiting for each answer, so
-                # the server indexes one report while Python shingles the next.
+                # the server indexes one report while Python prepares the next.
                 with self.conn.pipeline():
                     for report in batch:
-                        self._add_one(cur, index, report, now, result, inserted,
-                                      known_hashes, known_ids)
-        except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
-            for key in inserted:
-                if index is not None:
-                    index.remove(key)
-            if isinstance(exc, psycopg.Error):
-                raise StoreError(f"{self.path}: cannot store reports ({_one_line(exc)})") from exc
-            raise
+                        self._add_one(cur, report, now, result, known_hashes, known_ids,
+                                      signatures, stored, own)
+        except psycopg.Error as exc:  # the transaction is rolled back: all or nothing
+            raise StoreError(f"{self.path}: cannot store reports ({_one_line(exc)})") from exc
         return result
 
     @staticmethod
@@ -257,9 +288,11 @@ class PostgresStore(PgSearchMixin):
             "SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
         return known_hashes, known_ids
 
-    def _add_one(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex, report: Report,
-                 now: str, result: IngestResult, inserted: list[str],
-                 known_hashes: set[str], known_ids: set[str]) -> None:
+    def _add_one(self, cur: psycopg.Cursor, report: Report, now: str, result: IngestResult,
+                 known_hashes: set[str], known_ids: set[str],
+                 signatures: dict[str, tuple[bytes, list[tuple[int, int]]]],
+                 stored: dict[tuple[int, int], list[str]],
+                 own: dict[tuple[int, int], list[str]]) -> None:
         if not report.body or not report.body.strip():
             result.skipped += 1
             return
@@ -287,10 +320,9 @@ class PostgresStore(PgSearchMixin):
                                       "other reports; give this report another id"))
                 return
             result.renamed.append((report.id, report_id))
-        shingles = dedup.shingles(report.body)
-        signature = dedup.minhash(shingles)
-        duplicate_of = self._link_near_duplicate(cur, index, report_id, report.published,
-                                                 shingles, signature)
+        signature, band_keys = signatures[digest]
+        duplicate_of = self._link_near_duplicate(cur, _candidates(band_keys, stored, own),
+                                                 report_id, report.published, report.body)
         extra = {k: v for k, v in (report.extra or {}).items()
                  if k not in ("status", "duplicate_of", "ingested_at")}
         cur.execute(
@@ -303,26 +335,27 @@ class PostgresStore(PgSearchMixin):
              report.locator, report.format, digest, now, duplicate_of,
              json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
              json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
+        # (a trigger on minhash writes the report's lsh_bands rows: migration 0003)
         cur.execute("INSERT INTO minhash VALUES (%s, %s, %s)",
-                    (report_id, dedup.NUM_PERM, dedup.signature_bytes(signature)))
+                    (report_id, dedup.NUM_PERM, signature))
         known_hashes.add(digest)
         known_ids.add(report_id)
-        index.add(report_id, signature)
-        inserted.append(report_id)
+        for key in band_keys:
+            own.setdefault(key, []).append(report_id)
         result.added += 1
         result.added_ids.append(report_id)
         if duplicate_of:
             result.near_duplicates += 1
             result.links.append((report_id, duplicate_of))
 
-    def _link_near_duplicate(self, cur: psycopg.Cursor, index: dedup.NearDuplicateIndex,
-                             report_id: str, published: str | None, shingles: Any,
-                             signature: Any) -> str | None:
+    def _link_near_duplicate(self, cur: psycopg.Cursor, candidates: list[str],
+                             report_id: str, published: str | None, body: str) -> str | None:
         """The id this report duplicates (the group's earliest copy), or None; as in the
         SQLite backend, a report published before the group's earliest copy becomes the
-        copy the others point to."""
+        copy the others point to.  Candidates are confirmed with the exact Jaccard."""
         roots: dict[str, tuple] = {}
-        for cand in (index.candidates(signature) if len(index) else []):
+        shingles = dedup.shingles(body) if candidates else None
+        for cand in candidates:
             row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = %s",
                               (cand,)).fetchone()
             if row is None or dedup.jaccard(shingles, dedup.shingles(row["body"])) < dedup.NEAR_DUPLICATE_THRESHOLD:
