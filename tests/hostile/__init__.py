@@ -11,7 +11,6 @@ All report texts are fictional and written for these tests.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 from dataclasses import dataclass
@@ -214,11 +213,6 @@ def builders(big_bytes: int = 200 * MiB, bomb_bytes: int = 1100 * MiB
     return cases
 
 
-def traversal_cases() -> list[str]:
-    """Names that try to leave a folder; a test checks no file lands outside it."""
-    return ["../outside.txt", "../../etc/passwd", "sub/../../x.txt"]
-
-
 def write_corpus(folder: Path, **sizes: int) -> list[Case]:
     """Write every case into ``folder``; returns the cases in order."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -302,4 +296,4 @@ def synthetic_jsonl(path: Path, n: int, start: int = 0, prefix: str = "syn") -> 
 
 
 __all__ = ["Case", "builders", "good_reports", "synthetic_body", "synthetic_jsonl",
-           "write_corpus", "write_one", "traversal_cases"]
+           "write_corpus", "write_one"]
