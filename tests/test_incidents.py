@@ -166,3 +166,16 @@ def test_sentences_naming_a_private_person_are_never_evidence(pipeline):
     check_offsets(doc)
     assert all("Kang" not in inc.evidence.text for inc in doc.incidents)
     assert all(inc.actor != "Kang" and inc.target is None for inc in doc.incidents)
+
+
+def test_demanded_penalty_stays_with_the_meeting(pipeline):
+    body = ("On Monday, the Hyesan city Party committee held a meeting of enterprise managers.\n\n"
+            "The meeting called on managers to send workers caught with foreign phones to labor camps.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    meetings = [i for i in doc.incidents if i.type == "meeting"]
+    assert meetings and meetings[0].prescribed_penalty == "labor camp"
+    assert meetings[0].penalty is None
+    assert not [i for i in doc.incidents if i.type == "punishment"]
+    record = doc.to_record().to_dict()
+    assert record["incidents"][0]["prescribed_penalty"] == "labor camp"

@@ -116,6 +116,9 @@ class Incident:
     date: str | None = None
     date_precision: str | None = None
     penalty: str | None = None
+    # extra field (spec: "add fields freely"): a penalty an order or meeting demands or
+    # threatens ("send offenders to labor camps"), which is no punishment that happened
+    prescribed_penalty: str | None = None
 
 
 INCIDENT_TYPES = (

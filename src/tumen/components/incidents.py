@@ -116,8 +116,33 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
             cands.append(cand)
     return [Incident(type=c.type, evidence=Evidence(body[c.start:c.end], c.start, c.end),
                      actor=c.actor, target=None, place=c.place, province=c.province,
-                     date=c.date, date_precision=c.date_precision, penalty=c.penalty)
+                     date=c.date, date_precision=c.date_precision, penalty=c.penalty,
+                     prescribed_penalty=_prescribed(texts, c))
             for c in merge(cands)]
+
+
+# Incident types whose demanded or threatened penalties are recorded (extra field).
+PRESCRIBING_TYPES = {"order", "meeting"}
+# Sentences after an order or meeting that tell its content when they open by naming it
+# ("In particular, the meeting called on officials to ...").
+CONTENT_FOLLOW_SENTENCES = 3
+_CONTENT_OF = re.compile(r"^(?:[\w'’-]+(?:\s+[\w'’-]+){0,2},\s+)?(?:the|this|that|these)\s+(?:[\w'’-]+\s+){0,2}?"
+                         r"(?:meeting|meetings|session|lecture|order|orders|directive|instruction|decree)\b", re.I)
+
+
+def _prescribed(texts: list[str], cand: Candidate) -> str | None:
+    """Penalties an order or meeting demands, from its sentence and the restatements
+    merged into it ("the meeting called on officials to send ... to labor camps")."""
+    if cand.type not in PRESCRIBING_TYPES:
+        return None
+    out: list[str] = []
+    follow = [k for k in range(cand.index + 1, min(len(texts), cand.index + 1 + CONTENT_FOLLOW_SENTENCES))
+              if _CONTENT_OF.match(texts[k])]
+    for k in sorted({cand.index, *cand.merged, *follow}):
+        for item in (A.prescribed_penalty_for(texts[k]) or "").split("; "):
+            if item and item not in out:
+                out.append(item)
+    return "; ".join(out) or None
 
 
 # Sentences after a public trial's evidence that are read for its sentences ("The man

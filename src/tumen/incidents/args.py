@@ -220,15 +220,15 @@ def _anaphor_actor(doc: Document, orgs: list[Mentioned], start: int, end: int) -
 
 
 # -- penalty ----------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _penalty_rules() -> list[tuple[re.Pattern, str]]:
+@lru_cache(maxsize=2)
+def _penalty_rules(kind: str = "rules") -> list[tuple[re.Pattern, str]]:
     text = resources.files("tumen.resources").joinpath("incident_penalties.json").read_text("utf-8")
     data = json.loads(text)
     numbers = data["number"]
     amount = data["amount"]
     facility = data["facility"]
     rules = []
-    for rule in data["rules"]:
+    for rule in data.get(kind, []):
         pattern = rule["pattern"].replace("{NUM}", numbers).replace("{AMOUNT}", amount).replace("{FAC}", facility)
         rules.append((re.compile(pattern, re.I), rule["penalty"]))
     return rules
@@ -260,11 +260,16 @@ def _amount(text: str) -> str:
     return f"{int(round(value)):,}"
 
 
-def penalty_for(sentence: str) -> str | None:
+def prescribed_penalty_for(sentence: str) -> str | None:
+    """Penalties a sentence demands or threatens ("send offenders to labor camps")."""
+    return penalty_for(sentence, "prescribed")
+
+
+def penalty_for(sentence: str, kind: str = "rules") -> str | None:
     """Penalties stated in the sentence, in order, joined with "; " (lowercase, digits)."""
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
-    for pattern, template in _penalty_rules():
+    for pattern, template in _penalty_rules(kind):
         for m in pattern.finditer(sentence):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
@@ -279,6 +284,8 @@ def penalty_for(sentence: str) -> str | None:
                     values[key] = {"개월": "months", "년": "years"}.get(val, val.lower())
                 elif key.startswith("amt"):
                     values[key] = _amount(val)
+                elif key == "fac":
+                    values[key] = re.sub(r"camps$", "camp", val.lower())
                 else:
                     values[key] = val.lower()
             for n_key, u_key in (("n2", "unit2"),):

@@ -27,6 +27,7 @@ class Candidate:
     date_precision: str | None = None
     penalty: str | None = None
     own: set = field(default_factory=set)  # which arguments the sentence itself states
+    merged: list = field(default_factory=list)  # sentence indices of the restatements merged in
 
     @property
     def specificity(self) -> int:
@@ -88,6 +89,8 @@ def merge(cands: list[Candidate]) -> list[Candidate]:
                     keep[i] = _inherit(cand, prev)
                 else:
                     keep[i] = _inherit(prev, cand)
+                other = prev if keep[i] is cand else cand
+                keep[i].merged = sorted(set(keep[i].merged) | {other.index} | set(other.merged))
                 break
         else:
             keep.append(cand)
