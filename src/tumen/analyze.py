@@ -89,8 +89,9 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Ite
                     errors.append(str(err))
                 continue
             rid = obj.get("id")
+            rid = str(rid) if rid is not None else ""
             yield Report(
-                id=str(rid) if rid is not None else f"line-{line_no}",
+                id=rid if rid.strip() else f"line-{line_no}",  # no id or a blank one: the line
                 body=body,
                 title=_str_or_none(obj.get("title")),
                 published=_str_or_none(obj.get("published")),
