@@ -297,7 +297,7 @@ def test_web_server_ingest_and_readers_at_once_never_fail(tmp_path):
         _wait_http(f"{base}/api/search?q=", server)
         with httpx.Client(base_url=base, timeout=60) as c:
             incidents = c.get("/api/incidents", params={"sort": "report"}).json()["incidents"]
-        assert incidents
+        assert incidents, "the analyzed sample store has no incidents (is the analysis broken?)"
         paths = ["/api/search?q=officials", "/api/search?q=synthetic", "/api/search?q=",
                  "/api/facets", "/api/incidents", "/api/timeline", "/api/map",
                  f"/api/reports/{incidents[0]['report_id']}"]
