@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                             "time": time.strftime("%Y-%m-%d %H:%M:%S")}
         _save(args.cache, results)
     shown = json.loads(json.dumps(results))
-    for extra in args.merge:
+    for extra in [p for p in args.merge if p.is_file()]:
         for name, rows in json.loads(extra.read_text()).items():
             if not name.startswith("_"):
                 for method, r in rows.items():
