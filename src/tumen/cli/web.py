@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Optional
 
@@ -35,7 +36,8 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
     if (host not in LOCAL_HOSTS or require_login) and not list_users(path):
         print("login is required but the store has no users: create one with "
               "`tumen user add NAME --role admin`", file=sys.stderr)
-    print(f"serving {path} on http://{host}:{port}/", file=sys.stderr)
+    shown = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(path))  # no password on screen
+    print(f"serving {shown} on http://{host}:{port}/", file=sys.stderr)
     run(path, host=host, port=port, require_login=True if require_login else None,
         workers=workers)
 

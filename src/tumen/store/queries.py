@@ -15,8 +15,14 @@ its corrections change; ``sync_index`` rebuilds the derived rows of dirty report
 The index is therefore never ahead of nor silently behind the record tables, and it
 survives re-analysis because corrections are re-applied on every rebuild.
 
-Every function takes an open ``sqlite3.Connection`` (``connect`` makes one with the
-settings the web needs); this module is the only web code that speaks SQL.
+Every function takes a connection made by ``connect``: a ``sqlite3.Connection`` with
+the settings the web needs, or for a ``postgresql://`` store a ``pg_web.PgConnection``
+(the same surface over psycopg).  The SQL is shared wherever the two dialects agree
+(``?`` placeholders are rewritten for psycopg, upserts are ``INSERT ... ON CONFLICT``,
+new ids come back by ``RETURNING``); the rest -- full-text matching and snippets (the
+store's ``tsvector`` and ``to_tsquery`` from ``pg_search``), the statement time limit
+and ``BEGIN IMMEDIATE`` -- branch on ``_pg(conn)``.  This module is the only web code
+that speaks SQL.
 """
 
 from __future__ import annotations
@@ -122,8 +128,29 @@ def _now() -> str:
 
 
 # -- connections -----------------------------------------------------------------
+def is_postgres_url(path: str) -> bool:
+    return str(path).startswith(("postgres://", "postgresql://"))
+
+
+def _pg(conn: Any) -> bool:
+    return getattr(conn, "dialect", "sqlite") == "postgres"
+
+
+def _pg_errors() -> Any:
+    import psycopg
+
+    return psycopg.errors
+
+
 def connect(path: str) -> sqlite3.Connection:
-    """A connection for the web: rows as sqlite3.Row, WAL, waits on a busy writer."""
+    """A connection for the web: rows as sqlite3.Row, WAL, waits on a busy writer.
+    A ``postgresql://`` URL gives a ``pg_web.PgConnection`` (autocommit, same rows)."""
+    if is_postgres_url(path):
+        from .pg_web import PgConnection
+
+        return PgConnection(path)  # type: ignore[return-value]
+    if str(path).startswith("sqlite:///"):
+        path = str(path)[len("sqlite:///"):]
     try:
         conn = sqlite3.connect(path, timeout=10, check_same_thread=False,
                                isolation_level=None)
@@ -140,6 +167,10 @@ def connect(path: str) -> sqlite3.Connection:
 @contextmanager
 def time_limit(conn: sqlite3.Connection, ms: int = QUERY_TIME_LIMIT_MS) -> Iterator[None]:
     """Interrupt any statement of ``conn`` that runs past ``ms`` (Datasette's habit)."""
+    if _pg(conn):
+        with _pg_time_limit(conn, ms):
+            yield
+        return
     deadline = time.monotonic() + ms / 1000
     conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
     try:
@@ -153,8 +184,39 @@ def time_limit(conn: sqlite3.Connection, ms: int = QUERY_TIME_LIMIT_MS) -> Itera
 
 
 @contextmanager
+def _pg_time_limit(conn: Any, ms: int) -> Iterator[None]:
+    """PostgreSQL's own limit: ``statement_timeout`` for the statements inside."""
+    errors = _pg_errors()
+    conn.execute(f"SET statement_timeout = {int(ms)}")
+    try:
+        yield
+    except errors.QueryCanceled as exc:
+        raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
+    finally:
+        conn.execute("SET statement_timeout = 0")
+
+
+def begin_snapshot(conn: sqlite3.Connection) -> None:
+    """Start a read transaction whose statements all see one snapshot."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if _pg(conn) else "BEGIN")
+
+
+@contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
+    if _pg(conn):
+        # The store's write lock, as BEGIN IMMEDIATE takes SQLite's: index syncs, web
+        # writes and ingest/analysis batches run one at a time, so a sync never reads a
+        # record that a concurrent batch is replacing and then clears its dirty mark.
+        from .postgres import WRITE_LOCK
+
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    else:
+        conn.execute("BEGIN IMMEDIATE")
     try:
         yield
     except BaseException:
@@ -171,7 +233,7 @@ def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
 
 def set_setting_default(conn: sqlite3.Connection, key: str, value: str) -> str:
     """Store ``value`` under ``key`` unless one is there; return the stored value."""
-    conn.execute("INSERT OR IGNORE INTO web_settings VALUES (?, ?)", (key, value))
+    conn.execute("INSERT INTO web_settings VALUES (?, ?) ON CONFLICT DO NOTHING", (key, value))
     return get_setting(conn, key) or value
 
 
@@ -180,6 +242,10 @@ def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str)
         conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, password_hash, _now()))
     except sqlite3.IntegrityError as exc:
         raise StoreError(f"user {name!r} already exists") from exc
+    except Exception as exc:
+        if _pg(conn) and isinstance(exc, _pg_errors().UniqueViolation):
+            raise StoreError(f"user {name!r} already exists") from exc
+        raise
 
 
 def set_user(conn: sqlite3.Connection, name: str, role: str | None = None,
@@ -214,9 +280,9 @@ def add_correction(conn: sqlite3.Connection, report_id: str, action: str, target
                    changes: dict[str, Any], author: str) -> int:
     cur = conn.execute(
         "INSERT INTO corrections (report_id, action, target, changes_json, author, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (report_id, action, target, json.dumps(changes, ensure_ascii=False), author, _now()))
-    return int(cur.lastrowid)
+    return int(cur.fetchone()[0])
 
 
 def get_corrections(conn: sqlite3.Connection, report_id: str) -> list[dict[str, Any]]:
@@ -263,8 +329,10 @@ def ensure_index_version(conn: sqlite3.Connection, version: int) -> bool:
     if row and row[0] == version:
         return False
     with transaction(conn):
-        conn.execute("INSERT OR IGNORE INTO web_dirty SELECT id FROM reports")
-        conn.execute("INSERT OR REPLACE INTO web_state VALUES ('index_version', ?)", (version,))
+        conn.execute("INSERT INTO web_dirty SELECT id FROM reports WHERE true"
+                     " ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO web_state VALUES ('index_version', ?)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (version,))
     return True
 
 
@@ -318,7 +386,8 @@ def sync_index(conn: sqlite3.Connection, build: Any) -> int:
                 facets, incidents = build(rep, record, fixes.get(rid, []))
                 facet_rows += [(f, v, rep["seq"]) for f, v in facets]
                 incident_rows += incidents
-            conn.executemany("INSERT OR IGNORE INTO web_facets VALUES (?, ?, ?)", facet_rows)
+            conn.executemany("INSERT INTO web_facets VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                             facet_rows)
             conn.executemany(
                 "INSERT INTO web_incidents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 incident_rows)
@@ -328,7 +397,8 @@ def sync_index(conn: sqlite3.Connection, build: Any) -> int:
                     n = conn.execute("SELECT count(*) FROM web_facets WHERE facet = ? AND value = ?",
                                      (facet, value)).fetchone()[0]
                     if n:
-                        conn.execute("INSERT OR REPLACE INTO web_facet_totals VALUES (?, ?, ?)",
+                        conn.execute("INSERT INTO web_facet_totals VALUES (?, ?, ?)"
+                                     " ON CONFLICT (facet, value) DO UPDATE SET n = excluded.n",
                                      (facet, value, n))
                     else:
                         conn.execute("DELETE FROM web_facet_totals WHERE facet = ? AND value = ?",
@@ -352,14 +422,38 @@ class Filters:
 
     match: str | None = None  # FTS5 expression (already translated from the user's query)
     facets: dict[str, list[str]] = field(default_factory=dict)
+    # The parsed query (``search.parse_query``) behind ``match``: PostgreSQL renders it
+    # as a tsquery (``pg_search.to_tsquery_text``).  Not part of equality / cache keys.
+    query: Any = field(default=None, compare=False, repr=False)
 
-    def report_clauses(self, incident_level: bool = False) -> tuple[list[str], list[Any]]:
+    def tsquery(self) -> str:
+        """``match`` as ``to_tsquery`` input (PostgreSQL stores)."""
+        from .pg_search import to_tsquery_text
+
+        if self.query is None:
+            from ..search import parse_query
+
+            self.query = parse_query(self.match)
+        return to_tsquery_text(self.query)
+
+    def match_clause(self, postgres: bool = False) -> tuple[str, Any]:
+        """The full-text condition on a ``seq`` column and its parameter."""
+        if postgres:
+            from .pg_schema import TS_CONFIG
+
+            return (f"seq IN (SELECT seq FROM reports_fts WHERE tsv @@ to_tsquery('{TS_CONFIG}', ?))",
+                    self.tsquery())
+        return "seq IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?)", self.match
+
+    def report_clauses(self, incident_level: bool = False, postgres: bool = False
+                       ) -> tuple[list[str], list[Any]]:
         """WHERE clauses on a ``seq`` column; incident-level facets are left out when
         ``incident_level`` (they filter ``web_incidents`` columns instead)."""
         clauses, params = [], []
         if self.match:
-            clauses.append("seq IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?)")
-            params.append(self.match)
+            clause, param = self.match_clause(postgres)
+            clauses.append(clause)
+            params.append(param)
         for facet in FACETS:
             if incident_level and facet in INCIDENT_FACETS:
                 continue
@@ -368,8 +462,8 @@ class Filters:
                 params += [facet, value]
         return clauses, params
 
-    def incident_clauses(self) -> tuple[list[str], list[Any]]:
-        clauses, params = self.report_clauses(incident_level=True)
+    def incident_clauses(self, postgres: bool = False) -> tuple[list[str], list[Any]]:
+        clauses, params = self.report_clauses(incident_level=True, postgres=postgres)
         for facet, column in INCIDENT_FACETS.items():
             for value in self.facets.get(facet, []):
                 clauses.append(f"{column} = ?")
@@ -386,6 +480,8 @@ def _where(clauses: list[str]) -> str:
 
 
 def _run(conn: sqlite3.Connection, sql: str, params: list[Any] | tuple = ()) -> list[sqlite3.Row]:
+    if _pg(conn):
+        return _pg_run(conn, sql, params)
     try:
         with time_limit(conn):
             return conn.execute(sql, params).fetchall()
@@ -396,6 +492,19 @@ def _run(conn: sqlite3.Connection, sql: str, params: list[Any] | tuple = ()) -> 
         raise QueryError(f"bad search query: {message}") from exc
 
 
+def _pg_run(conn: Any, sql: str, params: list[Any] | tuple = ()) -> list:
+    errors = _pg_errors()
+    try:
+        with time_limit(conn):
+            return conn.execute(sql, params).fetchall()
+    except (errors.OperationalError, errors.UndefinedTable) as exc:
+        if isinstance(exc, errors.QueryCanceled):
+            raise
+        raise StoreError(f"the store cannot answer now: {' '.join(str(exc).split())}") from exc
+    except errors.Error as exc:
+        raise QueryError(f"bad search query: {' '.join(str(exc).split())}") from exc
+
+
 # -- reports search --------------------------------------------------------------
 SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # hit markers, split out by the view
 
@@ -403,7 +512,9 @@ SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # hit markers, split out by the vi
 def search_reports(conn: sqlite3.Connection, filters: Filters, limit: int, offset: int
                    ) -> list[dict[str, Any]]:
     """A page of reports, best match first, or newest first without a query."""
-    clauses, params = filters.report_clauses()
+    clauses, params = filters.report_clauses(postgres=_pg(conn))
+    if filters.match and _pg(conn):
+        return _pg_search_reports(conn, clauses, params, limit, offset)
     if filters.match:
         inner = [c for c in clauses[1:]]
         sql = ("SELECT r.seq, r.id, r.title, r.published, r.source, r.url, r.status,"
@@ -421,11 +532,34 @@ def search_reports(conn: sqlite3.Connection, filters: Filters, limit: int, offse
     return [dict(r) for r in rows]
 
 
+def _pg_search_reports(conn: Any, clauses: list[str], params: list[Any], limit: int,
+                       offset: int) -> list[dict[str, Any]]:
+    """search_reports on PostgreSQL: ranked by the store's ts_rank weights, snippets by
+    ts_headline (computed for the page only)."""
+    from .pg_schema import TS_CONFIG
+    from .pg_search import RANK_WEIGHTS
+    from .sqlite_search import SNIPPET_TOKENS
+
+    options = (f'StartSel="{SNIPPET_OPEN}", StopSel="{SNIPPET_CLOSE}", '
+               f'MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
+    sql = (f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', ?) AS tsq),"
+           " hits AS (SELECT r.seq, r.id, r.title, r.published, r.source, r.url, r.status,"
+           f" r.duplicate_of, r.body, ts_rank('{RANK_WEIGHTS}', f.tsv, q.tsq) AS rank"
+           " FROM reports_fts f JOIN reports r ON r.seq = f.seq, q WHERE f.tsv @@ q.tsq"
+           + "".join(" AND r." + c for c in clauses[1:]) +
+           " ORDER BY rank DESC, r.seq LIMIT ? OFFSET ?)"
+           " SELECT h.seq, h.id, h.title, h.published, h.source, h.url, h.status,"
+           f" h.duplicate_of, ts_headline('{TS_CONFIG}', h.body, q.tsq, ?) AS snippet"
+           " FROM hits h, q ORDER BY h.rank DESC, h.seq")
+    rows = _run(conn, sql, [params[0]] + params[1:] + [limit, offset, options])
+    return [dict(r) for r in rows]
+
+
 def count_reports(conn: sqlite3.Connection, filters: Filters) -> int:
     if filters.empty:
         return _run(conn, "SELECT count(*) FROM reports")[0][0]
-    clauses, params = filters.report_clauses()
-    if filters.match and len(clauses) == 1:
+    clauses, params = filters.report_clauses(postgres=_pg(conn))
+    if filters.match and len(clauses) == 1 and not _pg(conn):
         return _run(conn, "SELECT count(*) FROM reports_fts WHERE reports_fts MATCH ?",
                     params)[0][0]
     return _run(conn, "SELECT count(*) FROM reports" + _where(clauses), params)[0][0]
@@ -436,17 +570,18 @@ def report_facet_counts(conn: sqlite3.Connection, filters: Filters
     """(facet, value, reports) over the reports that ``filters`` selects."""
     if filters.empty:
         return [tuple(r) for r in _run(conn, "SELECT facet, value, n FROM web_facet_totals")]
-    clauses, params = filters.report_clauses()
+    clauses, params = filters.report_clauses(postgres=_pg(conn))
+    match_table = "pg_temp.web_match" if _pg(conn) else "temp.web_match"
     with time_limit(conn):
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS web_match (seq INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.web_match")
+        conn.execute(f"DELETE FROM {match_table}")
     try:
-        _run(conn, "INSERT INTO temp.web_match SELECT seq FROM reports" + _where(clauses),
+        _run(conn, f"INSERT INTO {match_table} SELECT seq FROM reports" + _where(clauses),
              params)
-        rows = _run(conn, "SELECT f.facet, f.value, count(*) FROM temp.web_match m"
+        rows = _run(conn, f"SELECT f.facet, f.value, count(*) FROM {match_table} m"
                           " JOIN web_facets f ON f.seq = m.seq GROUP BY f.facet, f.value")
     finally:
-        conn.execute("DELETE FROM temp.web_match")
+        conn.execute(f"DELETE FROM {match_table}")
     return [tuple(r) for r in rows]
 
 
@@ -468,7 +603,7 @@ def list_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date
                    ) -> list[dict[str, Any]]:
     if sort not in _SORT_SQL:
         raise QueryError(f"cannot sort by {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     order = _SORT_SQL[sort].format(d="DESC" if descending else "ASC")
     sql = (f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM web_incidents" + _where(clauses) +
            f" ORDER BY {order}")
@@ -483,8 +618,18 @@ def iter_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date
     """Every selected incident, streamed (exports); no time limit."""
     if sort not in _SORT_SQL:
         raise QueryError(f"cannot sort by {sort!r}: use one of {', '.join(INCIDENT_SORTS)}")
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     order = _SORT_SQL[sort].format(d="DESC" if descending else "ASC")
+    if _pg(conn):
+        sql = (f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM web_incidents" + _where(clauses)
+               + f" ORDER BY {order}")
+        errors = _pg_errors()
+        try:
+            for row in conn.stream(sql, params):
+                yield dict(zip(INCIDENT_COLUMNS, row))
+        except errors.Error as exc:
+            raise QueryError(f"bad search query: {' '.join(str(exc).split())}") from exc
+        return
     try:
         cursor = conn.execute(f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM web_incidents"
                               + _where(clauses) + f" ORDER BY {order}", params)
@@ -495,14 +640,14 @@ def iter_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date
 
 
 def count_incidents(conn: sqlite3.Connection, filters: Filters) -> int:
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     return _run(conn, "SELECT count(*) FROM web_incidents" + _where(clauses), params)[0][0]
 
 
 def incident_facet_counts(conn: sqlite3.Connection, filters: Filters
                           ) -> list[tuple[str, str, int]]:
     """(facet, value, incidents) over the incidents that ``filters`` selects."""
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     where = _where(clauses)
     out: list[tuple[str, str, int]] = []
     for facet, column in INCIDENT_FACETS.items():
@@ -518,7 +663,7 @@ def incident_facet_counts(conn: sqlite3.Connection, filters: Filters
 
 
 def timeline_counts(conn: sqlite3.Connection, filters: Filters) -> list[dict[str, Any]]:
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     clauses = clauses + ["month IS NOT NULL"]
     rows = _run(conn, "SELECT month, type, count(*) AS n FROM web_incidents" + _where(clauses)
                 + " GROUP BY month, type ORDER BY month", params)
@@ -526,14 +671,14 @@ def timeline_counts(conn: sqlite3.Connection, filters: Filters) -> list[dict[str
 
 
 def province_counts(conn: sqlite3.Connection, filters: Filters) -> dict[str, int]:
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     rows = _run(conn, "SELECT province, count(*) FROM web_incidents"
                 + _where(clauses + ["province IS NOT NULL"]) + " GROUP BY province", params)
     return {r[0]: r[1] for r in rows}
 
 
 def place_counts(conn: sqlite3.Connection, filters: Filters) -> dict[str, int]:
-    clauses, params = filters.incident_clauses()
+    clauses, params = filters.incident_clauses(postgres=_pg(conn))
     rows = _run(conn, "SELECT place, count(*) FROM web_incidents"
                 + _where(clauses + ["place IS NOT NULL"]) + " GROUP BY place", params)
     return {r[0]: r[1] for r in rows}
@@ -561,9 +706,15 @@ def report_seqs(conn: sqlite3.Connection) -> Iterator[int]:
         yield row[0]
 
 
-def match_seq_text(conn: sqlite3.Connection, match: str) -> str:
+def match_seq_text(conn: sqlite3.Connection, match: str, filters: Filters | None = None) -> str:
     """Report seqs matching an FTS5 expression, comma-separated (one row: the fastest
     way to move ~50,000 integers out of SQLite into numpy)."""
+    if _pg(conn):
+        from .pg_schema import TS_CONFIG
+
+        rows = _run(conn, "SELECT string_agg(seq::text, ',') FROM reports_fts WHERE tsv @@"
+                          f" to_tsquery('{TS_CONFIG}', ?)", [(filters or Filters(match=match)).tsquery()])
+        return rows[0][0] or ""
     try:
         with time_limit(conn):
             row = conn.execute("SELECT group_concat(rowid) FROM reports_fts"

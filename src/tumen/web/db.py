@@ -1,8 +1,10 @@
 """The web's handle on the store: many readers, one writer (Datasette's habit).
 
-Each worker thread reads through its own SQLite connection (WAL lets readers run
+Each worker thread reads through its own connection (on SQLite, WAL lets readers run
 beside the writer); every write -- corrections, users, index sync, uploads -- goes
-through one connection under a lock.  Before answering, a request brings the derived
+through one connection under a lock.  ``path`` is a SQLite file (or ``sqlite:///``) or a
+``postgresql://`` URL: ``queries.connect`` opens either (the PostgreSQL one through
+``store/pg_web.py``), and ``open_store`` creates and migrates both, web tables included.  Before answering, a request brings the derived
 web index up to date (``sync``), which is one indexed lookup when nothing changed.
 """
 

@@ -92,7 +92,7 @@ class FacetIndexHolder:
         try:
             conn = Q.connect(self.db.path)
             try:
-                conn.execute("BEGIN")  # one snapshot for groups and seqs
+                Q.begin_snapshot(conn)  # one snapshot for groups and seqs
                 generation = Q.generation(conn)
                 self.index = FacetIndex(conn, generation)
                 conn.execute("COMMIT")
@@ -109,7 +109,7 @@ class FacetIndexHolder:
         if index is None:
             return None
         if filters.match:
-            text = Q.match_seq_text(self.db.reader, filters.match)
+            text = Q.match_seq_text(self.db.reader, filters.match, filters)
             seqs = np.array(text.split(","), dtype=np.int64) if text else np.zeros(0, np.int64)
             mask = np.zeros(index.size, dtype=bool)
             mask[seqs[seqs < index.size]] = True

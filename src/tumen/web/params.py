@@ -112,7 +112,7 @@ def parse_state(params: Mapping[str, list[str]] | Iterable[tuple[str, str]], kin
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is longer than {MAX_QUERY_CHARS} characters")
     state.q = q
-    match = None
+    match = parsed = None
     if q:
         parsed = parse_query(q)
         match = parsed.to_fts5() if parsed is not None else None
@@ -155,5 +155,5 @@ def parse_state(params: Mapping[str, list[str]] | Iterable[tuple[str, str]], kin
         if scope not in ("reports", "incidents"):
             raise QueryError("scope: use reports or incidents")
         state.scope = scope
-    state.filters = Filters(match=match, facets=state.facets)
+    state.filters = Filters(match=match, facets=state.facets, query=parsed if match else None)
     return state
