@@ -16,10 +16,11 @@ class InputError(TumenError):
 
     def __init__(self, path: str, reason: str, line: int | None = None):
         self.path = str(path)
-        self.reason = reason
+        # always one line, even when it quotes the input (a CSV column name with a newline)
+        self.reason = reason.replace("\r", "\\r").replace("\n", "\\n")
         self.line = line
         where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {self.reason}")
 
 
 class QueryError(TumenError):
