@@ -256,3 +256,53 @@ def test_pg_web_user_add_then_login_required(fresh_pg):
         assert c.get("/api/search").status_code == 200
         me = c.get("/api/me").json()
         assert me["user"] == "vic" and me["role"] == "viewer"
+
+
+def _login(client, name, password):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    return client.post("/login", data={"csrf_token": token, "name": name, "password": password,
+                                       "next": "/"}, follow_redirects=False)
+
+
+def test_pg_web_serves_a_migrated_archive_with_its_users_and_corrections(tmp_path):
+    from tumen.migrate import migrate
+
+    db = analyzed_sample_store(tmp_path)  # a copy of its own: this test writes to it
+    with TestClient(create_app(str(db))) as c:
+        token = c.get("/api/me").json()["csrf_token"]
+        rid = c.get("/api/incidents", params={"sort": "report"}).json()["incidents"][0]["report_id"]
+        first = c.get(f"/api/reports/{rid}").json()["record"]["incidents"][0]
+        r = c.post(f"/api/reports/{rid}/corrections", headers={"X-CSRF-Token": token},
+                   json={"action": "delete", "key": first["key"]})
+        assert r.status_code == 200, r.text
+        expected = _facets(c.get("/api/search").json())
+        incidents = c.get("/api/incidents").json()["total"]
+    auth.add_user(str(db), "ada", "admin", "ada-pw")
+    url = fresh_pg_database()
+    try:
+        migrate(str(db), url)
+        with TestClient(create_app(url)) as c:
+            assert c.get("/api/search").status_code == 401
+            assert _login(c, "ada", "ada-pw").status_code == 303
+            assert _facets(c.get("/api/search").json()) == expected
+            assert c.get("/api/incidents").json()["total"] == incidents
+            rec = c.get(f"/api/reports/{rid}").json()["record"]
+            assert [i["key"] for i in rec["deleted_incidents"]] == [first["key"]]
+            assert [fix["status"] for fix in rec["corrections"]] == ["applied"]
+    finally:
+        drop_pg_database(url)
+
+
+def test_pg_web_query_time_limit_is_a_query_error(pg_store):
+    from tumen.errors import QueryError
+    from tumen.store import queries as Q
+
+    conn = Q.connect(pg_store)
+    try:
+        with pytest.raises(QueryError, match="longer than 50 ms"):
+            with Q.time_limit(conn, 50):
+                conn.execute("SELECT pg_sleep(2)")
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"  # none left behind
+        assert Q.get_user(conn, "nobody") is None
+    finally:
+        conn.close()
