@@ -64,3 +64,17 @@ def empty_store(tmp_path: Path):
 
     with open_store(tmp_path / "empty.db") as store:
         yield store
+
+
+# Property and fuzz tests draw their examples from a fixed seed in CI, so a run is
+# reproducible and a red CI always means a real change; locally they explore freely.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    _hypothesis_settings.register_profile("dev", deadline=None)
+    import os as _os
+
+    _hypothesis_settings.load_profile("ci" if _os.environ.get("CI") else "dev")
+except ImportError:  # hypothesis is a test extra
+    pass
