@@ -237,6 +237,12 @@ def set_setting_default(conn: sqlite3.Connection, key: str, value: str) -> str:
     return get_setting(conn, key) or value
 
 
+def put_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Store ``value`` under ``key``, replacing any previous value."""
+    conn.execute("INSERT INTO web_settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                 " SET value = excluded.value", (key, value))
+
+
 def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:
     try:
         conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, password_hash, _now()))
@@ -291,6 +297,13 @@ def get_corrections(conn: sqlite3.Connection, report_id: str) -> list[dict[str, 
     return [{"id": r["id"], "report_id": r["report_id"], "action": r["action"],
              "target": r["target"], "changes": json.loads(r["changes_json"]),
              "author": r["author"], "created_at": r["created_at"]} for r in rows]
+
+
+def tag_corrections(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Report id -> the tag line of its latest ``tags`` correction (editors' fixes)."""
+    rows = conn.execute("SELECT report_id, changes_json FROM corrections WHERE action = 'tags'"
+                        " ORDER BY id").fetchall()
+    return {r[0]: list(json.loads(r[1]).get("tags") or []) for r in rows}
 
 
 # -- reports ---------------------------------------------------------------------
