@@ -16,6 +16,7 @@ Prints median and p95 latency and requests/s per endpoint, and the machine's loa
 average (other processes inflate every figure).  Target: search p95 < 150 ms.
 
     .venv/bin/python benchmarks/serve.py [--reports 100000] [--requests 400] [--db FILE]
+    .venv/bin/python benchmarks/serve.py --db postgresql://user@host/db   # an empty database
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def records_for(reports: list[Report], cache: Path) -> dict[str, dict]:
     return records
 
 
-def fill(db: Path, reports: list[Report], records: dict[str, dict], total: int) -> None:
+def fill(db: Path | str, reports: list[Report], records: dict[str, dict], total: int) -> None:
     store = open_store(db)
     started = time.perf_counter()
     n, copy = 0, 0
@@ -196,18 +197,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="tumen serve --workers (default: the number of cores)")
-    parser.add_argument("--db", type=Path, help="reuse/keep this store (else a temp file)")
+    parser.add_argument("--db", help="reuse/keep this store (else a temp file); a "
+                        "postgresql:// URL names an empty (or earlier filled) database")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="tumen-bench-")
-    db = args.db or Path(tmp) / "serve.db"
+    postgres = bool(args.db) and args.db.startswith(("postgresql://", "postgres://"))
+    db = args.db if postgres else Path(args.db) if args.db else Path(tmp) / "serve.db"
     reports = read_corpora(args.shared)
     print(f"corpora: {len(reports):,} reports with a body", file=sys.stderr)
     # a store from an earlier run is reused when it holds about as many reports
     # (exact duplicate bodies in the corpora are skipped by the store: ~0.05 %)
-    if not db.exists() or open_store(db).count() < 0.99 * args.reports:
+    stored = open_store(db).count() if postgres or db.exists() else 0
+    if stored < 0.99 * args.reports:
         records = records_for(reports, ROOT / "bench-out" / "serve-records.jsonl")
-        if db.exists():
+        if postgres and stored:
+            sys.exit(f"{db} holds {stored:,} reports: give an empty database")
+        if not postgres and db.exists():
             db.unlink()
         fill(db, reports, records, args.reports)
     from tumen.web.db import WebDB
