@@ -112,9 +112,9 @@ def _str_or_none(value: Any) -> str | None:
 _WORKER_PIPELINE: Pipeline | None = None
 
 
-def _worker_init(components: tuple[str, ...] | None) -> None:
+def _worker_init(components: tuple[str, ...] | None, config: dict | None = None) -> None:
     global _WORKER_PIPELINE
-    _WORKER_PIPELINE = Pipeline(components).initialize()
+    _WORKER_PIPELINE = Pipeline(components, config=config).initialize()
 
 
 def _worker_run(reports: list[Report]) -> list[dict]:
@@ -129,16 +129,18 @@ def _chunks(items: Iterable[Report], size: int) -> Iterator[list[Report]]:
 
 
 def analyze_reports(reports: Iterable[Report], *, processes: int = 1,
-                    components: Iterable[str] | None = None) -> Iterator[dict]:
-    """Records (spec dicts) for ``reports``, in input order."""
+                    components: Iterable[str] | None = None,
+                    config: dict | None = None) -> Iterator[dict]:
+    """Records (spec dicts) for ``reports``, in input order; ``config`` is the
+    Pipeline's per-component options."""
     components = tuple(components) if components is not None else None
     if processes <= 1:
-        pipeline = Pipeline(components).initialize()
+        pipeline = Pipeline(components, config=config).initialize()
         for doc in pipeline.pipe(reports):
             yield doc.to_record().to_dict()
         return
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(processes, initializer=_worker_init, initargs=(components,)) as pool:
+    with ctx.Pool(processes, initializer=_worker_init, initargs=(components, config)) as pool:
         for records in pool.imap(_worker_run, _chunks(reports, CHUNK_SIZE)):
             yield from records
 
@@ -211,7 +213,10 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
                   processes: int | None = None, progress: bool = True,
                   components: Iterable[str] | None = None) -> AnalysisSummary:
     """Analyze the stored reports that have no current record (or all with
-    ``reanalyze``) and save their records; each save replaces the old record."""
+    ``reanalyze``) and save their records; each save replaces the old record.  The
+    archive's learned house-topic model (``tumen.tagging``) is used when it has one."""
+    from .tagging import house_model_config
+
     processes = default_processes() if processes is None else processes
     summary = AnalysisSummary()
     started = time.perf_counter()
@@ -222,7 +227,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
     bodies = {r.id: r.body for r in todo}
     with bar:
         for record in analyze_reports(todo, processes=processes if len(todo) > CHUNK_SIZE else 1,
-                                      components=components):
+                                      components=components, config=house_model_config(store)):
             _link(linker, record, bodies.pop(record["id"], ""))
             batch.append(record)
             summary.analyzed += 1

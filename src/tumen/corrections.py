@@ -11,7 +11,9 @@ incident of the same original type whose evidence overlaps the keyed span; when 
 incident matches any more, the correction is reported as ``orphaned`` (never dropped).
 
 Actions: ``edit`` (set type, place, date, actor, target, penalty), ``delete`` (a false
-incident), ``add`` (a missed incident with its evidence, found in the body).
+incident), ``add`` (a missed incident with its evidence, found in the body), ``tags``
+(the record's whole tag line, as the editor files it; the latest one wins, and
+``tumen.tagging.learn_house_tags`` learns from it).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from .record import INCIDENT_TYPES
 
 INDEX_VERSION = 2  # bump when index_rows() changes what it derives (rebuilds the web index)
 EDITABLE_FIELDS = ("type", "place", "date", "actor", "target", "penalty")
-ACTIONS = ("edit", "delete", "add")
+ACTIONS = ("edit", "delete", "add", "tags")
+MAX_TAGS = 20  # tags in a corrected tag line (records carry 3-10)
+MAX_TAG_CHARS = 60
 MAX_FREE_TEXT = 300  # characters for target / penalty
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -101,6 +105,29 @@ def clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def clean_tags(value: Any) -> list[str]:
+    """An editor's tag line: a list, or one string of ``;``/``,`` separated tags;
+    lowercased, blanks and repeats dropped, order kept."""
+    from .sources.base import split_tags
+
+    if isinstance(value, list) and not all(isinstance(t, str) for t in value):
+        raise CorrectionError("tags: expected a list of strings or one string")
+    if not isinstance(value, (list, str)) and value is not None:
+        raise CorrectionError("tags: expected a list of strings or one string")
+    tags: list[str] = []
+    for tag in split_tags(value) or []:
+        tag = " ".join(tag.lower().split())
+        if len(tag) > MAX_TAG_CHARS:
+            raise CorrectionError(f"tag {tag[:20]!r}...: at most {MAX_TAG_CHARS} characters")
+        if tag and tag not in tags:
+            tags.append(tag)
+    if not tags:
+        raise CorrectionError("a tag line needs at least one tag")
+    if len(tags) > MAX_TAGS:
+        raise CorrectionError(f"at most {MAX_TAGS} tags")
+    return tags
+
+
 def new_incident(body: str, changes: dict[str, Any], evidence_text: str,
                  evidence_start: int | None = None) -> dict[str, Any]:
     """An incident to add: its evidence must be a passage of the report body."""
@@ -169,6 +196,13 @@ def apply_corrections(record: dict[str, Any], corrections: list[dict[str, Any]]
     for fix in corrections:
         entry = {k: fix[k] for k in ("id", "action", "target", "changes", "author", "created_at")}
         stamp = {"by": fix["author"], "at": fix["created_at"], "correction": fix["id"]}
+        if fix["action"] == "tags":
+            out["analyzer_tags"] = out.get("analyzer_tags", out.get("tags") or [])
+            out["tags"] = list(fix["changes"].get("tags") or [])
+            out["tags_corrected"] = stamp
+            entry["status"] = "applied"
+            log.append(entry)
+            continue
         if fix["action"] == "add":
             incident = dict(fix["changes"])
             incident.update(key=f"c{fix['id']}", original_type=None, added=True,

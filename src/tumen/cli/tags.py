@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -37,3 +38,19 @@ def tag(
     if not quiet:
         dt = time.perf_counter() - start
         print(f"tagged {n} documents in {dt:.1f}s ({n / dt if dt else 0:.1f}/s)", file=sys.stderr)
+
+
+@app.command("learn-tags")
+def learn_tags(
+    db: Optional[str] = typer.Option(None, "--db", help="Store file or URL (default $TUMEN_DB or ./tumen.db)."),
+) -> None:
+    """Learn the archive's house tags from its editors' tags (ingest tags, web corrections);
+    the next `tumen analyze --reanalyze` uses them."""
+    from ..tagging import fit_house_tags
+    from .core import _open
+
+    with _open(db) as store:
+        result = fit_house_tags(store)
+    print(f"learned from {result.examples} editor-tagged reports -> {result.path}")
+    print("archive-fitted tags: " + (", ".join(result.learned) or "none"))
+    print("new house tags: " + (", ".join(result.new_tags) or "none"))

@@ -260,6 +260,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         action = str(form.get("action") or "")
         changes = {name: str(form.get(name) or "") for name in views.C.EDITABLE_FIELDS
                    if name in form}
+        if action == "tags":
+            changes = {"tags": str(form.get("tags") or "")}
         try:
             views.submit_correction(db, report_id, action, form.get("key") or None, changes,
                                     str(form.get("evidence") or ""), user.name)
@@ -269,13 +271,16 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
                 raise HTTPError(404, f"no report {report_id!r}")
             data["error"] = str(exc)
             return page(request, "correct.html", data, 400)
-        return RedirectResponse(f"/reports/{quote(report_id)}#incidents", 303)
+        anchor = "tags" if action == "tags" else "incidents"
+        return RedirectResponse(f"/reports/{quote(report_id)}#{anchor}", 303)
 
     @app.post("/api/reports/{report_id}/corrections", tags=["reports"],
               summary="Correct a record (editor; send X-CSRF-Token)")
     async def api_correction(request: Request, report_id: str) -> dict[str, Any]:
-        """Body: ``{"action": "edit"|"delete"|"add", "key": incident key,
-        "changes": {field: value}, "evidence": text (add)}``."""
+        """Body: ``{"action": "edit"|"delete"|"add"|"tags", "key": incident key,
+        "changes": {field: value}, "evidence": text (add)}``; for ``tags``,
+        ``changes`` is ``{"tags": [tag, ...]}`` (or one ``;``-separated string): the whole
+        corrected tag line."""
         user = require(request, "editor")
         if not auth.csrf_ok(request.state.session, request.headers.get("x-csrf-token")):
             raise HTTPError(403, "missing or wrong X-CSRF-Token header")

@@ -257,14 +257,19 @@ def submit_correction(db: WebDB, report_id: str, action: str, target: str | None
                       changes: dict[str, Any], evidence: str | None, author: str) -> int:
     """Validate and store one correction; returns its id.  Raises CorrectionError."""
     if action not in C.ACTIONS:
-        raise C.CorrectionError(f"unknown action {action!r}: use edit, delete or add")
+        raise C.CorrectionError(f"unknown action {action!r}: use edit, delete, add or tags")
     view = report_view(db, report_id)
     if view is None:
         raise C.CorrectionError(f"no report {report_id!r}")
     if view["record"] is None:
         raise C.CorrectionError(f"report {report_id} has no analysis record yet")
     keys = {inc["key"] for inc in view["record"]["incidents"]}
-    if action == "add":
+    if action == "tags":
+        payload = {"tags": C.clean_tags(changes.get("tags"))}
+        if payload["tags"] == (view["record"].get("tags") or []):
+            raise C.CorrectionError("nothing to change")
+        target = None
+    elif action == "add":
         payload = C.new_incident(view["body"], changes, evidence or "")
         target = None
     else:
