@@ -17,7 +17,7 @@ from tumen.corrections import CorrectionError, apply_corrections, clean_tags
 from tumen.ingest import ingest
 from tumen.store import open_store
 from tumen.store import queries as Q
-from tumen.tagging import fit_house_tags, house_model_config, learn_house_tags
+from tumen.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
 
 NEW_TAG = "cosmetics"
 
@@ -127,7 +127,6 @@ def test_tag_corrections_are_examples_and_win_over_ingest_tags(tmp_path):
         Q.add_correction(conn, "r1", "tags", None, {"tags": ["women"]}, "ed")
         Q.add_correction(conn, "r1", "tags", None, {"tags": [NEW_TAG]}, "ed")
         conn.close()
-        from tumen.tagging import gather_examples
 
         by_tags = sorted(tuple(tags) for _, _, tags in gather_examples(store))
         assert by_tags == [(NEW_TAG,), ("markets",), ("markets", NEW_TAG)]
@@ -156,3 +155,49 @@ def test_clean_tags():
     for bad in ("", " ; ", [1, 2], {"a": 1}, ["x" * 61]):
         with pytest.raises(CorrectionError):
             clean_tags(bad)
+
+
+@pytest.mark.slow
+def test_web_tag_corrections_show_survive_reanalysis_and_teach(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tumen.web import create_app
+    from web_support import analyzed_sample_store
+
+    db = analyzed_sample_store(tmp_path)
+    with TestClient(create_app(str(db))) as c:
+        token = c.get("/api/me").json()["csrf_token"]
+        rids = [r["id"] for r in c.get("/api/search").json()["results"][:2]]
+        r = c.post(f"/api/reports/{rids[0]}/corrections", headers={"X-CSRF-Token": token},
+                   json={"action": "tags", "changes": {"tags": ["Cosmetics", "markets"]}})
+        assert r.status_code == 200, r.text
+        assert r.json()["report"]["record"]["tags"] == ["cosmetics", "markets"]
+        r = c.post(f"/api/reports/{rids[0]}/corrections", headers={"X-CSRF-Token": token},
+                   json={"action": "tags", "changes": {"tags": 5}})
+        assert r.status_code == 400 and "tags" in r.json()["error"]
+        # the form on the report page (CSRF-protected like every form)
+        page = c.get(f"/reports/{rids[1]}").text
+        assert 'name="action" value="tags"' in page
+        r = c.post(f"/reports/{rids[1]}/corrections", data={"action": "tags", "tags": "cosmetics; women"})
+        assert r.status_code == 403
+        r = c.post(f"/reports/{rids[1]}/corrections", follow_redirects=False,
+                   data={"csrf_token": token, "action": "tags", "tags": "cosmetics; women"})
+        assert r.status_code == 303 and r.headers["location"].endswith("#tags")
+
+        def check():
+            rec = c.get(f"/api/reports/{rids[1]}").json()["record"]
+            assert rec["tags"] == ["cosmetics", "women"]
+            assert rec["tags_corrected"]["by"] == "local"
+            assert "corrected" in c.get(f"/reports/{rids[1]}").text
+            found = {r["id"] for r in c.get("/api/search", params={"tag": "cosmetics"}).json()["results"]}
+            assert found == set(rids)
+
+        check()
+        store = open_store(db)
+        try:
+            store.save_records([store.get_record(rids[1])])  # re-analysis rewrites the record
+            examples = [tags for _, _, tags in gather_examples(store)]
+            assert ["cosmetics", "women"] in examples and ["cosmetics", "markets"] in examples
+        finally:
+            store.close()
+        check()
