@@ -201,3 +201,22 @@ def test_web_tag_corrections_show_survive_reanalysis_and_teach(tmp_path):
         finally:
             store.close()
         check()
+
+
+def test_editor_tags_reach_the_store_from_every_format(tmp_path):
+    body = "Market inspectors in Hyesan seized face cream and lipstick from two stalls."
+    (tmp_path / "a.txt").write_text(f"Lipstick seized\nPublished: 2025-01-02\nTags: cosmetics; markets\n\n{body}\n",
+                                    encoding="utf-8")
+    (tmp_path / "b.csv").write_text(f'id,title,body,tags\nb1,Seized,"{body} Again.","cosmetics, markets"\n',
+                                    encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps({"id": "c1", "title": "Seized", "body": body + " Once more.",
+                                                 "tags": ["cosmetics", "markets"]}), encoding="utf-8")
+    _write(tmp_path / "d.jsonl", [{"id": "d1", "title": "Seized", "body": body + " And again.",
+                                   "tags": "cosmetics; markets"}])
+    store = open_store(tmp_path / "s.db")
+    try:
+        summary = ingest(store, [str(tmp_path / n) for n in ("a.txt", "b.csv", "c.json", "d.jsonl")])
+        assert summary.result.added == 4, summary.result.failed
+        assert [r.tags for r in store.iter_reports()] == [["cosmetics", "markets"]] * 4
+    finally:
+        store.close()
