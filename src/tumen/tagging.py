@@ -32,6 +32,7 @@ import base64
 import csv
 import hashlib
 import io
+import os
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -205,14 +206,15 @@ def house_model_config(store: Any) -> dict[str, dict[str, str]]:
         conn.close()
     if not blob or not vocab:
         return {}
-    cache = Path(tempfile.gettempdir()) / "tumen-house"
-    cache.mkdir(parents=True, exist_ok=True)
+    # a per-user cache; a file is trusted only when its bytes are the archive's
+    cache = Path(tempfile.gettempdir()) / f"tumen-house-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest = hashlib.sha256((blob + vocab).encode("utf-8")).hexdigest()[:16]
     model_path = cache / f"{digest}.npz"
     vocab_path = cache / f"{digest}.csv"
     for path, data in ((model_path, base64.b64decode(blob)), (vocab_path, vocab.encode("utf-8"))):
-        if not path.is_file():
-            tmp = path.with_suffix(path.suffix + f".{hashlib.sha256(data).hexdigest()[:8]}.tmp")
+        if not path.is_file() or path.read_bytes() != data:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)  # atomic: concurrent analyzers never read half a file
     return {"tags": {"house_model": str(model_path), "vocabulary": str(vocab_path)}}

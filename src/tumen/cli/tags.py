@@ -54,3 +54,4 @@ def learn_tags(
     print(f"learned from {result.examples} editor-tagged reports -> {result.path}")
     print("archive-fitted tags: " + (", ".join(result.learned) or "none"))
     print("new house tags: " + (", ".join(result.new_tags) or "none"))
+    print("apply it to stored records with: tumen analyze --reanalyze")
