@@ -237,3 +237,19 @@ def test_editor_tags_reach_the_store_from_every_format(tmp_path):
         assert [r.tags for r in store.iter_reports()] == [["cosmetics", "markets"]] * 4
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_archive_vocabulary_file_extends_the_house_vocabulary(tmp_path):
+    (tmp_path / "house_vocabulary.csv").write_text(
+        "tag,incident_types,cues\ncosmetics,,lipstick|face cream|skin lotion|perfume\n",
+        encoding="utf-8")
+    store = open_store(tmp_path / "archive.db")
+    try:
+        config = house_model_config(store)["tags"]
+        assert "house_model" not in config  # no learned model: the shipped one
+        vocabulary = Path(config["vocabulary"]).read_text(encoding="utf-8")
+        assert "cosmetics,,lipstick" in vocabulary and "\nsmuggling," in vocabulary
+        assert NEW_TAG in _probe_tags(store, tmp_path)
+    finally:
+        store.close()

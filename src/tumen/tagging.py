@@ -112,12 +112,7 @@ def _is_name(tag: str) -> bool:
 def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]]]
                       ) -> tuple[str, list[str]]:
     """The archive's vocabulary CSV text and the editor tags that joined it."""
-    shipped = (resources.files("tumen") / "resources" / "house_vocabulary.csv").read_text("utf-8")
-    rows = {r["tag"].lower(): r for r in _vocabulary_rows(shipped)}
-    extra = _archive_vocabulary_file(store)
-    if extra is not None:
-        for row in _vocabulary_rows(extra.read_text(encoding="utf-8")):
-            rows[row["tag"].lower()] = row
+    rows = _rows_with_archive_file(store, _shipped_vocabulary())
     counts: dict[str, int] = {}
     for _, _, tags in examples:
         for tag in {t.strip().lower() for t in tags}:
@@ -126,12 +121,31 @@ def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]
                       if n >= MIN_EXAMPLES and t not in rows and not _is_name(t))
     for tag in new_tags:
         rows[tag] = {"tag": tag, "incident_types": "", "cues": ""}
+    return _csv(rows), new_tags
+
+
+def _shipped_vocabulary() -> str:
+    return (resources.files("tumen") / "resources" / "house_vocabulary.csv").read_text("utf-8")
+
+
+def _rows_with_archive_file(store: Any, text: str) -> dict[str, dict[str, str]]:
+    """Vocabulary rows of ``text``, then the rows of the archive's own
+    ``house_vocabulary.csv`` (beside a SQLite archive), which override them."""
+    rows = {r["tag"].lower(): r for r in _vocabulary_rows(text)}
+    extra = _archive_vocabulary_file(store)
+    if extra is not None:
+        for row in _vocabulary_rows(extra.read_text(encoding="utf-8")):
+            rows[row["tag"].lower()] = row
+    return rows
+
+
+def _csv(rows: dict[str, dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=VOCABULARY_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in rows.values():
         writer.writerow({**row, "tag": row["tag"].lower()})
-    return out.getvalue(), new_tags
+    return out.getvalue()
 
 
 def _merge(base: HouseTopics, local: HouseTopics, keep: set[str]) -> HouseTopics:
@@ -194,8 +208,9 @@ def fit_house_tags(store: Any) -> LearnResult:
 
 
 def house_model_config(store: Any) -> dict[str, dict[str, str]]:
-    """Pipeline config for the archive's learned model (``{}`` when it has none): the
-    model and vocabulary are written to cache files named by their content hash."""
+    """Pipeline config for the archive's learned model and vocabulary (``{}`` when it
+    has neither): they are written to cache files named by their content hash.  The
+    rows of a ``house_vocabulary.csv`` beside the archive apply even before learning."""
     conn = Q.connect(_target(store))
     try:
         blob = Q.get_setting(conn, MODEL_KEY)
@@ -204,17 +219,23 @@ def house_model_config(store: Any) -> dict[str, dict[str, str]]:
         return {}
     finally:
         conn.close()
-    if not blob or not vocab:
+    if not blob and _archive_vocabulary_file(store) is None:
         return {}
+    vocab = _csv(_rows_with_archive_file(store, vocab if blob and vocab else _shipped_vocabulary()))
     # a per-user cache; a file is trusted only when its bytes are the archive's
     cache = Path(tempfile.gettempdir()) / f"tumen-house-{os.getuid() if hasattr(os, 'getuid') else 0}"
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest = hashlib.sha256((blob + vocab).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256(((blob or "") + vocab).encode("utf-8")).hexdigest()[:16]
     model_path = cache / f"{digest}.npz"
     vocab_path = cache / f"{digest}.csv"
-    for path, data in ((model_path, base64.b64decode(blob)), (vocab_path, vocab.encode("utf-8"))):
+    files = [(vocab_path, vocab.encode("utf-8"))]
+    if blob:
+        files.append((model_path, base64.b64decode(blob)))
+    for path, data in files:
         if not path.is_file() or path.read_bytes() != data:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)  # atomic: concurrent analyzers never read half a file
+    if not blob:
+        return {"tags": {"vocabulary": str(vocab_path)}}
     return {"tags": {"house_model": str(model_path), "vocabulary": str(vocab_path)}}
