@@ -253,3 +253,33 @@ def test_archive_vocabulary_file_extends_the_house_vocabulary(tmp_path):
         assert NEW_TAG in _probe_tags(store, tmp_path)
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_learning_on_postgresql_keeps_the_model_in_the_archive(tmp_path):
+    from conftest_pg import drop_pg_database, fresh_pg_database
+
+    url = fresh_pg_database()
+    try:
+        rows = [{"id": f"c{i}", "title": t, "body": b, "tags": [NEW_TAG, "markets"]}
+                for i, (t, b) in enumerate(COSMETICS)]
+        rows += [{"id": f"o{i}", "title": t, "body": b, "tags": [tag]}
+                 for i, (tag, t, b) in enumerate(OTHER)]
+        store = open_store(url)
+        try:
+            ingest(store, [str(_write(tmp_path / "r.jsonl", rows))], progress=False)
+            conn = Q.connect(url)
+            try:
+                Q.add_correction(conn, "o0", "tags", None, {"tags": ["floods", "farming"]}, "ed")
+                assert Q.tag_corrections(conn) == {"o0": ["floods", "farming"]}
+            finally:
+                conn.close()
+            result = fit_house_tags(store)
+            assert result.examples == len(rows) and NEW_TAG in result.learned
+            assert house_model_config(store)["tags"]["house_model"] == str(result.path)
+            result.path.unlink()  # the archive, not the cache, holds the model
+            assert Path(house_model_config(store)["tags"]["house_model"]).is_file()
+        finally:
+            store.close()
+    finally:
+        drop_pg_database(url)
