@@ -16,8 +16,8 @@ tagged reports.
 The vocabulary: the shipped ``house_vocabulary.csv``, plus the rows of a
 ``house_vocabulary.csv`` beside a SQLite archive (same columns: tag, incident_types,
 cues), plus every editor tag used on ``MIN_EXAMPLES`` or more reports that is neither a
-vocabulary tag nor a gazetteer place or organization name (those the tag line already
-writes from ``doc.places``/``doc.organizations``).
+vocabulary tag nor a gazetteer place, organization or law name (names come from the
+entity components, not from topics).
 
 Where the model lives: INSIDE the archive, in the store's ``web_settings`` table
 (``house_model``: the ``.npz`` as base64; ``house_vocabulary``: the merged CSV), the
@@ -106,7 +106,8 @@ def _is_name(tag: str) -> bool:
     from .gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
-    return gaz.find_place(tag) is not None or gaz.org_by_name(tag) is not None
+    return (gaz.find_place(tag) is not None or gaz.org_by_name(tag) is not None
+            or gaz.law_by_name(tag) is not None)
 
 
 def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]]]

@@ -148,11 +148,12 @@ class HouseTopics:
                 df[k] = df.get(k, 0) + 1
         terms = sorted(k for k, n in df.items() if n >= MIN_DF or k.startswith("__"))
         vocab = {k: i for i, k in enumerate(terms)}
-        x = np.zeros((len(rows), len(terms)))
-        for i, r in enumerate(rows):
-            for k, v in r.items():
-                if k in vocab:
-                    x[i, vocab[k]] = v
+        from scipy.sparse import csr_matrix
+
+        # sparse: an archive's thousands of reports x ~10^5 terms would not fit dense
+        cells = [(i, vocab[k], v) for i, r in enumerate(rows) for k, v in r.items() if k in vocab]
+        x = csr_matrix(([c[2] for c in cells], ([c[0] for c in cells], [c[1] for c in cells])),
+                       shape=(len(rows), len(terms)))
         firsts = [first for first in firsts_of]
         tags, coefs, intercepts, primary = [], [], [], []
         for tag in known:
