@@ -32,6 +32,7 @@ import base64
 import csv
 import hashlib
 import io
+import re
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -110,6 +111,21 @@ def _is_name(tag: str) -> bool:
             or gaz.law_by_name(tag) is not None)
 
 
+def _is_proper_noun(tag: str, texts: list[str]) -> bool:
+    """Does ``tag`` occur in the tagged reports only as a capitalized name?
+
+    A house topic ("cosmetics", "fuel prices") is written in lower case where a report
+    uses it; a name (of a person above all, but also of a place or body the gazetteer
+    lacks) is capitalized every time.  Such a tag never joins the vocabulary on its own:
+    Tumen never learns to profile a private person, whatever an editor typed.  An
+    archive that wants a named topic lists it in its own house_vocabulary.csv."""
+    pattern = re.compile(r"(?<!\w)" + r"[\s-]+".join(map(re.escape, tag.split())) + r"(?!\w)", re.I)
+    found = [m.group(0) for text in texts for m in pattern.finditer(text)]
+    return bool(found) and all(
+        all(word[:1].isupper() for word in re.split(r"[\s-]+", occurrence) if word[:1].isalpha())
+        for occurrence in found)
+
+
 def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]]]
                       ) -> tuple[str, list[str]]:
     """The archive's vocabulary CSV text and the editor tags that joined it."""
@@ -118,8 +134,10 @@ def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]
     for _, _, tags in examples:
         for tag in {t.strip().lower() for t in tags}:
             counts[tag] = counts.get(tag, 0) + 1
+    texts = [text for text, _, _ in examples]
     new_tags = sorted(t for t, n in counts.items()
-                      if n >= MIN_EXAMPLES and t not in rows and not _is_name(t))
+                      if n >= MIN_EXAMPLES and t not in rows and not _is_name(t)
+                      and not _is_proper_noun(t, texts))
     for tag in new_tags:
         rows[tag] = {"tag": tag, "incident_types": "", "cues": ""}
     return _csv(rows), new_tags

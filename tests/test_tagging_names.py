@@ -1,0 +1,16 @@
+"""An editor tag that is a name (capitalized wherever the reports use it) never joins
+the learned house vocabulary: Tumen does not learn to profile a private person."""
+
+from tumen.tagging import _is_proper_noun
+
+
+def test_a_name_tag_is_recognized_from_how_the_reports_write_it():
+    texts = ["Officers detained Pak Song-chol at the market.", "Relatives of Pak Song-chol were questioned."]
+    assert _is_proper_noun("pak song-chol", texts)
+    assert _is_proper_noun("pak song chol", texts)
+
+
+def test_topics_written_in_lower_case_are_not_names():
+    texts = ["South Korean cosmetics were seized at the market.", "Cosmetics prices rose."]
+    assert not _is_proper_noun("cosmetics", texts)
+    assert not _is_proper_noun("fuel smuggling", texts)  # absent from the text: a topic
