@@ -122,7 +122,7 @@ def _is_proper_noun(tag: str, texts: list[str]) -> bool:
     pattern = re.compile(r"(?<!\w)" + r"[\s-]+".join(map(re.escape, tag.split())) + r"(?!\w)", re.I)
     found = [m.group(0) for text in texts for m in pattern.finditer(text)]
     return bool(found) and all(
-        all(word[:1].isupper() for word in re.split(r"[\s-]+", occurrence) if word[:1].isalpha())
+        all(word[:1].isupper() for word in occurrence.split() if word[:1].isalpha())
         for occurrence in found)
 
 
