@@ -533,3 +533,15 @@ def test_sources_tsv_by_extension(tmp_path):
     path.write_text("id\ttitle\tbody\nt1\tRations\tRations were cut at the mill, a worker said.\n")
     r = only_report(path)
     assert (r.id, r.title, r.format) == ("t1", "Rations", "csv")
+
+
+def test_markdown_unclosed_link_target_is_linear_time():
+    """Found by the CI fuzz run: an unclosed link target made the Markdown cleaner
+    backtrack exponentially.  2,000 characters must take well under a second."""
+    import time
+
+    from tumen.sources.text import markdown_to_text
+
+    started = time.process_time()
+    assert markdown_to_text("[a](" + "b" * 2000 + " x").startswith("[a](")
+    assert time.process_time() - started < 1.0
