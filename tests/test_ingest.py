@@ -214,8 +214,11 @@ from tumen.store import open_store
 with open_store(sys.argv[1]) as store:
     summary = ingest(store, [sys.argv[2]])
     assert summary.ok, summary.lines()
-kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-          resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+# The writer's own peak from VmHWM: ru_maxrss of RUSAGE_SELF survives execve and would
+# report the pytest parent's peak (spaCy and all) instead of this process's.
+with open("/proc/self/status") as fh:
+    hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+kib = max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(summary.result.added, kib)
 """
 
