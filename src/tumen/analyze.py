@@ -151,7 +151,7 @@ def _progress(enabled: bool, total: int | None, description: str):
     from rich.console import Console
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.speed:>6.1f}/s" if False else "{task.fields[rate]}"),
+               TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn(), TimeRemainingColumn()]
     progress = Progress(*columns, console=Console(stderr=True), disable=not enabled, transient=False)
     task = progress.add_task(description, total=total, rate="")

@@ -128,11 +128,6 @@ INCIDENT_TYPES = (
 )
 
 
-def _clean(value: Any) -> Any:
-    """asdict() output with None-valued optional extras dropped where the spec has none."""
-    return value
-
-
 @dataclass
 class Record:
     """The analysis record of one report (``shared/spec/record.md``)."""
