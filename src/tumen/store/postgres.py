@@ -16,11 +16,8 @@ in ``pg_search.py``.
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
 import re
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import psycopg
 from psycopg.rows import dict_row
@@ -28,47 +25,20 @@ from psycopg.rows import dict_row
 from .. import dedup
 from ..errors import StoreError
 from ..record import Report
-from . import BATCH_SIZE, IngestResult, SearchFilters
+from . import IngestResult
+from .common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now,
+                     report_values)
 from .migrations import MIGRATIONS
 from .pg_schema import postgres_sql
 from .pg_search import FILTERS, PgSearchMixin, to_tsquery_text  # noqa: F401  (re-exported)
 from .records import _TABLES as RECORD_TABLES
 from .records import RecordWriter
-from .sqlite import READ_CHUNK
 
 # Advisory lock keys ("Tumen" in ASCII, +1): one writer at a time, one migrator.
 WRITE_LOCK = 0x54756D656E
 MIGRATE_LOCK = WRITE_LOCK + 1
 # Seconds a connection attempt waits for the server.
 CONNECT_TIMEOUT = 10
-
-_REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
-                   "source_path, locator, format, content_hash, ingested_at, status, "
-                   "duplicate_of, tags_json, extra_json")
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def content_hash(body: str) -> str:
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-# Characters of the content hash appended to an id already taken by a different body
-# ("kcnakp-59ff1673~3f2a9c01"); the same as the SQLite backend's, so ids agree.
-ID_SUFFIX_CHARS = 8
-
-
-def _suffixed(report: Report) -> str:
-    return f"{report.id}~{(report.content_hash or content_hash(report.body))[:ID_SUFFIX_CHARS]}"
-
-
-# Most near-duplicate candidates confirmed per report, those sharing the most LSH
-# bands first (the SQLite backend's MAX_CANDIDATES): a real group links through its
-# root, so one confirmed member is enough; the cap bounds the work when many stored
-# reports collide.
-MAX_CANDIDATES = 50
 
 
 def _candidates(band_keys: list[tuple[int, int]], stored: dict[tuple[int, int], list[str]],
@@ -80,13 +50,7 @@ def _candidates(band_keys: list[tuple[int, int]], stored: dict[tuple[int, int], 
         for rid in stored.get(key, ()):
             shared[rid] = shared.get(rid, 0) + 1
     found = sorted(shared, key=lambda rid: (-shared[rid], rid))[:MAX_CANDIDATES]
-    seen = set(found)
-    for key in band_keys:
-        for rid in own.get(key, ()):
-            if rid not in seen:
-                seen.add(rid)
-                found.append(rid)
-    return found
+    return add_own_candidates(found, band_keys, own)
 
 
 def redact(url: str) -> str:
@@ -98,23 +62,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _row_to_report(row: dict) -> Report:
-    extra = json.loads(row["extra_json"]) if row["extra_json"] else {}
-    extra.update(status=row["status"], duplicate_of=row["duplicate_of"],
-                 ingested_at=row["ingested_at"])
-    original = row["original"]
-    return Report(
-        id=row["id"], body=row["body"], title=row["title"], published=row["published"],
-        source=row["source"], url=row["url"], language=row["language"],
-        tags=json.loads(row["tags_json"]) if row["tags_json"] else None,
-        source_path=row["source_path"], locator=row["locator"], format=row["format"],
-        original=bytes(original) if original is not None else None,
-        content_hash=row["content_hash"], extra=extra,
-    )
+_INSERT_REPORT = insert_report_sql("%s")
 
 
-class PostgresStore(PgSearchMixin):
-    """A Tumen store in a PostgreSQL database (``postgresql://user@host:port/db``)."""
+class PostgresStore(PgSearchMixin, StoreBase):
+    """A Tumen store in a PostgreSQL database (``postgresql://user@host:port/db``); the
+    backend-neutral methods are in ``common.StoreBase``."""
+
+    PH = "%s"
+    # iter_records pages in byte order of ids (SQLite's order) whatever the locale.
+    RECORD_ID_ORDER = 'c.report_id COLLATE "C"'
 
     def __init__(self, url: str, *, readonly: bool = False, **_options: Any):
         self.url = url
@@ -136,15 +93,6 @@ class PostgresStore(PgSearchMixin):
             raise StoreError(f"{self.path}: cannot open the store ({_one_line(exc)})") from exc
 
     # -- plumbing ---------------------------------------------------------------------
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> "PostgresStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query (``%s`` placeholders) as dicts."""
@@ -169,7 +117,7 @@ class PostgresStore(PgSearchMixin):
                     with self.conn.transaction():
                         self.conn.execute(sql)
                         self.conn.execute("INSERT INTO migrations VALUES (%s, %s)",
-                                          (migration.name, _now()))
+                                          (migration.name, now()))
                 except psycopg.Error as exc:
                     raise StoreError(f"{self.path}: migration {migration.name} failed "
                                      f"({_one_line(exc)})") from exc
@@ -238,23 +186,9 @@ class PostgresStore(PgSearchMixin):
             found.setdefault((row["band"], row["hash"]), []).append(row["report_id"])
         return found
 
-    def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
-        """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
-        link near-duplicates, reject an id already stored with a different body."""
-        result = IngestResult()
-        batch: list[Report] = []
-        for report in reports:
-            batch.append(report)
-            if len(batch) >= batch_size:
-                result.merge(self._add_batch(batch))
-                batch = []
-        if batch:
-            result.merge(self._add_batch(batch))
-        return result
-
     def _add_batch(self, batch: list[Report]) -> IngestResult:
         result = IngestResult()
-        now = _now()
+        stored_at = now()
         try:
             with self._write() as cur:
                 known_hashes, known_ids = self._known(cur, batch)
@@ -268,149 +202,42 @@ class PostgresStore(PgSearchMixin):
                 # the server indexes one report while Python prepares the next.
                 with self.conn.pipeline():
                     for report in batch:
-                        self._add_one(cur, report, now, result, known_hashes, known_ids,
+                        self._add_one(cur, report, stored_at, result, known_hashes, known_ids,
                                       signatures, stored, own)
         except psycopg.Error as exc:  # the transaction is rolled back: all or nothing
             raise StoreError(f"{self.path}: cannot store reports ({_one_line(exc)})") from exc
         return result
 
     @staticmethod
-    def _known(cur: psycopg.Cursor, batch: list[Report]) -> tuple[set[str], set[str]]:
-        """Which of the batch's content hashes and ids are already stored (two queries)."""
-        for report in batch:
-            if not report.content_hash:
-                report.content_hash = content_hash(report.body or "")
-        hashes = list({r.content_hash for r in batch})
-        ids = list({r.id for r in batch} | {_suffixed(r) for r in batch})
-        known_hashes = {row["content_hash"] for row in cur.execute(
-            "SELECT content_hash FROM reports WHERE content_hash = ANY(%s)", (hashes,))}
-        known_ids = {row["id"] for row in cur.execute(
-            "SELECT id FROM reports WHERE id = ANY(%s)", (ids,))}
-        return known_hashes, known_ids
+    def _stored_values(cur: psycopg.Cursor, column: str, values: list[str]) -> set[str]:
+        return {row[column] for row in cur.execute(
+            f"SELECT {column} FROM reports WHERE {column} = ANY(%s)", (values,))}
 
-    def _add_one(self, cur: psycopg.Cursor, report: Report, now: str, result: IngestResult,
+    def _unstorable(self, report: Report) -> str | None:
+        texts = (report.id, report.title, report.published, report.source, report.url,
+                 report.language, report.body, report.source_path, report.locator, report.format)
+        if any(text and "\x00" in text for text in texts):
+            return ("the report contains NUL characters (\\x00), which PostgreSQL "
+                    "cannot store; remove them from the input")
+        return None
+
+    def _add_one(self, cur: psycopg.Cursor, report: Report, stored_at: str, result: IngestResult,
                  known_hashes: set[str], known_ids: set[str],
                  signatures: dict[str, tuple[bytes, list[tuple[int, int]]]],
                  stored: dict[tuple[int, int], list[str]],
                  own: dict[tuple[int, int], list[str]]) -> None:
-        if not report.body or not report.body.strip():
-            result.skipped += 1
+        report_id = self._new_id(report, result, known_hashes, known_ids)
+        if report_id is None:
             return
-        digest = report.content_hash
-        if digest in known_hashes:
-            result.duplicates += 1
-            return
-        texts = (report.id, report.title, report.published, report.source, report.url,
-                 report.language, report.body, report.source_path, report.locator, report.format)
-        if any(text and "\x00" in text for text in texts):
-            where = report.source_path or "-"
-            result.failed.append((f"{where} ({report.locator})" if report.locator else where,
-                                  "the report contains NUL characters (\\x00), which PostgreSQL "
-                                  "cannot store; remove them from the input"))
-            return
-        report_id = report.id
-        if report_id in known_ids:
-            # The id is taken by a different body: never overwrite; store under a stable
-            # suffixed id (as the SQLite backend does).
-            report_id = _suffixed(report)
-            if report_id in known_ids:
-                where = report.source_path or "-"
-                result.failed.append((f"{where} ({report.locator})" if report.locator else where,
-                                      f"id {report.id!r} and {report_id!r} are both taken by "
-                                      "other reports; give this report another id"))
-                return
-            result.renamed.append((report.id, report_id))
-        signature, band_keys = signatures[digest]
+        signature, band_keys = signatures[report.content_hash]
         duplicate_of = self._link_near_duplicate(cur, _candidates(band_keys, stored, own),
                                                  report_id, report.published, report.body)
-        extra = {k: v for k, v in (report.extra or {}).items()
-                 if k not in ("status", "duplicate_of", "ingested_at")}
-        cur.execute(
-            "INSERT INTO reports (id, title, published, source, url, language, body, original, "
-            "source_path, locator, format, content_hash, ingested_at, status, duplicate_of, "
-            "tags_json, extra_json) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'ingested', %s, %s, %s)",
-            (report_id, report.title, report.published, report.source, report.url,
-             report.language, report.body, report.original, report.source_path,
-             report.locator, report.format, digest, now, duplicate_of,
-             json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
-             json.dumps(extra, ensure_ascii=False, default=str) if extra else None))
+        cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of))
         # (a trigger on minhash writes the report's lsh_bands rows: migration 0003)
         cur.execute("INSERT INTO minhash VALUES (%s, %s, %s)",
                     (report_id, dedup.NUM_PERM, signature))
-        known_hashes.add(digest)
-        known_ids.add(report_id)
-        for key in band_keys:
-            own.setdefault(key, []).append(report_id)
-        result.added += 1
-        result.added_ids.append(report_id)
-        if duplicate_of:
-            result.near_duplicates += 1
-            result.links.append((report_id, duplicate_of))
-
-    def _link_near_duplicate(self, cur: psycopg.Cursor, candidates: list[str],
-                             report_id: str, published: str | None, body: str) -> str | None:
-        """The id this report duplicates (the group's earliest copy), or None; as in the
-        SQLite backend, a report published before the group's earliest copy becomes the
-        copy the others point to.  Candidates are confirmed with the exact Jaccard."""
-        roots: dict[str, tuple] = {}
-        shingles = dedup.shingles(body) if candidates else None
-        for cand in candidates:
-            row = cur.execute("SELECT body, duplicate_of FROM reports WHERE id = %s",
-                              (cand,)).fetchone()
-            if row is None or dedup.jaccard(shingles, dedup.shingles(row["body"])) < dedup.NEAR_DUPLICATE_THRESHOLD:
-                continue
-            root = row["duplicate_of"] or cand
-            if root not in roots:
-                r = cur.execute("SELECT published, seq FROM reports WHERE id = %s", (root,)).fetchone()
-                if r is not None:
-                    roots[root] = (r["published"] is None, r["published"] or "", r["seq"])
-        if not roots:
-            return None
-        earliest = min(roots, key=roots.__getitem__)
-        undated, first_published, _seq = roots[earliest]
-        if published and (undated or published < first_published):
-            for root in roots:
-                cur.execute("UPDATE reports SET duplicate_of = %s WHERE id = %s OR duplicate_of = %s",
-                            (report_id, root, root))
-            return None
-        return earliest
-
-    def get_report(self, report_id: str) -> Report | None:
-        row = self.conn.execute(f"SELECT {_REPORT_COLUMNS} FROM reports WHERE id = %s",
-                                (report_id,)).fetchone()
-        return _row_to_report(row) if row else None
-
-    def near_duplicates(self, report_id: str) -> list[str]:
-        """Ids of the reports linked to this one with duplicate_of (either direction)."""
-        rows = self.conn.execute(
-            "SELECT id AS rid FROM reports WHERE duplicate_of = %s UNION "
-            "SELECT duplicate_of FROM reports WHERE id = %s AND duplicate_of IS NOT NULL",
-            (report_id, report_id))
-        return [r["rid"] for r in rows]
-
-    def _iter_where(self, where: str, params: tuple, columns: str = _REPORT_COLUMNS) -> Iterator[dict]:
-        """Rows in ingest order by keyset pages (no cursor stays open across a yield)."""
-        last = 0
-        cond = f"({where}) AND " if where else ""
-        while True:
-            rows = self.conn.execute(
-                f"SELECT {columns} FROM reports r WHERE {cond}r.seq > %s ORDER BY r.seq LIMIT %s",
-                (*params, last, READ_CHUNK)).fetchall()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1]["seq"]
-
-    def iter_reports(self, *, since: str | None = None, until: str | None = None,
-                     source: str | None = None, status: str | None = None) -> Iterator[Report]:
-        where, params = self._filter_sql(SearchFilters(since=since, until=until, source=source,
-                                                       status=status))
-        for row in self._iter_where(where, params):
-            yield _row_to_report(row)
-
-    def count(self) -> int:
-        return self.conn.execute("SELECT count(*) AS n FROM reports").fetchone()["n"]
+        self._note_added(result, report, report_id, duplicate_of, band_keys, own,
+                         known_hashes, known_ids)
 
     def stats(self, top: int = 10) -> dict[str, Any]:
         def one(sql: str) -> int:
@@ -442,20 +269,6 @@ class PostgresStore(PgSearchMixin):
 
     # -- records ----------------------------------------------------------------------
 
-    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
-        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
-        previous record and rows atomically; one transaction per batch."""
-        saved = 0
-        batch: list[dict] = []
-        for record in records:
-            batch.append(record)
-            if len(batch) >= batch_size:
-                saved += self._save_batch(batch)
-                batch = []
-        if batch:
-            saved += self._save_batch(batch)
-        return saved
-
     def _save_batch(self, batch: list[dict]) -> int:
         try:
             with self._write() as cur:
@@ -467,54 +280,12 @@ class PostgresStore(PgSearchMixin):
                         raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
                 for table in (*RECORD_TABLES, "records"):
                     cur.execute(f"DELETE FROM {table} WHERE report_id = ANY(%s)", (ids,))
-                writer = RecordWriter(cur, _now(), placeholder="%s")
+                writer = RecordWriter(cur, now(), placeholder="%s")
                 for record in batch:
                     writer.write(record)
         except psycopg.Error as exc:
             raise StoreError(f"{self.path}: cannot store records ({_one_line(exc)})") from exc
         return len(batch)
-
-    def get_record(self, report_id: str) -> dict | None:
-        row = self.conn.execute(
-            "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
-            "WHERE c.report_id = %s", (report_id,)).fetchone()
-        if row is None:
-            return None
-        record = json.loads(row["record_json"])
-        if not record.get("duplicate_of") and row["duplicate_of"]:
-            record["duplicate_of"] = row["duplicate_of"]
-        return record
-
-    def iter_records(self) -> Iterator[dict]:
-        last = ""
-        while True:
-            rows = self.conn.execute(
-                "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c "
-                "JOIN reports r ON r.id = c.report_id WHERE c.report_id COLLATE \"C\" > %s "
-                "ORDER BY c.report_id COLLATE \"C\" LIMIT %s", (last, READ_CHUNK)).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                record = json.loads(row["record_json"])
-                if not record.get("duplicate_of") and row["duplicate_of"]:
-                    record["duplicate_of"] = row["duplicate_of"]
-                yield record
-            last = rows[-1]["report_id"]
-
-    def reports_needing_analysis(self, analyzer_version: str, since: str | None = None,
-                                 reanalyze: bool = False) -> Iterator[Report]:
-        """Reports with no record, or one by another analyzer version (all of them with
-        ``reanalyze``).  ``since`` keeps reports published on or after that ISO date."""
-        conds, params = [], []
-        if not reanalyze:
-            conds.append("NOT EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id "
-                         "AND c.analyzer = %s)")
-            params.append(analyzer_version)
-        if since:
-            conds.append("r.published >= %s")
-            params.append(since)
-        for row in self._iter_where(" AND ".join(conds), tuple(params)):
-            yield _row_to_report(row)
 
 
 __all__ = ["PostgresStore", "to_tsquery_text", "redact", "FILTERS"]

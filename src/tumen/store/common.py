@@ -1,0 +1,349 @@
+"""What the SQLite and PostgreSQL stores share: the report row, the ingest rules, and the
+read and write methods whose SQL is the same in both dialects.
+
+``StoreBase`` is the base class of ``SQLiteStore`` and ``PostgresStore``.  It writes its
+SQL with ``self.PH``, the backend's parameter placeholder (``?`` for sqlite3, ``%s`` for
+psycopg), reads result rows by column name (``sqlite3.Row`` and psycopg's ``dict_row``
+both allow it), and leaves to each backend what really differs: opening, migrations,
+locking, how a batch is written (``_add_batch``, ``_save_batch``), statistics and search.
+
+The ingest rules (skip an empty body, store an exact duplicate once, store a report
+whose id is taken by another body under a stable suffixed id, link a near-duplicate to
+its group's earliest copy) are here once, so both backends store the same reports
+under the same ids with the same links.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any, Iterable, Iterator
+
+from .. import dedup
+from ..normalize import content_hash
+from ..record import Report
+from . import BATCH_SIZE, IngestResult, SearchFilters
+
+# Reports fetched per query when streaming (iter_reports, exports, analysis).
+READ_CHUNK = 500
+# Most stored candidates confirmed per new report (those sharing the most LSH bands
+# first).  A real near-duplicate group links through its root, so one confirmed member
+# is enough; the cap bounds the work when many stored reports collide (bodies with no
+# words all share one signature).  On the three article corpora no report had more
+# than a handful of candidates.
+MAX_CANDIDATES = 50
+# Characters of the content hash appended to an id that is already taken by a
+# different body ("kcnakp-59ff167348aa7bab~3f2a9c01"): stable across runs, and the same
+# in both backends, so ids agree.
+ID_SUFFIX_CHARS = 8
+
+REPORT_COLUMNS = ("seq, id, title, published, source, url, language, body, original, "
+                  "source_path, locator, format, content_hash, ingested_at, status, "
+                  "duplicate_of, tags_json, extra_json")
+# Columns an INSERT sets (seq is the database's; status starts as 'ingested').
+_INSERT_COLUMNS = ("id, title, published, source, url, language, body, original, "
+                   "source_path, locator, format, content_hash, ingested_at, status, "
+                   "duplicate_of, tags_json, extra_json")
+
+# Keys the store manages itself, never kept in extra_json: they come back from the
+# report's own columns.
+MANAGED_EXTRA = frozenset({"status", "duplicate_of", "ingested_at"})
+
+
+def now() -> str:
+    """The current UTC time as stored (ISO 8601, seconds)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def suffixed(report: Report) -> str:
+    """The stable id of a report whose own id is taken by a different body."""
+    return f"{report.id}~{(report.content_hash or content_hash(report.body))[:ID_SUFFIX_CHARS]}"
+
+
+def where_of(report: Report) -> str:
+    """Where a report came from, for a failure line: its path (and locator)."""
+    where = report.source_path or "-"
+    return f"{where} ({report.locator})" if report.locator else where
+
+
+def row_to_report(row: Any) -> Report:
+    """A ``reports`` row (selected with ``REPORT_COLUMNS``) as a Report, with
+    ``extra["status"]``, ``extra["duplicate_of"]`` and ``extra["ingested_at"]`` set."""
+    extra = json.loads(row["extra_json"]) if row["extra_json"] else {}
+    extra.update(status=row["status"], duplicate_of=row["duplicate_of"],
+                 ingested_at=row["ingested_at"])
+    original = row["original"]
+    if original is not None and not isinstance(original, (bytes, str)):
+        original = bytes(original)  # a driver's buffer type (memoryview)
+    return Report(
+        id=row["id"], body=row["body"], title=row["title"], published=row["published"],
+        source=row["source"], url=row["url"], language=row["language"],
+        tags=json.loads(row["tags_json"]) if row["tags_json"] else None,
+        source_path=row["source_path"], locator=row["locator"], format=row["format"],
+        original=original, content_hash=row["content_hash"], extra=extra,
+    )
+
+
+def report_values(report: Report, report_id: str, stored_at: str, duplicate_of: str | None,
+                  managed_extra: frozenset[str] = MANAGED_EXTRA) -> tuple:
+    """The values of ``insert_report_sql`` for a report stored as ``report_id``."""
+    extra = {k: v for k, v in (report.extra or {}).items() if k not in managed_extra}
+    return (report_id, report.title, report.published, report.source, report.url,
+            report.language, report.body, report.original, report.source_path,
+            report.locator, report.format, report.content_hash, stored_at, duplicate_of,
+            json.dumps(report.tags, ensure_ascii=False) if report.tags else None,
+            json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
+
+
+def insert_report_sql(ph: str) -> str:
+    """The INSERT of one report row with ``ph`` placeholders (``report_values`` order)."""
+    marks = ", ".join([ph] * 13 + ["'ingested'"] + [ph] * 3)
+    return f"INSERT INTO reports ({_INSERT_COLUMNS}) VALUES ({marks})"
+
+
+def add_own_candidates(found: list[str], band_keys: Iterable[tuple[int, int]],
+                       own: dict[tuple[int, int], list[str]]) -> list[str]:
+    """``found`` (stored candidates) followed by the reports of the current batch that
+    share a band, each once."""
+    seen = set(found)
+    for key in band_keys:
+        for rid in own.get(key, ()):
+            if rid not in seen:
+                seen.add(rid)
+                found.append(rid)
+    return found
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _with_duplicate_of(record_json: str, duplicate_of: str | None) -> dict:
+    record = json.loads(record_json)
+    if not record.get("duplicate_of") and duplicate_of:
+        record["duplicate_of"] = duplicate_of
+    return record
+
+
+class StoreBase:
+    """Methods of the Store API that are the same in both backends.  A subclass sets
+    ``PH`` and ``RECORD_ID_ORDER`` and provides ``conn``, ``path``, ``_stored_values``,
+    ``_add_batch``, ``_save_batch`` and (from its search mixin) ``_filter_sql``."""
+
+    PH = "?"
+    # How iter_records orders report ids (byte order in both backends).
+    RECORD_ID_ORDER = "c.report_id"
+    conn: Any
+    path: str
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing reports --------------------------------------------------------------
+
+    def add_reports(self, reports: Iterable[Report], batch_size: int = BATCH_SIZE) -> IngestResult:
+        """Store new reports, one transaction per ``batch_size``; skip exact duplicates,
+        link near-duplicates, reject an id already stored with a different body."""
+        result = IngestResult()
+        for batch in batches(reports, batch_size):
+            result.merge(self._add_batch(batch))
+        return result
+
+    def _add_batch(self, batch: list[Report]) -> IngestResult:
+        raise NotImplementedError
+
+    def _known(self, cur: Any, batch: list[Report]) -> tuple[set[str], set[str]]:
+        """Which of the batch's content hashes and ids are already stored (two queries);
+        fills in the content hashes the batch lacks."""
+        for report in batch:
+            if not report.content_hash:
+                report.content_hash = content_hash(report.body or "")
+        hashes = list({r.content_hash for r in batch})
+        ids = list({r.id for r in batch} | {suffixed(r) for r in batch})
+        return (self._stored_values(cur, "content_hash", hashes),
+                self._stored_values(cur, "id", ids))
+
+    def _stored_values(self, cur: Any, column: str, values: list[str]) -> set[str]:
+        """The ``values`` found in ``reports.column`` (one query, dialect-specific)."""
+        raise NotImplementedError
+
+    def _unstorable(self, report: Report) -> str | None:
+        """Why the backend cannot store this report at all, or None."""
+        return None
+
+    def _new_id(self, report: Report, result: IngestResult, known_hashes: set[str],
+                known_ids: set[str]) -> str | None:
+        """The id a report of a batch is stored under, or None when it is not stored
+        (no body, an exact duplicate, unstorable, or both of its ids taken); counts what
+        it skips in ``result``."""
+        if not report.body or not report.body.strip():
+            result.skipped += 1
+            return None
+        if report.content_hash in known_hashes:
+            result.duplicates += 1
+            return None
+        reason = self._unstorable(report)
+        if reason:
+            result.failed.append((where_of(report), reason))
+            return None
+        report_id = report.id
+        if report_id in known_ids:
+            # The id is taken by a different body: never overwrite; store under a stable
+            # suffixed id (the same on every run, so a re-ingest finds it by its hash).
+            report_id = suffixed(report)
+            if report_id in known_ids:
+                result.failed.append((where_of(report),
+                                      f"id {report.id!r} and {report_id!r} are both taken by "
+                                      "other reports; give this report another id"))
+                return None
+            result.renamed.append((report.id, report_id))
+        return report_id
+
+    @staticmethod
+    def _note_added(result: IngestResult, report: Report, report_id: str,
+                    duplicate_of: str | None, band_keys: Iterable[tuple[int, int]],
+                    own: dict[tuple[int, int], list[str]], known_hashes: set[str],
+                    known_ids: set[str]) -> None:
+        """Book a stored report: the batch's later reports see its hash, id and bands."""
+        known_hashes.add(report.content_hash)
+        known_ids.add(report_id)
+        for key in band_keys:
+            own.setdefault(key, []).append(report_id)
+        result.added += 1
+        result.added_ids.append(report_id)
+        if duplicate_of:
+            result.near_duplicates += 1
+            result.links.append((report_id, duplicate_of))
+
+    def _link_near_duplicate(self, cur: Any, candidates: list[str], report_id: str,
+                             published: str | None, body: str) -> str | None:
+        """The id this report duplicates (the group's earliest copy), or None.  When the
+        new report is published before the group's earliest copy, it becomes the copy
+        the others point to.  Candidates are confirmed with the exact Jaccard of the
+        two bodies' shingles."""
+        ph = self.PH
+        roots: dict[str, tuple] = {}
+        shingles = dedup.shingles(body) if candidates else None
+        for cand in candidates:
+            row = cur.execute(f"SELECT body, duplicate_of FROM reports WHERE id = {ph}",
+                              (cand,)).fetchone()
+            if (row is None or dedup.jaccard(shingles, dedup.shingles(row["body"]))
+                    < dedup.NEAR_DUPLICATE_THRESHOLD):
+                continue
+            root = row["duplicate_of"] or cand
+            if root not in roots:
+                r = cur.execute(f"SELECT published, seq FROM reports WHERE id = {ph}",
+                                (root,)).fetchone()
+                if r is not None:
+                    roots[root] = (r["published"] is None, r["published"] or "", r["seq"])
+        if not roots:
+            return None
+        earliest = min(roots, key=roots.__getitem__)
+        undated, first_published, _seq = roots[earliest]
+        if published and (undated or published < first_published):
+            for root in roots:
+                cur.execute(f"UPDATE reports SET duplicate_of = {ph} WHERE id = {ph} "
+                            f"OR duplicate_of = {ph}", (report_id, root, root))
+            return None
+        return earliest
+
+    # -- reading reports --------------------------------------------------------------
+
+    def get_report(self, report_id: str) -> Report | None:
+        row = self.conn.execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = {self.PH}",
+                                (report_id,)).fetchone()
+        return row_to_report(row) if row else None
+
+    def near_duplicates(self, report_id: str) -> list[str]:
+        """Ids of the reports linked to this one with duplicate_of (either direction)."""
+        rows = self.conn.execute(
+            f"SELECT id AS rid FROM reports WHERE duplicate_of = {self.PH} UNION "
+            f"SELECT duplicate_of FROM reports WHERE id = {self.PH} AND duplicate_of IS NOT NULL",
+            (report_id, report_id))
+        return [r["rid"] for r in rows]
+
+    def _iter_where(self, where: str, params: tuple, columns: str = REPORT_COLUMNS) -> Iterator[Any]:
+        """Stream rows in ingest order by keyset pages: no cursor stays open across a
+        yield, so callers may write to the store while iterating."""
+        last = 0
+        cond = f"({where}) AND " if where else ""
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM reports r WHERE {cond}r.seq > {self.PH} "
+                f"ORDER BY r.seq LIMIT {self.PH}", (*params, last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["seq"]
+
+    def iter_reports(self, *, since: str | None = None, until: str | None = None,
+                     source: str | None = None, status: str | None = None) -> Iterator[Report]:
+        where, params = self._filter_sql(SearchFilters(since=since, until=until, source=source,
+                                                       status=status))
+        for row in self._iter_where(where, params):
+            yield row_to_report(row)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) AS n FROM reports").fetchone()["n"]
+
+    # -- records ----------------------------------------------------------------------
+
+    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
+        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
+        previous record and rows atomically; one transaction per batch."""
+        return sum(self._save_batch(batch) for batch in batches(records, batch_size))
+
+    def _save_batch(self, batch: list[dict]) -> int:
+        raise NotImplementedError
+
+    def get_record(self, report_id: str) -> dict | None:
+        row = self.conn.execute(
+            "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+            f"WHERE c.report_id = {self.PH}", (report_id,)).fetchone()
+        if row is None:
+            return None
+        return _with_duplicate_of(row["record_json"], row["duplicate_of"])
+
+    def iter_records(self) -> Iterator[dict]:
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c "
+                f"JOIN reports r ON r.id = c.report_id WHERE {self.RECORD_ID_ORDER} > {self.PH} "
+                f"ORDER BY {self.RECORD_ID_ORDER} LIMIT {self.PH}", (last, READ_CHUNK)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _with_duplicate_of(row["record_json"], row["duplicate_of"])
+            last = rows[-1]["report_id"]
+
+    def reports_needing_analysis(self, analyzer_version: str, since: str | None = None,
+                                 reanalyze: bool = False) -> Iterator[Report]:
+        """Reports with no record, or one by another analyzer version (all of them with
+        ``reanalyze``).  ``since`` keeps reports published on or after that ISO date."""
+        conds, params = [], []
+        if not reanalyze:
+            conds.append("NOT EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id "
+                         f"AND c.analyzer = {self.PH})")
+            params.append(analyzer_version)
+        if since:
+            conds.append(f"r.published >= {self.PH}")
+            params.append(since)
+        for row in self._iter_where(" AND ".join(conds), tuple(params)):
+            yield row_to_report(row)
