@@ -20,6 +20,7 @@ import json
 from typing import Any, Iterable, Iterator
 
 from .. import dedup
+from ..errors import QueryError
 from ..normalize import content_hash
 from ..record import Report
 from . import BATCH_SIZE, IngestResult, SearchFilters
@@ -124,6 +125,25 @@ def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+# -- search (the dialects' search mixins: sqlite_search.py, pg_search.py) -------------
+
+# Columns of a search hit besides score, snippet and title_hl (both backends' shape).
+HIT_COLUMNS = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
+
+
+def filter_sql(filters: SearchFilters, table: dict[str, tuple[str, int, Any]]) -> tuple[str, tuple]:
+    """A search's filters as one SQL condition on ``reports r`` and its parameters, from a
+    dialect's table of filters (name -> (condition, times the value is bound, transform))."""
+    conds, params = [], []
+    for name, value in filters.active().items():
+        if name not in table:
+            raise QueryError(f"unknown filter {name!r}")
+        sql, n, transform = table[name]
+        conds.append(sql)
+        params.extend([transform(value)] * n)
+    return " AND ".join(conds), tuple(params)
 
 
 def _with_duplicate_of(record_json: str, duplicate_of: str | None) -> dict:

@@ -28,6 +28,7 @@ import psycopg
 
 from ..errors import QueryError
 from . import SearchFilters
+from .common import HIT_COLUMNS, filter_sql
 from .pg_schema import TS_CONFIG
 from .sqlite_search import HL_CLOSE, HL_OPEN, SNIPPET_TOKENS, _like_escape, _until
 
@@ -78,14 +79,7 @@ class PgSearchMixin:
     conn: psycopg.Connection
 
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
-        conds, params = [], []
-        for name, value in filters.active().items():
-            if name not in FILTERS:
-                raise QueryError(f"unknown filter {name!r}")
-            sql, n, transform = FILTERS[name]
-            conds.append(sql)
-            params.extend([transform(value)] * n)
-        return " AND ".join(conds), tuple(params)
+        return filter_sql(filters, FILTERS)
 
     def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
                offset: int = 0) -> list[dict]:
@@ -94,7 +88,7 @@ class PgSearchMixin:
         backend's shape: id, title, published, source, url, duplicate_of, status, score
         (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
         where, params = self._filter_sql(filters or SearchFilters())
-        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
+        cols = HIT_COLUMNS
         if query is None:
             sql = (f"SELECT {cols}, NULL::float8 AS score, substr(r.body, 1, 240) AS snippet, "
                    f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import QueryError
 from . import SearchFilters
+from .common import HIT_COLUMNS, filter_sql
 
 # bm25 column weights (title, body): a word in the title counts as much as ten in
 # the body, which puts "the report about X" above "a report mentioning X".
@@ -57,23 +58,15 @@ class SearchMixin:
 
     conn: sqlite3.Connection
 
-
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
-        conds, params = [], []
-        for name, value in filters.active().items():
-            if name not in FILTERS:
-                raise QueryError(f"unknown filter {name!r}")
-            sql, n, transform = FILTERS[name]
-            conds.append(sql)
-            params.extend([transform(value)] * n)
-        return " AND ".join(conds), tuple(params)
+        return filter_sql(filters, FILTERS)
 
     def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
                offset: int = 0) -> list[dict]:
         """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
         with no query, the filtered reports newest first."""
         where, params = self._filter_sql(filters or SearchFilters())
-        cols = "r.id, r.title, r.published, r.source, r.url, r.duplicate_of, r.status"
+        cols = HIT_COLUMNS
         if query is None:
             sql = (f"SELECT {cols}, NULL AS score, substr(r.body, 1, 240) AS snippet, "
                    f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
