@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import dedup
+from .schema import SQLITE_DIALECT as SQLITE
+from .schema import minhash_table, record_tables, reports_table
 
 
 @dataclass(frozen=True)
@@ -26,33 +28,7 @@ class Migration:
     postgres: str | None = None
 
 
-_0001_REPORTS = """
-CREATE TABLE reports (
-    seq          INTEGER PRIMARY KEY,          -- ingest order; also the FTS rowid
-    id           TEXT NOT NULL UNIQUE,
-    title        TEXT,
-    published    TEXT,                         -- ISO YYYY-MM-DD or NULL
-    source       TEXT,
-    url          TEXT,
-    language     TEXT,
-    body         TEXT NOT NULL,
-    original     BLOB,                         -- the bytes as read, untouched
-    source_path  TEXT,
-    locator      TEXT,
-    format       TEXT,
-    content_hash TEXT NOT NULL UNIQUE,         -- sha256 of the normalized body
-    ingested_at  TEXT NOT NULL,                -- UTC ISO 8601
-    status       TEXT NOT NULL DEFAULT 'ingested',  -- ingested | analyzed | failed
-    duplicate_of TEXT,                         -- id of the earliest near-duplicate copy
-    tags_json    TEXT,                         -- editor tags (input), JSON list
-    extra_json   TEXT                          -- any further input fields, JSON object
-);
-CREATE INDEX reports_published ON reports(published);
-CREATE INDEX reports_source ON reports(source);
-CREATE INDEX reports_status ON reports(status);
-CREATE INDEX reports_duplicate_of ON reports(duplicate_of);
-CREATE INDEX reports_ingested_at ON reports(ingested_at);
-
+_FTS5 = """
 CREATE VIRTUAL TABLE reports_fts USING fts5(
     title, body, content='reports', content_rowid='seq',
     tokenize='unicode61 remove_diacritics 2'
@@ -69,102 +45,11 @@ CREATE TRIGGER reports_au AFTER UPDATE OF title, body ON reports BEGIN
     VALUES ('delete', old.seq, old.title, old.body);
     INSERT INTO reports_fts(rowid, title, body) VALUES (new.seq, new.title, new.body);
 END;
-
-CREATE TABLE minhash (
-    report_id TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
-    num_perm  INTEGER NOT NULL,
-    signature BLOB NOT NULL                    -- num_perm little-endian uint32 values
-);
 """
 
-_0002_RECORDS = """
-CREATE TABLE records (
-    report_id   TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
-    analyzer    TEXT,
-    analyzed_at TEXT NOT NULL,
-    status      TEXT NOT NULL,                 -- ok | failed
-    error       TEXT,
-    tags_json   TEXT,
-    record_json TEXT NOT NULL                  -- the record exactly as record.md shapes it
-);
-CREATE INDEX records_analyzer ON records(analyzer);
-
-CREATE TABLE places (                          -- one row per place per report
-    report_id     TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    place_id      TEXT,
-    name          TEXT NOT NULL,
-    kind          TEXT,
-    province      TEXT,
-    province_id   TEXT,
-    lat           REAL,
-    lon           REAL,
-    n_mentions    INTEGER NOT NULL DEFAULT 0,
-    mentions_json TEXT
-);
-CREATE INDEX places_report ON places(report_id);
-CREATE INDEX places_name ON places(name COLLATE NOCASE);
-CREATE INDEX places_place_id ON places(place_id);
-CREATE INDEX places_province ON places(province COLLATE NOCASE);
-
-CREATE TABLE organizations (
-    report_id     TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    org_id        TEXT,
-    name          TEXT NOT NULL,
-    n_mentions    INTEGER NOT NULL DEFAULT 0,
-    mentions_json TEXT
-);
-CREATE INDEX organizations_report ON organizations(report_id);
-CREATE INDEX organizations_name ON organizations(name COLLATE NOCASE);
-CREATE INDEX organizations_org_id ON organizations(org_id);
-
-CREATE TABLE laws (
-    report_id     TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    article       INTEGER,
-    mentions_json TEXT
-);
-CREATE INDEX laws_report ON laws(report_id);
-
-CREATE TABLE dates (
-    report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    seq       INTEGER NOT NULL,
-    text      TEXT,
-    value     TEXT,
-    precision TEXT,
-    start     INTEGER,
-    "end"     INTEGER
-);
-CREATE INDEX dates_report ON dates(report_id);
-CREATE INDEX dates_value ON dates(value);
-
-CREATE TABLE incidents (
-    report_id      TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    seq            INTEGER NOT NULL,
-    type           TEXT NOT NULL,
-    actor          TEXT,
-    target         TEXT,
-    place          TEXT,
-    province       TEXT,
-    date           TEXT,
-    date_precision TEXT,
-    penalty        TEXT,
-    evidence_text  TEXT,
-    evidence_start INTEGER,
-    evidence_end   INTEGER,
-    PRIMARY KEY (report_id, seq)
-);
-CREATE INDEX incidents_type ON incidents(type);
-CREATE INDEX incidents_province ON incidents(province COLLATE NOCASE);
-CREATE INDEX incidents_date ON incidents(date);
-
-CREATE TABLE tags (
-    report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    tag       TEXT NOT NULL,
-    rank      INTEGER NOT NULL,
-    PRIMARY KEY (report_id, tag)
-);
-CREATE INDEX tags_tag ON tags(tag);
-"""
+# The tables are in schema.py (shared with the PostgreSQL twins); the FTS5 index is SQLite's.
+_0001_REPORTS = reports_table(SQLITE) + _FTS5 + minhash_table(SQLITE)
+_0002_RECORDS = record_tables(SQLITE)
 
 MIGRATIONS: list[Migration] = [
     Migration("0001_reports", sqlite=_0001_REPORTS),

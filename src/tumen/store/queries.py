@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from ..errors import QueryError, StoreError
+from .schema import SQLITE_DIALECT as SQLITE
+from .schema import ACCOUNT_TABLES, corrections_table, web_index_tables
 
 FACETS = ("tag", "province", "place", "org", "type", "source", "month")
 # Facets that describe an incident itself (the rest describe its report).
@@ -46,62 +48,11 @@ SYNC_BATCH = 500  # reports rebuilt per transaction by sync_index
 FULL_TOTALS_THRESHOLD = 2000  # above this many dirty reports, recount totals wholesale
 
 # New migrations for the store's list (appended in store/migrations.py).
+# (The tables are in schema.py, shared with pg_schema.py; the triggers are SQLite's.)
 WEB_MIGRATIONS_SQL: list[tuple[str, str]] = [
-    ("web_0001_accounts", """
-CREATE TABLE users (
-    name          TEXT PRIMARY KEY,
-    role          TEXT NOT NULL,               -- viewer | editor | admin
-    password_hash TEXT NOT NULL,               -- argon2id
-    created_at    TEXT NOT NULL
-);
-CREATE TABLE web_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""),
-    ("web_0002_corrections", """
-CREATE TABLE corrections (
-    id          INTEGER PRIMARY KEY,
-    report_id   TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    action      TEXT NOT NULL,                 -- edit | delete | add
-    target      TEXT,                          -- incident key (edit, delete)
-    changes_json TEXT NOT NULL,                -- field -> new value; a whole incident for add
-    author      TEXT NOT NULL,
-    created_at  TEXT NOT NULL                  -- UTC ISO 8601
-);
-CREATE INDEX corrections_report ON corrections(report_id, id);
-"""),
-    ("web_0003_index", """
-CREATE TABLE web_dirty (report_id TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE web_facets (
-    facet TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (facet, value, seq)
-) WITHOUT ROWID;
-CREATE INDEX web_facets_seq ON web_facets(seq, facet, value);
-CREATE TABLE web_facet_totals (
-    facet TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (facet, value)
-) WITHOUT ROWID;
-CREATE TABLE web_incidents (
-    seq            INTEGER NOT NULL,           -- reports.seq
-    idx            INTEGER NOT NULL,           -- position in the corrected record
-    report_id      TEXT NOT NULL,
-    key            TEXT NOT NULL,              -- stable incident key (see corrections.py)
-    type           TEXT NOT NULL,
-    actor          TEXT, target TEXT, place TEXT, province TEXT,
-    date           TEXT, date_precision TEXT,
-    month          TEXT,                       -- incident month, else the report's
-    penalty        TEXT,
-    evidence_text  TEXT, evidence_start INTEGER, evidence_end INTEGER,
-    corrected      INTEGER NOT NULL DEFAULT 0,
-    published      TEXT, source TEXT, title TEXT,
-    PRIMARY KEY (seq, idx)
-);
-CREATE INDEX web_incidents_type ON web_incidents(type);
-CREATE INDEX web_incidents_province ON web_incidents(province);
-CREATE INDEX web_incidents_place ON web_incidents(place);
-CREATE INDEX web_incidents_month ON web_incidents(month, type);
-CREATE INDEX web_incidents_date ON web_incidents(date);
-CREATE TABLE web_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO web_state VALUES ('generation', 0);
-
+    ("web_0001_accounts", ACCOUNT_TABLES),
+    ("web_0002_corrections", corrections_table(SQLITE)),
+    ("web_0003_index", web_index_tables(SQLITE) + """
 CREATE TRIGGER web_reports_ai AFTER INSERT ON reports BEGIN
     INSERT OR IGNORE INTO web_dirty VALUES (new.id); END;
 CREATE TRIGGER web_reports_au AFTER UPDATE OF title, published, source, duplicate_of ON reports
