@@ -29,6 +29,7 @@ from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, context, han
                          hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention, Organization
+from .base import GazetteerComponent, group_mentions
 
 _CTX = context("organizations")  # word lists in resources/entity_context.json
 FOREIGN_QUALIFIERS = _CTX["foreign_qualifiers"]
@@ -40,25 +41,17 @@ HANGUL_LOCAL_PREFIX = re.compile(r"^[\uac00-\ud7a3]{1,4}?(?:도|시|군|구역)"
 
 
 @component("organizations")
-class OrganizationsComponent:
+class OrganizationsComponent(GazetteerComponent):
     name = "organizations"
-    requires: tuple[str, ...] = ()
     assigns = ("organizations",)
 
-    def __init__(self) -> None:
-        self.gaz: Gazetteer | None = None
-
-    def initialize(self) -> None:
-        self.gaz = Gazetteer.load()
-
     def __call__(self, doc: Document) -> Document:
-        if self.gaz is None:
-            self.initialize()
-        found = find_organizations(doc.body, self.gaz, source=doc.report.source)
-        doc.organizations = [Organization(id=oid, name=self.gaz.orgs[oid].name if oid in self.gaz.orgs
+        gaz = self.gazetteer()
+        found = find_organizations(doc.body, gaz, source=doc.report.source)
+        doc.organizations = [Organization(id=oid, name=gaz.orgs[oid].name if oid in gaz.orgs
                                           else oid, mentions=mentions)
                              for oid, mentions in found]
-        spans = [(m.start, m.end, o.name, self.gaz.orgs[o.id].kind if o.id in self.gaz.orgs else "")
+        spans = [(m.start, m.end, o.name, gaz.orgs[o.id].kind if o.id in gaz.orgs else "")
                  for o in doc.organizations for m in o.mentions]
         doc.user_data["org_spans"] = sorted(spans)
         return doc
@@ -95,10 +88,7 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
     for tok in hangul_tokens(body, tokens):
         hits.extend(_hangul_orgs(tok, gaz))
     hits.sort()
-    order: dict[str, list[Mention]] = {}
-    for start, end, oid in hits:
-        order.setdefault(oid, []).append(Mention(body[start:end], start, end))
-    return list(order.items())
+    return group_mentions(body, hits)
 
 
 def _defined_acronyms(body: str, matches: list[Match]) -> dict[str, str]:

@@ -24,6 +24,7 @@ from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Toke
                          hangul_prefix_matches, hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention
+from .base import GazetteerComponent, group_mentions
 
 _CTX = context("places")  # word lists in resources/entity_context.json
 FEATURE_WORDS = _CTX["feature_words"]
@@ -46,22 +47,14 @@ HANGUL_ADMIN_END = ("도", "시", "군", "구역")
 
 
 @component("places")
-class PlacesComponent:
+class PlacesComponent(GazetteerComponent):
     name = "places"
-    requires: tuple[str, ...] = ()
     assigns = ("places",)
 
-    def __init__(self) -> None:
-        self.gaz: Gazetteer | None = None
-
-    def initialize(self) -> None:
-        self.gaz = Gazetteer.load()
-
     def __call__(self, doc: Document) -> Document:
-        if self.gaz is None:
-            self.initialize()
-        found = find_places(doc.body, self.gaz, source=doc.report.source)
-        doc.places = [self.gaz.make_place(pid, mentions) for pid, mentions in found]
+        gaz = self.gazetteer()
+        found = find_places(doc.body, gaz, source=doc.report.source)
+        doc.places = [gaz.make_place(pid, mentions) for pid, mentions in found]
         spans = [(m.start, m.end, p.name, p.kind) for p in doc.places for m in p.mentions]
         doc.user_data["place_spans"] = sorted(spans)
         return doc
@@ -101,14 +94,14 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
     # (증산 "output increase", 연탄 "coal briquette", 운전 "driving"); it counts for a
     # city or province (해주, 혜산, 자강), or when the report names the place otherwise too.
     strong = {pid for (start, _, _), pid in zip(hits, chosen) if start not in weak}
-    order: dict[str, list[Mention]] = {}
+    kept: list[tuple[int, int, str]] = []
     for (start, end, _), pid in zip(hits, chosen):
         if pid is None:
             continue
         if start in weak and pid not in strong and gaz.places[pid].kind not in ("city", "province"):
             continue
-        order.setdefault(pid, []).append(Mention(body[start:end], start, end))
-    return list(order.items())
+        kept.append((start, end, pid))
+    return group_mentions(body, kept)
 
 
 def _admin_prefix(word: str, table: dict[str, list[str]]) -> tuple[str, list[str]] | None:
