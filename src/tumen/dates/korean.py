@@ -12,7 +12,7 @@ import re
 
 from . import resolve as R
 from .cues import cue_set
-from .english import Rule
+from .english import Rule, h_same_time_last_year  # 지난해 이맘때: as "this time last year"
 
 HANGUL = r"\uac00-\ud7a3"
 START = rf"(?<![\w{HANGUL}])"
@@ -142,12 +142,6 @@ def h_year_end(m, ctx):
     if ctx.pub is None:
         return None
     return R.relative_year(ctx.pub, 0)
-
-
-def h_same_time_last_year(m, ctx):
-    if ctx.pub is None:
-        return None
-    return R.same_month_last_year(ctx.pub)
 
 
 def h_ago(m, ctx):
