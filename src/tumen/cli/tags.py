@@ -18,6 +18,8 @@ def tag(
     input: Path = typer.Argument(..., help="JSON Lines: objects with 'id' and 'body' (or 'text', as in the benchmark files)."),
     top: int = typer.Option(10, "--top", min=1, max=100, help="Keyphrases per document."),
     tagger: str = typer.Option("lexicon", "--tagger", help="lexicon (fast, default) or spacy (spaCy's tagger)."),
+    semantic: bool = typer.Option(False, "--semantic", help="Rerank the top 30 candidates by their MiniLM "
+                                  "similarity to the text (slower; needs the 'semantic' extra)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on standard error."),
 ) -> None:
     """Write {"id", "keyphrases": [ranked]} per document to standard output."""
@@ -32,7 +34,7 @@ def tag(
     start = time.perf_counter()
     n = 0
     stream = sys.stdin if str(input) == "-" else None
-    for row in tag_file(input, top=top, tagger=tagger, stream=stream):
+    for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     if not quiet:

@@ -6,10 +6,13 @@ Usage::
     kx = KeyphraseExtractor()                     # loads the shipped model + background
     kx.extract(text, title="...", top=10)         # [(phrase, score), ...] best first
     kx.extract(body, spacy_doc=doc.spacy)         # reuse a spaCy parse (pipeline)
+    KeyphraseExtractor(semantic=True)             # + MiniLM rerank of the top 30 (optional extra)
 
 Pipeline: ``candidates`` (POS-pattern noun phrases, keyed by Porter stems) ->
 ``features`` (frequency, position, title/lead, background IDF, length, case, nesting)
--> ``ranker`` (logistic regression, JSON weights in resources) -> near-duplicate merge.
+-> ``ranker`` (logistic regression, JSON weights in resources) -> optionally ``semantic``
+(the top candidates reranked with their sentence-embedding similarity to the document)
+-> near-duplicate merge.
 See docs/keyphrase.md for the benchmark figures.
 """
 
@@ -35,12 +38,23 @@ MAX_CHARS = 200_000
 
 class KeyphraseExtractor:
     def __init__(self, ranker: LinearRanker | None = None, background: Background | None = None,
-                 max_words: int = 4, merge: bool = False):
+                 max_words: int = 4, merge: bool = False, semantic: Any = None,
+                 semantic_ranker: LinearRanker | None = None, rerank_top: int | None = None):
+        """``semantic``: None/False (fast ranker only), True (the bundled MiniLM) or a
+        ``semantic.SemanticScorer``; ``semantic_ranker`` defaults to the shipped one."""
+        from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer
+
         self.background = background or default_background()
         self.ranker = ranker or _default_ranker()
         self.tagger = LexiconTagger(self.background)
         self.max_words = max_words
         self.merge = merge
+        self.semantic = SemanticScorer() if semantic is True else (semantic or None)
+        self.semantic_ranker = semantic_ranker
+        if self.semantic is not None and semantic_ranker is None:
+            self.semantic_ranker = LinearRanker.load(features=SEMANTIC_FEATURES,
+                                                     resource="keyphrase_ranker_semantic.json")
+        self.rerank_top = rerank_top or RERANK_TOP
 
     # -- steps (also used by training) ---------------------------------------
     def candidates(self, text: str, title: str | None = None, spacy_doc: Any = None
@@ -80,10 +94,29 @@ class KeyphraseExtractor:
             return []
         scores = self.ranker.score(rows)
         order = np.argsort(-scores, kind="stable")
+        if self.semantic is not None:
+            order, scores = self._rerank(text, keys, rows, cands, scores, order)
         ranked = [(cands[keys[i]].surface, float(scores[i]), keys[i]) for i in order]
         if self.merge if merge is None else merge:
             ranked = merge_near_duplicates(ranked)
         return [(surface, score) for surface, score, _ in ranked[:top]]
+
+
+    def _rerank(self, text, keys, rows, cands, scores, order):
+        """Reorder the fast ranker's top candidates by the semantic ranker; the rest
+        keep their order below them."""
+        from .semantic import semantic_rows
+
+        top = order[:self.rerank_top]
+        sims = self.semantic.similarities(text, [cands[keys[i]].surface for i in top])
+        second = self.semantic_ranker.score(semantic_rows(rows[top], sims))
+        scores = scores.astype(float)
+        rest = order[self.rerank_top:]
+        floor = second.min() - 1.0
+        if len(rest):  # keep the rest below the pool, in their fast order
+            scores[rest] = floor - (scores[rest[0]] - scores[rest])
+        scores[top] = second
+        return np.concatenate([top[np.argsort(-second, kind="stable")], rest]), scores
 
 
 def merge_near_duplicates(ranked: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:

@@ -43,15 +43,16 @@ def read_documents(path: str | Path, stream: IO[str] | None = None) -> Iterator[
 
 
 def tag_file(path: str | Path, top: int = 10, tagger: str = "lexicon",
-             extractor: KeyphraseExtractor | None = None, stream: IO[str] | None = None
-             ) -> Iterator[dict]:
+             extractor: KeyphraseExtractor | None = None, stream: IO[str] | None = None,
+             semantic: bool = False) -> Iterator[dict]:
     """``{"id", "keyphrases"}`` per document of a JSON Lines file, in file order.
 
     ``tagger``: "lexicon" (the fast unigram tagger, ~100 documents/s) or "spacy"
-    (spaCy's tagger only, batched; more accurate, ~15 documents/s)."""
+    (spaCy's tagger only, batched; more accurate, ~15 documents/s).  ``semantic``:
+    rerank the top candidates with the sentence-embedding model (``semantic.py``)."""
     if tagger not in ("lexicon", "spacy"):
         raise ValueError(f"unknown tagger {tagger!r}; choose lexicon or spacy")
-    kx = extractor or default_extractor()
+    kx = extractor or (KeyphraseExtractor(semantic=True) if semantic else default_extractor())
     docs = read_documents(path, stream)
     if tagger == "lexicon":
         for did, text, title in docs:

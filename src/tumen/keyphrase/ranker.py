@@ -47,19 +47,21 @@ class LinearRanker:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LinearRanker":
-        if tuple(d["features"]) != FEATURES:
+    def from_dict(cls, d: dict, features: tuple[str, ...] = FEATURES) -> "LinearRanker":
+        if tuple(d["features"]) != features:
             raise ValueError("keyphrase model was trained on other features; retrain it")
         return cls(tuple(d["features"]), np.asarray(d["mean"]), np.asarray(d["scale"]),
                    np.asarray(d["coef"]), float(d["intercept"]), d.get("trained_on", ""))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LinearRanker":
+    def load(cls, path: str | Path | None = None, features: tuple[str, ...] = FEATURES,
+             resource: str = "keyphrase_ranker.json") -> "LinearRanker":
+        """A model file, or the shipped ``resource`` when ``path`` is None."""
         if path is None:
-            text = (resources.files("tumen") / "resources" / "keyphrase_ranker.json").read_text("utf-8")
+            text = (resources.files("tumen") / "resources" / resource).read_text("utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
-        return cls.from_dict(json.loads(text))
+        return cls.from_dict(json.loads(text), features)
 
 
 # Pairs sampled per training document (positive minus negative candidate rows).
@@ -69,7 +71,8 @@ PAIRS_PER_DOC = 30
 
 
 def train(examples: Iterable[tuple[np.ndarray, np.ndarray]], trained_on: str = "",
-          c: float = C, pairs_per_doc: int = PAIRS_PER_DOC, seed: int = 0) -> LinearRanker:
+          c: float = C, pairs_per_doc: int = PAIRS_PER_DOC, seed: int = 0,
+          features: tuple[str, ...] = FEATURES) -> LinearRanker:
     """Fit a pairwise ranker on (feature rows, 0/1 labels) per document."""
     from sklearn.linear_model import LogisticRegression
 
@@ -91,4 +94,4 @@ def train(examples: Iterable[tuple[np.ndarray, np.ndarray]], trained_on: str = "
         ys.extend([np.ones(pairs_per_doc), np.zeros(pairs_per_doc)])
     model = LogisticRegression(C=c, max_iter=3000, fit_intercept=False)
     model.fit(np.vstack(xs), np.concatenate(ys))
-    return LinearRanker(FEATURES, mean, scale, model.coef_[0], 0.0, trained_on)
+    return LinearRanker(features, mean, scale, model.coef_[0], 0.0, trained_on)

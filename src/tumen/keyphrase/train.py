@@ -7,9 +7,14 @@
 ``--reports/--gold``: annotated field reports (the shared trainset); their gold ``tags``
 that occur in the body are the positive candidates.
 
-The shipped model (``resources/keyphrase_ranker.json``) is trained on DUC-2001 and the
-shared trainset (``ta*``/``tb*``) with the defaults below; benchmark figures for DUC-2001
-therefore never use it (benchmarks/keyphrase.py trains cross-dataset models itself).
+``--semantic``: also train the semantic reranker (``semantic.py``; needs the extra
+``semantic``) on the fast ranker's top candidates of the same documents, and write it
+next to the fast model as ``keyphrase_ranker_semantic.json``.
+
+The shipped models (``resources/keyphrase_ranker.json`` and
+``keyphrase_ranker_semantic.json``) are trained on DUC-2001 and the shared trainset
+(``ta*``/``tb*``) with the defaults below; benchmark figures for DUC-2001 therefore never
+use them (benchmarks/keyphrase.py trains cross-dataset models itself).
 """
 
 from __future__ import annotations
@@ -107,6 +112,32 @@ def examples(docs: Iterable[dict], extractor: KeyphraseExtractor | None = None
         yield rows, np.array([k in gold for k in keys], dtype=int)
 
 
+def semantic_examples(docs: Iterable[dict], fast: LinearRanker, scorer, top: int | None = None
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(semantic feature rows, labels) over the ``fast`` ranker's top candidates per
+    document -- the pool the semantic ranker reorders at extraction time."""
+    from .semantic import RERANK_TOP, pool, semantic_rows
+
+    kx = _untrained_extractor()
+    for d in docs:
+        keys, rows, cands = kx.candidates(d["text"], d.get("title"))
+        if not keys:
+            continue
+        idx = pool(fast.score(rows), top or RERANK_TOP)
+        title = d.get("title")
+        text = d["text"] if not title or d["text"].startswith(title) else f"{title}\n\n{d['text']}"
+        sims = scorer.similarities(text, [cands[keys[i]].surface for i in idx])
+        gold = {phrase_key(g) for g in d.get("keyphrases", [])}
+        yield semantic_rows(rows[idx], sims), np.array([keys[i] in gold for i in idx], dtype=int)
+
+
+def train_semantic(docs: list[dict], fast: LinearRanker, scorer=None, trained_on: str = "") -> LinearRanker:
+    from .semantic import SEMANTIC_FEATURES, SemanticScorer
+
+    return train(semantic_examples(docs, fast, scorer or SemanticScorer()), trained_on=trained_on,
+                 features=SEMANTIC_FEATURES)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Train the keyphrase ranker.")
     ap.add_argument("--kp", type=Path, nargs="*", default=list(DEFAULT_KP))
@@ -114,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gold", type=Path, nargs="*", default=[g for _, g in DEFAULT_REPORTS])
     ap.add_argument("--out", type=Path,
                     default=Path(__file__).resolve().parents[1] / "resources" / "keyphrase_ranker.json")
+    ap.add_argument("--semantic", action="store_true",
+                    help="also train the semantic reranker (keyphrase_ranker_semantic.json next to --out)")
     args = ap.parse_args(argv)
     docs: list[dict] = []
     names = []
@@ -129,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     model = train(examples(docs), trained_on=", ".join(names))
     model.save(args.out)
     print(f"trained on {len(docs)} documents ({', '.join(names)}) -> {args.out}", file=sys.stderr)
+    if args.semantic:
+        out = args.out.with_name("keyphrase_ranker_semantic.json")
+        train_semantic(docs, model, trained_on=", ".join(names)).save(out)
+        print(f"semantic reranker -> {out}", file=sys.stderr)
     return 0
 
 
