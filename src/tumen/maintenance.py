@@ -148,6 +148,16 @@ def _listed(ids: list, total: int) -> str:
     return shown + (f" ... and {total - MAX_LISTED} more" if total > MAX_LISTED else "")
 
 
+def _note(problems: list[str], ids: list, what: str) -> None:
+    """Add ``"N <what>: id, id, ..."`` to ``problems`` when ``ids`` is not empty."""
+    if ids:
+        problems.append(f"{len(ids)} {what}: {_listed(ids, len(ids))}")
+
+
+def _ids(conn: sqlite3.Connection, sql: str) -> list:
+    return [r[0] for r in conn.execute(sql).fetchall()]
+
+
 def _table_names(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
 
@@ -188,16 +198,12 @@ def _check_orphans(conn: sqlite3.Connection, problems: list[str], tables: set[st
             problems.append(f"{table}: rows for {len(rows)} report(s) that are not stored "
                             f"(orphans): {_listed([r[0] for r in rows], len(rows))}")
     if "minhash" in tables:
-        rows = conn.execute("SELECT id FROM reports r WHERE NOT EXISTS "
-                            "(SELECT 1 FROM minhash m WHERE m.report_id = r.id)").fetchall()
-        if rows:
-            problems.append(f"{len(rows)} report(s) without a duplicate fingerprint (minhash): "
-                            f"{_listed([r[0] for r in rows], len(rows))}")
-    rows = conn.execute("SELECT id FROM reports r WHERE duplicate_of IS NOT NULL AND NOT EXISTS "
-                        "(SELECT 1 FROM reports o WHERE o.id = r.duplicate_of)").fetchall()
-    if rows:
-        problems.append(f"{len(rows)} report(s) marked as a duplicate of a report that is not "
-                        f"stored: {_listed([r[0] for r in rows], len(rows))}")
+        _note(problems, _ids(conn, "SELECT id FROM reports r WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM minhash m WHERE m.report_id = r.id)"),
+              "report(s) without a duplicate fingerprint (minhash)")
+    _note(problems, _ids(conn, "SELECT id FROM reports r WHERE duplicate_of IS NOT NULL AND NOT "
+                               "EXISTS (SELECT 1 FROM reports o WHERE o.id = r.duplicate_of)"),
+          "report(s) marked as a duplicate of a report that is not stored")
 
 
 def _check_fts_index(path: str, problems: list[str]) -> None:
@@ -256,17 +262,11 @@ def _check_records(conn: sqlite3.Connection, problems: list[str], tables: set[st
                 if len(record.get(key) or []) != counts[rid].get(table, 0):
                     uneven.append(f"{rid} ({table})")
                     break
-    if broken:
-        problems.append(f"{len(broken)} record(s) whose JSON does not parse or names another "
-                        f"report: {_listed(broken, len(broken))}")
-    if uneven:
-        problems.append(f"{len(uneven)} record(s) whose rows do not match the record (half "
-                        f"written?): {_listed(uneven, len(uneven))}")
-    rows = conn.execute("SELECT id FROM reports r WHERE status IN ('analyzed', 'failed') AND NOT "
-                        "EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id)").fetchall()
-    if rows:
-        problems.append(f"{len(rows)} report(s) marked analyzed with no record: "
-                        f"{_listed([r[0] for r in rows], len(rows))}")
+    _note(problems, broken, "record(s) whose JSON does not parse or names another report")
+    _note(problems, uneven, "record(s) whose rows do not match the record (half written?)")
+    _note(problems, _ids(conn, "SELECT id FROM reports r WHERE status IN ('analyzed', 'failed') "
+                               "AND NOT EXISTS (SELECT 1 FROM records c WHERE c.report_id = r.id)"),
+          "report(s) marked analyzed with no record")
 
 
 def check_store(db: str | Path) -> CheckResult:
