@@ -3,6 +3,7 @@ once, and the grouping of their matches into entities with mentions."""
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from ..gazetteer import Gazetteer
@@ -25,6 +26,14 @@ class GazetteerComponent:
         if self.gaz is None:
             self.initialize()
         return self.gaz
+
+
+def outlet_spans(body: str, source: str | None) -> list[tuple[int, int]]:
+    """Where the report's outlet names itself in the body ("Tumen River Report"): no
+    entity is found inside those spans."""
+    if not source or len(source) < 3:
+        return []
+    return [(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
 
 
 def group_mentions(body: str, hits: Iterable[tuple[int, int, str]]

@@ -29,7 +29,7 @@ from ..gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, context, han
                          hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention, Organization
-from .base import GazetteerComponent, group_mentions
+from .base import GazetteerComponent, group_mentions, outlet_spans
 
 _CTX = context("organizations")  # word lists in resources/entity_context.json
 FOREIGN_QUALIFIERS = _CTX["foreign_qualifiers"]
@@ -64,8 +64,7 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
         return []
     tokens = tokenize(body)
     joins = joinable(body, tokens)
-    outlets = ([(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
-               if source and len(source) >= 3 else [])
+    outlets = outlet_spans(body, source)
     matches = [m for m in gaz.org_index.search(body, tokens, joins, relaxed=tag_line_end(body))
                if not any(a < m.end and m.start < b for a, b in outlets)]
     defined = _defined_acronyms(body, matches)

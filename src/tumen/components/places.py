@@ -24,7 +24,7 @@ from ..gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Gazetteer, Match, Toke
                          hangul_prefix_matches, hangul_tokens, joinable, tag_line_end, tokenize)
 from ..pipeline import Document, component
 from ..record import Mention
-from .base import GazetteerComponent, group_mentions
+from .base import GazetteerComponent, group_mentions, outlet_spans
 
 _CTX = context("places")  # word lists in resources/entity_context.json
 FEATURE_WORDS = _CTX["feature_words"]
@@ -67,7 +67,7 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
         return []
     tokens = tokenize(body)
     joins = joinable(body, tokens)
-    blocked = _outlet_spans(body, source)
+    blocked = outlet_spans(body, source)
     hits: list[tuple[int, int, list[str]]] = []  # (start, end, candidate ids)
     for m in gaz.place_index.search(body, tokens, joins, relaxed=tag_line_end(body)):
         if any(a < m.end and m.start < b for a, b in blocked):
@@ -128,12 +128,6 @@ def _resolve(hits: list[tuple[int, int, list[str]]], gaz: Gazetteer) -> list[str
                                 gaz.places[i].province_id not in provinces))
         out.append(ids[0])
     return out
-
-
-def _outlet_spans(body: str, source: str | None) -> list[tuple[int, int]]:
-    if not source or len(source) < 3:
-        return []
-    return [(m.start(), m.end()) for m in re.finditer(re.escape(source), body)]
 
 
 def _run_ends(tokens: list[Token], joins: list[bool], j: int) -> bool:
