@@ -5,7 +5,8 @@ read and write methods whose SQL is the same in both dialects.
 SQL with ``self.PH``, the backend's parameter placeholder (``?`` for sqlite3, ``%s`` for
 psycopg), reads result rows by column name (``sqlite3.Row`` and psycopg's ``dict_row``
 both allow it), and leaves to each backend what really differs: opening, migrations,
-locking, how a batch is written (``_add_batch``, ``_save_batch``), statistics and search.
+locking, how a batch is written (``_add_batch``, ``_save_batch``), statistics, and the
+search filters' and ranking SQL (``filter_sql`` below applies a dialect's filter table).
 
 The ingest rules (skip an empty body, store an exact duplicate once, store a report
 whose id is taken by another body under a stable suffixed id, link a near-duplicate to
@@ -98,7 +99,8 @@ def report_values(report: Report, report_id: str, stored_at: str, duplicate_of: 
 
 def insert_report_sql(ph: str) -> str:
     """The INSERT of one report row with ``ph`` placeholders (``report_values`` order)."""
-    marks = ", ".join([ph] * 13 + ["'ingested'"] + [ph] * 3)
+    columns = [c.strip() for c in _INSERT_COLUMNS.split(",")]
+    marks = ", ".join("'ingested'" if c == "status" else ph for c in columns)
     return f"INSERT INTO reports ({_INSERT_COLUMNS}) VALUES ({marks})"
 
 
