@@ -116,14 +116,14 @@ def semantic_examples(docs: Iterable[dict], fast: LinearRanker, scorer, top: int
                       ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(semantic feature rows, labels) over the ``fast`` ranker's top candidates per
     document -- the pool the semantic ranker reorders at extraction time."""
-    from .semantic import RERANK_TOP, pool, semantic_rows
+    from .semantic import TRAIN_TOP, pool, semantic_rows
 
     kx = _untrained_extractor()
     for d in docs:
         keys, rows, cands = kx.candidates(d["text"], d.get("title"))
         if not keys:
             continue
-        idx = pool(fast.score(rows), top or RERANK_TOP)
+        idx = pool(fast.score(rows), top or TRAIN_TOP)
         title = d.get("title")
         text = d["text"] if not title or d["text"].startswith(title) else f"{title}\n\n{d['text']}"
         sims = scorer.similarities(text, [cands[keys[i]].surface for i in idx])
