@@ -286,6 +286,60 @@ def test_export_reads_back_the_same_reports(store, tmp_path):
     assert [r["id"] for r in export_mod.read_parquet(path)] == list(BODIES)
 
 
+def _exported_jsonl(tmp_path) -> str:
+    """An export of the test reports, one row also carrying ``original`` and a field of
+    its own (``desk``): every store-managed key appears as a plain input field."""
+    with open_store(tmp_path / "exported-from.db") as source:
+        source.add_reports(make_reports())
+        out = io.StringIO()
+        export_mod.export(source, "jsonl", out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    rows[-1].update(original="raw bytes elsewhere", desk="north")
+    path = tmp_path / "exported.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return str(path)
+
+
+def _extras(store) -> dict[str, dict]:
+    """Each report's extra without the per-run ingest time."""
+    return {r.id: {k: v for k, v in r.extra.items() if k != "ingested_at"}
+            for r in store.iter_reports()}
+
+
+def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_path):  # noqa: F811
+    """The export's status, duplicate_of, ingested_at, source_path, locator, format,
+    content_hash (and an ``original`` field) are the store's own: never kept in extra."""
+    from tumen.ingest import ingest
+    from tumen.store.common import MANAGED_EXTRA
+
+    path = _exported_jsonl(tmp_path)
+    assert {"source_path", "locator", "format", "content_hash"} <= set(
+        json.loads(open(path, encoding="utf-8").readline()))
+    with open_store(store_url) as s:
+        assert ingest(s, [path], parallel=False).result.added == 5
+        extras = _extras(s)
+        r5 = s.get_report("r5")
+    assert extras["r5"] == {"desk": "north", "status": "ingested", "duplicate_of": None}
+    assert all(e == {"status": "ingested", "duplicate_of": None}
+               for rid, e in extras.items() if rid != "r5")
+    assert set(r5.extra) - {"desk"} <= MANAGED_EXTRA
+    # the report's own fields are this ingest's, not the exported ones
+    assert r5.source_path == path and r5.locator == "line 5" and r5.format == "jsonl"
+    assert r5.original != b"raw bytes elsewhere"
+
+
+@pytest.mark.postgres
+def test_reingested_export_gives_the_same_extra_on_both_backends(pg_url, tmp_path):  # noqa: F811
+    from tumen.ingest import ingest
+
+    path = _exported_jsonl(tmp_path)
+    with open_store(pg_url) as pg, open_store(tmp_path / "same.db") as lite:
+        for s in (pg, lite):
+            ingest(s, [path], parallel=False)
+        assert len(_extras(pg)) == 5 and _extras(pg) == _extras(lite)
+
+
 def test_many_reports_span_batches(store_url):  # noqa: F811
     import random
 

@@ -48,8 +48,10 @@ _INSERT_COLUMNS = ("id, title, published, source, url, language, body, original,
                    "duplicate_of, tags_json, extra_json")
 
 # Keys the store manages itself, never kept in extra_json: they come back from the
-# report's own columns.
-MANAGED_EXTRA = frozenset({"status", "duplicate_of", "ingested_at"})
+# report's own columns (a re-ingested export carries them as plain fields; the report
+# gets its own).  One set for both backends, so their extra_json agrees.
+MANAGED_EXTRA = frozenset({"status", "duplicate_of", "ingested_at", "source_path", "locator",
+                           "format", "content_hash", "original"})
 
 
 def now() -> str:
@@ -86,10 +88,11 @@ def row_to_report(row: Any) -> Report:
     )
 
 
-def report_values(report: Report, report_id: str, stored_at: str, duplicate_of: str | None,
-                  managed_extra: frozenset[str] = MANAGED_EXTRA) -> tuple:
-    """The values of ``insert_report_sql`` for a report stored as ``report_id``."""
-    extra = {k: v for k, v in (report.extra or {}).items() if k not in managed_extra}
+def report_values(report: Report, report_id: str, stored_at: str,
+                  duplicate_of: str | None) -> tuple:
+    """The values of ``insert_report_sql`` for a report stored as ``report_id`` (its
+    ``extra`` without the ``MANAGED_EXTRA`` keys)."""
+    extra = {k: v for k, v in (report.extra or {}).items() if k not in MANAGED_EXTRA}
     return (report_id, report.title, report.published, report.source, report.url,
             report.language, report.body, report.original, report.source_path,
             report.locator, report.format, report.content_hash, stored_at, duplicate_of,

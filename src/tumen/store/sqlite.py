@@ -38,9 +38,6 @@ _CANDIDATES_SQL = (
     + ") v CROSS JOIN lsh_bands l ON l.band = v.column1 AND l.hash = v.column2 "
     f"GROUP BY l.report_id ORDER BY n DESC LIMIT {MAX_CANDIDATES}")
 
-# Keys the store manages itself: never kept in extra_json (a re-ingested export carries
-# them as plain fields; this report gets its own).
-_MANAGED_EXTRA = MANAGED_EXTRA | {"source_path", "locator", "format", "content_hash", "original"}
 _INSERT_REPORT = insert_report_sql("?")
 
 
@@ -182,8 +179,7 @@ class SQLiteStore(SearchMixin, StoreBase):
         signature_bytes, band_keys = dedup.signature_and_bands(report.body, report.content_hash)
         duplicate_of = self._link_near_duplicate(cur, self._candidates(cur, bands, band_keys),
                                                  report_id, report.published, report.body)
-        cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of,
-                                                  _MANAGED_EXTRA))
+        cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of))
         seq = cur.lastrowid
         cur.execute("INSERT INTO minhash VALUES (?, ?, ?)",
                     (report_id, dedup.NUM_PERM, signature_bytes))
