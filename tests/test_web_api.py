@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,6 +15,7 @@ from tumen.record import Report
 from tumen.store import open_store
 from tumen.web import create_app
 
+from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
 from web_support import analyzed_sample_store
 
 pytestmark = pytest.mark.slow  # the shared fixture analyzes the samples (~30 s once)
@@ -367,6 +369,52 @@ def test_web_facet_index_agrees_with_sql(db):
         assert sorted(fast[0]) == sorted(slow), pairs
         assert fast[1] == Q.count_reports(web.reader, state.filters), pairs
     web.close()
+
+
+def _note(i: int, published: str) -> Report:
+    return Report(id=f"note-{i}", title=f"Note {i}", published=published, source="Test Desk",
+                  body=f"Officials in district {i} held meeting number {i} on prices {i * 7}.")
+
+
+def test_web_facet_index_is_one_snapshot_while_reports_are_committed(store_url, monkeypatch):  # noqa: F811
+    """A batch committed by another connection WHILE the index is being read (here between
+    its report-seq queries: the inline rebuild of a small store) is wholly out of it:
+    every seq it lists is inside its masks, and a page of the newest reports never fails."""
+    from tumen.store import queries as Q
+    from tumen.web.db import WebDB
+
+    with open_store(store_url) as s:
+        s.add_reports([_note(i, f"2020-01-{i + 1:02d}") for i in range(5)])
+    web = WebDB(store_url)
+    try:
+        with open_store(store_url) as s:
+            s.add_reports([_note(5, "2020-02-01")])
+        web.sync()  # a new generation: the next request rebuilds the index inline
+        real_newest, committed = Q.newest_seqs, []
+
+        def newest_after_a_commit(conn):
+            if not committed:  # another writer commits newer reports right now
+                with open_store(store_url) as s:
+                    committed.append(s.add_reports([_note(i, "2030-01-01") for i in (6, 7, 8)]))
+            return real_newest(conn)
+
+        monkeypatch.setattr(Q, "newest_seqs", newest_after_a_commit)
+        index = web.facets.current()
+        monkeypatch.setattr(Q, "newest_seqs", real_newest)
+        assert committed and committed[0].added == 3
+        assert index is not None and index.generation == Q.generation(web.reader)
+        listed = set(int(x) for x in index.newest)
+        assert len(listed) == 6 and listed == set(np.nonzero(index.present)[0].tolist())
+        assert max(listed) < index.size and int(index.seqs.max()) < index.size
+        page = index.page(index.present, 0, 100)
+        rows = Q.reports_by_seqs(web.reader, page)
+        assert [r["id"] for r in rows] == [f"note-{i}" for i in (5, 4, 3, 2, 1, 0)]
+        counts = dict(((f, v), n) for f, v, n in index.counts(index.present))
+        assert counts[("source", "Test Desk")] == 6
+        web.sync()  # the committed batch is in the next generation's index
+        assert len(web.facets.current().newest) == 9
+    finally:
+        web.close()
 
 
 def test_web_unselective_query_lists_newest_first_with_marked_snippets(client, monkeypatch):

@@ -22,6 +22,9 @@ SYNC_BUILD_REPORTS = 20_000  # below this many reports, rebuild inline (~0.2 s a
 
 
 class FacetIndex:
+    """The facet rows of one read snapshot of the store.  Build it with ``build`` (which
+    opens that snapshot); the constructor reads through ``conn`` as it is."""
+
     def __init__(self, conn, generation: int):
         self.generation = generation
         groups = Q.facet_groups(conn)
@@ -33,11 +36,28 @@ class FacetIndex:
         self.sizes = sizes
         total = int(sizes.sum())
         self.seqs = np.fromiter(Q.facet_seqs(conn), dtype=np.int32, count=total)
-        self.size = Q.max_seq(conn) + 1
-        self.present = np.zeros(self.size, dtype=bool)  # seqs of stored reports
-        self.present[np.fromiter(Q.report_seqs(conn), dtype=np.int64)] = True
-        self.code = {fv: k for k, fv in enumerate(self.values)}
+        stored = np.fromiter(Q.report_seqs(conn), dtype=np.int64)
         self.newest = np.fromiter(Q.newest_seqs(conn), dtype=np.int64)  # date order
+        # Every seq read is inside the masks, even when the tables disagree (the facet
+        # rows of a deleted report linger until the next sync).
+        self.size = 1 + max(Q.max_seq(conn), int(self.seqs.max(initial=0)),
+                            int(stored.max(initial=0)), int(self.newest.max(initial=0)))
+        self.present = np.zeros(self.size, dtype=bool)  # seqs of stored reports
+        self.present[stored] = True
+        self.code = {fv: k for k, fv in enumerate(self.values)}
+
+    @classmethod
+    def build(cls, conn) -> "FacetIndex":
+        """The index as ONE read snapshot of the store sees it, generation included, so
+        a batch committed meanwhile is either wholly in it or wholly out of it."""
+        Q.begin_snapshot(conn)
+        try:
+            index = cls(conn, Q.generation(conn))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return index
 
     def mask_for(self, facet: str, value: str) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -76,26 +96,23 @@ class FacetIndexHolder:
         if index is not None and index.generation == generation:
             return index
         if Q.max_seq(self.db.reader) < SYNC_BUILD_REPORTS:
-            self.index = FacetIndex(self.db.reader, generation)
+            self.index = FacetIndex.build(self.db.reader)
             return self.index
         with self._lock:
             if not self._building:
                 self._building = True
-                threading.Thread(target=self._build, args=(generation,), daemon=True).start()
+                threading.Thread(target=self._build, daemon=True).start()
         return None
 
     def build_now(self) -> None:
         """Build the index in this thread (at start-up, so the first requests are fast)."""
-        self._build(0)
+        self._build()
 
-    def _build(self, generation: int) -> None:
+    def _build(self) -> None:
         try:
             conn = Q.connect(self.db.path)
             try:
-                Q.begin_snapshot(conn)  # one snapshot for groups and seqs
-                generation = Q.generation(conn)
-                self.index = FacetIndex(conn, generation)
-                conn.execute("COMMIT")
+                self.index = FacetIndex.build(conn)
             finally:
                 conn.close()
         finally:
