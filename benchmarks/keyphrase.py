@@ -21,10 +21,11 @@ How Tumen is trained here -- never on the documents it is scored on:
   verbs) is not phrase annotation.  The KPCrowd choice was made after comparing three
   training sources on KPCrowd itself (DUC+Inspec+trainset 10.1, kcna-titles 17.4,
   kcna-titles+trainset 17.3), so it is a selected, not a blind, configuration.
-* ``tumen + MiniLM rerank`` (with ``--semantic``): the same fast ranker, then its top 30
-  candidates reordered by a second linear model that adds their sentence-embedding
-  similarity to the document (``tumen.keyphrase.semantic``); both models trained on the
-  same other collections as above.
+* ``tumen + MiniLM rerank`` (with ``--semantic``): candidates tagged by spaCy's tagger, a
+  fast ranker, then its top 30 candidates reordered by a second linear model that adds
+  their sentence-embedding similarity to the document (``tumen.keyphrase.semantic``);
+  both models trained on the same other collections as above.  Its documents/s include
+  the spaCy tagging and the MiniLM encoding.
 * ``tumen (5-fold CV)`` (with ``--cv``): trained in-domain on four fifths of the same
   collection, scored on the held-out fifth; labelled as such, not comparable with the
   unsupervised anchors.
@@ -130,13 +131,11 @@ def run_tumen(name: str, docs: list[dict], cache: dict) -> dict:
 
 
 def run_tumen_semantic(name: str, docs: list[dict], scorer) -> dict:
-    from tumen.keyphrase.ranker import train
-    from tumen.keyphrase.train import examples, train_semantic
+    from tumen.keyphrase.train import train_semantic
 
     sources = CROSS_TRAIN[name]
     train_docs = [d for s in sources for d in load_training(s)]
-    fast = train(examples(train_docs), trained_on="+".join(sources))
-    second = train_semantic(train_docs, fast, scorer, trained_on="+".join(sources))
+    fast, second = train_semantic(train_docs, scorer, trained_on="+".join(sources))
     scorer.clear()  # speed is measured with an empty phrase cache
     preds, (speed, wall) = tumen_predict(docs, fast, scorer, second)
     return {**score(docs, preds), "docs_per_s": speed, "docs_per_s_wall": wall,
@@ -154,8 +153,10 @@ def run_tumen_cv(name: str, docs: list[dict], folds: int = 5, scorer=None) -> di
     for f in range(folds):
         test = [docs[i] for i in order[f::folds]]
         trn = [docs[i] for i in order if i not in set(order[f::folds])]
-        ranker = train(examples(trn), trained_on=f"{name} fold {f}")
-        second = train_semantic(trn, ranker, scorer) if scorer is not None else None
+        if scorer is None:
+            ranker, second = train(examples(trn), trained_on=f"{name} fold {f}"), None
+        else:
+            ranker, second = train_semantic(trn, scorer, trained_on=f"{name} fold {f}")
         p, _ = tumen_predict(test, ranker, scorer, second)
         preds.update(p)
     return {**score(docs, preds), "docs_per_s": None, "note": f"{folds}-fold CV in-domain"}

@@ -237,18 +237,20 @@ class WordOverlapEncoder:
 def test_semantic_rerank_reorders_only_the_top_pool():
     from tumen.keyphrase.semantic import SemanticScorer
 
-    fast = KeyphraseExtractor()
     enc = WordOverlapEncoder()
     sem = KeyphraseExtractor(semantic=SemanticScorer(enc), rerank_top=8)
-    before = [p for p, _ in fast.extract(TEXT, title=TITLE, top=20)]
-    after = sem.extract(TEXT, title=TITLE, top=20)
+    fast = KeyphraseExtractor(ranker=sem.ranker)           # the same pool ranker, no rerank
+    text = f"{TITLE}\n\n{TEXT}"
+    sdoc = sem.spacy_tagger()(text)                        # semantic mode reads spaCy's tags
+    before = [p for p, _ in fast.extract(text, title=TITLE, top=20, spacy_doc=sdoc)]
+    after = sem.extract(text, title=TITLE, top=20, spacy_doc=sdoc)
     phrases = [p for p, _ in after]
     assert sorted(phrases[:8]) == sorted(before[:8])      # the pool is the fast top 8
     assert phrases[8:] == before[8:]                      # the rest keep their order
     scores = [s for _, s in after]
     assert scores == sorted(scores, reverse=True)
     assert enc.calls == 1 + 8                             # the text, then each pooled phrase once
-    sem.extract(TEXT, title=TITLE, top=20)
+    assert [p for p, _ in sem.extract(TEXT, title=TITLE, top=20)] == phrases  # parses by itself
     assert enc.calls == 1 + 8 + 1                         # phrases now come from the cache
 
 
@@ -262,12 +264,14 @@ def test_semantic_similarity_lifts_the_phrase_closest_to_the_text():
     def encoder(texts):  # the text and the target phrase point the same way
         out = np.zeros((len(texts), 2), dtype=np.float32)
         for i, t in enumerate(texts):
-            out[i] = (1.0, 0.0) if i == 0 or t == target else (0.0, 1.0)
+            out[i] = (1.0, 0.0) if len(texts) == 1 and len(t) > 100 or t == target else (0.0, 1.0)
         return out
 
-    fast = [p for p, _ in KeyphraseExtractor().extract(TEXT, title=TITLE, top=30)]
-    assert target in fast and fast[0] != target
     sem = KeyphraseExtractor(semantic=SemanticScorer(encoder))
+    fast = KeyphraseExtractor(ranker=sem.ranker)
+    text = f"{TITLE}\n\n{TEXT}"
+    pool = [p for p, _ in fast.extract(text, title=TITLE, top=30, spacy_doc=sem.spacy_tagger()(text))]
+    assert target in pool and pool[0] != target
     assert sem.extract(TEXT, title=TITLE, top=3)[0][0] == target
 
 

@@ -41,12 +41,18 @@ class KeyphraseExtractor:
                  max_words: int = 4, merge: bool = False, semantic: Any = None,
                  semantic_ranker: LinearRanker | None = None, rerank_top: int | None = None):
         """``semantic``: None/False (fast ranker only), True (the bundled MiniLM) or a
-        ``semantic.SemanticScorer``; ``semantic_ranker`` defaults to the shipped one."""
+        ``semantic.SemanticScorer``.  With ``semantic``, candidates come from spaCy's
+        tagger (text parsed here unless ``spacy_doc`` is given) and both rankers default
+        to the shipped spaCy-tag models (``keyphrase_ranker_spacy.json``,
+        ``keyphrase_ranker_semantic.json``)."""
         from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer
 
         self.background = background or default_background()
+        if ranker is None and semantic:
+            ranker = LinearRanker.load(resource="keyphrase_ranker_spacy.json")
         self.ranker = ranker or _default_ranker()
         self.tagger = LexiconTagger(self.background)
+        self._nlp: Any = None
         self.max_words = max_words
         self.merge = merge
         self.semantic = SemanticScorer() if semantic is True else (semantic or None)
@@ -89,6 +95,10 @@ class KeyphraseExtractor:
             if spacy_doc is not None and len(spacy_doc.text) > MAX_CHARS:
                 spacy_doc = spacy_doc.char_span(0, MAX_CHARS, alignment_mode="contract")
                 spacy_doc = spacy_doc.as_doc() if spacy_doc is not None else None
+        if self.semantic is not None and spacy_doc is None:
+            if title and not text.startswith(title):
+                text = f"{title}\n\n{text}"
+            spacy_doc = self.spacy_tagger()(text)
         keys, rows, cands = self.candidates(text, title, spacy_doc)
         if not keys:
             return []
@@ -101,6 +111,12 @@ class KeyphraseExtractor:
             ranked = merge_near_duplicates(ranked)
         return [(surface, score) for surface, score, _ in ranked[:top]]
 
+
+    def spacy_tagger(self):
+        """spaCy's tagger alone (no parser, NER or lemmatizer), loaded on first use."""
+        if self._nlp is None:
+            self._nlp = spacy_tagger()
+        return self._nlp
 
     def _rerank(self, text, keys, rows, cands, scores, order):
         """Reorder the fast ranker's top candidates by the semantic ranker; the rest
@@ -133,6 +149,16 @@ def merge_near_duplicates(ranked: list[tuple[str, float, str]]) -> list[tuple[st
         kept.append((surface, score, key))
         sets.append((s, head))
     return kept
+
+
+def spacy_tagger():
+    import spacy
+
+    from ..pipeline import SPACY_MODEL
+
+    nlp = spacy.load(SPACY_MODEL, disable=["parser", "ner", "lemmatizer"])
+    nlp.max_length = max(nlp.max_length, 2_000_000)
+    return nlp
 
 
 _DEFAULT: dict[str, Any] = {}

@@ -53,17 +53,14 @@ def tag_file(path: str | Path, top: int = 10, tagger: str = "lexicon",
     if tagger not in ("lexicon", "spacy"):
         raise ValueError(f"unknown tagger {tagger!r}; choose lexicon or spacy")
     kx = extractor or (KeyphraseExtractor(semantic=True) if semantic else default_extractor())
+    if kx.semantic is not None:
+        tagger = "spacy"  # the semantic models are trained on spaCy's tags
     docs = read_documents(path, stream)
     if tagger == "lexicon":
         for did, text, title in docs:
             yield {"id": did, "keyphrases": [p for p, _ in kx.extract(text, title=title, top=top)]}
         return
-    import spacy
-
-    from ..pipeline import SPACY_MODEL
-
-    nlp = spacy.load(SPACY_MODEL, disable=["parser", "ner", "lemmatizer"])
-    nlp.max_length = max(nlp.max_length, 2_000_000)
+    nlp = kx.spacy_tagger()
     batch: list[tuple[str, str, str | None]] = []
 
     def flush():
