@@ -26,6 +26,7 @@ from .background import Background, default_background
 from .candidates import Candidate, LexiconTagger, extract_candidates, phrase_key, stem, tokenize
 from .features import FEATURES, featurize
 from .ranker import LinearRanker
+from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
 
 __all__ = ["KeyphraseExtractor", "extract_keyphrases", "phrase_key", "merge_near_duplicates",
            "FEATURES", "LinearRanker", "Background"]
@@ -45,8 +46,6 @@ class KeyphraseExtractor:
         tagger (text parsed here unless ``spacy_doc`` is given) and both rankers default
         to the shipped spaCy-tag models (``keyphrase_ranker_spacy.json``,
         ``keyphrase_ranker_semantic.json``)."""
-        from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer
-
         self.background = background or default_background()
         if ranker is None and semantic:
             ranker = LinearRanker.load(resource="keyphrase_ranker_spacy.json")
@@ -121,8 +120,6 @@ class KeyphraseExtractor:
     def _rerank(self, text, keys, rows, cands, scores, order):
         """Reorder the fast ranker's top candidates by the semantic ranker; the rest
         keep their order below them."""
-        from .semantic import semantic_rows
-
         top = order[:self.rerank_top]
         sims = self.semantic.similarities(text, [cands[keys[i]].surface for i in top])
         second = self.semantic_ranker.score(semantic_rows(rows[top], sims))
