@@ -110,7 +110,6 @@ class KeyphraseExtractor:
             ranked = merge_near_duplicates(ranked)
         return [(surface, score) for surface, score, _ in ranked[:top]]
 
-
     def spacy_tagger(self):
         """spaCy's tagger alone (no parser, NER or lemmatizer), loaded on first use."""
         if self._nlp is None:
