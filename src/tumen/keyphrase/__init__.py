@@ -75,8 +75,7 @@ class KeyphraseExtractor:
                 title_tokens = len(title_toks)
                 tokens = title_toks + tokens
         else:
-            if title and not text.startswith(title):
-                text = f"{title}\n\n{text}"
+            text = with_title(text, title)
             tokens = tokenize(text, self.tagger)
         if title and not title_tokens:
             title_tokens = sum(1 for t in tokens if t.start < len(title))
@@ -95,8 +94,7 @@ class KeyphraseExtractor:
                 spacy_doc = spacy_doc.char_span(0, MAX_CHARS, alignment_mode="contract")
                 spacy_doc = spacy_doc.as_doc() if spacy_doc is not None else None
         if self.semantic is not None and spacy_doc is None:
-            if title and not text.startswith(title):
-                text = f"{title}\n\n{text}"
+            text = with_title(text, title)
             spacy_doc = self.spacy_tagger()(text)
         keys, rows, cands = self.candidates(text, title, spacy_doc)
         if not keys:
@@ -145,6 +143,11 @@ def merge_near_duplicates(ranked: list[tuple[str, float, str]]) -> list[tuple[st
         kept.append((surface, score, key))
         sets.append((s, head))
     return kept
+
+
+def with_title(text: str, title: str | None) -> str:
+    """The text the extractor reads: the title, a blank line and the body (the title once)."""
+    return f"{title}\n\n{text}" if title and not text.startswith(title) else text
 
 
 def spacy_tagger():

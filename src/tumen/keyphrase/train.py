@@ -28,9 +28,10 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import KeyphraseExtractor, phrase_key
+from . import KeyphraseExtractor, phrase_key, with_title
 from .features import FEATURES
 from .ranker import LinearRanker, train
+from .semantic import SEMANTIC_FEATURES, TRAIN_TOP, SemanticScorer, pool, semantic_rows
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 DEFAULT_KP = (SHARED / "keyphrase" / "duc2001.jsonl",)
@@ -102,12 +103,6 @@ def load_title_silver(path: str | Path = SHARED / "corpora" / "kcna_2011_2012.js
     return docs
 
 
-def doc_text(d: dict) -> str:
-    """The text the extractor reads: the title, a blank line and the body (once)."""
-    title = d.get("title")
-    return d["text"] if not title or d["text"].startswith(title) else f"{title}\n\n{d['text']}"
-
-
 def candidates_of(docs: Iterable[dict], spacy: bool = False, extractor: KeyphraseExtractor | None = None
                   ) -> Iterator[tuple[dict, list[str], np.ndarray, dict]]:
     """(document, candidate keys, feature rows, candidates) per document, tagged by the
@@ -118,7 +113,7 @@ def candidates_of(docs: Iterable[dict], spacy: bool = False, extractor: Keyphras
             yield (d, *kx.candidates(d["text"], d.get("title")))
         return
     docs = list(docs)
-    texts = [doc_text(d) for d in docs]
+    texts = [with_title(d["text"], d.get("title")) for d in docs]
     for d, text, sdoc in zip(docs, texts, kx.spacy_tagger().pipe(texts, batch_size=32)):
         yield (d, *kx.candidates(text, d.get("title"), spacy_doc=sdoc))
 
@@ -140,13 +135,12 @@ def semantic_examples(tagged: Iterable[tuple[dict, list[str], np.ndarray, dict]]
                       scorer, top: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(semantic feature rows, labels) over the ``fast`` ranker's top candidates per
     document (``candidates_of`` output) -- the pool the semantic ranker reorders."""
-    from .semantic import TRAIN_TOP, pool, semantic_rows
-
     for d, keys, rows, cands in tagged:
         if not keys:
             continue
         idx = pool(fast.score(rows), top or TRAIN_TOP)
-        sims = scorer.similarities(doc_text(d), [cands[keys[i]].surface for i in idx])
+        text = with_title(d["text"], d.get("title"))
+        sims = scorer.similarities(text, [cands[keys[i]].surface for i in idx])
         yield semantic_rows(rows[idx], sims), _labels(d, [keys[i] for i in idx])
 
 
@@ -155,8 +149,6 @@ def train_semantic(docs: list[dict], scorer=None, trained_on: str = "") -> tuple
     that picks the pool, and the semantic ranker that reorders it.  (Measured
     cross-dataset, Inspec + trainset -> DUC-2001: spaCy tags for both 30.0 F1@10; lexicon
     fast ranker + spaCy-tag semantic ranker 28.4; lexicon tags throughout 27.8.)"""
-    from .semantic import SEMANTIC_FEATURES, SemanticScorer
-
     tagged = list(candidates_of(docs, spacy=True))
     fast = train(((rows, _labels(d, keys)) for d, keys, rows, _ in tagged), trained_on=trained_on)
     second = train(semantic_examples(tagged, fast, scorer or SemanticScorer()), trained_on=trained_on,
