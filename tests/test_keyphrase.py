@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tumen.errors import InputError
@@ -97,6 +98,21 @@ def test_spacy_tags_give_the_same_kind_of_phrases(kx):
     phrases = [p for p, _ in kx.extract(TEXT, spacy_doc=sdoc, top=10)]
     assert "radio-wave detectors" in phrases
     assert any("grain sales station" in p for p in phrases)
+
+
+def test_each_tag_source_is_ranked_by_the_model_trained_on_it(kx):
+    """A spaCy parse (the pipeline's) is ranked by the spaCy-tag model, text tagged here
+    by the lexicon model; one explicit ranker serves both."""
+    from tumen.pipeline import load_spacy
+
+    lexicon_model = LinearRanker.load()
+    spacy_model = LinearRanker.load(resource="keyphrase_ranker_spacy.json")
+    assert not np.allclose(lexicon_model.coef, spacy_model.coef)
+    sdoc = load_spacy()(TEXT)
+    shipped = kx.extract(TEXT, spacy_doc=sdoc, top=10)
+    assert shipped == KeyphraseExtractor(ranker=spacy_model).extract(TEXT, spacy_doc=sdoc, top=10)
+    assert shipped != KeyphraseExtractor(ranker=lexicon_model).extract(TEXT, spacy_doc=sdoc, top=10)
+    assert kx.extract(TEXT, top=10) == KeyphraseExtractor(ranker=lexicon_model).extract(TEXT, top=10)
 
 
 def test_near_duplicates_are_merged():
@@ -239,7 +255,7 @@ def test_semantic_rerank_reorders_only_the_top_pool():
 
     enc = WordOverlapEncoder()
     sem = KeyphraseExtractor(semantic=SemanticScorer(enc), rerank_top=8)
-    fast = KeyphraseExtractor(ranker=sem.ranker)           # the same pool ranker, no rerank
+    fast = KeyphraseExtractor(ranker=sem.spacy_ranker)           # the same pool ranker, no rerank
     text = f"{TITLE}\n\n{TEXT}"
     sdoc = sem.spacy_tagger()(text)                        # semantic mode reads spaCy's tags
     before = [p for p, _ in fast.extract(text, title=TITLE, top=20, spacy_doc=sdoc)]
@@ -268,7 +284,7 @@ def test_semantic_similarity_lifts_the_phrase_closest_to_the_text():
         return out
 
     sem = KeyphraseExtractor(semantic=SemanticScorer(encoder))
-    fast = KeyphraseExtractor(ranker=sem.ranker)
+    fast = KeyphraseExtractor(ranker=sem.spacy_ranker)
     text = f"{TITLE}\n\n{TEXT}"
     pool = [p for p, _ in fast.extract(text, title=TITLE, top=30, spacy_doc=sem.spacy_tagger()(text))]
     assert target in pool and pool[0] != target

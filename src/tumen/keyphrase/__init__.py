@@ -40,16 +40,22 @@ MAX_CHARS = 200_000
 class KeyphraseExtractor:
     def __init__(self, ranker: LinearRanker | None = None, background: Background | None = None,
                  max_words: int = 4, merge: bool = False, semantic: Any = None,
-                 semantic_ranker: LinearRanker | None = None, rerank_top: int | None = None):
-        """``semantic``: None/False (fast ranker only), True (the bundled MiniLM) or a
+                 semantic_ranker: LinearRanker | None = None, rerank_top: int | None = None,
+                 spacy_ranker: LinearRanker | None = None):
+        """Two fast models, one per source of part-of-speech tags, because each is trained
+        on candidates tagged the same way: ``ranker`` for text tagged here by the lexicon
+        tagger (shipped ``keyphrase_ranker.json``), ``spacy_ranker`` for text that comes
+        with a spaCy parse (``spacy_doc``, as in the pipeline; shipped
+        ``keyphrase_ranker_spacy.json``).  A ``ranker`` given alone serves both.
+
+        ``semantic``: None/False (fast ranker only), True (the bundled MiniLM) or a
         ``semantic.SemanticScorer``.  With ``semantic``, candidates come from spaCy's
-        tagger (text parsed here unless ``spacy_doc`` is given) and both rankers default
-        to the shipped spaCy-tag models (``keyphrase_ranker_spacy.json``,
+        tagger (text parsed here unless ``spacy_doc`` is given), ranked by
+        ``spacy_ranker``, and the top ones reordered by ``semantic_ranker`` (shipped
         ``keyphrase_ranker_semantic.json``)."""
         self.background = background or default_background()
-        if ranker is None and semantic:
-            ranker = LinearRanker.load(resource="keyphrase_ranker_spacy.json")
         self.ranker = ranker or _default_ranker()
+        self.spacy_ranker = spacy_ranker or ranker or _default_ranker("keyphrase_ranker_spacy.json")
         self.tagger = LexiconTagger(self.background)
         self._nlp: Any = None
         self.max_words = max_words
@@ -99,7 +105,7 @@ class KeyphraseExtractor:
         keys, rows, cands = self.candidates(text, title, spacy_doc)
         if not keys:
             return []
-        scores = self.ranker.score(rows)
+        scores = (self.ranker if spacy_doc is None else self.spacy_ranker).score(rows)
         order = np.argsort(-scores, kind="stable")
         if self.semantic is not None:
             order, scores = self._rerank(text, keys, rows, cands, scores, order)
@@ -163,10 +169,11 @@ def spacy_tagger():
 _DEFAULT: dict[str, Any] = {}
 
 
-def _default_ranker() -> LinearRanker:
-    if "ranker" not in _DEFAULT:
-        _DEFAULT["ranker"] = LinearRanker.load()
-    return _DEFAULT["ranker"]
+def _default_ranker(resource: str = "keyphrase_ranker.json") -> LinearRanker:
+    """A shipped fast model, loaded once per process."""
+    if resource not in _DEFAULT:
+        _DEFAULT[resource] = LinearRanker.load(resource=resource)
+    return _DEFAULT[resource]
 
 
 def default_extractor() -> KeyphraseExtractor:
