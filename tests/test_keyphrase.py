@@ -178,6 +178,41 @@ def test_cli_tag_writes_json_lines(tmp_path):
     assert rows[0]["id"] == "x1" and len(rows[0]["keyphrases"]) == 4
 
 
+def test_keyword_mode_ranks_single_words_of_every_kind():
+    from tumen.keyphrase.candidates import extract_words
+
+    tokens = tokenize(f"{TITLE}\n\n{TEXT}", LexiconTagger(default_background()))
+    words = extract_words(tokens, title_tokens=10)
+    assert {"detector", "instal", "doubl", "chines"} <= set(words)   # nouns, verbs, adjectives
+    assert not {"the", "last", "have", "in"} & set(words)          # stopwords and short words
+    assert words["radio wave"].words == 2 and words["detector"].in_title
+    assert words["detector"].tf == 4
+    kx = KeyphraseExtractor(keywords=True)
+    top = [p for p, _ in kx.extract(TEXT, title=TITLE, top=10)]
+    assert len(top) == 10 and "detectors" in top[:3]
+    assert all(" " not in p for p in top)
+    # the spaCy parse gives the same kind of words, ranked by the same model
+    sdoc = kx.spacy_tagger()(f"{TITLE}\n\n{TEXT}")
+    assert "detectors" in [p for p, _ in kx.extract(f"{TITLE}\n\n{TEXT}", title=TITLE, spacy_doc=sdoc)][:3]
+    with pytest.raises(ValueError, match="keyword mode"):
+        KeyphraseExtractor(keywords=True, semantic=True)
+
+
+def test_cli_tag_keywords(tmp_path):
+    from typer.testing import CliRunner
+
+    from tumen.cli import app
+
+    f = tmp_path / "docs.jsonl"
+    f.write_text(json.dumps({"id": "x1", "body": TEXT, "title": TITLE}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["tag", str(f), "--keywords", "--quiet"])
+    assert result.exit_code == 0, result.output
+    words = json.loads(result.stdout.splitlines()[0])["keyphrases"]
+    assert len(words) == 10 and all(" " not in w for w in words)
+    bad = CliRunner().invoke(app, ["tag", str(f), "--keywords", "--semantic"])
+    assert bad.exit_code != 0 and "keyword mode" in bad.output
+
+
 def test_house_vocabulary_is_data_and_extends():
     topics = load_vocabulary()
     tags = {t.tag for t in topics}

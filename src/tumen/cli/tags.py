@@ -20,6 +20,8 @@ def tag(
     tagger: str = typer.Option("lexicon", "--tagger", help="lexicon (fast, default) or spacy (spaCy's tagger)."),
     semantic: bool = typer.Option(False, "--semantic", help="Rerank the top 30 candidates by their MiniLM "
                                   "similarity to the text (slower; needs the 'semantic' extra)."),
+    keywords: bool = typer.Option(False, "--keywords", help="Single keywords (nouns, adjectives, verbs) "
+                                  "instead of phrases, for collections tagged with single words."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on standard error."),
 ) -> None:
     """Write {"id", "keyphrases": [ranked]} per document to standard output."""
@@ -27,6 +29,8 @@ def tag(
 
     if tagger not in ("lexicon", "spacy"):
         raise typer.BadParameter("choose lexicon or spacy", param_hint="--tagger")
+    if keywords and semantic:
+        raise typer.BadParameter("keyword mode has no semantic rerank", param_hint="--keywords")
     if str(input) != "-" and not input.is_file():
         from ..errors import InputError
 
@@ -34,7 +38,8 @@ def tag(
     start = time.perf_counter()
     n = 0
     stream = sys.stdin if str(input) == "-" else None
-    for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic):
+    for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic,
+                        keywords=keywords):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         n += 1
     if not quiet:

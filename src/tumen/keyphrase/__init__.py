@@ -7,12 +7,14 @@ Usage::
     kx.extract(text, title="...", top=10)         # [(phrase, score), ...] best first
     kx.extract(body, spacy_doc=doc.spacy)         # reuse a spaCy parse (pipeline)
     KeyphraseExtractor(semantic=True)             # + MiniLM rerank of the top 30 (optional extra)
+    KeyphraseExtractor(keywords=True)             # single keywords instead of phrases
 
 Pipeline: ``candidates`` (POS-pattern noun phrases, keyed by Porter stems) ->
 ``features`` (frequency, position, title/lead, background IDF, length, case, nesting)
 -> ``ranker`` (logistic regression, JSON weights in resources) -> optionally ``semantic``
 (the top candidates reranked with their sentence-embedding similarity to the document)
--> near-duplicate merge.
+-> near-duplicate merge.  Keyword mode ranks single words (nouns, adjectives and verbs)
+with its own model, for archives and collections whose tags are single words.
 See docs/keyphrase.md for the benchmark figures.
 """
 
@@ -23,13 +25,13 @@ from typing import Any
 import numpy as np
 
 from .background import Background, default_background
-from .candidates import Candidate, LexiconTagger, extract_candidates, phrase_key, stem, tokenize
-from .features import FEATURES, featurize
+from .candidates import Candidate, LexiconTagger, extract_candidates, extract_words, phrase_key, stem, tokenize
+from .features import FEATURES, KEYWORD_FEATURES, featurize, featurize_words
 from .ranker import LinearRanker
 from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
 
 __all__ = ["KeyphraseExtractor", "extract_keyphrases", "phrase_key", "merge_near_duplicates",
-           "FEATURES", "LinearRanker", "Background"]
+           "FEATURES", "KEYWORD_FEATURES", "LinearRanker", "Background"]
 
 
 # Text beyond this many characters is not read for keyphrases (a 1 MB body would cost
@@ -41,7 +43,7 @@ class KeyphraseExtractor:
     def __init__(self, ranker: LinearRanker | None = None, background: Background | None = None,
                  max_words: int = 4, merge: bool = False, semantic: Any = None,
                  semantic_ranker: LinearRanker | None = None, rerank_top: int | None = None,
-                 spacy_ranker: LinearRanker | None = None):
+                 spacy_ranker: LinearRanker | None = None, keywords: bool = False):
         """Two fast models, one per source of part-of-speech tags, because each is trained
         on candidates tagged the same way: ``ranker`` for text tagged here by the lexicon
         tagger (shipped ``keyphrase_ranker.json``), ``spacy_ranker`` for text that comes
@@ -52,8 +54,16 @@ class KeyphraseExtractor:
         ``semantic.SemanticScorer``.  With ``semantic``, candidates come from spaCy's
         tagger (text parsed here unless ``spacy_doc`` is given), ranked by
         ``spacy_ranker``, and the top ones reordered by ``semantic_ranker`` (shipped
-        ``keyphrase_ranker_semantic.json``)."""
+        ``keyphrase_ranker_semantic.json``).
+
+        ``keywords``: rank single words instead of phrases (``extract_words``), with the
+        keyword model (shipped ``keyword_ranker.json``) for either tag source."""
+        if keywords and semantic:
+            raise ValueError("keyword mode has no semantic rerank; choose one")
         self.background = background or default_background()
+        self.keywords = keywords
+        if keywords:
+            ranker = ranker or _default_ranker("keyword_ranker.json", KEYWORD_FEATURES)
         self.ranker = ranker or _default_ranker()
         self.spacy_ranker = spacy_ranker or ranker or _default_ranker("keyphrase_ranker_spacy.json")
         self.tagger = LexiconTagger(self.background)
@@ -85,8 +95,12 @@ class KeyphraseExtractor:
             tokens = tokenize(text, self.tagger)
         if title and not title_tokens:
             title_tokens = sum(1 for t in tokens if t.start < len(title))
-        cands = extract_candidates(tokens, title_tokens=title_tokens, max_words=self.max_words)
-        keys, rows = featurize(cands, tokens, self.background)
+        if self.keywords:
+            cands = extract_words(tokens, title_tokens=title_tokens)
+            keys, rows = featurize_words(cands, tokens, self.background)
+        else:
+            cands = extract_candidates(tokens, title_tokens=title_tokens, max_words=self.max_words)
+            keys, rows = featurize(cands, tokens, self.background)
         return keys, rows, cands
 
     def extract(self, text: str, title: str | None = None, top: int = 10,
@@ -169,10 +183,11 @@ def spacy_tagger():
 _DEFAULT: dict[str, Any] = {}
 
 
-def _default_ranker(resource: str = "keyphrase_ranker.json") -> LinearRanker:
+def _default_ranker(resource: str = "keyphrase_ranker.json", features: tuple[str, ...] = FEATURES
+                    ) -> LinearRanker:
     """A shipped fast model, loaded once per process."""
     if resource not in _DEFAULT:
-        _DEFAULT[resource] = LinearRanker.load(resource=resource)
+        _DEFAULT[resource] = LinearRanker.load(resource=resource, features=features)
     return _DEFAULT[resource]
 
 

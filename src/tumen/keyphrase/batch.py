@@ -44,14 +44,17 @@ def read_documents(path: str | Path, stream: IO[str] | None = None) -> Iterator[
 
 def tag_file(path: str | Path, top: int = 10, tagger: str = "lexicon",
              extractor: KeyphraseExtractor | None = None, stream: IO[str] | None = None,
-             semantic: bool = False) -> Iterator[dict]:
+             semantic: bool = False, keywords: bool = False) -> Iterator[dict]:
     """``{"id", "keyphrases"}`` per document of a JSON Lines file, in file order.
 
     ``tagger``: "lexicon" (the fast unigram tagger, ~100 documents/s) or "spacy"
     (spaCy's tagger only, batched; more accurate, ~15 documents/s).  ``semantic``:
-    rerank the top candidates with the sentence-embedding model (``semantic.py``)."""
+    rerank the top candidates with the sentence-embedding model (``semantic.py``).
+    ``keywords``: single words instead of phrases (keyword mode)."""
     if tagger not in ("lexicon", "spacy"):
         raise ValueError(f"unknown tagger {tagger!r}; choose lexicon or spacy")
+    if extractor is None and keywords:
+        extractor = KeyphraseExtractor(keywords=True, semantic=semantic)
     kx = extractor or (KeyphraseExtractor(semantic=True) if semantic else default_extractor())
     if kx.semantic is not None:
         tagger = "spacy"  # the semantic models are trained on spaCy's tags

@@ -95,6 +95,7 @@ class Candidate:
     caps: int = 0  # occurrences written with every word capitalised
     maximal: int = 0  # occurrences that are a whole chunk (not a sub-phrase)
     in_title: bool = False
+    classes: dict[str, int] = field(default_factory=dict)  # keyword mode: token class -> count
 
     @property
     def surface(self) -> str:
@@ -328,6 +329,32 @@ def _add_chunk(tokens: list[Token], i: int, j: int, cands: dict[str, Candidate],
                 cand.maximal += 1
             if a < title_tokens:
                 cand.in_title = True
+
+
+def extract_words(tokens: list[Token], title_tokens: int = 0) -> dict[str, Candidate]:
+    """Keyword mode: every word of three or more letters that is not a stopword or a time
+    word -- nouns, adjectives and verbs alike ("kisses", "traditional") -- keyed by its
+    stem (a hyphenated word by its stems, as the scorer splits it)."""
+    cands: dict[str, Candidate] = {}
+    for a, t in enumerate(tokens):
+        lower = t.lower
+        if len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS:
+            continue
+        key = phrase_key(lower) if ("-" in lower or "'" in lower or "’" in lower) else stem(lower)
+        if not key:
+            continue
+        cand = cands.get(key)
+        if cand is None:
+            cand = cands[key] = Candidate(key=key, words=len(key.split()))
+        cand.surfaces[lower] = cand.surfaces.get(lower, 0) + 1
+        cand.positions.append(a)
+        cand.sentences.append(t.sent)
+        cand.classes[t.cls] = cand.classes.get(t.cls, 0) + 1
+        cand.caps += t.cap
+        cand.maximal += 1
+        if a < title_tokens:
+            cand.in_title = True
+    return cands
 
 
 def words_of(tokens: Iterable[Token]) -> list[Token]:

@@ -23,6 +23,11 @@ FEATURES = (
     "pr_sum", "pr_mean", "pr_max",
 )
 
+# Keyword mode (single-word candidates, ``candidates.extract_words``): the same features
+# plus the word's part-of-speech mix and its length -- the strongest extra signal
+# (without the length, DUC-2001 -> KPCrowd F1@10 falls from 20.3 to 18.5).
+KEYWORD_FEATURES = FEATURES + ("noun_share", "adj_share", "other_share", "chars", "log_chars")
+
 # PositionRank (Florescu & Caragea 2017) over content words: co-occurrence window in
 # content tokens, damping, iterations -- the paper's settings.
 PR_WINDOW = 4
@@ -92,6 +97,22 @@ def featurize(cands: dict[str, Candidate], tokens: list[Token], bg: Background) 
         ))
     rows = np.array(out, dtype=np.float64) if out else np.zeros((0, len(FEATURES)))
     return keys, rows
+
+
+def featurize_words(cands: dict[str, Candidate], tokens: list[Token], bg: Background
+                    ) -> tuple[list[str], np.ndarray]:
+    """``KEYWORD_FEATURES`` rows of single-word candidates."""
+    keys, rows = featurize(cands, tokens, bg)
+    if not keys:
+        return keys, np.zeros((0, len(KEYWORD_FEATURES)))
+    extra = []
+    for key in keys:
+        c = cands[key]
+        tf = len(c.positions)
+        chars = len(c.surface)
+        extra.append((c.classes.get("N", 0) / tf, c.classes.get("A", 0) / tf,
+                      1.0 - (c.classes.get("N", 0) + c.classes.get("A", 0)) / tf, chars, math.log(chars)))
+    return keys, np.hstack([rows, np.array(extra, dtype=np.float64)])
 
 
 def _subphrases(key: str):
