@@ -75,6 +75,12 @@ def phrase_key(phrase: str) -> str:
     return " ".join(stem(t) for t in _SCORER_TOKEN.findall(phrase.lower()))
 
 
+def _candidate_key(stems: str, lower: str) -> str:
+    """A candidate's key: its stems, space-joined; a word joined by a hyphen or an
+    apostrophe is split as the scorer splits it (``phrase_key`` of the surface)."""
+    return phrase_key(lower) if ("-" in stems or "'" in stems or "’" in stems) else stems
+
+
 @dataclass
 class Token:
     text: str  # surface form
@@ -313,9 +319,7 @@ def _add_chunk(tokens: list[Token], i: int, j: int, cands: dict[str, Candidate],
             if tokens[b - 1].cls != "N":
                 continue
             toks = tokens[a:b]
-            key = " ".join(stems[a - i:b - i])
-            if "-" in key or "'" in key or "’" in key:
-                key = phrase_key(" ".join(t.lower for t in toks))
+            key = _candidate_key(" ".join(stems[a - i:b - i]), " ".join(t.lower for t in toks))
             cand = cands.get(key)
             if cand is None:
                 cand = cands[key] = Candidate(key=key, words=len(key.split()))
@@ -340,7 +344,7 @@ def extract_words(tokens: list[Token], title_tokens: int = 0) -> dict[str, Candi
         lower = t.lower
         if len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS:
             continue
-        key = phrase_key(lower) if ("-" in lower or "'" in lower or "’" in lower) else stem(lower)
+        key = _candidate_key(stem(lower), lower)
         if not key:
             continue
         cand = cands.get(key)
