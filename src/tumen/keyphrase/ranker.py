@@ -68,12 +68,19 @@ class LinearRanker:
 # Pairwise training transfers better between collections than pointwise: measured
 # Inspec+trainset -> DUC-2001 F1@10 20.8 pairwise vs 17.9 pointwise.
 PAIRS_PER_DOC = 30
+# Bagging: the pairs are drawn BAGS times (seeds seed .. seed + BAGS - 1) and the fitted
+# coefficients averaged -- still one linear model, but not at the mercy of one draw.
+# One draw's F1@10 moves by +-0.4 with the seed (semantic rerank, DUC-2001); five draws
+# averaged, cross-dataset (development harness, spaCy tags, MiniLM rerank): field-report
+# trainset 23.4 -> 23.7, DUC-2001 31.3 -> 31.7, Inspec 38.0 -> 38.2.
+BAGS = 5
 
 
 def train(examples: Iterable[tuple[np.ndarray, np.ndarray]], trained_on: str = "",
           c: float = C, pairs_per_doc: int = PAIRS_PER_DOC, seed: int = 0,
-          features: tuple[str, ...] = FEATURES) -> LinearRanker:
-    """Fit a pairwise ranker on (feature rows, 0/1 labels) per document."""
+          features: tuple[str, ...] = FEATURES, bags: int = BAGS) -> LinearRanker:
+    """Fit a pairwise ranker on (feature rows, 0/1 labels) per document (``bags`` draws
+    of pairs, coefficients averaged)."""
     from sklearn.linear_model import LogisticRegression
 
     docs = [(rows, labels) for rows, labels in examples if len(rows)]
@@ -81,17 +88,20 @@ def train(examples: Iterable[tuple[np.ndarray, np.ndarray]], trained_on: str = "
     mean = x_all.mean(axis=0)
     scale = x_all.std(axis=0)
     scale[scale == 0] = 1.0
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for rows, labels in docs:
-        pos = np.flatnonzero(labels == 1)
-        neg = np.flatnonzero(labels == 0)
-        if not len(pos) or not len(neg):
-            continue
-        z = (rows - mean) / scale
-        diff = z[rng.choice(pos, pairs_per_doc)] - z[rng.choice(neg, pairs_per_doc)]
-        xs.extend([diff, -diff])
-        ys.extend([np.ones(pairs_per_doc), np.zeros(pairs_per_doc)])
-    model = LogisticRegression(C=c, max_iter=3000, fit_intercept=False)
-    model.fit(np.vstack(xs), np.concatenate(ys))
-    return LinearRanker(features, mean, scale, model.coef_[0], 0.0, trained_on)
+    coefs = []
+    for bag in range(bags):
+        rng = np.random.default_rng(seed + bag)
+        xs, ys = [], []
+        for rows, labels in docs:
+            pos = np.flatnonzero(labels == 1)
+            neg = np.flatnonzero(labels == 0)
+            if not len(pos) or not len(neg):
+                continue
+            z = (rows - mean) / scale
+            diff = z[rng.choice(pos, pairs_per_doc)] - z[rng.choice(neg, pairs_per_doc)]
+            xs.extend([diff, -diff])
+            ys.extend([np.ones(pairs_per_doc), np.zeros(pairs_per_doc)])
+        model = LogisticRegression(C=c, max_iter=3000, fit_intercept=False)
+        model.fit(np.vstack(xs), np.concatenate(ys))
+        coefs.append(model.coef_[0])
+    return LinearRanker(features, mean, scale, np.mean(coefs, axis=0), 0.0, trained_on)
