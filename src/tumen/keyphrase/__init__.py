@@ -138,8 +138,8 @@ class KeyphraseExtractor:
         """Reorder the fast ranker's top candidates by the semantic ranker; the rest
         keep their order below them."""
         top = order[:self.rerank_top]
-        sims, attention = self.semantic.features(text, [cands[keys[i]].surface for i in top])
-        second = self.semantic_ranker.score(semantic_rows(rows[top], sims, attention))
+        sims, attention, drops = self.semantic.features(text, [cands[keys[i]].surface for i in top])
+        second = self.semantic_ranker.score(semantic_rows(rows[top], sims, attention, drops))
         scores = scores.astype(float)
         rest = order[self.rerank_top:]
         floor = second.min() - 1.0

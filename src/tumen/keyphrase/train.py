@@ -154,8 +154,8 @@ def semantic_examples(tagged: Iterable[tuple[dict, list[str], np.ndarray, dict]]
             continue
         idx = pool(fast.score(rows), top or TRAIN_TOP)
         text = with_title(d["text"], d.get("title"))
-        sims, attention = scorer.features(text, [cands[keys[i]].surface for i in idx])
-        yield semantic_rows(rows[idx], sims, attention), _labels(d, [keys[i] for i in idx])
+        sims, attention, drops = scorer.features(text, [cands[keys[i]].surface for i in idx])
+        yield semantic_rows(rows[idx], sims, attention, drops), _labels(d, [keys[i] for i in idx])
 
 
 def train_semantic(docs: list[dict], scorer=None, trained_on: str = "") -> tuple[LinearRanker, LinearRanker]:
