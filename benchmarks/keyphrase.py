@@ -29,8 +29,9 @@ How Tumen is trained here -- never on the documents it is scored on:
   phrase-annotated collections it is reported, not meant to win.
 * ``tumen + MiniLM rerank`` (with ``--semantic``): candidates tagged by spaCy's tagger, a
   fast ranker, then its top 30 candidates reordered by a second linear model that adds
-  their sentence-embedding similarity to the document and the self-attention their words
-  receive when MiniLM reads the whole text (``tumen.keyphrase.semantic``);
+  their sentence-embedding similarity to the document, the self-attention their words
+  receive when MiniLM reads the whole text, and how far the text's embedding moves when
+  the phrase is masked in it (``tumen.keyphrase.semantic``);
   both models trained on the same other collections as above.  Its documents/s include
   the spaCy tagging and the MiniLM encoding.
 * ``tumen (5-fold CV)`` (with ``--cv``): trained in-domain on four fifths of the same
@@ -86,9 +87,12 @@ PUBLISHED_BEST = {"duc2001": 31.6, "inspec": 37.9, "kpcrowd": 18.2}
 TARGETS = {"duc2001": 32.0, "kpcrowd": 22.0, "inspec": 38.0}
 TOP = 10
 TUMEN_ROWS = {"tumen": "Tumen (x-dataset)", "tumen_keywords": "Tumen keywords (x-dataset)",
-              "tumen_semantic": "Tumen + MiniLM rerank with attention (x-dataset)",
+              "tumen_semantic": "Tumen + MiniLM rerank with attention and mask drop (x-dataset)",
               "tumen_cv": "Tumen (5-fold CV, in-domain)",
-              "tumen_semantic_cv": "Tumen + MiniLM rerank (5-fold CV, in-domain)"}
+              "tumen_semantic_cv": "Tumen + MiniLM rerank (5-fold CV, in-domain)",
+              # kept from earlier runs of an earlier version (rerank before bagging and mask drop)
+              "tumen_semantic_attention": "Tumen + MiniLM rerank, attention only (x-dataset; earlier run)",
+              "tumen_semantic_cv_attention": "Tumen + MiniLM rerank, attention only (5-fold CV, in-domain; earlier run)"}
 
 
 def load(name: str) -> list[dict]:
