@@ -88,16 +88,14 @@ def train(examples: Iterable[tuple[np.ndarray, np.ndarray]], trained_on: str = "
     mean = x_all.mean(axis=0)
     scale = x_all.std(axis=0)
     scale[scale == 0] = 1.0
+    usable = [((rows - mean) / scale, np.flatnonzero(labels == 1), np.flatnonzero(labels == 0))
+              for rows, labels in docs]
+    usable = [(z, pos, neg) for z, pos, neg in usable if len(pos) and len(neg)]
     coefs = []
     for bag in range(bags):
         rng = np.random.default_rng(seed + bag)
         xs, ys = [], []
-        for rows, labels in docs:
-            pos = np.flatnonzero(labels == 1)
-            neg = np.flatnonzero(labels == 0)
-            if not len(pos) or not len(neg):
-                continue
-            z = (rows - mean) / scale
+        for z, pos, neg in usable:
             diff = z[rng.choice(pos, pairs_per_doc)] - z[rng.choice(neg, pairs_per_doc)]
             xs.extend([diff, -diff])
             ys.extend([np.ones(pairs_per_doc), np.zeros(pairs_per_doc)])

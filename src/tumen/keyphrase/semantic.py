@@ -57,6 +57,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import TumenError
+from .candidates import phrase_key, stem
 from .features import FEATURES
 
 SEMANTIC_FEATURES = FEATURES + ("sim", "sim_gap", "attention", "attention_gap", "mask_drop", "mask_drop_gap")
@@ -241,8 +242,6 @@ class SemanticScorer:
         """1 - cosine of the head of ``text`` (``MASK_CHARS``) and the same head with
         each phrase's occurrences masked (matched by stemmed words, as the candidates
         are); 0 for a phrase that does not occur there."""
-        from .candidates import phrase_key, stem
-
         drops = np.zeros(len(phrases))
         head = text[:MASK_CHARS]
         words = [(m.start(), m.end(), stem(m.group().lower())) for m in _WORD.finditer(head)]
