@@ -190,12 +190,49 @@ def test_keyword_mode_ranks_single_words_of_every_kind():
     kx = KeyphraseExtractor(keywords=True)
     top = [p for p, _ in kx.extract(TEXT, title=TITLE, top=10)]
     assert len(top) == 10 and "detectors" in top[:3]
-    assert all(" " not in p for p in top)
+    # single words, or the short name a word belongs to
+    assert all(" " not in p or p.title() in TEXT for p in top)
     # the spaCy parse gives the same kind of words, ranked by the same model
     sdoc = kx.spacy_tagger()(f"{TITLE}\n\n{TEXT}")
     assert "detectors" in [p for p, _ in kx.extract(f"{TITLE}\n\n{TEXT}", title=TITLE, spacy_doc=sdoc)][:3]
     with pytest.raises(ValueError, match="keyword mode"):
         KeyphraseExtractor(keywords=True, semantic=True)
+
+
+def test_keyword_mode_gives_names_whole_and_skips_web_addresses():
+    from tumen.keyphrase.candidates import address_tokens, extract_words, word_contexts
+    from tumen.keyphrase.features import KEYWORD_FEATURES, featurize_words
+
+    # Written for this test.
+    title = "Port officials seize smuggled cigarettes"
+    text = (f"{title}\n\n"
+            "Customs officers in San Francisco seized smuggled cigarettes from a cargo ship on Monday. "
+            "The cigarettes were hidden in crates of frozen fish, officers said. "
+            "San Francisco port officials said the smuggled cigarettes were worth millions. "
+            "Photos of the seized crates are posted at www.portnews-example.org and questions go to "
+            "tips@portnews-example.com. Officers in San Francisco expect more seizures of cigarettes.")
+    tokens = tokenize(text, LexiconTagger(default_background()))
+    names, roles = word_contexts(tokens)
+    at = {t.text: i for i, t in enumerate(tokens)}
+    assert names[at["Francisco"]] == "san francisco" and names[at["San"]] == "san francisco"
+    assert at["Customs"] not in names or names[at["Customs"]] != "customs"   # one word is no name
+    assert roles[at["cargo"]] == "modifier" and roles[at["ship"]] == "head"
+    skip = address_tokens(tokens, text)
+    assert {tokens[i].lower for i in skip} >= {"www", "portnews-example", "org", "tips", "com"}
+    words = extract_words(tokens, title_tokens=6, skip=skip)
+    assert not {"www", "portnew exampl", "org", "tip", "com"} & set(words)
+    assert words["francisco"].name == "san francisco"
+    assert words["cigarett"].name is None          # a word on its own most of the time
+    keys, rows = featurize_words(words, tokens, default_background())
+    row = dict(zip(KEYWORD_FEATURES, rows[keys.index("francisco")]))
+    assert row["name_share"] == 1.0
+    assert row["head_share"] == 2 / 3 and row["modifier_share"] == 1 / 3    # "San Francisco port officials"
+    cig = dict(zip(KEYWORD_FEATURES, rows[keys.index("cigarett")]))
+    assert cig["name_share"] == 0.0 and cig["head_share"] < 0.5      # mostly a word on its own
+    top = [p for p, _ in KeyphraseExtractor(keywords=True).extract(text, title=title, top=10)]
+    assert "san francisco" in top and "francisco" not in top and "san" not in top
+    assert top.count("san francisco") == 1
+    assert not {"www", "com", "org", "portnews-example"} & set(top)
 
 
 def test_cli_tag_keywords(tmp_path):
@@ -208,7 +245,7 @@ def test_cli_tag_keywords(tmp_path):
     result = CliRunner().invoke(app, ["tag", str(f), "--keywords", "--quiet"])
     assert result.exit_code == 0, result.output
     words = json.loads(result.stdout.splitlines()[0])["keyphrases"]
-    assert len(words) == 10 and all(" " not in w for w in words)
+    assert len(words) == 10 and all(" " not in w or w.title() in TEXT for w in words)
     bad = CliRunner().invoke(app, ["tag", str(f), "--keywords", "--semantic"])
     assert bad.exit_code != 0 and "keyword mode" in bad.output
 

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from .background import Background, default_background
-from .candidates import Candidate, LexiconTagger, extract_candidates, extract_words, phrase_key, stem, tokenize
+from .candidates import (Candidate, LexiconTagger, address_tokens, extract_candidates, extract_words, phrase_key,
+                         stem, tokenize)
 from .features import FEATURES, KEYWORD_FEATURES, featurize, featurize_words
 from .ranker import LinearRanker
 from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
@@ -82,6 +83,7 @@ class KeyphraseExtractor:
                    ) -> tuple[list[str], np.ndarray, dict[str, Candidate]]:
         """Candidate keys, their feature rows and the candidates themselves."""
         title_tokens = 0
+        addresses: set[int] = set()  # keyword mode: tokens inside web/e-mail addresses
         if spacy_doc is not None:
             tokens = tokenize(text, spacy_doc=spacy_doc)
             if title and not text.startswith(title):
@@ -89,14 +91,21 @@ class KeyphraseExtractor:
                 for t in tokens:
                     t.sent += 1
                 title_tokens = len(title_toks)
+                if self.keywords:
+                    addresses = address_tokens(title_toks, title)
+                    addresses |= address_tokens(tokens, spacy_doc.text, first=title_tokens)
                 tokens = title_toks + tokens
+            elif self.keywords:
+                addresses = address_tokens(tokens, spacy_doc.text)
         else:
             text = with_title(text, title)
             tokens = tokenize(text, self.tagger)
+            if self.keywords:
+                addresses = address_tokens(tokens, text)
         if title and not title_tokens:
             title_tokens = sum(1 for t in tokens if t.start < len(title))
         if self.keywords:
-            cands = extract_words(tokens, title_tokens=title_tokens)
+            cands = extract_words(tokens, title_tokens=title_tokens, skip=addresses)
             keys, rows = featurize_words(cands, tokens, self.background)
         else:
             cands = extract_candidates(tokens, title_tokens=title_tokens, max_words=self.max_words)
@@ -124,6 +133,8 @@ class KeyphraseExtractor:
         if self.semantic is not None:
             order, scores = self._rerank(text, keys, rows, cands, scores, order)
         ranked = [(cands[keys[i]].surface, float(scores[i]), keys[i]) for i in order]
+        if self.keywords:
+            ranked = as_names(ranked, cands)
         if self.merge if merge is None else merge:
             ranked = merge_near_duplicates(ranked)
         return [(surface, score) for surface, score, _ in ranked[:top]]
@@ -147,6 +158,23 @@ class KeyphraseExtractor:
             scores[rest] = floor - (scores[rest[0]] - scores[rest])
         scores[top] = second
         return np.concatenate([top[np.argsort(-second, kind="stable")], rest]), scores
+
+
+def as_names(ranked: list[tuple[str, float, str]], cands: dict[str, Candidate]
+             ) -> list[tuple[str, float, str]]:
+    """Keyword mode: a word that nearly always occurs inside one short name is given as
+    that name ("francisco" -> "san francisco"); the name appears once, where its
+    best-ranked word was."""
+    out: list[tuple[str, float, str]] = []
+    seen: set[str] = set()
+    for surface, score, key in ranked:
+        name = cands[key].name
+        if name is not None:
+            surface, key = name, phrase_key(name)
+        if key not in seen:
+            seen.add(key)
+            out.append((surface, score, key))
+    return out
 
 
 def merge_near_duplicates(ranked: list[tuple[str, float, str]]) -> list[tuple[str, float, str]]:

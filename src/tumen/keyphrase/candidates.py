@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Container, Iterable
 
 from nltk.stem.porter import PorterStemmer
 
@@ -102,6 +102,11 @@ class Candidate:
     maximal: int = 0  # occurrences that are a whole chunk (not a sub-phrase)
     in_title: bool = False
     classes: dict[str, int] = field(default_factory=dict)  # keyword mode: token class -> count
+    # keyword mode: occurrences by context ("name": inside a multi-word capitalised name,
+    # "head"/"modifier": last/other word of a multi-word noun-adjective run) and the
+    # names the word occurs in
+    contexts: dict[str, int] = field(default_factory=dict)
+    names: dict[str, int] = field(default_factory=dict)
 
     @property
     def surface(self) -> str:
@@ -110,6 +115,15 @@ class Candidate:
     @property
     def tf(self) -> int:
         return len(self.positions)
+
+    @property
+    def name(self) -> str | None:
+        """Keyword mode: the 2-3-word name this word nearly always belongs to ("san
+        francisco" for "francisco"), if any."""
+        if not self.names:
+            return None
+        name, count = max(self.names.items(), key=lambda kv: kv[1])
+        return name if count >= NAME_SHARE * self.tf and len(name.split()) <= NAME_MAX_WORDS else None
 
 
 # Words that are never phrase material although tagged as nouns.
@@ -335,14 +349,18 @@ def _add_chunk(tokens: list[Token], i: int, j: int, cands: dict[str, Candidate],
                 cand.in_title = True
 
 
-def extract_words(tokens: list[Token], title_tokens: int = 0) -> dict[str, Candidate]:
+def extract_words(tokens: list[Token], title_tokens: int = 0, skip: Container[int] = ()
+                  ) -> dict[str, Candidate]:
     """Keyword mode: every word of three or more letters that is not a stopword or a time
     word -- nouns, adjectives and verbs alike ("kisses", "traditional") -- keyed by its
-    stem (a hyphenated word by its stems, as the scorer splits it)."""
+    stem (a hyphenated word by its stems, as the scorer splits it), with the contexts of
+    its occurrences (``word_contexts``).  Tokens at the indices in ``skip`` (pieces of
+    web addresses) are left out."""
     cands: dict[str, Candidate] = {}
+    names, roles = word_contexts(tokens)
     for a, t in enumerate(tokens):
         lower = t.lower
-        if len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS:
+        if len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS or a in skip:
             continue
         key = _candidate_key(stem(lower), lower)
         if not key:
@@ -358,7 +376,87 @@ def extract_words(tokens: list[Token], title_tokens: int = 0) -> dict[str, Candi
         cand.maximal += 1
         if a < title_tokens:
             cand.in_title = True
+        name = names.get(a)
+        if name is not None:
+            cand.contexts["name"] = cand.contexts.get("name", 0) + 1
+            cand.names[name] = cand.names.get(name, 0) + 1
+        role = roles.get(a)
+        if role is not None:
+            cand.contexts[role] = cand.contexts.get(role, 0) + 1
     return cands
+
+
+# A keyword is output as the name it belongs to when at least this share of its
+# occurrences are inside that name (of at most NAME_MAX_WORDS words).
+NAME_SHARE = 0.7
+NAME_MAX_WORDS = 3
+
+# Web and e-mail addresses: their pieces ("www", "com", a user name) are not keywords.
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+"
+                      r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|edu|info)\b", re.IGNORECASE)
+
+
+def address_tokens(tokens: list[Token], text: str, first: int = 0) -> set[int]:
+    """Indices (counted from ``first``) of the tokens that lie inside a web or e-mail
+    address of ``text``, the string the tokens' offsets point into."""
+    spans = [m.span() for m in _ADDRESS.finditer(text)]
+    if not spans:
+        return set()
+    return {first + i for i, t in enumerate(tokens) if any(a <= t.start < b for a, b in spans)}
+
+
+def word_contexts(tokens: list[Token]) -> tuple[dict[int, str], dict[int, str]]:
+    """Two maps over token indices, for keyword mode.
+
+    ``names``: the multi-word capitalised run a token is part of ("Los Angeles",
+    "Terrence Malick"), stopwords trimmed from its ends; a name is a unit, and its
+    pieces are poor keywords on their own.  ``roles``: ``head`` or ``modifier`` for
+    the last or another word of a run of two or more nouns/adjectives ("crack
+    cocaine"), whose words are weaker keywords than a word that stands alone."""
+    names: dict[int, str] = {}
+    roles: dict[int, str] = {}
+
+    def adjacent(run: list[int], i: int) -> bool:
+        return bool(run) and run[-1] == i - 1 and tokens[i - 1].sent == tokens[i].sent
+
+    def close_name(run: list[int]) -> None:
+        while run and tokens[run[0]].lower in STOPWORDS:
+            run.pop(0)
+        while run and tokens[run[-1]].lower in STOPWORDS:
+            run.pop()
+        if len(run) >= 2:
+            name = " ".join(tokens[i].lower for i in run)
+            for i in run:
+                names[i] = name
+
+    def close_chunk(run: list[int]) -> None:
+        if len(run) >= 2:
+            for i in run[:-1]:
+                roles[i] = "modifier"
+            roles[run[-1]] = "head"
+
+    name_run: list[int] = []
+    chunk: list[int] = []
+    for i, t in enumerate(tokens):
+        if t.text[:1].isupper() and t.text.isalpha():
+            if not adjacent(name_run, i):
+                close_name(name_run)
+                name_run = []
+            name_run.append(i)
+        elif name_run:
+            close_name(name_run)
+            name_run = []
+        if t.cls in ("N", "A") and t.text[:1].isalnum():
+            if not adjacent(chunk, i):
+                close_chunk(chunk)
+                chunk = []
+            chunk.append(i)
+        elif chunk:
+            close_chunk(chunk)
+            chunk = []
+    close_name(name_run)
+    close_chunk(chunk)
+    return names, roles
 
 
 def words_of(tokens: Iterable[Token]) -> list[Token]:
