@@ -30,8 +30,9 @@ FEATURES = (
 # multi-word name, and as head or modifier of a multi-word noun run.  A word that
 # stands alone makes a better keyword than a piece of a name or a compound.  With the
 # names given whole and web-address pieces dropped (``candidates``), keyword-mode F1@10
-# trained on DUC-2001: KPCrowd 19.9 -> 21.5, Inspec 5.8 -> 7.3, field-report trainset
-# 16.4 -> 16.4; trained on KPCrowd: DUC-2001 7.5 -> 9.6.
+# cross-dataset (benchmarks/keyphrase.py): KPCrowd 19.9 -> 21.5 (trained on DUC-2001),
+# Inspec 5.8 -> 7.3 (from DUC-2001 + trainset), DUC-2001 7.5 -> 9.6 (from Inspec +
+# trainset); the field-report trainset, from DUC-2001, 16.4 -> 16.4.
 KEYWORD_FEATURES = FEATURES + ("noun_share", "adj_share", "other_share", "chars", "log_chars",
                                "name_share", "head_share", "modifier_share")
 
