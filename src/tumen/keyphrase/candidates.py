@@ -17,6 +17,7 @@ normalisation as the scorer, so inflected repetitions count as one phrase.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass, field
@@ -399,10 +400,16 @@ _ADDRESS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+"
 def address_tokens(tokens: list[Token], text: str, first: int = 0) -> set[int]:
     """Indices (counted from ``first``) of the tokens that lie inside a web or e-mail
     address of ``text``, the string the tokens' offsets point into."""
-    spans = [m.span() for m in _ADDRESS.finditer(text)]
+    spans = [m.span() for m in _ADDRESS.finditer(text)]  # in order, not overlapping
     if not spans:
         return set()
-    return {first + i for i, t in enumerate(tokens) if any(a <= t.start < b for a, b in spans)}
+    starts = [a for a, _ in spans]
+    out = set()
+    for i, t in enumerate(tokens):
+        k = bisect.bisect_right(starts, t.start) - 1
+        if k >= 0 and t.start < spans[k][1]:
+            out.add(first + i)
+    return out
 
 
 def word_contexts(tokens: list[Token]) -> tuple[dict[int, str], dict[int, str]]:
