@@ -422,48 +422,34 @@ def word_contexts(tokens: list[Token]) -> tuple[dict[int, str], dict[int, str]]:
     cocaine"), whose words are weaker keywords than a word that stands alone."""
     names: dict[int, str] = {}
     roles: dict[int, str] = {}
-
-    def adjacent(run: list[int], i: int) -> bool:
-        return bool(run) and run[-1] == i - 1 and tokens[i - 1].sent == tokens[i].sent
-
-    def close_name(run: list[int]) -> None:
+    for run in _runs(tokens, lambda t: t.text[:1].isupper() and t.text.isalpha()):
         while run and tokens[run[0]].lower in STOPWORDS:
             run.pop(0)
         while run and tokens[run[-1]].lower in STOPWORDS:
             run.pop()
         if len(run) >= 2:
             name = " ".join(tokens[i].lower for i in run)
-            for i in run:
-                names[i] = name
-
-    def close_chunk(run: list[int]) -> None:
+            names.update(dict.fromkeys(run, name))
+    for run in _runs(tokens, lambda t: t.cls in ("N", "A") and t.text[:1].isalnum()):
         if len(run) >= 2:
-            for i in run[:-1]:
-                roles[i] = "modifier"
+            roles.update(dict.fromkeys(run[:-1], "modifier"))
             roles[run[-1]] = "head"
-
-    name_run: list[int] = []
-    chunk: list[int] = []
-    for i, t in enumerate(tokens):
-        if t.text[:1].isupper() and t.text.isalpha():
-            if not adjacent(name_run, i):
-                close_name(name_run)
-                name_run = []
-            name_run.append(i)
-        elif name_run:
-            close_name(name_run)
-            name_run = []
-        if t.cls in ("N", "A") and t.text[:1].isalnum():
-            if not adjacent(chunk, i):
-                close_chunk(chunk)
-                chunk = []
-            chunk.append(i)
-        elif chunk:
-            close_chunk(chunk)
-            chunk = []
-    close_name(name_run)
-    close_chunk(chunk)
     return names, roles
+
+
+def _runs(tokens: list[Token], member) -> list[list[int]]:
+    """Maximal runs of consecutive tokens of one sentence for which ``member`` holds."""
+    runs: list[list[int]] = []
+    run: list[int] = []
+    for i, t in enumerate(tokens):
+        if not member(t):
+            run = []
+            continue
+        if not run or tokens[i - 1].sent != t.sent:
+            run = []
+            runs.append(run)
+        run.append(i)
+    return runs
 
 
 def words_of(tokens: Iterable[Token]) -> list[Token]:
