@@ -256,6 +256,13 @@ def test_pg_web_user_add_then_login_required(fresh_pg):
         assert c.get("/api/search").status_code == 200
         me = c.get("/api/me").json()
         assert me["user"] == "vic" and me["role"] == "viewer"
+    # failed logins are kept in PostgreSQL: two apps (two workers) count them together
+    workers = [create_app(fresh_pg) for _ in range(2)]
+    for k in range(auth.LOGIN_MAX_FAILURES):
+        with TestClient(workers[k % 2]) as c:
+            assert _login(c, "vic", "wrong").status_code == 401
+    with TestClient(workers[0], client=("10.9.0.9", 1)) as c:
+        assert _login(c, "vic", "vic-pw").status_code == 429
 
 
 def _login(client, name, password):

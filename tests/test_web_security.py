@@ -574,7 +574,19 @@ def test_default_session_lifetime_is_enforced_by_the_signature(app, hostile_db):
         assert c.get("/api/me").status_code == 401
 
 
-def test_login_is_rate_limited(hostile_db):
+@pytest.fixture
+def no_failed_logins(hostile_db):
+    """The store keeps failed logins for every app on it: start and leave the shared
+    store without any, so that no other test meets a limit set here."""
+    def clear():
+        with sqlite3.connect(hostile_db) as conn:
+            conn.execute("DELETE FROM login_failures")
+    clear()
+    yield hostile_db
+    clear()
+
+
+def test_login_is_rate_limited(hostile_db, no_failed_logins):
     app = create_app(str(hostile_db), require_login=True)
     limit = auth.LOGIN_MAX_FAILURES
     with TestClient(app, client=("10.3.0.1", 1)) as c:
@@ -590,10 +602,39 @@ def test_login_is_rate_limited(hostile_db):
         assert login(c, "vic").status_code == 429  # the account is protected from anywhere
         assert login(c, "ed").status_code == 303  # other accounts from other addresses work
     # the limit lifts when the window has passed
-    clock = [time.monotonic() + auth.LOGIN_WINDOW + 1]
+    clock = [time.time() + auth.LOGIN_WINDOW + 1]
     app.state.login_limiter.clock = lambda: clock[0]
     with TestClient(app, client=("10.3.0.1", 1)) as c:
         assert login(c, "vic").status_code == 303
+
+
+def test_login_limit_holds_across_worker_processes(hostile_db, no_failed_logins):
+    """Two apps on one store stand for two worker processes of `tumen serve --workers 2`:
+    failures at either count for both, and the store forgets them once the window has
+    passed."""
+    workers = [create_app(str(hostile_db), require_login=True) for _ in range(2)]
+    limit = auth.LOGIN_MAX_FAILURES
+    for k in range(limit):
+        with TestClient(workers[k % 2], client=("10.4.0.1", 1)) as c:
+            assert login(c, "vic", "wrong").status_code == 401
+    for app in workers:
+        with TestClient(app, client=("10.4.0.9", 1)) as c:
+            assert login(c, "vic").status_code == 429   # the account, from anywhere, on any worker
+        with TestClient(app, client=("10.4.0.1", 1)) as c:
+            assert login(c, "ed").status_code == 429    # the address, on any worker
+    conn = sqlite3.connect(hostile_db)
+    try:
+        keys = {k for (k,) in conn.execute("SELECT DISTINCT key FROM login_failures")}
+        assert keys == {"addr:10.4.0.1", "name:vic"}
+        later = [time.time() + auth.LOGIN_WINDOW + 1]
+        for app in workers:
+            app.state.login_limiter.clock = lambda: later[0]
+        with TestClient(workers[1], client=("10.4.0.2", 1)) as c:
+            assert login(c, "vic").status_code == 303
+            assert login(c, "nobody", "wrong").status_code == 401   # a failure prunes the old ones
+        assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 2
+    finally:
+        conn.close()
 
 
 def test_limiter_counts_failures_per_key_in_a_sliding_window():

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import dedup
+from .schema import POSTGRES_DIALECT as POSTGRES
 from .schema import SQLITE_DIALECT as SQLITE
-from .schema import minhash_table, record_tables, reports_table
+from .schema import login_failures_table, minhash_table, record_tables, reports_table
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,8 @@ MIGRATIONS.append(Migration("0003_lsh_bands", sqlite=_0003_LSH_BANDS, postgres=_
 MIGRATIONS.append(Migration("0004_reports_fts_batch_insert",
                             sqlite="DROP TRIGGER IF EXISTS reports_ai;",
                             postgres="SELECT 1;"))
+
+# Failed logins in the store (web): a server with several worker processes counts every
+# failure once for all of them, instead of once per process.
+MIGRATIONS.append(Migration("web_0004_login_failures", sqlite=login_failures_table(SQLITE),
+                            postgres=login_failures_table(POSTGRES)))

@@ -33,7 +33,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import QueryError, StoreError
 from .schema import SQLITE_DIALECT as SQLITE
@@ -230,6 +230,19 @@ def remove_user(conn: sqlite3.Connection, name: str) -> bool:
 
 def count_users(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+def login_failures(conn: sqlite3.Connection, key: str, since: float) -> list[float]:
+    """Times (Unix seconds, ascending) of ``key``'s failed logins after ``since``."""
+    return [row[0] for row in conn.execute(
+        "SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at", (key, since))]
+
+
+def add_login_failure(conn: sqlite3.Connection, keys: Iterable[str], at: float, forget_before: float) -> None:
+    """Record a failed login at ``at`` under each key; forget failures at or before
+    ``forget_before`` (they have left every window)."""
+    conn.executemany("INSERT INTO login_failures VALUES (?, ?)", [(key, at) for key in keys])
+    conn.execute("DELETE FROM login_failures WHERE at <= ?", (forget_before,))
 
 
 # -- corrections -----------------------------------------------------------------

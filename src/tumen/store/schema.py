@@ -192,6 +192,19 @@ CREATE TABLE web_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def login_failures_table(d: Dialect) -> str:
+    """Failed logins (migration web_0004), so that every web worker process counts the
+    same failures (``web.auth.LoginLimiter``); rows older than the window are deleted."""
+    return f"""
+CREATE TABLE login_failures (
+    key TEXT NOT NULL,                         -- "addr:<client address>" | "name:<account>"
+    at  {d.real} NOT NULL                      -- Unix time of the failure
+);
+CREATE INDEX login_failures_key ON login_failures(key, at);
+CREATE INDEX login_failures_at ON login_failures(at);
+"""
+
+
 def corrections_table(d: Dialect) -> str:
     """Editors' corrections of incidents (migration web_0002)."""
     return f"""

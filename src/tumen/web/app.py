@@ -95,7 +95,13 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
 
     sessions = auth.Sessions(db.secret, max_age=session_max_age, is_ended=session_ended,
                              on_end=end_session)
-    limiter = app.state.login_limiter = auth.LoginLimiter()
+    def record_failure(keys: tuple[str, ...], at: float, forget_before: float) -> None:
+        with db.writer() as conn:
+            Q.add_login_failure(conn, keys, at, forget_before)
+
+    # failed logins are kept in the store: every worker process counts them all
+    limiter = app.state.login_limiter = auth.LoginLimiter(
+        recent=lambda key, since: Q.login_failures(db.reader, key, since), record=record_failure)
 
     def login_mode() -> bool:
         if require_login is False and host in auth.LOCAL_HOSTS:

@@ -158,36 +158,47 @@ class Sessions:
 
 class LoginLimiter:
     """Counts failed logins per key (client address, account name) in a sliding window
-    of ``window`` seconds; ``wait`` says how long a key must wait, 0 when it may try."""
+    of ``window`` seconds; ``wait`` says how long a key must wait, 0 when it may try.
+
+    Where the failures are kept is the caller's: ``recent(key, since)`` gives a key's
+    failure times after ``since`` (ascending) and ``record(keys, at, forget_before)``
+    adds one.  The web app keeps them in the store, so that every worker process counts
+    the same failures; without the two, they are kept in this process's memory."""
 
     def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window: float = LOGIN_WINDOW,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.time,
+                 recent: Callable[[str, float], list[float]] | None = None,
+                 record: Callable[[tuple[str, ...], float, float], None] | None = None):
         self.max_failures, self.window, self.clock = max_failures, window, clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key) or deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+        self._recent_in = recent or self._recent_in_memory
+        self._record = record or self._record_in_memory
 
     def wait(self, *keys: str) -> int:
         now = self.clock()
-        with self._lock:
-            waits = [self._recent(k, now) for k in keys]
-            return max([int(t[-self.max_failures] + self.window - now) + 1 for t in waits
-                        if len(t) >= self.max_failures] or [0])
+        waits = [self._recent_in(k, now - self.window) for k in keys]
+        return max([int(t[-self.max_failures] + self.window - now) + 1 for t in waits
+                    if len(t) >= self.max_failures] or [0])
 
     def failed(self, *keys: str) -> None:
         now = self.clock()
+        self._record(keys, now, now - self.window)
+
+    # -- the in-memory keeping (one process) --------------------------------------
+    def _recent_in_memory(self, key: str, since: float) -> list[float]:
+        with self._lock:
+            return [t for t in self._failures.get(key, ()) if t > since]
+
+    def _record_in_memory(self, keys: tuple[str, ...], at: float, forget_before: float) -> None:
         with self._lock:
             for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures[key] = times
+                times = self._failures.setdefault(key, deque())
+                times.append(at)
+                while times and times[0] <= forget_before:
+                    times.popleft()
             if len(self._failures) > 100_000:  # bound memory under a spray of names
-                self._failures = {k: t for k, t in self._failures.items() if self._recent(k, now)}
+                self._failures = {k: t for k, t in self._failures.items() if t and t[-1] > forget_before}
 
 
 def csrf_ok(session: dict[str, Any], token: str | None) -> bool:
