@@ -86,3 +86,61 @@ def test_migrate_command(archive, pg_url, capsys):  # noqa: F811
     assert main(["migrate", "--from", f"sqlite:{archive}", "--to", pg_url]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "already holds" in err[0]
+
+
+def test_migrate_back_from_postgres_to_a_new_sqlite_file(archive, pg_url, tmp_path):  # noqa: F811
+    """SQLite -> PostgreSQL -> a new SQLite file: the same archive, a sound store, and one
+    that keeps working (search, near-duplicate links, corrections' ids)."""
+    from tumen.maintenance import check_store
+
+    migrate(archive, pg_url)
+    back = tmp_path / "back" / "copy.db"
+    summary = migrate(pg_url, f"sqlite:{back}")
+    assert summary.counts["reports"] == summary.reports_verified > 0
+    assert summary.counts["records"] == 2 and summary.counts["corrections"] == 1
+    with SQLiteStore(archive, readonly=True) as src, SQLiteStore(back) as dst:
+        assert [r for r in src.iter_reports()] == [r for r in dst.iter_reports()]
+        assert list(src.iter_records()) == list(dst.iter_records())
+        assert src.stats() == dst.stats()
+        assert [h.id for h in search(src, "sinuiju")] == [h.id for h in search(dst, "sinuiju")]
+        assert dst.query("SELECT name, role FROM users") == [{"name": "editor1", "role": "editor"}]
+        # the near-duplicate index came along: a new copy of r1 links to it
+        copy = BODIES["r1"][1].replace("Tuesday", "Wednesday") + " Could not be verified."
+        res = dst.add_reports([Report(id="r1-again", body=copy, published="2024-06-02")])
+        assert res.links == [("r1-again", "r1")]
+        fix = dst.query("INSERT INTO corrections (report_id, action, changes_json, author, "
+                        "created_at) VALUES ('r1', 'delete', '{}', 'x', 'now') RETURNING id")
+        assert fix[0]["id"] == 2
+    checked = check_store(back)
+    assert checked.ok, checked.problems
+    # never over an existing file; a failed copy leaves no file behind
+    with pytest.raises(StoreError, match="already exists"):
+        migrate(pg_url, str(back))
+    with pytest.raises(StoreError, match="sqlite:FILE"):
+        migrate(pg_url, pg_url)
+
+
+def test_migrate_back_removes_the_file_when_the_copy_fails(archive, pg_url, tmp_path, monkeypatch):  # noqa: F811
+    from tumen.store import pg_copy
+
+    migrate(archive, pg_url)
+
+    def broken(source, target, **kw):
+        target.execute("BEGIN IMMEDIATE")
+        target.execute("ROLLBACK")
+        raise StoreError("copy.db: table reports differs after the copy; rolled back")
+
+    monkeypatch.setattr(pg_copy, "copy_postgres_to_sqlite", broken)
+    target = tmp_path / "copy.db"
+    with pytest.raises(StoreError, match="rolled back"):
+        migrate(pg_url, str(target))
+    assert not target.exists() and not (tmp_path / "copy.db-wal").exists()
+
+
+def test_migrate_back_command(archive, pg_url, tmp_path, capsys):  # noqa: F811
+    migrate(archive, pg_url)
+    with pytest.raises(SystemExit) as done:
+        main(["migrate", "--from", pg_url, "--to", f"sqlite:{tmp_path / 'laptop.db'}"])
+    assert done.value.code == 0
+    err = capsys.readouterr().err
+    assert "migrated" in err and "laptop.db" in err and "verified" in err

@@ -1,10 +1,15 @@
-"""``tumen migrate --from sqlite:FILE --to postgresql://...``: move an archive, nothing lost.
+"""``tumen migrate --from sqlite:FILE --to postgresql://...`` (and back): move an archive,
+nothing lost.
 
-The target database is created by the PostgreSQL store's own migrations (same schema
-version as the source), then every stored table is copied and verified in one
-transaction (``store/pg_copy.py``): row counts of every table, a checksum of every
-report and of every other table.  Any difference rolls the copy back, so the target is
-either a verified copy or untouched.  The source is opened read-only.
+The target database is created by its store's own migrations (same schema version as
+the source), then every stored table is copied and verified in one transaction
+(``store/pg_copy.py``): row counts of every table, a checksum of every report and of
+every other table.  Any difference rolls the copy back, so the target is either a
+verified copy or untouched.  The source is only read.
+
+The way back, ``--from postgresql://... --to sqlite:FILE``, writes a new SQLite file (a
+team's archive on a laptop, or an offline copy); when the copy fails, the file is
+removed again.
 """
 
 from __future__ import annotations
@@ -48,15 +53,22 @@ def sqlite_path(spec: str) -> str:
     return spec
 
 
+def is_postgres(spec: str) -> bool:
+    return spec.startswith(("postgresql://", "postgres://"))
+
+
 def migrate(source: str, target: str, *,
             progress: Callable[[str, int], None] | None = None) -> MigrateSummary:
-    """Copy the SQLite store ``source`` into the empty PostgreSQL database ``target``
-    and verify the copy; raises ``StoreError`` (one line) when it cannot."""
+    """Copy the SQLite store ``source`` into the empty PostgreSQL database ``target``, or
+    the PostgreSQL store ``source`` into the new SQLite file ``target``, and verify the
+    copy; raises ``StoreError`` (one line) when it cannot."""
     from .store import open_store
     from .store.sqlite import SQLiteStore
 
+    if is_postgres(source):
+        return _migrate_to_sqlite(source, target, progress)
     path = sqlite_path(source)
-    if not target.startswith(("postgresql://", "postgres://")):
+    if not is_postgres(target):
         raise StoreError(f"--to {target}: give the target as a postgresql:// URL")
     if not Path(path).is_file():
         raise StoreError(f"{path}: no such store")
@@ -77,4 +89,35 @@ def migrate(source: str, target: str, *,
                           skipped_tables=result.skipped_tables)
 
 
-__all__ = ["MigrateSummary", "migrate", "sqlite_path"]
+def _migrate_to_sqlite(source: str, target: str,
+                       progress: Callable[[str, int], None] | None) -> MigrateSummary:
+    from .store import open_store
+    from .store.pg_copy import copy_postgres_to_sqlite
+    from .store.sqlite import SQLiteStore
+
+    if is_postgres(target):
+        raise StoreError(f"--to {target}: from PostgreSQL, give the target as sqlite:FILE")
+    path = Path(sqlite_path(target))
+    if path.exists():
+        raise StoreError(f"{path}: already exists; migrate into a new file")
+    src = open_store(source)  # the PostgreSQL store (its migrations bring it up to date)
+    try:
+        try:
+            dst = SQLiteStore(path)
+            try:
+                result = copy_postgres_to_sqlite(src.conn, dst.conn, target_name=str(path),
+                                                 progress=progress)
+            finally:
+                dst.close()
+        except BaseException:
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+            raise
+    finally:
+        src.close()
+    return MigrateSummary(source=src.path, target=str(path), counts=result.counts,
+                          reports_verified=result.reports_verified, checksums=result.checksums,
+                          skipped_tables=result.skipped_tables)
+
+
+__all__ = ["MigrateSummary", "is_postgres", "migrate", "sqlite_path"]

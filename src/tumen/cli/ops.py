@@ -33,11 +33,12 @@ def load(
 
 @app.command()
 def migrate(
-    source: str = typer.Option(..., "--from", help="The SQLite store to move: sqlite:FILE (or a path)."),
-    target: str = typer.Option(..., "--to", help="An empty PostgreSQL database: postgresql://user@host:port/db."),
+    source: str = typer.Option(..., "--from", help="The store to move: sqlite:FILE (or a path), or postgresql://..."),
+    target: str = typer.Option(..., "--to", help="An empty PostgreSQL database (postgresql://user@host:port/db), "
+                                                "or, from PostgreSQL, a new SQLite file (sqlite:FILE)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
-    """Move an archive from SQLite to PostgreSQL; every table copied and verified (counts, checksums)."""
+    """Move an archive from SQLite to PostgreSQL or back; every table copied and verified (counts, checksums)."""
     from ..migrate import migrate as run_migrate
 
     summary = run_migrate(source, target)

@@ -74,6 +74,13 @@ MIGRATIONS.extend(Migration(name, sqlite=sql) for name, sql in WEB_MIGRATIONS_SQ
 _BANDS_JSON = "[" + ",".join(str(b) for b in range(dedup.LSH_BANDS)) + "]"
 LSH_BAND_FUNCTION = "tumen_lsh_band"
 
+# The bands of every stored signature (also after ``tumen migrate`` into SQLite).
+LSH_BANDS_FILL_SQL = f"""INSERT OR IGNORE INTO lsh_bands (band, hash, report_id)
+SELECT b.value, {LSH_BAND_FUNCTION}(m.signature, b.value), m.report_id
+FROM minhash m CROSS JOIN json_each('{_BANDS_JSON}') b
+WHERE m.num_perm = {dedup.NUM_PERM};
+"""
+
 _0003_LSH_BANDS = f"""
 CREATE TABLE lsh_bands (
     band      INTEGER NOT NULL,                -- 0 .. dedup.LSH_BANDS - 1
@@ -81,11 +88,7 @@ CREATE TABLE lsh_bands (
     report_id TEXT NOT NULL,                   -- reports.id (stale rows are harmless:
     PRIMARY KEY (band, hash, report_id)        --  every candidate is confirmed)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO lsh_bands (band, hash, report_id)
-SELECT b.value, {LSH_BAND_FUNCTION}(m.signature, b.value), m.report_id
-FROM minhash m CROSS JOIN json_each('{_BANDS_JSON}') b
-WHERE m.num_perm = {dedup.NUM_PERM};
-"""
+""" + LSH_BANDS_FILL_SQL
 
 _PG_BAND_HASH = "('x' || substr(md5(substring(sig from 1 + {width} * b for {width})), 1, 16))::bit(64)::bigint"
 

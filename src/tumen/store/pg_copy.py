@@ -1,4 +1,4 @@
-"""Copying a SQLite store into a PostgreSQL store, table by table, and proving it.
+"""Copying a store between SQLite and PostgreSQL, table by table, and proving it.
 
 The SQL side of ``tumen migrate`` (``tumen/migrate.py`` is the command's logic).  Every
 stored table is copied with its columns as they are (ids, ``seq`` ingest order, status,
@@ -11,6 +11,12 @@ checksum of every other table.  Any difference rolls the whole copy back.
 The web's derived tables (``web_facets``, ``web_incidents`` ...) are not copied: the
 target's triggers mark every report dirty and the web rebuilds them.  The full-text
 index (``reports_fts``) is filled by the target's trigger as reports are copied.
+
+The way back (``copy_postgres_to_sqlite``: a team's archive to one file, for a laptop or
+an offline copy) copies the same tables into a new SQLite store in one SQLite
+transaction, rebuilds its full-text index and near-duplicate bands (derived tables,
+which SQLite's store fills itself), and verifies the copy the same way before it
+commits.
 """
 
 from __future__ import annotations
@@ -87,9 +93,10 @@ def _sqlite_rows(conn: sqlite3.Connection, table: str, columns: list[str],
             yield tuple(row)
 
 
-def _pg_rows(conn: psycopg.Connection, table: str, columns: list[str]) -> Iterator[tuple]:
+def _pg_rows(conn: psycopg.Connection, table: str, columns: list[str],
+             order: str | None = None) -> Iterator[tuple]:
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
-        cur.execute(f"SELECT {_quoted(columns)} FROM {table}")
+        cur.execute(f"SELECT {_quoted(columns)} FROM {table}" + (f" ORDER BY {order}" if order else ""))
         while True:
             rows = cur.fetchmany(FETCH_ROWS)
             if not rows:
@@ -151,20 +158,86 @@ def copy_sqlite_to_postgres(source: sqlite3.Connection, target: psycopg.Connecti
                     target.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                         f"coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
-            _verify(source, target, plan, result, target_name)
+            _verify(lambda t, c, o: _sqlite_rows(source, t, c, o), lambda t, c, o: _pg_rows(target, t, c),
+                    plan, result, target_name)
     except psycopg.Error as exc:
         raise StoreError(f"{target_name}: the copy failed and was rolled back "
                          f"({' '.join(str(exc).split())})") from exc
     return result
 
 
-def _verify(source: sqlite3.Connection, target: psycopg.Connection,
+def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connection, *,
+                            target_name: str = "target",
+                            progress: Callable[[str, int], None] | None = None) -> CopyResult:
+    """Copy every stored table of the PostgreSQL store ``source`` into the (migrated,
+    empty) SQLite store ``target`` -- a connection with the store's band-hash function,
+    as ``SQLiteStore`` opens it -- and verify it, in one transaction of ``target``;
+    raises ``StoreError`` on any difference (nothing is committed then)."""
+    from .migrations import LSH_BANDS_FILL_SQL
+
+    result = CopyResult()
+    plan: list[tuple[str, str, list[str]]] = []
+    for table, order in COPY_TABLES:
+        src_cols = _pg_columns(source, table)
+        if src_cols is None:
+            result.skipped_tables.append(table)
+            continue
+        dst_cols = _sqlite_columns(target, table)
+        if dst_cols is None:
+            raise StoreError(f"{target_name}: has no table {table!r}; it cannot hold this store")
+        missing = [c for c in src_cols if c not in dst_cols]
+        if missing:
+            raise StoreError(f"{target_name}: table {table} has no column(s) {', '.join(missing)}; "
+                             "nothing was copied")
+        plan.append((table, order if order in src_cols else "", src_cols))
+    target.execute("BEGIN IMMEDIATE")
+    try:
+        n = target.execute("SELECT count(*) FROM reports").fetchone()[0]
+        if n:
+            raise StoreError(f"{target_name}: already holds {n} reports; migrate into a new file")
+        target.execute("PRAGMA defer_foreign_keys = ON")
+        for table, order, cols in plan:
+            insert = f"INSERT INTO {table} ({_quoted(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            copied = 0
+            batch: list[tuple] = []
+            for row in _pg_rows(source, table, cols, order or None):
+                batch.append(row)
+                if len(batch) >= FETCH_ROWS:
+                    target.executemany(insert, batch)
+                    copied += len(batch)
+                    batch = []
+                    if progress and copied % 5000 == 0:
+                        progress(table, copied)
+            target.executemany(insert, batch)
+            copied += len(batch)
+            result.counts[table] = copied
+            if progress:
+                progress(table, copied)
+        # derived tables that SQLite's store fills itself
+        target.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
+        target.execute(LSH_BANDS_FILL_SQL)
+        _verify(lambda t, c, o: _pg_rows(source, t, c, o or None), lambda t, c, o: _sqlite_rows(target, t, c, o or "rowid"),
+                plan, result, target_name)
+        target.execute("COMMIT")
+    except BaseException as exc:
+        target.execute("ROLLBACK")
+        if isinstance(exc, (psycopg.Error, sqlite3.Error)):
+            raise StoreError(f"{target_name}: the copy failed and was rolled back "
+                             f"({' '.join(str(exc).split())})") from exc
+        raise
+    return result
+
+
+def _verify(read_source: Callable[[str, list[str], str], Iterator[tuple]],
+            read_target: Callable[[str, list[str], str], Iterator[tuple]],
             plan: list[tuple[str, str, list[str]]], result: CopyResult, target_name: str) -> None:
+    """Row counts, a checksum of every report and an order-free checksum of every other
+    table, source against target; ``read_*(table, columns, order)`` yield the rows."""
     for table, order, cols in plan:
         if table == "reports":
             idx = cols.index("id")
-            src = _report_digests(_sqlite_rows(source, table, cols, order), idx)
-            dst = _report_digests(_pg_rows(target, table, cols), idx)
+            src = _report_digests(read_source(table, cols, order), idx)
+            dst = _report_digests(read_target(table, cols, order), idx)
             if len(src) != len(dst):
                 raise StoreError(f"{target_name}: {len(dst)} reports copied of {len(src)}; rolled back")
             differ = [rid for rid, digest in src.items() if dst.get(rid) != digest]
@@ -175,12 +248,12 @@ def _verify(source: sqlite3.Connection, target: psycopg.Connection,
             result.checksums[table] = hashlib.sha256(
                 "".join(src[k] for k in sorted(src)).encode()).hexdigest()
             continue
-        n_src, sum_src = _table_digest(_sqlite_rows(source, table, cols, order))
-        n_dst, sum_dst = _table_digest(_pg_rows(target, table, cols))
+        n_src, sum_src = _table_digest(read_source(table, cols, order))
+        n_dst, sum_dst = _table_digest(read_target(table, cols, order))
         if (n_src, sum_src) != (n_dst, sum_dst):
             raise StoreError(f"{target_name}: table {table} differs after the copy "
                              f"({n_dst} rows of {n_src}); rolled back")
         result.checksums[table] = sum_src
 
 
-__all__ = ["COPY_TABLES", "CopyResult", "copy_sqlite_to_postgres", "row_digest"]
+__all__ = ["COPY_TABLES", "CopyResult", "copy_postgres_to_sqlite", "copy_sqlite_to_postgres", "row_digest"]
