@@ -104,6 +104,11 @@ def _pg_rows(conn: psycopg.Connection, table: str, columns: list[str],
             yield from rows
 
 
+def _pg_order(order: str) -> str | None:
+    """A ``COPY_TABLES`` order column as PostgreSQL has it (its tables have no rowid)."""
+    return None if order == "rowid" else order
+
+
 def _report_digests(rows: Iterator[tuple], id_index: int) -> dict[str, str]:
     return {row[id_index]: row_digest(row) for row in rows}
 
@@ -113,20 +118,17 @@ def _table_digest(rows: Iterator[tuple]) -> tuple[int, str]:
     return len(digests), hashlib.sha256("".join(digests).encode()).hexdigest()
 
 
-def copy_sqlite_to_postgres(source: sqlite3.Connection, target: psycopg.Connection, *,
-                            target_name: str = "target",
-                            progress: Callable[[str, int], None] | None = None) -> CopyResult:
-    """Copy every stored table of ``source`` into the (migrated, empty) ``target`` and
-    verify it, all in one transaction of ``target``; raises ``StoreError`` on any
-    difference (nothing is committed then)."""
-    result = CopyResult()
+def _plan(source_columns: Callable[[str], list[str] | None], target_columns: Callable[[str], list[str] | None],
+          result: CopyResult, target_name: str) -> list[tuple[str, str, list[str]]]:
+    """(table, order column, columns) of every table to copy; a table the source lacks is noted as skipped, one the target cannot
+    hold stops the copy before it starts."""
     plan: list[tuple[str, str, list[str]]] = []
     for table, order in COPY_TABLES:
-        src_cols = _sqlite_columns(source, table)
+        src_cols = source_columns(table)
         if src_cols is None:
             result.skipped_tables.append(table)
             continue
-        dst_cols = _pg_columns(target, table)
+        dst_cols = target_columns(table)
         if dst_cols is None:
             raise StoreError(f"{target_name}: has no table {table!r}; it cannot hold this store")
         missing = [c for c in src_cols if c not in dst_cols]
@@ -134,6 +136,17 @@ def copy_sqlite_to_postgres(source: sqlite3.Connection, target: psycopg.Connecti
             raise StoreError(f"{target_name}: table {table} has no column(s) {', '.join(missing)}; "
                              "nothing was copied")
         plan.append((table, order, src_cols))
+    return plan
+
+
+def copy_sqlite_to_postgres(source: sqlite3.Connection, target: psycopg.Connection, *,
+                            target_name: str = "target",
+                            progress: Callable[[str, int], None] | None = None) -> CopyResult:
+    """Copy every stored table of ``source`` into the (migrated, empty) ``target`` and
+    verify it, all in one transaction of ``target``; raises ``StoreError`` on any
+    difference (nothing is committed then)."""
+    result = CopyResult()
+    plan = _plan(lambda t: _sqlite_columns(source, t), lambda t: _pg_columns(target, t), result, target_name)
     try:
         with target.transaction():
             n = target.execute("SELECT count(*) AS n FROM reports").fetchone()
@@ -176,20 +189,7 @@ def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connecti
     from .migrations import LSH_BANDS_FILL_SQL
 
     result = CopyResult()
-    plan: list[tuple[str, str, list[str]]] = []
-    for table, order in COPY_TABLES:
-        src_cols = _pg_columns(source, table)
-        if src_cols is None:
-            result.skipped_tables.append(table)
-            continue
-        dst_cols = _sqlite_columns(target, table)
-        if dst_cols is None:
-            raise StoreError(f"{target_name}: has no table {table!r}; it cannot hold this store")
-        missing = [c for c in src_cols if c not in dst_cols]
-        if missing:
-            raise StoreError(f"{target_name}: table {table} has no column(s) {', '.join(missing)}; "
-                             "nothing was copied")
-        plan.append((table, order if order in src_cols else "", src_cols))
+    plan = _plan(lambda t: _pg_columns(source, t), lambda t: _sqlite_columns(target, t), result, target_name)
     target.execute("BEGIN IMMEDIATE")
     try:
         n = target.execute("SELECT count(*) FROM reports").fetchone()[0]
@@ -200,7 +200,7 @@ def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connecti
             insert = f"INSERT INTO {table} ({_quoted(cols)}) VALUES ({', '.join('?' * len(cols))})"
             copied = 0
             batch: list[tuple] = []
-            for row in _pg_rows(source, table, cols, order or None):
+            for row in _pg_rows(source, table, cols, _pg_order(order)):
                 batch.append(row)
                 if len(batch) >= FETCH_ROWS:
                     target.executemany(insert, batch)
@@ -216,7 +216,7 @@ def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connecti
         # derived tables that SQLite's store fills itself
         target.execute("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')")
         target.execute(LSH_BANDS_FILL_SQL)
-        _verify(lambda t, c, o: _pg_rows(source, t, c, o or None), lambda t, c, o: _sqlite_rows(target, t, c, o or "rowid"),
+        _verify(lambda t, c, o: _pg_rows(source, t, c, _pg_order(o)), lambda t, c, o: _sqlite_rows(target, t, c, o),
                 plan, result, target_name)
         target.execute("COMMIT")
     except BaseException as exc:
