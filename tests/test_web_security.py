@@ -633,6 +633,11 @@ def test_login_limit_holds_across_worker_processes(hostile_db, no_failed_logins)
             assert login(c, "vic").status_code == 303
             assert login(c, "nobody", "wrong").status_code == 401   # a failure prunes the old ones
         assert conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 2
+        # a name longer than any account's is kept by its first characters only
+        with TestClient(workers[0], client=("10.4.0.3", 1)) as c:
+            assert login(c, "x" * 10_000, "wrong").status_code == 401
+        longest = conn.execute("SELECT max(length(key)) FROM login_failures").fetchone()[0]
+        assert longest == len("name:") + auth.MAX_USER_NAME + 1
     finally:
         conn.close()
 

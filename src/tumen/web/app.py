@@ -380,7 +380,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         form = await form_with_csrf(request)
         name, password = str(form.get("name") or ""), str(form.get("password") or "")
         target = _safe_next(str(form.get("next") or "/"))
-        keys = ("addr:" + (request.client.host if request.client else "?"), "name:" + name)
+        # a name longer than any account's is counted by its first characters (bounded keys)
+        keys = ("addr:" + (request.client.host if request.client else "?"),
+                "name:" + name[:auth.MAX_USER_NAME + 1])
         wait = limiter.wait(*keys)
         if wait:
             log.warning("login refused for %r from %s: too many failed attempts", name, keys[0])

@@ -45,6 +45,7 @@ SESSION_MAX_AGE = 12 * 3600  # seconds: one working day; then sign in again
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = 15 * 60  # seconds
 LOCAL_USER = "local"
+MAX_USER_NAME = 64  # characters
 
 _hasher = PasswordHasher()
 
@@ -91,8 +92,8 @@ def check_role(role: str) -> str:
 
 def check_name(name: str) -> str:
     name = (name or "").strip()
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-@" for c in name):
-        raise AuthError(f"invalid user name {name!r}: 1-64 letters, digits, '.', '_', '-', '@'")
+    if not name or len(name) > MAX_USER_NAME or not all(c.isalnum() or c in "._-@" for c in name):
+        raise AuthError(f"invalid user name {name!r}: 1-{MAX_USER_NAME} letters, digits, '.', '_', '-', '@'")
     if name == LOCAL_USER:
         raise AuthError(f"{LOCAL_USER!r} is reserved for the local desk mode")
     return name
