@@ -206,7 +206,7 @@ def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connecti
                     target.executemany(insert, batch)
                     copied += len(batch)
                     batch = []
-                    if progress and copied % 5000 == 0:
+                    if progress:
                         progress(table, copied)
             target.executemany(insert, batch)
             copied += len(batch)
