@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import StoreError
+from .store.queries import is_postgres_url
 
 
 @dataclass
@@ -53,10 +54,6 @@ def sqlite_path(spec: str) -> str:
     return spec
 
 
-def is_postgres(spec: str) -> bool:
-    return spec.startswith(("postgresql://", "postgres://"))
-
-
 def migrate(source: str, target: str, *,
             progress: Callable[[str, int], None] | None = None) -> MigrateSummary:
     """Copy the SQLite store ``source`` into the empty PostgreSQL database ``target``, or
@@ -65,10 +62,10 @@ def migrate(source: str, target: str, *,
     from .store import open_store
     from .store.sqlite import SQLiteStore
 
-    if is_postgres(source):
+    if is_postgres_url(source):
         return _migrate_to_sqlite(source, target, progress)
     path = sqlite_path(source)
-    if not is_postgres(target):
+    if not is_postgres_url(target):
         raise StoreError(f"--to {target}: give the target as a postgresql:// URL")
     if not Path(path).is_file():
         raise StoreError(f"{path}: no such store")
@@ -95,7 +92,7 @@ def _migrate_to_sqlite(source: str, target: str,
     from .store.pg_copy import copy_postgres_to_sqlite
     from .store.sqlite import SQLiteStore
 
-    if is_postgres(target):
+    if is_postgres_url(target):
         raise StoreError(f"--to {target}: from PostgreSQL, give the target as sqlite:FILE")
     path = Path(sqlite_path(target))
     if path.exists():
@@ -120,4 +117,4 @@ def _migrate_to_sqlite(source: str, target: str,
                           skipped_tables=result.skipped_tables)
 
 
-__all__ = ["MigrateSummary", "is_postgres", "migrate", "sqlite_path"]
+__all__ = ["MigrateSummary", "migrate", "sqlite_path"]

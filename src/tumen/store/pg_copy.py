@@ -120,8 +120,8 @@ def _table_digest(rows: Iterator[tuple]) -> tuple[int, str]:
 
 def _plan(source_columns: Callable[[str], list[str] | None], target_columns: Callable[[str], list[str] | None],
           result: CopyResult, target_name: str) -> list[tuple[str, str, list[str]]]:
-    """(table, order column, columns) of every table to copy; a table the source lacks is noted as skipped, one the target cannot
-    hold stops the copy before it starts."""
+    """(table, order column, columns) of every table to copy; a table the source lacks
+    is noted as skipped, one the target cannot hold stops the copy before it starts."""
     plan: list[tuple[str, str, list[str]]] = []
     for table, order in COPY_TABLES:
         src_cols = source_columns(table)
