@@ -21,13 +21,13 @@ it), at the time of writing:
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from ..jsonl import read_objects
 from ..record import INCIDENT_TYPES
 from ..text import paragraph_spans
 from .classify import TypeModel, doc_features
@@ -42,11 +42,6 @@ THRESHOLD = 0.3
 # A feature enters the vocabulary when it occurs in at least this many training sentences.
 MIN_COUNT = 2
 COMMENTARY = re.compile(r"\s*(commentary|analysis)\s*:", re.I)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def analyze(reports: list[dict]) -> list:
@@ -148,16 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cv", action="store_true")
     args = parser.parse_args(argv)
     train_dir = args.shared / "data" / "trainset"
-    reports = read_jsonl(train_dir / "reports_a.jsonl") + read_jsonl(train_dir / "reports_b.jsonl")
-    golds = read_jsonl(train_dir / "gold_a.jsonl") + read_jsonl(train_dir / "gold_b.jsonl")
+    reports = read_objects(train_dir / "reports_a.jsonl") + read_objects(train_dir / "reports_b.jsonl")
+    golds = read_objects(train_dir / "gold_a.jsonl") + read_objects(train_dir / "gold_b.jsonl")
     feats, labels, groups, skip = examples(analyze(reports), golds)
     if not args.no_cv:
         print("trainset 5-fold CV type P/R/F1: %.3f %.3f %.3f" % cross_validate(feats, labels, groups, skip))
     model = fit(feats, labels)
     dev = args.shared / "data" / "devset"
     if (dev / "gold.jsonl").exists():
-        dfeats, dlabels, dgroups, dskip = examples(analyze(read_jsonl(dev / "reports.jsonl")),
-                                                   read_jsonl(dev / "gold.jsonl"))
+        dfeats, dlabels, dgroups, dskip = examples(analyze(read_objects(dev / "reports.jsonl")),
+                                                   read_objects(dev / "gold.jsonl"))
         print("devset (held out) type P/R/F1: %.3f %.3f %.3f" % type_f1(decide(model, dfeats), dlabels, dgroups, dskip))
     model.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, {len(model.vocab)} features)")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import math
 import re
 import sys
@@ -31,6 +30,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from ..jsonl import objects_by_id, read_objects
 from .candidates import stem
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
@@ -209,22 +209,13 @@ def examples_from_files(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[str, l
     """(title + body, gold incident types, gold tags) from report/gold JSONL pairs."""
     out = []
     for reports, gold in pairs:
-        golds = {}
-        with open(gold, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    g = json.loads(line)
-                    golds[g["id"]] = g
-        with open(reports, encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                g = golds.get(r["id"])
-                if not g or not g.get("tags"):
-                    continue
-                text = f"{r.get('title') or ''}\n\n{r.get('body') or ''}"
-                out.append((text, [i["type"] for i in g.get("incidents", [])], g["tags"]))
+        golds = objects_by_id(gold)
+        for r in read_objects(reports):
+            g = golds.get(r["id"])
+            if not g or not g.get("tags"):
+                continue
+            text = f"{r.get('title') or ''}\n\n{r.get('body') or ''}"
+            out.append((text, [i["type"] for i in g.get("incidents", [])], g["tags"]))
     return out
 
 

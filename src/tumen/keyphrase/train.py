@@ -34,6 +34,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from ..jsonl import objects_by_id, read_objects
 from . import KeyphraseExtractor, phrase_key, with_title
 from .features import FEATURES, KEYWORD_FEATURES
 from .ranker import LinearRanker, train
@@ -59,36 +60,20 @@ def train_keywords(docs: list[dict], trained_on: str = "") -> LinearRanker:
 
 
 def load_kp(path: str | Path, ids: set[str] | None = None) -> list[dict]:
-    docs = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                d = json.loads(line)
-                if ids is None or str(d["id"]) in ids:
-                    docs.append(d)
-    return docs
+    return [d for d in read_objects(path) if ids is None or str(d["id"]) in ids]
 
 
 def load_reports(reports: str | Path, gold: str | Path, english_only: bool = True) -> list[dict]:
     """Annotated reports as keyphrase documents: text = title + body, keyphrases = tags."""
-    golds = {}
-    with open(gold, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                g = json.loads(line)
-                golds[g["id"]] = g
+    golds = objects_by_id(gold)
     docs = []
-    with open(reports, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            body = r.get("body") or ""
-            if english_only and sum("\uac00" <= ch <= "\ud7a3" for ch in body[:2000]) > 20:
-                continue
-            title = r.get("title") or ""
-            docs.append({"id": r["id"], "title": title, "text": f"{title}\n\n{body}" if title else body,
-                         "keyphrases": golds.get(r["id"], {}).get("tags", [])})
+    for r in read_objects(reports):
+        body = r.get("body") or ""
+        if english_only and sum("\uac00" <= ch <= "\ud7a3" for ch in body[:2000]) > 20:
+            continue
+        title = r.get("title") or ""
+        docs.append({"id": r["id"], "title": title, "text": f"{title}\n\n{body}" if title else body,
+                     "keyphrases": golds.get(r["id"], {}).get("tags", [])})
     return docs
 
 
