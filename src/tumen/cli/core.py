@@ -20,6 +20,17 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def _show(value, as_json: bool, printer: str) -> None:
+    """``value`` as indented JSON on stdout, or drawn on the console by ``render.<printer>``
+    (imported only then: rich loads lazily)."""
+    if as_json:
+        sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+        return
+    from . import render
+
+    getattr(render, printer)(_console(), value)
+
+
 def _open(db: Optional[str], must_exist: bool = True):
     from ..errors import StoreError
     from ..store import open_store
@@ -104,12 +115,7 @@ def show(
 
     with _open(db) as store:
         view = report_view(store, report_id)
-    if as_json:
-        sys.stdout.write(json.dumps(view, ensure_ascii=False, indent=2) + "\n")
-        return
-    from .render import print_report_view
-
-    print_report_view(_console(), view)
+    _show(view, as_json, "print_report_view")
 
 
 @app.command()
@@ -120,12 +126,7 @@ def stats(
     """Counts by source, month and status (and, once analyzed, places, organizations, incidents)."""
     with _open(db) as store:
         figures = store.stats()
-    if as_json:
-        sys.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
-        return
-    from .render import print_stats
-
-    print_stats(_console(), figures)
+    _show(figures, as_json, "print_stats")
 
 
 @app.command()
