@@ -385,16 +385,18 @@ ANAPHORA = re.compile(
 
 
 def anaphor_offset(m) -> int | None:
-    """Days from the antecedent day: 0 same day, +1 next, -1 previous, +N later."""
-    if m.group("same"):
+    """Days from the antecedent day: 0 same day, +1 next, -1 previous, +N later.  Reads
+    the named groups of either language's ``ANAPHORA`` (Korean has no counted days)."""
+    g = m.groupdict()
+    if g.get("same"):
         return 0
-    if m.group("next"):
+    if g.get("next"):
         return 1
-    if m.group("prev"):
+    if g.get("prev"):
         return -1
-    if m.group("rel"):
-        return -1 if m.group("rel").lower() == "before" else 1
-    n = _num(m.group("num"))
+    if g.get("rel"):
+        return -1 if g["rel"].lower() == "before" else 1
+    n = _num(g.get("num"))
     if n is None:
         return None
     return -n if m.group("dir").lower().startswith(("earlier", "before")) else n

@@ -208,7 +208,7 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     out: list[Found] = []
     patterns = [(english.ANAPHORA, english.anaphor_offset)]
     if _HAS_HANGUL.search(body):
-        patterns.append((korean.ANAPHORA, korean.anaphor_offset))
+        patterns.append((korean.ANAPHORA, english.anaphor_offset))
     for regex, offset_of in patterns:
         for m in regex.finditer(body):
             start, end = m.start(), m.end()

@@ -233,14 +233,5 @@ RULES: tuple[Rule, ...] = (
                          + r"(?P<after>\s+(?:앞두고|내내|들어|들어서))?"), h_season, ALL),
 )
 
+# Read by english.anaphor_offset, as the English ANAPHORA is.
 ANAPHORA = re.compile(START + r"(?P<expr>(?P<same>같은\s*날|이날|그날|당일|그\s*날)|(?P<next>다음\s*날|이튿날|그\s*다음\s*날)|(?P<prev>전날|그\s*전날))" + TAIL)
-
-
-def anaphor_offset(m) -> int | None:
-    if m.group("same"):
-        return 0
-    if m.group("next"):
-        return 1
-    if m.group("prev"):
-        return -1
-    return None
