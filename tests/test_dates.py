@@ -234,6 +234,16 @@ def test_component_lists_each_text_once_and_resolves_anaphora(pipeline):
     assert date_for_span(doc, 0, 5) is None
 
 
+def test_korean_anaphora_resolve_against_the_last_stated_day():
+    body = "지난 6일 보위부가 두 사람을 체포했다. 이튿날 가족들이 조사를 받았다. 그 전날 회의가 열렸다. 이날 장마당이 닫혔다."
+    found, anaphora = find_dates(body, dt.date(2018, 3, 15))
+    assert [(f.text, f.value) for f in found] == [("지난 6일", "2018-03-06")]
+    got = {a.text: a.value for a in anaphora}
+    assert got["이튿날"] == "2018-03-07"
+    assert got["그 전날"] == "2018-03-05"  # anaphora count from a stated day, not from each other
+    assert got["이날"] == "2018-03-06"
+
+
 def test_date_for_span_skips_deadlines_comparisons_and_report_days(pipeline):
     from tumen.components.dates import dates_in_span
 
