@@ -89,7 +89,7 @@ TOP = 10
 TUMEN_ROWS = {"tumen": "Tumen (x-dataset)", "tumen_keywords": "Tumen keywords (x-dataset)",
               "tumen_semantic": "Tumen + MiniLM rerank with attention and mask drop (x-dataset)",
               "tumen_cv": "Tumen (5-fold CV, in-domain)",
-              "tumen_semantic_cv": "Tumen + MiniLM rerank (5-fold CV, in-domain)",
+              "tumen_semantic_cv": "Tumen + MiniLM rerank with attention and mask drop (5-fold CV, in-domain)",
               # kept from earlier runs of an earlier version (rerank before bagging and mask drop)
               "tumen_semantic_attention": "Tumen + MiniLM rerank, attention only (x-dataset; earlier run)",
               "tumen_semantic_cv_attention": "Tumen + MiniLM rerank, attention only (5-fold CV, in-domain; earlier run)"}
