@@ -399,4 +399,4 @@ def anaphor_offset(m) -> int | None:
     n = _num(g.get("num"))
     if n is None:
         return None
-    return -n if m.group("dir").lower().startswith(("earlier", "before")) else n
+    return -n if g["dir"].lower().startswith(("earlier", "before")) else n
