@@ -179,3 +179,19 @@ def test_demanded_penalty_stays_with_the_meeting(pipeline):
     assert not [i for i in doc.incidents if i.type == "punishment"]
     record = doc.to_record().to_dict()
     assert record["incidents"][0]["prescribed_penalty"] == "labor camp"
+
+
+def test_the_typer_reads_a_place_name_as_any_place(pipeline):
+    """Which town an event happened in is no evidence of what kind of event it was: the
+    typer sees every gazetteer place as one token, whatever the name or romanization."""
+    from tumen.components.incidents import paragraph_index
+    from tumen.incidents.classify import doc_features
+    from tumen.text import paragraph_spans
+
+    def features(town):
+        doc = analyze(pipeline, f"Police in {town} detained two traders at the market on Monday, a source said.")
+        return doc_features(doc, doc.sentences, paragraph_index(doc.sentences, paragraph_spans(doc.body)))
+
+    hoeryong, hyesan, sinuiju = features("Hoeryŏng"), features("Hyesan"), features("Sinuiju")
+    assert hoeryong == hyesan == sinuiju
+    assert "w:placename" in hoeryong[0] and not any("hyesan" in f for f in hyesan[0])

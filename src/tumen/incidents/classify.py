@@ -78,7 +78,7 @@ def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] |
 def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
     """The features of every sentence of an analyzed document."""
     body = doc.body
-    texts = [body[s:e] for s, e in sentences]
+    texts = [_mask_places(body, s, e, doc.places) for s, e in sentences]
     extras = [context_features(doc, s, e) for s, e in sentences]
     if TRIGGER_FEATURES:
         types = list(INCIDENT_TYPES)
@@ -86,6 +86,24 @@ def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -
         for x, row in zip(extras, fired):
             x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
     return featurize(texts, paragraphs, extras)
+
+
+PLACE_TOKEN = "placename"
+
+
+def _mask_places(body: str, start: int, end: int, places) -> str:
+    """``body[start:end]`` with every gazetteer place mention replaced by PLACE_TOKEN:
+    which town an event happened in says nothing about what kind of event it was."""
+    spans = sorted((m.start, m.end) for p in places for m in p.mentions if start <= m.start and m.end <= end)
+    if not spans:
+        return body[start:end]
+    pieces, last = [], start
+    for a, b in spans:
+        if a < last:
+            continue
+        pieces += [body[last:a], PLACE_TOKEN]
+        last = b
+    return "".join(pieces) + body[last:end]
 
 
 # The probability a trigger pattern guarantees its type (just above the decision

@@ -2,7 +2,8 @@
 
 A sentence becomes a bag of string features:
 
-* ``w:`` lower-cased word unigrams and bigrams (digits folded to 0);
+* ``w:`` lower-cased word unigrams and bigrams (digits folded to 0; ``doc_features`` has
+  already replaced every gazetteer place mention by ``placename``);
 * ``c:`` character 2–4-grams inside Korean words (their endings carry tense and
   voice: "체포-했"); on English words they only added noise in cross-validation;
 * ``f:`` cue features from ``resources/incident_cues.json`` (modality, negation,
