@@ -78,14 +78,14 @@ def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] |
 def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
     """The features of every sentence of an analyzed document."""
     body = doc.body
-    texts = [_mask_places(body, s, e, doc.places) for s, e in sentences]
     extras = [context_features(doc, s, e) for s, e in sentences]
-    if TRIGGER_FEATURES:
+    if TRIGGER_FEATURES:  # the patterns read the sentence as written, as they do in the component
         types = list(INCIDENT_TYPES)
+        texts = [body[s:e] for s, e in sentences]
         _, fired = apply_triggers(np.zeros((len(texts), len(types)), np.float32), texts, types)
         for x, row in zip(extras, fired):
             x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
-    return featurize(texts, paragraphs, extras)
+    return featurize([_mask_places(body, s, e, doc.places) for s, e in sentences], paragraphs, extras)
 
 
 PLACE_TOKEN = "placename"
