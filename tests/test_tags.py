@@ -105,3 +105,24 @@ def test_devset_tag_line_quality(tmp_path, pipeline):
     assert res.returncode == 0, res.stderr
     score = json.loads(res.stdout)
     assert score["tags"]["f1@10"] >= 0.45
+
+
+CREDITING_BODY = (
+    "Border guards in Musan County, North Hamgyong Province, seized a shipment of copper wire "
+    "on Friday, a source told Frontier Granary Weekly.\n\n"
+    "Frontier Granary Weekly reported last month that smugglers had begun moving copper at night. "
+    "The Ministry of State Security has since arrested two traders, the source said.\n\n"
+    "This article was first published by Frontier Granary Weekly and is republished with permission."
+)
+
+
+def test_an_outlet_the_report_credits_is_never_a_tag(pipeline):
+    from tumen.components.tags import credited_outlets
+    from tumen.keyphrase import KeyphraseExtractor
+
+    assert credited_outlets(CREDITING_BODY) == {"frontier granary weekly"}
+    assert credited_outlets("He spoke to Yalu Observer. Clothing prices rose.") == {"yalu observer"}
+    ranked = [p for p, _ in KeyphraseExtractor().extract(CREDITING_BODY, top=30)]
+    assert ranked[0] == "frontier granary"  # the extractor alone puts it first
+    tags = pipeline(report(CREDITING_BODY, title="Copper shipment seized in Musan")).tags
+    assert tags and not any("granary" in t or "weekly" in t for t in tags), tags

@@ -9,7 +9,8 @@
    (from ``doc.places``, weighted by mentions and by the incidents placed there);
 4. further house topics whose probability clears ``HOUSE_MIN``;
 5. one to three keyphrases from the text (``keyphrase.KeyphraseExtractor``, reusing
-   ``doc.spacy``), minus names, house tags, the outlet and generic words;
+   ``doc.spacy``), minus names, house tags, the outlet (and any outlet the report
+   credits: "a source told ..."), and generic words;
 then, while there is room, the main organ and the next-best topics and keyphrases.
 
 When the body opens with the outlet's own tag line ("remittance yanggang province
@@ -42,6 +43,15 @@ KEYPHRASES = 1  # keyphrases placed before the fill-up topics; more follow at th
 INCIDENT_WEIGHT = 2.0
 PLACE_KINDS_CITY = ("city", "county", "district", "special city", "town")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# An outlet the report credits ("a source told Korea Field Notes", "first published by
+# ..."): attribution, never what the report is about, like the report's own outlet.
+_CREDITED = re.compile(r"\b(?:told|spoke to|speaking to|published by|published in|reported by|"
+                       r"republished from|reprinted from)\s+([A-Z][\w'’&-]*(?: [A-Z][\w'’&-]*){0,4})")
+
+
+def credited_outlets(body: str) -> set[str]:
+    """Lowercase names of the outlets ``body`` credits in an attribution."""
+    return {m.group(1).strip().lower() for m in _CREDITED.finditer(body)}
 
 
 def _stoplist() -> frozenset[str]:
@@ -128,11 +138,11 @@ class TagsComponent:
         start = self.segmenter.skip_header(body)
         spacy_doc = doc.spacy if start == 0 and doc.spacy is not None and len(body) <= len(doc.spacy.text) else None
         ranked = self.extractor.extract(body[start:], title=doc.report.title, top=30, spacy_doc=spacy_doc)
-        outlet = (doc.report.source or "").lower()
+        outlets = {o for o in {(doc.report.source or "").lower(), *credited_outlets(body)} if o}
         out = []
         for phrase, _ in ranked:
             p = phrase.strip().lower()
-            if (len(p) < 3 or p in exclude or p in self.stop or (outlet and (p in outlet or outlet in p))
+            if (len(p) < 3 or p in exclude or p in self.stop or any(p in o or o in p for o in outlets)
                     or any(w in self.stop for w in p.split()[-1:]) or _HANGUL.search(p)):
                 continue
             if any(p in e or e in p for e in exclude if len(e) > 3 and " " in p):
