@@ -36,7 +36,13 @@ MIN_TAGS = 3
 # primary always is.
 HOUSE_MIN = 0.2
 # Fill-up topics (after the first keyphrases and the main organ) need this probability.
-HOUSE_FILL_MIN = 0.05
+# Lowered from 0.05 in the seventh session: on reports the house model never saw, a
+# low-probability house topic is right more often than a further keyphrase. F1@10 for
+# 0 / 0.01 / 0.02 / 0.03 / 0.05 / 0.1: trainset with the house model cross-validated
+# (5 folds) 0.552 / 0.552 / 0.550 / 0.549 / 0.535 / 0.500; devset 0.612 / 0.612 /
+# 0.612 / 0.604 / 0.593 / 0.529.  (The keyphrase ranker is trained on the trainset,
+# which favours keyphrases there, and still the lower floor wins.)
+HOUSE_FILL_MIN = 0.01
 MAX_SECONDARY = 4  # trainset tag lines carry 1-5 secondary topics (mean 3.4)
 KEYPHRASES = 1  # keyphrases placed before the fill-up topics; more follow at the end
 # Incidents count this many mentions each for the place they happen in.
