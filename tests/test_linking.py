@@ -64,3 +64,12 @@ def test_link_points_to_the_earlier_published_report_whatever_the_order():
     linker.link(_record("late", "2023-03-09", [ARREST]), OTHER_WORDS)
     # the earlier-published report arrives second: it is not made a duplicate of the later one
     assert linker.link(_record("early", "2023-03-07", [ARREST]), ARTICLE) is None
+
+
+def test_same_event_links_even_when_the_incidents_were_typed_apart():
+    """One outlet's "open-air trial" is another's "sentencing": the (province, day) of an
+    event ties the reports, whatever type each report's incident was given."""
+    linker = DuplicateLinker()
+    linker.link(_record("a", "2023-03-07", [ARREST]), ARTICLE)
+    as_crackdown = dict(ARREST, type="crackdown")
+    assert linker.link(_record("b", "2023-03-09", [as_crackdown]), OTHER_WORDS) == "a"
