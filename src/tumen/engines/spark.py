@@ -5,6 +5,12 @@ fields id, title, published, source, url, body), runs the *same* ``Pipeline`` as
 local engine — one instance per partition, built when the partition starts, never one
 per report — and writes Parquet under ``output``:
 
+``duplicate_of`` is set as the local engine sets it: after the partitions are analyzed,
+the driver streams the records back in input order (``toLocalIterator``, never the whole
+set at once) through one ``DuplicateLinker`` (near-duplicates by MinHash, other outlets'
+reports of the same event), which keeps signatures and word sets, not bodies; the links
+it finds are joined back onto the records.
+
 * ``records/``   one row per report: the record's fields, nested (places, organizations,
   laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
   as the local engine serializes it) and the report's ``body`` so that ``tumen load``
@@ -64,26 +70,29 @@ def _record_schema():
         T.StructField("incidents", T.ArrayType(incident)), T.StructField("duplicate_of", T.StringType()),
         T.StructField("analyzer", T.StringType()), T.StructField("status", T.StringType()),
         T.StructField("error", T.StringType()), T.StructField("body", T.StringType()),
-        T.StructField("record_json", T.StringType()),
+        T.StructField("record_json", T.StringType()), T.StructField("seq", T.LongType()),
     ])
 
 
-def _analyze_partition(rows: Iterable[Any]) -> Iterator[tuple[str, str]]:
-    """Runs on an executor: one pipeline for the whole partition."""
+def _analyze_partition(rows: Iterable[tuple[Any, int]]) -> Iterator[tuple[str, str, str, int]]:
+    """Runs on an executor: one pipeline for the whole partition.  ``rows`` are
+    (report row, position in the input)."""
     from ..pipeline import Pipeline
     from ..record import Report
 
     pipeline = None
     batch: list[Report] = []
+    seqs: list[int] = []
 
     def flush():
-        for doc in pipeline.pipe(batch):
+        for doc, seq in zip(pipeline.pipe(batch), seqs):
             record = doc.to_record().to_dict()
-            yield record["id"], json.dumps(record, ensure_ascii=False), doc.report.body
+            yield record["id"], json.dumps(record, ensure_ascii=False), doc.report.body, seq
 
-    for row in rows:
+    for row, seq in rows:
         if pipeline is None:
             pipeline = Pipeline().initialize()
+        seqs.append(seq)
         data = row.asDict() if hasattr(row, "asDict") else dict(row)
         body = data.get("body") or ""
         batch.append(Report(id=str(data.get("id")), body=body,
@@ -91,7 +100,7 @@ def _analyze_partition(rows: Iterable[Any]) -> Iterator[tuple[str, str]]:
                             source=_opt(data.get("source")), url=_opt(data.get("url"))))
         if len(batch) >= 32:
             yield from flush()
-            batch = []
+            batch, seqs = [], []
     if batch:
         yield from flush()
 
@@ -100,15 +109,53 @@ def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _to_row(item: tuple[str, str, str]) -> dict:
-    rid, record_json, body = item
+def _to_row(item: tuple[str, str, str, int]) -> dict:
+    rid, record_json, body, seq = item
     record = json.loads(record_json)
     row = {name: record.get(name) for name in (
         "id", "title", "published", "source", "url", "tags", "places", "organizations", "laws",
         "dates", "incidents", "duplicate_of", "analyzer", "status", "error")}
     row["body"] = body
     row["record_json"] = record_json
+    row["seq"] = seq
     return row
+
+
+def _duplicate_links(records) -> dict[str, str]:
+    """{later report id: earlier report id}: the local engine's ``DuplicateLinker`` run on
+    the driver over the records in input order (streamed, one partition at a time)."""
+    from ..linking import DuplicateLinker
+
+    linker = DuplicateLinker()
+    links = {}
+    for row in records.select("seq", "record_json", "body").orderBy("seq").toLocalIterator():
+        record = json.loads(row["record_json"])
+        found = linker.link(record, row["body"] or "")
+        if found and not record.get("duplicate_of"):
+            links[record["id"]] = found
+    return links
+
+
+def _with_links(spark, records, links: dict[str, str]):
+    """``records`` with ``duplicate_of`` (column and ``record_json``) set from ``links``."""
+    if not links:
+        return records
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    def relink(record_json: str, earlier: str | None) -> str:
+        if earlier is None:
+            return record_json
+        record = json.loads(record_json)
+        record["duplicate_of"] = earlier
+        return json.dumps(record, ensure_ascii=False)
+
+    relink_udf = F.udf(relink, T.StringType())
+    found = spark.createDataFrame(list(links.items()), "link_id string, link_to string")
+    joined = records.join(F.broadcast(found), records["id"] == found["link_id"], "left")
+    return (joined.withColumn("duplicate_of", F.coalesce("link_to", "duplicate_of"))
+            .withColumn("record_json", relink_udf("record_json", "link_to"))
+            .select(*records.columns))
 
 
 def spark_session(master: str | None = None, app_name: str = "tumen-analyze"):
@@ -150,18 +197,20 @@ def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | N
     own = spark is None
     spark = spark or spark_session(master)
     try:
-        reports = read_reports(spark, input)
+        reports = read_reports(spark, input).rdd.zipWithIndex()  # (row, position in the input)
         if partitions:
             reports = reports.repartition(partitions)
-        analyzed = reports.rdd.mapPartitions(_analyze_partition).map(_to_row)
-        records = spark.createDataFrame(analyzed, schema=_record_schema()).cache()
+        analyzed = reports.mapPartitions(_analyze_partition).map(_to_row)
+        analyzed = spark.createDataFrame(analyzed, schema=_record_schema()).cache()
+        records = _with_links(spark, analyzed, _duplicate_links(analyzed)).orderBy("seq").drop("seq")
         out = str(output)
         records.write.mode("overwrite").parquet(f"{out}/records")
-        _flat_incidents(records).write.mode("overwrite").parquet(f"{out}/incidents")
-        _flat_mentions(records).write.mode("overwrite").parquet(f"{out}/mentions")
-        counts = {"reports": records.count(),
-                  "failed": records.filter("status = 'failed'").count()}
-        records.unpersist()
+        # the flat tables carry no duplicate_of: they read the analysis as it came
+        _flat_incidents(analyzed).write.mode("overwrite").parquet(f"{out}/incidents")
+        _flat_mentions(analyzed).write.mode("overwrite").parquet(f"{out}/mentions")
+        counts = {"reports": analyzed.count(),
+                  "failed": analyzed.filter("status = 'failed'").count()}
+        analyzed.unpersist()
         return counts
     finally:
         if own:
