@@ -12,7 +12,7 @@ whether from another outlet or syndicated):
   published within
   ``SAME_EVENT_MAX_DAYS`` of each other, and their vocabularies overlap at least
   ``SAME_EVENT_MIN_WORD_OVERLAP`` (which keeps two different events that happen to
-  share a type, province and day apart).
+  share a province and day apart).
 
 ``DuplicateLinker`` works in one pass over records in any order of arrival; a link
 always points to the earlier-published report (ties: the one seen first).  It keeps a

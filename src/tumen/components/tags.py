@@ -57,7 +57,7 @@ _CREDITED = re.compile(r"\b(?:told|spoke to|speaking to|published by|published i
 
 def credited_outlets(body: str) -> set[str]:
     """Lowercase names of the outlets ``body`` credits in an attribution."""
-    return {m.group(1).strip().lower() for m in _CREDITED.finditer(body)}
+    return {m.group(1).lower() for m in _CREDITED.finditer(body)}
 
 
 def _stoplist() -> frozenset[str]:

@@ -123,20 +123,28 @@ def decide(model: TypeModel, feats) -> list[set]:
     return [{model.types[k] for k in np.nonzero(row >= model.thresholds)[0]} for row in probs]
 
 
-def cross_validate(feats, labels, groups, skip, c: float = C, folds: int = 5):
-    pred: list[set] = [set()] * len(feats)
+def report_folds(groups, folds: int = 5):
+    """(training sentence indices, held-out report indices) per fold: the reports are
+    dealt round-robin into ``folds`` folds; a fold trains on the other reports' sentences."""
     reports = np.unique(groups)
     for f in range(folds):
-        test_reports = set(reports[f::folds])
-        test = [i for i, g in enumerate(groups) if g in test_reports]
-        train = [i for i, g in enumerate(groups) if g not in test_reports]
+        held = set(reports[f::folds].tolist())
+        yield [i for i, g in enumerate(groups) if g not in held], sorted(held)
+
+
+def cross_validate(feats, labels, groups, skip, c: float = C, folds: int = 5):
+    pred: list[set] = [set()] * len(feats)
+    for train, held in report_folds(groups, folds):
         model = fit([feats[i] for i in train], [labels[i] for i in train], c)
+        held = set(held)
+        test = [i for i, g in enumerate(groups) if g in held]
         for i, p in zip(test, decide(model, [feats[i] for i in test])):
             pred[i] = p
     return type_f1(pred, labels, groups, skip)
 
 
-def component_cv(docs: list, golds: list[dict], reports: list[dict], tools: Path, folds: int = 5) -> str:
+def component_cv(docs: list, golds: list[dict], reports: list[dict], feats, labels, groups,
+                 tools: Path, folds: int = 5) -> str:
     """recordeval's incident scores of the whole component (typer, triggers, arguments,
     merging) on the training set, every report analyzed by a typer trained without it."""
     import json
@@ -147,19 +155,19 @@ def component_cv(docs: list, golds: list[dict], reports: list[dict], tools: Path
 
     from ..components.incidents import extract
 
-    feats, labels, groups, _ = examples(docs, golds)
+    def lines(rows):
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for name, rows in (("gold.jsonl", golds), ("reports.jsonl", reports)):
-            (tmp / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-        with open(tmp / "pred.jsonl", "w", encoding="utf-8") as out:
-            for f in range(folds):
-                held = set(range(f, len(docs), folds))
-                train = [i for i, g in enumerate(groups) if g not in held]
-                model = fit([feats[i] for i in train], [labels[i] for i in train])
-                for i in sorted(held):
-                    incidents = [asdict(x) for x in extract(docs[i], model)]
-                    out.write(json.dumps({"id": docs[i].report.id, "incidents": incidents}, ensure_ascii=False) + "\n")
+        (tmp / "gold.jsonl").write_text(lines(golds), "utf-8")
+        (tmp / "reports.jsonl").write_text(lines(reports), "utf-8")  # recordeval reads it beside the gold
+        predicted = []
+        for train, held in report_folds(groups, folds):
+            model = fit([feats[i] for i in train], [labels[i] for i in train])
+            predicted += [{"id": docs[i].report.id, "incidents": [asdict(x) for x in extract(docs[i], model)]}
+                          for i in held]
+        (tmp / "pred.jsonl").write_text(lines(predicted), "utf-8")
         run = subprocess.run([sys.executable, str(tools / "recordeval.py"), str(tmp / "gold.jsonl"),
                               str(tmp / "pred.jsonl")], capture_output=True, text=True, check=True)
     return "\n".join(line for line in run.stdout.splitlines() if line.startswith(("incidents", "evidence")))
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     feats, labels, groups, skip = examples(docs, golds)
     if args.component_cv:
         print("trainset 5-fold CV, whole component (recordeval):")
-        print(component_cv(docs, golds, reports, args.shared / "tools"))
+        print(component_cv(docs, golds, reports, feats, labels, groups, args.shared / "tools"))
     if not args.no_cv:
         print("trainset 5-fold CV type P/R/F1: %.3f %.3f %.3f" % cross_validate(feats, labels, groups, skip))
     model = fit(feats, labels)
