@@ -73,3 +73,48 @@ def test_same_event_links_even_when_the_incidents_were_typed_apart():
     linker.link(_record("a", "2023-03-07", [ARREST]), ARTICLE)
     as_crackdown = dict(ARREST, type="crackdown")
     assert linker.link(_record("b", "2023-03-09", [as_crackdown]), OTHER_WORDS) == "a"
+
+
+def test_a_stored_report_on_the_same_event_is_found_through_the_archive():
+    """Reports already in the archive (``stored``) count as earlier on a tie; a stored
+    report published *later* than the new one is kept in ``relinks`` to be rewritten."""
+    archive = {("Yanggang Province", "2023-03-05"): [
+        {"id": "old", "published": "2023-03-07", "body": ARTICLE, "type": "arrest"},
+        {"id": "old", "published": "2023-03-07", "body": ARTICLE, "type": "crackdown"},
+        {"id": "prices", "published": "2023-03-07", "body": ARTICLE, "type": "market"}]}
+    linker = DuplicateLinker(stored=lambda province, day: archive.get((province, day), []))
+    assert linker.link(_record("new", "2023-03-09", [ARREST]), OTHER_WORDS) == "old"
+    assert linker.relinks == []
+
+    linker = DuplicateLinker(stored=lambda province, day: archive.get((province, day), []))
+    assert linker.link(_record("earliest", "2023-03-06", [ARREST]), OTHER_WORDS) is None
+    assert linker.relinks == [("old", "earliest")]
+
+
+SHARED_DEVSET = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data" / "devset"
+
+
+def test_store_analysis_links_reports_on_the_same_event_across_runs(tmp_path):
+    """Two outlets' reports of one public trial (devset d005, d012), ingested and analyzed
+    on different days and in either order: the later-published one points at the other."""
+    import json
+
+    import pytest
+
+    from tumen.analyze import analyze_store
+    from tumen.ingest import ingest
+    from tumen.store import open_store
+
+    source = SHARED_DEVSET / "reports.jsonl"
+    if not source.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    lines = {json.loads(line)["id"]: line for line in source.read_text("utf-8").splitlines()}
+    for order in (["d005", "d012"], ["d012", "d005"]):
+        with open_store(tmp_path / f"{order[0]}.db") as store:
+            for rid in order:
+                path = tmp_path / f"{rid}.jsonl"
+                path.write_text(lines[rid] + "\n", encoding="utf-8")
+                ingest(store, [str(path)])
+                analyze_store(store, processes=1, progress=False)
+            links = {r["id"]: r["duplicate_of"] for r in store.iter_records()}
+        assert links == {"d005": None, "d012": "d005"}, order

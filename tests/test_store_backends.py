@@ -182,6 +182,16 @@ def test_reports_needing_analysis(store):
     assert len(list(store.reports_needing_analysis("v1", reanalyze=True))) == 5
 
 
+def test_reports_with_event_finds_stored_incidents_by_province_and_day(store):
+    store.save_records([make_record("r1"), make_record("r2", type="market")])
+    rows = sorted(store.reports_with_event("North Pyongan", "2024-05-14"), key=lambda r: r["id"])
+    assert [(r["id"], r["type"], r["published"]) for r in rows] == [
+        ("r1", "arrest", "2024-05-14"), ("r2", "market", "2024-06-02")]
+    assert rows[0]["body"] == BODIES["r1"][1]
+    assert store.reports_with_event("North Pyongan", "2024-05-15") == []
+    assert store.reports_with_event("Yanggang Province", "2024-05-14") == []
+
+
 def test_duplicate_of_is_added_to_the_record(store):
     copy = BODIES["r3"][1] + " Attendance was checked again on Friday."
     store.add_reports([Report(id="r3-copy", body=copy, published="2023-12-01")])

@@ -223,8 +223,14 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
     todo = list(store.reports_needing_analysis(ANALYZER_VERSION, since=since, reanalyze=reanalyze))
     bar, task = _progress(progress, len(todo), "analyzing")
     batch: list[dict] = []
-    linker = DuplicateLinker()
     bodies = {r.id: r.body for r in todo}
+    in_this_run = set(bodies)
+
+    def archived(province: str, day: str) -> list[dict]:
+        # reports of this run are linked as they come, never through their old records
+        return [r for r in store.reports_with_event(province, day) if r["id"] not in in_this_run]
+
+    linker = DuplicateLinker(stored=archived)
     with bar:
         for record in analyze_reports(todo, processes=processes if len(todo) > CHUNK_SIZE else 1,
                                       components=components, config=house_model_config(store)):
@@ -241,5 +247,19 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
             bar.update(task, advance=1, rate=f"{summary.analyzed / elapsed:.1f} reports/s")
         if batch:
             store.save_records(batch)
+    _relink(store, linker.relinks)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _relink(store, relinks: list[tuple[str, str]]) -> None:
+    """Point a report met before an earlier one on the same event (another run, or out of
+    date order in this one) at that earlier report, unless it is linked already."""
+    changed = []
+    for later, earlier in relinks:
+        record = store.get_record(later)
+        if record is not None and not record.get("duplicate_of"):
+            record["duplicate_of"] = earlier
+            changed.append(record)
+    if changed:
+        store.save_records(changed)

@@ -25,6 +25,7 @@ import datetime as _dt
 import re
 import zlib
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -85,12 +86,24 @@ class _Seen:
 
 
 class DuplicateLinker:
-    def __init__(self, near_threshold: float = dedup.NEAR_DUPLICATE_THRESHOLD):
+    """One pass of linking.  ``stored``, when given, looks up the reports already in an
+    archive that have an incident in a province on a day (``Store.reports_with_event``);
+    they count as published before this pass on a tie, so reports analyzed today link to
+    other outlets' reports of the same event analyzed last week.  Pairs where the report
+    met first is the *later* one cannot be linked in that report's own record as it is
+    written; they are kept in ``relinks`` as (later report, earlier report) for a caller
+    that can still rewrite the later record (``analyze_store`` does)."""
+
+    def __init__(self, near_threshold: float = dedup.NEAR_DUPLICATE_THRESHOLD,
+                 stored: Callable[[str, str], Iterable[dict]] | None = None):
         self.near = dedup.NearDuplicateIndex(threshold=near_threshold)
         self.threshold = near_threshold
         self.signatures: dict[str, object] = {}
         self.events: dict[tuple[str, str], list[str]] = {}
         self.seen: dict[str, _Seen] = {}
+        self.stored = stored
+        self.stored_seen: dict[str, _Seen] = {}
+        self.relinks: list[tuple[str, str]] = []
 
     @staticmethod
     def event_keys(record: dict) -> set[tuple[str, str]]:
@@ -119,21 +132,41 @@ class DuplicateLinker:
                 if self._earlier(other, me) and (best is None or self._earlier(other, best)):
                     best = other
         if best is None:
-            for key in self.event_keys(record):
-                for other_id in self.events.get(key, ()):
-                    other = self.seen[other_id]
-                    if other_id == rid or not self._earlier(other, me):
-                        continue
-                    if me.published and other.published and \
-                            abs((me.published - other.published).days) > SAME_EVENT_MAX_DAYS:
-                        continue
-                    if _overlap(me.words, other.words) < SAME_EVENT_MIN_WORD_OVERLAP:
-                        continue
-                    if best is None or self._earlier(other, best):
-                        best = other
+            for other in self._same_event(record, me):
+                if not self._earlier(other, me):
+                    if (other.id, rid) not in self.relinks:
+                        self.relinks.append((other.id, rid))
+                elif best is None or self._earlier(other, best):
+                    best = other
         self.seen[rid] = me
         self.signatures[rid] = signature
         self.near.add(rid, signature)
         for key in self.event_keys(record):
             self.events.setdefault(key, []).append(rid)
         return best.id if best else None
+
+    def _same_event(self, record: dict, me: _Seen) -> Iterator[_Seen]:
+        """The reports met so far, and the archive's, that share an event (province, day)
+        with ``record``, were published within SAME_EVENT_MAX_DAYS and overlap in words."""
+        for key in self.event_keys(record):
+            others = [self.seen[i] for i in self.events.get(key, ()) if i != me.id]
+            if self.stored is not None:
+                others += self._stored_reports(key, me.id)
+            for other in others:
+                if me.published and other.published and \
+                        abs((me.published - other.published).days) > SAME_EVENT_MAX_DAYS:
+                    continue
+                if _overlap(me.words, other.words) >= SAME_EVENT_MIN_WORD_OVERLAP:
+                    yield other
+
+    def _stored_reports(self, key: tuple[str, str], rid: str) -> list[_Seen]:
+        found: dict[str, _Seen] = {}
+        for row in self.stored(*key):
+            oid = str(row["id"])
+            if oid == rid or oid in self.seen or row.get("type") not in EVENT_TYPES:
+                continue
+            if oid not in self.stored_seen:  # order -1: archived before this pass
+                self.stored_seen[oid] = _Seen(oid, _date(row.get("published")), -1,
+                                              _content_words(row.get("body") or ""))
+            found[oid] = self.stored_seen[oid]
+        return list(found.values())

@@ -345,6 +345,16 @@ class StoreBase:
             return None
         return _with_duplicate_of(row["record_json"], row["duplicate_of"])
 
+    def reports_with_event(self, province: str, date: str) -> list[dict]:
+        """Reports whose stored record has an incident in ``province`` on the day ``date``:
+        dicts with id, published, body and the incident's type (one per incident)."""
+        rows = self.conn.execute(
+            "SELECT r.id AS id, r.published AS published, r.body AS body, i.type AS type "
+            "FROM incidents i JOIN reports r ON r.id = i.report_id "
+            f"WHERE i.date = {self.PH} AND i.province = {self.PH} AND i.date_precision = 'day'",
+            (date, province)).fetchall()
+        return [dict(row) for row in rows]
+
     def iter_records(self) -> Iterator[dict]:
         last = ""
         while True:
