@@ -131,33 +131,35 @@ class DuplicateLinker:
             if other and other_id != rid and signature.jaccard(self.signatures[other_id]) >= self.threshold:
                 if self._earlier(other, me) and (best is None or self._earlier(other, best)):
                     best = other
+        keys = self.event_keys(record)
         if best is None:
-            for other in self._same_event(record, me):
+            for other in self._same_event(keys, me):
                 if not self._earlier(other, me):
-                    if (other.id, rid) not in self.relinks:
-                        self.relinks.append((other.id, rid))
+                    self.relinks.append((other.id, rid))
                 elif best is None or self._earlier(other, best):
                     best = other
         self.seen[rid] = me
         self.signatures[rid] = signature
         self.near.add(rid, signature)
-        for key in self.event_keys(record):
+        for key in keys:
             self.events.setdefault(key, []).append(rid)
         return best.id if best else None
 
-    def _same_event(self, record: dict, me: _Seen) -> Iterator[_Seen]:
+    def _same_event(self, keys: set[tuple[str, str]], me: _Seen) -> Iterator[_Seen]:
         """The reports met so far, and the archive's, that share an event (province, day)
-        with ``record``, were published within SAME_EVENT_MAX_DAYS and overlap in words."""
-        for key in self.event_keys(record):
-            others = [self.seen[i] for i in self.events.get(key, ()) if i != me.id]
+        of ``keys`` with ``me``, were published within SAME_EVENT_MAX_DAYS and overlap in
+        words; each once, however many events they share."""
+        others: dict[str, _Seen] = {}
+        for key in keys:
+            others.update((i, self.seen[i]) for i in self.events.get(key, ()) if i != me.id)
             if self.stored is not None:
-                others += self._stored_reports(key, me.id)
-            for other in others:
-                if me.published and other.published and \
-                        abs((me.published - other.published).days) > SAME_EVENT_MAX_DAYS:
-                    continue
-                if _overlap(me.words, other.words) >= SAME_EVENT_MIN_WORD_OVERLAP:
-                    yield other
+                others.update((o.id, o) for o in self._stored_reports(key, me.id))
+        for other in others.values():
+            if me.published and other.published and \
+                    abs((me.published - other.published).days) > SAME_EVENT_MAX_DAYS:
+                continue
+            if _overlap(me.words, other.words) >= SAME_EVENT_MIN_WORD_OVERLAP:
+                yield other
 
     def _stored_reports(self, key: tuple[str, str], rid: str) -> list[_Seen]:
         found: dict[str, _Seen] = {}

@@ -144,11 +144,11 @@ def _with_links(spark, records, links: dict[str, str]):
     from pyspark.sql import types as T
 
     def relink(record_json: str, earlier: str | None) -> str:
+        from ..store.common import _with_duplicate_of  # the store's own merge of a link
+
         if earlier is None:
             return record_json
-        record = json.loads(record_json)
-        record["duplicate_of"] = earlier
-        return json.dumps(record, ensure_ascii=False)
+        return json.dumps(_with_duplicate_of(record_json, earlier), ensure_ascii=False)
 
     relink_udf = F.udf(relink, T.StringType())
     found = spark.createDataFrame(list(links.items()), "link_id string, link_to string")
