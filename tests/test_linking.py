@@ -66,6 +66,40 @@ def test_link_points_to_the_earlier_published_report_whatever_the_order():
     assert linker.link(_record("early", "2023-03-07", [ARREST]), ARTICLE) is None
 
 
+def test_a_report_met_before_earlier_ones_is_relinked_to_the_earliest():
+    """Input out of date order: the later report's link is kept in ``relinks`` (for a
+    syndicated copy as for another outlet's report), pointing at the earliest report."""
+    linker = DuplicateLinker()
+    copy = ARTICLE + " This article first appeared elsewhere."
+    assert linker.link(_record("copy", "2023-03-10"), copy) is None
+    assert linker.link(_record("second", "2023-03-08"), ARTICLE) is None
+    assert linker.relinks == [("copy", "second")]
+    assert linker.link(_record("first", "2023-03-07"), ARTICLE) is None
+    assert sorted(linker.relinks) == [("copy", "first"), ("second", "first")]
+
+
+def test_file_analysis_links_a_report_that_comes_before_the_earlier_one(tmp_path):
+    """``analyze FILE``: d012 first, then d005 (the earlier-published report of the same
+    public trial): d012's record in the output still points at d005."""
+    import io
+    import json
+
+    import pytest
+
+    from tumen.analyze import analyze_file
+
+    source = SHARED_DEVSET / "reports.jsonl"
+    if not source.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    lines = {json.loads(line)["id"]: line for line in source.read_text("utf-8").splitlines()}
+    path = tmp_path / "reports.jsonl"
+    path.write_text(lines["d012"] + "\n" + lines["d005"] + "\n", encoding="utf-8")
+    out = io.StringIO()
+    analyze_file(path, out, progress=False)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["id"], r["duplicate_of"]) for r in records] == [("d012", "d005"), ("d005", None)]
+
+
 def test_same_event_links_even_when_the_incidents_were_typed_apart():
     """One outlet's "open-air trial" is another's "sentencing": the (province, day) of an
     event ties the reports, whatever type each report's incident was given."""

@@ -29,7 +29,9 @@ def reports_file(tmp_path_factory):
     if not source.exists():
         pytest.skip("../shared/data is not beside the repository")
     path = tmp_path_factory.mktemp("spark") / "reports.jsonl"
-    lines = source.read_text(encoding="utf-8").splitlines()[:12]
+    # the first 12 devset reports in reverse order: d012 comes before d005, the earlier
+    # report of the same event, so its link is found only after its record is made
+    lines = source.read_text(encoding="utf-8").splitlines()[:12][::-1]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from itertools import islice
@@ -194,19 +195,39 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     bar, task = _progress(progress, total, "analyzing")
     linker = DuplicateLinker()
     bodies = _BodyTap()
-    with bar:
+    # Records are spooled to a temporary file and copied to ``out`` at the end, so that a
+    # report met before an earlier one on the same event (input not in date order) can
+    # still be pointed at it.  Held in memory: each record's id and whether it is unlinked.
+    spooled: list[tuple[str, bool]] = []
+    with bar, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for record in analyze_reports(bodies.tap(reports), processes=processes, components=components):
             _link(linker, record, bodies.pop(record["id"]))
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            spool.write(json.dumps(record, ensure_ascii=False) + "\n")
+            spooled.append((str(record["id"]), not record.get("duplicate_of")))
             summary.analyzed += 1
             if record.get("status") == "failed":
                 summary.failed += 1
                 summary.errors.append(f"{record['id']}: {record.get('error')}")
             elapsed = time.perf_counter() - started
             bar.update(task, advance=1, rate=f"{summary.analyzed / elapsed:.1f} reports/s")
+        spool.seek(0)
+        _copy_relinked(spool, out, spooled, dict(linker.relinks))
     out.flush()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _copy_relinked(spool: IO[str], out: IO[str], spooled: list[tuple[str, bool]],
+                   relinks: dict[str, str]) -> None:
+    """Copy the spooled records to ``out``, pointing each unlinked record in ``relinks``
+    at its earlier report."""
+    for (rid, free), line in zip(spooled, spool):
+        earlier = relinks.get(rid) if free else None
+        if earlier:
+            record = json.loads(line)
+            record["duplicate_of"] = earlier
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+        out.write(line)
 
 
 def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,

@@ -91,8 +91,10 @@ class DuplicateLinker:
     they count as published before this pass on a tie, so reports analyzed today link to
     other outlets' reports of the same event analyzed last week.  Pairs where the report
     met first is the *later* one cannot be linked in that report's own record as it is
-    written; they are kept in ``relinks`` as (later report, earlier report) for a caller
-    that can still rewrite the later record (``analyze_store`` does)."""
+    written; they are kept in ``relinks`` as (later report, earlier report), the earliest
+    such report for each later one, for a caller that can still rewrite the later record
+    (``analyze_file`` rewrites its spooled output, ``analyze_store`` the stored record,
+    the Spark engine joins them back)."""
 
     def __init__(self, near_threshold: float = dedup.NEAR_DUPLICATE_THRESHOLD,
                  stored: Callable[[str, str], Iterable[dict]] | None = None):
@@ -103,7 +105,17 @@ class DuplicateLinker:
         self.seen: dict[str, _Seen] = {}
         self.stored = stored
         self.stored_seen: dict[str, _Seen] = {}
-        self.relinks: list[tuple[str, str]] = []
+        self._relinks: dict[str, _Seen] = {}  # later report id -> earliest report met after it
+
+    @property
+    def relinks(self) -> list[tuple[str, str]]:
+        """(later report, earlier report) for each report met before an earlier one."""
+        return [(later, earlier.id) for later, earlier in self._relinks.items()]
+
+    def _relink(self, later: _Seen, earlier: _Seen) -> None:
+        known = self._relinks.get(later.id)
+        if known is None or self._earlier(earlier, known):
+            self._relinks[later.id] = earlier
 
     @staticmethod
     def event_keys(record: dict) -> set[tuple[str, str]]:
@@ -129,13 +141,15 @@ class DuplicateLinker:
         for other_id in self.near.candidates(signature):
             other = self.seen.get(other_id)
             if other and other_id != rid and signature.jaccard(self.signatures[other_id]) >= self.threshold:
-                if self._earlier(other, me) and (best is None or self._earlier(other, best)):
+                if not self._earlier(other, me):
+                    self._relink(other, me)
+                elif best is None or self._earlier(other, best):
                     best = other
         keys = self.event_keys(record)
         if best is None:
             for other in self._same_event(keys, me):
                 if not self._earlier(other, me):
-                    self.relinks.append((other.id, rid))
+                    self._relink(other, me)
                 elif best is None or self._earlier(other, best):
                     best = other
         self.seen[rid] = me

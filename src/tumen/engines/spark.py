@@ -9,7 +9,8 @@ per report — and writes Parquet under ``output``:
 the driver streams the records back in input order (``toLocalIterator``, never the whole
 set at once) through one ``DuplicateLinker`` (near-duplicates by MinHash, other outlets'
 reports of the same event), which keeps signatures and word sets, not bodies; the links
-it finds are joined back onto the records.
+it finds, and the links back to a report met after a later one, are joined onto the
+records.
 
 * ``records/``   one row per report: the record's fields, nested (places, organizations,
   laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
@@ -123,16 +124,24 @@ def _to_row(item: tuple[str, str, str, int]) -> dict:
 
 def _duplicate_links(records) -> dict[str, str]:
     """{later report id: earlier report id}: the local engine's ``DuplicateLinker`` run on
-    the driver over the records in input order (streamed, one partition at a time)."""
+    the driver over the records in input order (streamed, one partition at a time),
+    with its relinks (a later report met first)."""
     from ..linking import DuplicateLinker
 
     linker = DuplicateLinker()
     links = {}
+    linked = set()  # reports whose record already names an earlier one (ingest)
     for row in records.select("seq", "record_json", "body").orderBy("seq").toLocalIterator():
         record = json.loads(row["record_json"])
         found = linker.link(record, row["body"] or "")
-        if found and not record.get("duplicate_of"):
+        if record.get("duplicate_of"):
+            linked.add(record["id"])
+        elif found:
             links[record["id"]] = found
+    # reports met before an earlier one of the same event (input not in date order)
+    for later, earlier in linker.relinks:
+        if later not in linked:
+            links.setdefault(later, earlier)
     return links
 
 
