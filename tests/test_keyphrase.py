@@ -235,6 +235,18 @@ def test_keyword_mode_gives_names_whole_and_skips_web_addresses():
     assert not {"www", "com", "org", "portnews-example"} & set(top)
 
 
+def test_keyword_mode_leaves_out_contractions_of_function_words():
+    """"don't", "we're", "they’ll" are function words, never keywords; a name with an
+    apostrophe ("O'Brien") and a possessive ("officers'") are still words."""
+    from tumen.keyphrase.candidates import extract_words
+
+    # Written for this test.
+    text = ("Officers don't say why. \"We're checking phones,\" O'Brien said, and they’ll "
+            "keep checking; the officers' list didn't change and we've seen it.")
+    words = extract_words(tokenize(text, LexiconTagger(default_background())))
+    assert sorted(words) == ["chang", "check", "keep", "list", "o brien", "offic", "phone", "seen"]
+
+
 def test_cli_tag_keywords(tmp_path):
     from typer.testing import CliRunner
 

@@ -350,6 +350,10 @@ def _add_chunk(tokens: list[Token], i: int, j: int, cands: dict[str, Candidate],
                 cand.in_title = True
 
 
+# A contraction of a pronoun or auxiliary ("don't", "we're", "i'll"): a function word.
+_CONTRACTION = re.compile(r"[a-z]+['’](?:t|re|m|ve|ll|d)$")
+
+
 def extract_words(tokens: list[Token], title_tokens: int = 0, skip: Container[int] = ()
                   ) -> dict[str, Candidate]:
     """Keyword mode: every word of three or more letters that is not a stopword or a time
@@ -361,7 +365,8 @@ def extract_words(tokens: list[Token], title_tokens: int = 0, skip: Container[in
     names, roles = word_contexts(tokens)
     for a, t in enumerate(tokens):
         lower = t.lower
-        if len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS or a in skip:
+        if (len(lower) < 3 or not lower[0].isalpha() or lower in STOPWORDS or lower in TIME_WORDS
+                or a in skip or _CONTRACTION.match(lower)):
             continue
         key = _candidate_key(stem(lower), lower)
         if not key:
