@@ -71,6 +71,12 @@ def test_month_day_year_rules(nlp):
     assert got["on January 16, 2019"] == ("2019-01-16", "day")
 
 
+def test_iso_dates(nlp):
+    got = dates("The notice dated 2019-01-16 was read out on 2019-01-18. Report no. 12-2019-01-30 "
+                "and the invalid 2019-02-30 are not dates.", "2019-01-25", nlp)
+    assert got == {"2019-01-16": ("2019-01-16", "day"), "on 2019-01-18": ("2019-01-18", "day")}
+
+
 def test_spans_take_prepositions_and_modifiers(nlp):
     body = ("Patrols have searched homes since early August. Smugglers crossed on the night of "
             "Aug. 3, and residents must report by the end of the month. Since late last year, "

@@ -298,6 +298,11 @@ def h_same_time_last_year(m, ctx):
     return R.same_month_last_year(ctx.pub)
 
 
+def h_iso_date(m, ctx):
+    """"2024-01-16" (ISO 8601, as web pages and wire copy write dates)."""
+    return R.make_day(int(m.group("year")), int(m.group("imonth")), int(m.group("iday")))
+
+
 def h_weekday(m, ctx):
     if ctx.pub is None:
         return None
@@ -363,6 +368,8 @@ RULES: tuple[Rule, ...] = (
                            + rf"(?:(?:\s+of)?\s+{YEAR}|\s+of\s+(?P<syrel>(?i:this|last|next))\s+year(?![\w]))"), h_season_year, _a("season")),
     Rule("period_end", _c(PREP + r"(?:the\s+)?(?P<unit>(?i:year|month))(?:-end|['’]s\s+end)(?![\w])"), h_period_end, _a("yw mw")),
     Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this\s+past|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
+    Rule("iso_date", _c(PREP + DAY_MOD + r"(?P<year>1[89]\d\d|20\d\d)-(?P<imonth>0[1-9]|1[0-2])-(?P<iday>0[1-9]|[12]\d|3[01])(?![\w-])"),
+         h_iso_date, _a("year")),
     Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
