@@ -183,11 +183,16 @@ def test_reports_needing_analysis(store):
 
 
 def test_reports_with_event_finds_stored_incidents_by_province_and_day(store):
-    store.save_records([make_record("r1"), make_record("r2", type="market")])
-    rows = sorted(store.reports_with_event("North Pyongan", "2024-05-14"), key=lambda r: r["id"])
-    assert [(r["id"], r["type"], r["published"]) for r in rows] == [
-        ("r1", "arrest", "2024-05-14"), ("r2", "market", "2024-06-02")]
+    twice = make_record("r3")
+    twice["incidents"].append(dict(twice["incidents"][0], type="crackdown"))
+    store.save_records([make_record("r1"), make_record("r2", type="market"), twice])
+    rows = store.reports_with_event("North Pyongan", "2024-05-14")
+    assert [r["id"] for r in rows] == ["r1", "r2", "r3"]
+    assert [r["published"] for r in rows[:2]] == ["2024-05-14", "2024-06-02"]
     assert rows[0]["body"] == BODIES["r1"][1]
+    # one row per report, and only incidents of the types asked for
+    assert [r["id"] for r in store.reports_with_event("North Pyongan", "2024-05-14", types={"arrest", "order"})] == ["r1", "r3"]
+    assert store.reports_with_event("North Pyongan", "2024-05-14", types=()) == []
     assert store.reports_with_event("North Pyongan", "2024-05-15") == []
     assert store.reports_with_event("Yanggang Province", "2024-05-14") == []
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .errors import InputError
-from .linking import DuplicateLinker
+from .linking import EVENT_TYPES, DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
 from .record import Report
 
@@ -249,7 +249,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
 
     def archived(province: str, day: str) -> list[dict]:
         # reports of this run are linked as they come, never through their old records
-        return [r for r in store.reports_with_event(province, day) if r["id"] not in in_this_run]
+        return [r for r in store.reports_with_event(province, day, types=EVENT_TYPES) if r["id"] not in in_this_run]
 
     linker = DuplicateLinker(stored=archived)
     with bar:

@@ -87,7 +87,8 @@ class _Seen:
 
 class DuplicateLinker:
     """One pass of linking.  ``stored``, when given, looks up the reports already in an
-    archive that have an incident in a province on a day (``Store.reports_with_event``);
+    archive that have an incident of one of ``EVENT_TYPES`` in a province on a day
+    (``Store.reports_with_event``), as dicts with id, published and body;
     they count as published before this pass on a tie, so reports analyzed today link to
     other outlets' reports of the same event analyzed last week.  Pairs where the report
     met first is the *later* one cannot be linked in that report's own record as it is
@@ -179,7 +180,7 @@ class DuplicateLinker:
         found: dict[str, _Seen] = {}
         for row in self.stored(*key):
             oid = str(row["id"])
-            if oid == rid or oid in self.seen or row.get("type") not in EVENT_TYPES:
+            if oid == rid or oid in self.seen:
                 continue
             if oid not in self.stored_seen:  # order -1: archived before this pass
                 self.stored_seen[oid] = _Seen(oid, _date(row.get("published")), -1,

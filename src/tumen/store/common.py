@@ -345,14 +345,20 @@ class StoreBase:
             return None
         return _with_duplicate_of(row["record_json"], row["duplicate_of"])
 
-    def reports_with_event(self, province: str, date: str) -> list[dict]:
-        """Reports whose stored record has an incident in ``province`` on the day ``date``:
-        dicts with id, published, body and the incident's type (one per incident)."""
+    def reports_with_event(self, province: str, date: str, types: Iterable[str] | None = None) -> list[dict]:
+        """Reports whose stored record has an incident in ``province`` on the day ``date``
+        (of one of ``types``, when given): dicts with id, published and body, one per
+        report however many such incidents it has."""
+        types = sorted(types) if types is not None else None
+        if types == []:
+            return []
+        type_cond = f" AND i.type IN ({', '.join([self.PH] * len(types))})" if types else ""
         rows = self.conn.execute(
-            "SELECT r.id AS id, r.published AS published, r.body AS body, i.type AS type "
-            "FROM incidents i JOIN reports r ON r.id = i.report_id "
-            f"WHERE i.date = {self.PH} AND i.province = {self.PH} AND i.date_precision = 'day'",
-            (date, province)).fetchall()
+            "SELECT r.id AS id, r.published AS published, r.body AS body FROM reports r "
+            "WHERE EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id "
+            f"AND i.date = {self.PH} AND i.province = {self.PH} AND i.date_precision = 'day'{type_cond}) "
+            "ORDER BY r.id",
+            (date, province, *(types or ()))).fetchall()
         return [dict(row) for row in rows]
 
     def iter_records(self) -> Iterator[dict]:
