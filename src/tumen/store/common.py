@@ -355,8 +355,8 @@ class StoreBase:
         type_cond = f" AND i.type IN ({', '.join([self.PH] * len(types))})" if types else ""
         rows = self.conn.execute(
             "SELECT r.id AS id, r.published AS published, r.body AS body FROM reports r "
-            "WHERE EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id "
-            f"AND i.date = {self.PH} AND i.province = {self.PH} AND i.date_precision = 'day'{type_cond}) "
+            "WHERE r.id IN (SELECT i.report_id FROM incidents i "
+            f"WHERE i.date = {self.PH} AND i.province = {self.PH} AND i.date_precision = 'day'{type_cond}) "
             "ORDER BY r.id",
             (date, province, *(types or ()))).fetchall()
         return [dict(row) for row in rows]
