@@ -97,6 +97,17 @@ def test_bare_months_and_deadlines(nlp):
     assert got["before the end of October"] == ("2017-10", "month")
 
 
+def test_a_period_set_in_the_past_may_end_ahead(nlp):
+    """"until / through" under a past verb: the end nearest publication, past or coming."""
+    got = dates("The ministry has ordered tighter patrols through the end of March. Trading in "
+                "the market was banned until the end of January. The campaign ran from October "
+                "through December. The ban was extended until March 5.", "2025-02-20", nlp)
+    assert got["through the end of March"] == ("2025-03", "month")
+    assert got["until the end of January"] == ("2025-01", "month")
+    assert got["through December"] == ("2024-12", "month")
+    assert got["until March 5"] == ("2025-03-05", "day")
+
+
 def test_relative_months_and_years(nlp):
     body = ("Prices doubled last month. Inspections began earlier this month and will run "
             "through the end of the year. The fence was built at the end of last year, "

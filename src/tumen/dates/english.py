@@ -10,6 +10,7 @@ end of the month", "Since late last year"), as the devset guidelines ask.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -77,6 +78,26 @@ def _num(text: str | None) -> int | None:
     return NUMBERS.get(text)
 
 
+# Prepositions that close a period ("banned until March", "patrols through the end of
+# March").  Under a past verb the period was set in the past, but its end may still be
+# ahead: the month (or day) nearest publication is taken, past or coming.
+PERIOD_END_PREPS = frozenset({"until", "till", "through", "throughout"})
+
+
+def _nearest(pub, past, coming):
+    """Of two resolutions of one expression, the one nearer ``pub`` (the past on a tie)."""
+    if not past or not coming:
+        return past or coming
+
+    def distance(value):
+        text = value[0]
+        if value[1] == "day":
+            return abs((dt.date.fromisoformat(text) - pub).days)
+        year, month = int(text[:4]), int(text[5:7])
+        return abs((year * 12 + month) - (pub.year * 12 + pub.month)) * 30
+    return coming if distance(coming) < distance(past) else past
+
+
 # -- handlers -------------------------------------------------------------------------
 def h_month_day(m, ctx):
     month, day = _month(m), int(m.group("day"))
@@ -94,6 +115,8 @@ def h_month_day(m, ctx):
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
         # a deadline far behind publication is next year's ("by Jan. 10" in December)
         value = R.make_day(ctx.pub.year + 1, month, day)
+    if not forward and _prep(m) in PERIOD_END_PREPS:
+        value = _nearest(ctx.pub, value, R.month_day(ctx.pub, month, day, forward=True))
     return value
 
 
@@ -158,7 +181,11 @@ def h_bare_month(m, ctx):
             return None  # the modal verb
     if ctx.pub is None:
         return None
-    return R.bare_month(ctx.pub, _month(m), forward=ctx.forward(m, _prep(m)))
+    forward = ctx.forward(m, _prep(m))
+    value = R.bare_month(ctx.pub, _month(m), forward=forward)
+    if not forward and _prep(m) in PERIOD_END_PREPS:
+        value = _nearest(ctx.pub, value, R.bare_month(ctx.pub, _month(m), forward=True))
+    return value
 
 
 def h_season_year(m, ctx):
