@@ -87,6 +87,21 @@ def test_place_comes_from_the_paragraph_or_the_lead(pipeline):
     assert arrests[0].date == "2023-05-08"
 
 
+def test_an_event_abroad_has_no_place(pipeline):
+    """README section 6: "Events abroad have place null"; people abroad ("relatives in
+    China") do not move an event in North Korea out of the country."""
+    body = ("Chinese authorities handed 20 North Koreans over to border guards in Onsong County "
+            "on Monday, a source in North Hamgyong Province said.\n\n"
+            "They had been detained by Chinese police in Liaoning and Jilin provinces last winter.\n\n"
+            "On Tuesday, the county Party committee held a meeting where it ordered that every "
+            "household with relatives in China be watched.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    places = {i.type: (i.place, i.province) for i in doc.incidents}
+    assert places["arrest"] == (None, None), doc.incidents
+    assert places["meeting"] == ("Onsong County", "North Hamgyong Province"), doc.incidents
+
+
 def test_no_event_gives_no_incident(pipeline):
     body = ("North Korea shares a long border with China. The river is frozen for much of the "
             "winter, and the mountains are cold.")

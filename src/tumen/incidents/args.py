@@ -122,11 +122,34 @@ def _in_furniture(doc: Document, offset: int) -> bool:
     return bool(span and is_furniture(doc.body, *span))
 
 
+@lru_cache(maxsize=1)
+def _abroad() -> re.Pattern:
+    """"in <a place abroad>" (``resources/foreign_places.txt``), also "in Liaoning and
+    Jilin provinces"."""
+    text = (resources.files("tumen") / "resources" / "foreign_places.txt").read_text("utf-8")
+    names = sorted((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")),
+                   key=len, reverse=True)
+    alt = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"\b(?:in|inside)\s+(?:the\s+)?(?:Chinese\s+\w+\s+of\s+)?"
+                      rf"(?:(?:{alt})\s+(?:and|or)\s+)?(?:{alt})(?![\w'’-])")
+
+
+# "relatives in China", "contacts in South Korea": where people are, not where the
+# event is.
+_PEOPLE_BEFORE = re.compile(r"\b(?:relatives?|famil(?:y|ies)|members|contacts|people|acquaintances|"
+                            r"brokers?|defectors|friends|children|husbands?|wi(?:fe|ves)|sons?|"
+                            r"daughters?|siblings|parents|traders|partners|buyers|sellers|workers|"
+                            r"anyone|those|someone)\s+$", re.I)
+
+
 def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
               para: tuple[int, int], fallback: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
     inside = [m for m in places if start <= m.start < end]
     if inside:
         return _best_place(doc.body, inside)
+    if any(not _PEOPLE_BEFORE.search(doc.body, max(start, m.start() - 20), m.start())
+           for m in _abroad().finditer(doc.body, start, end)):
+        return None, None  # an event abroad ("detained in Jilin Province")
     before = [m for m in places if para[0] <= m.start < start and not _in_furniture(doc, m.start)]
     if before:
         return _best_place(doc.body, before)
