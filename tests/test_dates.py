@@ -61,6 +61,11 @@ def test_weekdays_are_strictly_before_publication(nlp):
     assert got["on Monday"] == ("2023-03-13", "day")
     assert got["On Thursday"] == ("2023-03-09", "day")
     assert got["Last Friday"] == ("2023-03-10", "day")
+    # a weekday of a named calendar week (Monday to Sunday)
+    got = dates("He was released on Monday last week and questioned again on Tuesday of this "
+                "week.", "2023-03-16", nlp)
+    assert got["on Monday last week"] == ("2023-03-06", "day")
+    assert got["on Tuesday of this week"] == ("2023-03-14", "day")
 
 
 def test_month_day_year_rules(nlp):

@@ -330,6 +330,16 @@ def h_iso_date(m, ctx):
     return R.make_day(int(m.group("year")), int(m.group("imonth")), int(m.group("iday")))
 
 
+def h_weekday_of_week(m, ctx):
+    """"on Monday last week": the weekday of the calendar week (Monday to Sunday) before,
+    of or after the publication week."""
+    if ctx.pub is None:
+        return None
+    shift = {"last": -1, "this": 0, "next": 1}[m.group("week").lower()]
+    monday = ctx.pub - dt.timedelta(days=ctx.pub.weekday()) + dt.timedelta(weeks=shift)
+    return R.fmt_day(monday + dt.timedelta(days=WEEKDAYS[m.group("weekday").lower()]))
+
+
 def h_weekday(m, ctx):
     if ctx.pub is None:
         return None
@@ -403,6 +413,8 @@ RULES: tuple[Rule, ...] = (
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
     Rule("weekday_date", _c(PREP + r"(?:the\s+)?" + WEEKDAY + r",?\s+(?:the\s+)?" + MONTH + r"\s+" + DAY + rf"(?:,?\s+{YEAR})?"), h_weekday_date, _a("weekday")),
     Rule("same_time_last_year", _c(r"(?:(?P<prep>(?i:at|around|by|from|since))\s+)?(?i:this|the\s+same)\s+(?i:time|period|point)\s+(?:of\s+)?last\s+year(?![\w])"), h_same_time_last_year, _a("yw")),
+    Rule("weekday_of_week", _c(PREP + WEEKDAY + r"(?:\s+(?:night|morning|afternoon|evening))?\s+(?:of\s+)?(?P<week>(?i:last|this|next))\s+week(?![\w])"),
+         h_weekday_of_week, _a("weekday")),
     Rule("weekday", _c(PREP + r"(?:(?P<wrel>(?i:last|this|next|this\s+past|this\s+coming|coming))\s+)?" + WEEKDAY + r"(?!s\b)"), h_weekday, _a("weekday")),
 )
 
