@@ -88,7 +88,11 @@ def _reporting(sdoc: Any, start: int, end: int) -> bool:
         tok = tok.head
     if tok.lemma_.lower() not in _REPORTING_LEMMAS:
         return False
-    if not any(c.dep_ == "ccomp" for c in tok.children):
+    # the content is a clause of the verb, or the verb is a trailing attribution that the
+    # parser hangs on the content ("prices climbed ..., a source told the outlet on June 10")
+    trailing = tok.dep_ in ("conj", "parataxis") and tok.i > tok.head.i and any(
+        t.text == "," for t in tok.doc[tok.head.i:tok.i])
+    if not trailing and not any(c.dep_ == "ccomp" for c in tok.children):
         return False
     # the speaker is a source ("a source in the province told ... on the 8th that")
     subjects = [c for c in tok.children if c.dep_ == "nsubj"]
