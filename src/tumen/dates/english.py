@@ -85,16 +85,16 @@ PERIOD_END_PREPS = frozenset({"until", "till", "through", "throughout"})
 
 
 def _nearest(pub, past, coming):
-    """Of two resolutions of one expression, the one nearer ``pub`` (the past on a tie)."""
+    """Of two resolutions of one expression (both days or both months), the one nearer
+    ``pub``; the past one on a tie."""
     if not past or not coming:
         return past or coming
 
     def distance(value):
-        text = value[0]
         if value[1] == "day":
-            return abs((dt.date.fromisoformat(text) - pub).days)
-        year, month = int(text[:4]), int(text[5:7])
-        return abs((year * 12 + month) - (pub.year * 12 + pub.month)) * 30
+            return abs((dt.date.fromisoformat(value[0]) - pub).days)
+        year, month = int(value[0][:4]), int(value[0][5:7])
+        return abs(year * 12 + month - (pub.year * 12 + pub.month))
     return coming if distance(coming) < distance(past) else past
 
 
