@@ -200,6 +200,11 @@ def test_korean_forms():
     assert got["이달 초"] == ("2024-11", "month")
     assert got["지난해 12월"] == ("2023-12", "month")
     assert got["지난달 22일"] == ("2024-10-22", "day")
+    # "지난 / 오는" before a month and day: the last one, the coming one
+    got = dates("지난 1월 16일부터 회의가 진행됐다. 지난 12월 28일 체포됐다. 오는 3월 5일까지 제출하라는 "
+                "지시가 내려왔다.", "2024-03-14")
+    assert got == {"지난 1월 16일부터": ("2024-01-16", "day"), "지난 12월 28일": ("2023-12-28", "day"),
+                   "오는 3월 5일까지": ("2025-03-05", "day")}
 
 
 def test_days_ago_and_yesterday():

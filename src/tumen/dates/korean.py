@@ -56,7 +56,13 @@ def h_month_day(m, ctx):
     month, day = int(m.group("mo")), int(m.group("dd"))
     if m.group("yrel"):
         return R.make_day(ctx.pub.year + YREL[_norm(m.group("yrel"))], month, day)
-    return R.month_day(ctx.pub, month, day, forward=ctx.forward(m, None))
+    pre = m.group("pre")  # "지난 1월 16일": the last one; "오는 3월 5일": the coming one
+    if pre == "오는":
+        value = R.make_day(ctx.pub.year, month, day)
+        if value and value[0] <= R.fmt_day(ctx.pub)[0]:
+            value = R.make_day(ctx.pub.year + 1, month, day)
+        return value
+    return R.month_day(ctx.pub, month, day, forward=False if pre else ctx.forward(m, None))
 
 
 def h_rel_month_day(m, ctx):
@@ -213,7 +219,7 @@ STARTERS = None  # any word start within ANCHOR_BACK
 
 RULES: tuple[Rule, ...] = (
     Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day, ALL),
-    Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day, ALL),
+    Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*|(?P<pre>지난|오는)\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day, ALL),
     Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day, ALL),
     Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day, ALL),
     Rule("ko_weekday", _c(r"(?:(?P<wrel>지난|이번|지난주|오는|다음\s?주)\s*)?(?P<wd>[월화수목금토일])요일" + TAIL), h_weekday, ALL),
