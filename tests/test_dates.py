@@ -102,6 +102,14 @@ def test_bare_months_and_deadlines(nlp):
     assert got["before the end of October"] == ("2017-10", "month")
 
 
+def test_the_end_of_a_range_follows_its_start(nlp):
+    got = dates("The campaign runs from March 1 to April 30. The earlier one ran from Nov. 1 to "
+                "Feb. 28. Between Dec. 28 and Jan. 3, agents searched homes.", "2024-03-14", nlp)
+    assert got["April 30"] == ("2024-04-30", "day")
+    assert got["from Nov. 1"] == ("2023-11-01", "day") and got["Feb. 28"] == ("2024-02-28", "day")
+    assert got["Dec. 28"] == ("2023-12-28", "day") and got["Jan. 3"] == ("2024-01-03", "day")
+
+
 def test_a_period_set_in_the_past_may_end_ahead(nlp):
     """"until / through" under a past verb: the end nearest publication, past or coming."""
     got = dates("The ministry has ordered tighter patrols through the end of March. Trading in "

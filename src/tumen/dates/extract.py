@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from . import english, korean
+from . import resolve as R
 from .cues import cue_set
 from .tense import english_forward, korean_forward
 
@@ -188,8 +189,34 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
         value, precision = resolved
         found.append(Found(body[start:end], start, end, value, precision, rule.name))
         taken_end = end
+    _order_ranges(body, found)
     anaphora = resolve_anaphora(body, found)
     return found, anaphora
+
+
+# "from March 1 to April 30", "between Dec. 28 and Jan. 3": the end of a range follows
+# its start.
+_RANGE_START = re.compile(r"(?i:from|between)\s")
+_RANGE_JOIN = re.compile(r"\s*(?:to|until|till|through|and|[-–—])\s*$", re.I)
+_HAS_YEAR = re.compile(r"\d{4}")
+
+
+def _order_ranges(body: str, found: list[Found]) -> None:
+    """An end of a range resolved before its start, with no year of its own, is moved to
+    the next year (each side was resolved alone against publication)."""
+    for first, second in zip(found, found[1:]):
+        if (first.precision != second.precision or first.precision not in ("day", "month")
+                or _HAS_YEAR.search(second.text) or second.value >= first.value
+                or not _RANGE_JOIN.match(body[first.end:second.start])):
+            continue
+        before = body[max(0, first.start - 10):first.start]
+        if not (_RANGE_START.match(first.text) or re.search(r"(?i:between)\s+$", before)):
+            continue
+        year = int(second.value[:4]) + 1
+        moved = f"{year:04d}{second.value[4:]}"
+        if second.precision == "day" and not R.make_day(year, int(moved[5:7]), int(moved[8:10])):
+            continue
+        second.value = moved
 
 
 def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = None) -> list[Found]:
