@@ -41,6 +41,13 @@ def test_longest_match_party_and_central_committee():
         "Socialist Patriotic Youth League"]
 
 
+def test_full_names_without_their_closing_of_korea():
+    assert orgs("Members of the Union of Agricultural Workers and the General Federation of Trade "
+                "Unions were mobilized.") == ["Union of Agricultural Workers of Korea",
+                                               "General Federation of Trade Unions of Korea"]
+    assert orgs("The Bank of Korea said prices rose.") == []
+
+
 def test_local_party_committees_are_one_generic_entry():
     assert orgs("The Hyesan City Party Committee and the county Party committee met.") == [
         "provincial Party committee"]

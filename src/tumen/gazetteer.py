@@ -364,6 +364,19 @@ def _default_display(entry: PlaceEntry) -> str:
     return entry.name
 
 
+def _without_country(*names: str) -> list[str]:
+    """Full names cut before their closing "of Korea", as reports often write them
+    ("Union of Agricultural Workers", "General Federation of Trade Unions"); a cut name
+    of one word ("Bank") would say nothing and is not made."""
+    out = []
+    for name in names:
+        if name.endswith(" of Korea") and "Republic" not in name:
+            short = name[: -len(" of Korea")]
+            if " " in short and short not in names:
+                out.append(short)
+    return out
+
+
 class Gazetteer:
     """All entries and their indexes.  Build once with ``Gazetteer.load()``."""
 
@@ -463,7 +476,7 @@ class Gazetteer:
             oid, _, variant = line.partition("\t")
             (blocked.add((oid.strip(), variant.strip())) if variant else excluded.add(oid.strip()))
         for entry in self.orgs.values():
-            for name in (entry.name, *entry.variants):
+            for name in (entry.name, *entry.variants, *_without_country(entry.name, *entry.variants)):
                 self._org_names.setdefault(_name_key(name), entry.id)
                 if entry.id in excluded or (entry.id, name) in blocked:
                     continue
