@@ -102,6 +102,17 @@ def test_an_event_abroad_has_no_place(pipeline):
     assert places["meeting"] == ("Onsong County", "North Hamgyong Province"), doc.incidents
 
 
+def test_a_banishment_takes_the_place_people_are_expelled_from(pipeline):
+    body = ("On Oct. 26, four families were expelled from Pyongyang and sent to remote farms in "
+            "Chagang Province after a relative defected, a source said.\n\n"
+            "In Hyesan, the parents of two defectors were expelled from the Party and sent to work "
+            "on a state farm in Pochon County on Nov. 2.")
+    doc = analyze(pipeline, body, published="2023-12-01")
+    check_offsets(doc)
+    places = [(i.place, i.date) for i in doc.incidents if i.type == "punishment"]
+    assert places == [("Pyongyang", "2023-10-26"), ("Hyesan", "2023-11-02")], doc.incidents
+
+
 def test_no_event_gives_no_incident(pipeline):
     body = ("North Korea shares a long border with China. The river is frozen for much of the "
             "winter, and the mountains are cold.")

@@ -107,10 +107,12 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
         if any(start <= m.start < end for m in places):
             own.add("place")
         for t, prob in chosen:
+            where = (A.banishment_place(doc, places, start, end, para, lead)
+                     if t == "punishment" and A.is_banishment(texts[k]) else (place, province))
             date, precision = A.date_for(doc, start, end, t)
             actor = A.actor_for(doc, orgs, start, end, t)
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],
-                             actor=actor, place=place, province=province, date=date,
+                             actor=actor, place=where[0], province=where[1], date=date,
                              date_precision=precision if date else None,
                              penalty=_penalty(texts, k, t),
                              own=own | ({"actor"} if actor else set()) | ({"date"} if date else set()))

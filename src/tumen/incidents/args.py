@@ -156,6 +156,37 @@ def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
     return fallback
 
 
+# A banishment takes the place people are expelled from (README section 6), never the
+# place they are sent to: "expelled from Pyongyang and sent to remote farms in Chagang
+# Province" is Pyongyang.
+_BANISHMENT = re.compile(r"\b(?:expelled|banished|exiled|deported|resettled|relocated|removed)\b", re.I)
+_ORIGIN = re.compile(r"\bfrom\s+(?:the\s+)?$", re.I)
+_SENT_TO = re.compile(r"\b(?:banished|exiled|deported|resettled|relocated|sent|moved|transferred)\b"
+                      r"(?:(?!\bfrom\b)[^.;])*$", re.I)
+
+
+def is_banishment(text: str) -> bool:
+    return bool(_BANISHMENT.search(text))
+
+
+def banishment_place(doc: Document, places: list[Mentioned], start: int, end: int,
+                     para: tuple[int, int], fallback: tuple[str | None, str | None]
+                     ) -> tuple[str | None, str | None]:
+    """The place a banishment sentence expels people from: a place after "from", else
+    the sentence's places that are not where people were sent, else the paragraph's or
+    the report's place."""
+    body = doc.body
+    inside = [m for m in places if start <= m.start < end]
+    origin = [m for m in inside if _ORIGIN.search(body[max(start, m.start - 12):m.start])]
+    if origin:
+        return _best_place(body, origin)
+    staying = [m for m in inside if not _SENT_TO.search(body[start:m.start])]
+    if staying:
+        return _best_place(body, staying)
+    outside = [m for m in places if not start <= m.start < end]
+    return place_for(doc, outside, start, end, para, fallback)
+
+
 # Operations that go on: in a sentence with several dates, "since X" / "from X" dates
 # them (README section 6: "For ongoing events 'since X' or 'from X', the date is the start").
 ONGOING_TYPES = {"crackdown", "mobilization", "propaganda"}
