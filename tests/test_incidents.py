@@ -113,6 +113,18 @@ def test_a_banishment_takes_the_place_people_are_expelled_from(pipeline):
     assert places == [("Pyongyang", "2023-10-26"), ("Hyesan", "2023-11-02")], doc.incidents
 
 
+def test_a_national_order_has_no_place(pipeline):
+    body = ("The Ministry of State Security issued a nationwide directive on May 2 ordering all "
+            "provincial bureaus to confiscate Chinese phones, a source in Hyesan, Yanggang "
+            "Province, said.\n\n"
+            "In Hyesan, the city Party committee ordered every household to hand in its phones by "
+            "May 20.")
+    doc = analyze(pipeline, body)
+    check_offsets(doc)
+    orders = [(i.place, i.province) for i in doc.incidents if i.type == "order"]
+    assert orders == [(None, None), ("Hyesan", "Yanggang Province")], doc.incidents
+
+
 def test_no_event_gives_no_incident(pipeline):
     body = ("North Korea shares a long border with China. The river is frozen for much of the "
             "winter, and the mountains are cold.")

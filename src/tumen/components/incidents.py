@@ -107,8 +107,11 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
         if any(start <= m.start < end for m in places):
             own.add("place")
         for t, prob in chosen:
-            where = (A.banishment_place(doc, places, start, end, para, lead)
-                     if t == "punishment" and A.is_banishment(texts[k]) else (place, province))
+            where = (place, province)
+            if t == "punishment" and A.is_banishment(texts[k]):
+                where = A.banishment_place(doc, places, start, end, para, lead)
+            elif t == "order" and A.is_national_order(doc, places, start, end):
+                where = (None, None)
             date, precision = A.date_for(doc, start, end, t)
             actor = A.actor_for(doc, orgs, start, end, t)
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],

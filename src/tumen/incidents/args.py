@@ -187,6 +187,26 @@ def banishment_place(doc: Document, places: list[Mentioned], start: int, end: in
     return place_for(doc, outside, start, end, para, fallback)
 
 
+# "National directives have place null" (README section 6): an order sent to every
+# province names no place of its own.  A place in the source's attribution ("a source
+# in Hyesan, Yanggang Province, said") is not the order's.
+_NATIONAL = re.compile(r"\b(?:nationwide|across\s+the\s+country|throughout\s+the\s+country|"
+                       r"all\s+over\s+the\s+country|(?:the\s+)?whole\s+country|every\s+province|"
+                       r"all\s+(?:the\s+)?provinces|each\s+province)\b|전국", re.I)
+_ATTRIBUTED = re.compile(r"\b(?:sources?|residents?|informants?)\s+(?:in|of|from|living\s+in|based\s+in)\s+"
+                         r"(?:the\s+)?$|\b(?:source|resident)\s+in\s+[^,.;]{1,40},\s*$", re.I)
+
+
+def is_national_order(doc: Document, places: list[Mentioned], start: int, end: int) -> bool:
+    """The sentence directs its order at the whole country and names no place but its
+    source's."""
+    body = doc.body
+    if not _NATIONAL.search(body, start, end):
+        return False
+    return all(_ATTRIBUTED.search(body[max(start, m.start - 60):m.start])
+               for m in places if start <= m.start < end)
+
+
 # Operations that go on: in a sentence with several dates, "since X" / "from X" dates
 # them (README section 6: "For ongoing events 'since X' or 'from X', the date is the start").
 ONGOING_TYPES = {"crackdown", "mobilization", "propaganda"}
