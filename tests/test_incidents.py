@@ -125,6 +125,17 @@ def test_a_national_order_has_no_place(pipeline):
     assert orders == [(None, None), ("Hyesan", "Yanggang Province")], doc.incidents
 
 
+def test_the_place_of_a_source_is_not_the_place_of_the_event(pipeline):
+    body = ("Border guards in Musan County have been rotated after three soldiers deserted, a "
+            "source said.\n\n"
+            "Sources in North Hamgyong Province told this outlet that two officers were detained on "
+            "Jan. 8.")
+    doc = analyze(pipeline, body, published="2024-01-20")
+    check_offsets(doc)
+    arrests = [(i.place, i.date) for i in doc.incidents if i.type == "arrest"]
+    assert arrests == [("Musan County", "2024-01-08")], doc.incidents
+
+
 def test_no_event_gives_no_incident(pipeline):
     body = ("North Korea shares a long border with China. The river is frozen for much of the "
             "winter, and the mountains are cold.")

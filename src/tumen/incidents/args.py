@@ -142,9 +142,22 @@ _PEOPLE_BEFORE = re.compile(r"\b(?:relatives?|famil(?:y|ies)|members|contacts|pe
                             r"anyone|those|someone)\s+$", re.I)
 
 
+# Where the source is ("a source in North Hamgyong Province told ...", "according to two
+# residents of Hyesan", "양강도의 한 소식통은"), not where the event is.
+_ATTRIBUTED = re.compile(r"\b(?:sources?|residents?|informants?)\s+(?:in|of|from|living\s+in|based\s+in)\s+"
+                         r"(?:the\s+)?$|\b(?:source|resident)\s+in\s+[^,.;]{1,40},\s*$", re.I)
+_ATTRIBUTED_KO = re.compile(r"^\s*(?:의\s*)?(?:한\s*)?(?:내부\s*|주민\s*)?소식통")
+
+
+def attributed(body: str, m: Mentioned, start: int) -> bool:
+    """Is the place mention part of a source's attribution?"""
+    return bool(_ATTRIBUTED.search(body[max(start, m.start - 60):m.start])
+                or _ATTRIBUTED_KO.match(body[m.end:m.end + 12]))
+
+
 def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
               para: tuple[int, int], fallback: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
-    inside = [m for m in places if start <= m.start < end]
+    inside = [m for m in places if start <= m.start < end and not attributed(doc.body, m, start)]
     if inside:
         return _best_place(doc.body, inside)
     if any(not _PEOPLE_BEFORE.search(doc.body, max(start, m.start() - 20), m.start())
@@ -193,8 +206,6 @@ def banishment_place(doc: Document, places: list[Mentioned], start: int, end: in
 _NATIONAL = re.compile(r"\b(?:nationwide|across\s+the\s+country|throughout\s+the\s+country|"
                        r"all\s+over\s+the\s+country|(?:the\s+)?whole\s+country|every\s+province|"
                        r"all\s+(?:the\s+)?provinces|each\s+province)\b|전국", re.I)
-_ATTRIBUTED = re.compile(r"\b(?:sources?|residents?|informants?)\s+(?:in|of|from|living\s+in|based\s+in)\s+"
-                         r"(?:the\s+)?$|\b(?:source|resident)\s+in\s+[^,.;]{1,40},\s*$", re.I)
 
 
 def is_national_order(doc: Document, places: list[Mentioned], start: int, end: int) -> bool:
@@ -203,8 +214,7 @@ def is_national_order(doc: Document, places: list[Mentioned], start: int, end: i
     body = doc.body
     if not _NATIONAL.search(body, start, end):
         return False
-    return all(_ATTRIBUTED.search(body[max(start, m.start - 60):m.start])
-               for m in places if start <= m.start < end)
+    return all(attributed(body, m, start) for m in places if start <= m.start < end)
 
 
 # Operations that go on: in a sentence with several dates, "since X" / "from X" dates
