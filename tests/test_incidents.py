@@ -136,6 +136,17 @@ def test_the_place_of_a_source_is_not_the_place_of_the_event(pipeline):
     assert arrests == [("Musan County", "2024-01-08")], doc.incidents
 
 
+def test_an_incident_at_a_crossing_takes_its_town_unless_it_is_the_crossing(pipeline):
+    body = ("Chinese authorities returned 40 North Koreans across the Sino-Korean Friendship Bridge "
+            "on Oct. 10, and state security agents detained all of them at the bridge, a source "
+            "said.")
+    doc = analyze(pipeline, body, published="2023-10-20")
+    check_offsets(doc)
+    places = {i.type: i.place for i in doc.incidents}
+    assert places.get("border_crossing") == "Sinuiju–Dandong crossing (Sino-Korean Friendship Bridge)"
+    assert places["arrest"] == "Sinuiju", doc.incidents
+
+
 def test_no_event_gives_no_incident(pipeline):
     body = ("North Korea shares a long border with China. The river is frozen for much of the "
             "winter, and the mountains are cold.")

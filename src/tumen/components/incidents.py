@@ -91,6 +91,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
     places = A.place_mentions(doc)
     orgs = A.org_mentions(doc)
     lead = A.main_place(doc, places)
+    towns = A.crossing_towns(doc)
     cands: list[Candidate] = []
     for k, ((start, end), row, fire) in enumerate(zip(sentences, probs, fired)):
         if A.is_furniture(body, start, end) or A.names_private_person(texts[k]):
@@ -112,6 +113,8 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
                 where = A.banishment_place(doc, places, start, end, para, lead)
             elif t == "order" and A.is_national_order(doc, places, start, end):
                 where = (None, None)
+            if t not in A.CROSSING_TYPES and where[0] in towns:
+                where = towns[where[0]]
             date, precision = A.date_for(doc, start, end, t)
             actor = A.actor_for(doc, orgs, start, end, t)
             cand = Candidate(index=k, type=t, prob=prob, start=start, end=end, paragraph=para_of[k],

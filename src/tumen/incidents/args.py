@@ -217,6 +217,26 @@ def is_national_order(doc: Document, places: list[Mentioned], start: int, end: i
     return all(attributed(body, m, start) for m in places if start <= m.start < end)
 
 
+# Types whose place may be a border crossing itself; any other incident at a crossing
+# ("returned across the Friendship Bridge and held by state security") takes the town
+# or county the crossing belongs to.
+CROSSING_TYPES = frozenset({"border_crossing", "smuggling"})
+
+
+def crossing_towns(doc: Document) -> dict[str, tuple[str, str | None]]:
+    """{crossing name: (its town or county, province)} for the crossings ``doc`` names."""
+    from ..gazetteer import Gazetteer
+
+    gaz = Gazetteer.load()
+    out = {}
+    for place in doc.places:
+        entry = gaz.place_by_id(place.id) if place.kind == "border_crossing" else None
+        if entry is not None and entry.parent_id in gaz.places:
+            town = gaz.make_place(entry.parent_id)
+            out[place.name] = (town.name, town.province or town.name)
+    return out
+
+
 # Operations that go on: in a sentence with several dates, "since X" / "from X" dates
 # them (README section 6: "For ongoing events 'since X' or 'from X', the date is the start").
 ONGOING_TYPES = {"crackdown", "mobilization", "propaganda"}
