@@ -35,6 +35,13 @@ def check_offsets(doc):
         assert (ev.start, ev.end) in doc.sentences
 
 
+def where(pipeline, body, itype, published="2023-05-12", second="date"):
+    """(place, ``second`` field) of each incident of ``itype``, and the document."""
+    doc = analyze(pipeline, body, published=published)
+    check_offsets(doc)
+    return [(i.place, getattr(i, second)) for i in doc.incidents if i.type == itype], doc
+
+
 ARREST_REPORT = (
     "State security agents in Hyesan arrested four women on Tuesday for selling Chinese "
     "mobile phones, a source in Yanggang Province said.\n\n"
@@ -102,38 +109,37 @@ def test_an_event_abroad_has_no_place(pipeline):
     assert places["meeting"] == ("Onsong County", "North Hamgyong Province"), doc.incidents
 
 
-def test_a_banishment_takes_the_place_people_are_expelled_from(pipeline):
-    body = ("On Oct. 26, four families were expelled from Pyongyang and sent to remote farms in "
-            "Chagang Province after a relative defected, a source said.\n\n"
-            "In Hyesan, the parents of two defectors were expelled from the Party and sent to work "
-            "on a state farm in Pochon County on Nov. 2.")
-    doc = analyze(pipeline, body, published="2023-12-01")
-    check_offsets(doc)
-    places = [(i.place, i.date) for i in doc.incidents if i.type == "punishment"]
-    assert places == [("Pyongyang", "2023-10-26"), ("Hyesan", "2023-11-02")], doc.incidents
+PLACE_RULES = {
+    # a banishment takes the place people are expelled from, never where they are sent
+    "banishment": (
+        "On Oct. 26, four families were expelled from Pyongyang and sent to remote farms in "
+        "Chagang Province after a relative defected, a source said.\n\n"
+        "In Hyesan, the parents of two defectors were expelled from the Party and sent to work "
+        "on a state farm in Pochon County on Nov. 2.",
+        "punishment", "2023-12-01", "date", [("Pyongyang", "2023-10-26"), ("Hyesan", "2023-11-02")]),
+    # an order sent to the whole country has no place (the source's Hyesan is not its place)
+    "national order": (
+        "The Ministry of State Security issued a nationwide directive on May 2 ordering all "
+        "provincial bureaus to confiscate Chinese phones, a source in Hyesan, Yanggang "
+        "Province, said.\n\n"
+        "In Hyesan, the city Party committee ordered every household to hand in its phones by "
+        "May 20.",
+        "order", "2023-05-12", "province", [(None, None), ("Hyesan", "Yanggang Province")]),
+    # the place of a source is not the place of the event
+    "source's place": (
+        "Border guards in Musan County have been rotated after three soldiers deserted, a "
+        "source said.\n\n"
+        "Sources in North Hamgyong Province told this outlet that two officers were detained on "
+        "Jan. 8.",
+        "arrest", "2024-01-20", "date", [("Musan County", "2024-01-08")]),
+}
 
 
-def test_a_national_order_has_no_place(pipeline):
-    body = ("The Ministry of State Security issued a nationwide directive on May 2 ordering all "
-            "provincial bureaus to confiscate Chinese phones, a source in Hyesan, Yanggang "
-            "Province, said.\n\n"
-            "In Hyesan, the city Party committee ordered every household to hand in its phones by "
-            "May 20.")
-    doc = analyze(pipeline, body)
-    check_offsets(doc)
-    orders = [(i.place, i.province) for i in doc.incidents if i.type == "order"]
-    assert orders == [(None, None), ("Hyesan", "Yanggang Province")], doc.incidents
-
-
-def test_the_place_of_a_source_is_not_the_place_of_the_event(pipeline):
-    body = ("Border guards in Musan County have been rotated after three soldiers deserted, a "
-            "source said.\n\n"
-            "Sources in North Hamgyong Province told this outlet that two officers were detained on "
-            "Jan. 8.")
-    doc = analyze(pipeline, body, published="2024-01-20")
-    check_offsets(doc)
-    arrests = [(i.place, i.date) for i in doc.incidents if i.type == "arrest"]
-    assert arrests == [("Musan County", "2024-01-08")], doc.incidents
+@pytest.mark.parametrize("rule", list(PLACE_RULES))
+def test_place_rules_of_the_guidelines(pipeline, rule):
+    body, itype, published, second, expected = PLACE_RULES[rule]
+    found, doc = where(pipeline, body, itype, published=published, second=second)
+    assert found == expected, doc.incidents
 
 
 def test_an_incident_at_a_crossing_takes_its_town_unless_it_is_the_crossing(pipeline):
