@@ -198,6 +198,7 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
 # its start.
 _RANGE_START = re.compile(r"(?i:from|between)\s")
 _RANGE_JOIN = re.compile(r"\s*(?:to|until|till|through|and|[-–—])\s*$", re.I)
+_BETWEEN_BEFORE = re.compile(r"(?i:between)\s+$")
 _HAS_YEAR = re.compile(r"\d{4}")
 
 
@@ -209,14 +210,14 @@ def _order_ranges(body: str, found: list[Found]) -> None:
                 or _HAS_YEAR.search(second.text) or second.value >= first.value
                 or not _RANGE_JOIN.match(body[first.end:second.start])):
             continue
-        before = body[max(0, first.start - 10):first.start]
-        if not (_RANGE_START.match(first.text) or re.search(r"(?i:between)\s+$", before)):
+        if not (_RANGE_START.match(first.text)
+                or _BETWEEN_BEFORE.search(body, max(0, first.start - 10), first.start)):
             continue
-        year = int(second.value[:4]) + 1
-        moved = f"{year:04d}{second.value[4:]}"
-        if second.precision == "day" and not R.make_day(year, int(moved[5:7]), int(moved[8:10])):
-            continue
-        second.value = moved
+        year, month = int(second.value[:4]) + 1, int(second.value[5:7])
+        moved = (R.make_day(year, month, int(second.value[8:10])) if second.precision == "day"
+                 else R.fmt_month(year, month))
+        if moved:
+            second.value = moved[0]
 
 
 def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = None) -> list[Found]:

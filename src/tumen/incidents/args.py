@@ -189,7 +189,7 @@ def banishment_place(doc: Document, places: list[Mentioned], start: int, end: in
     the sentence's places that are not where people were sent, else the paragraph's or
     the report's place."""
     body = doc.body
-    inside = [m for m in places if start <= m.start < end]
+    inside = [m for m in places if start <= m.start < end and not attributed(body, m, start)]
     origin = [m for m in inside if _ORIGIN.search(body[max(start, m.start - 12):m.start])]
     if origin:
         return _best_place(body, origin)
