@@ -77,17 +77,49 @@ def test_sources_markdown_to_text_keeps_words():
 
 
 @pytest.mark.skipif(not (SHARED / "seeds").is_dir(), reason="shared seeds absent")
-def test_sources_seed_tag_line_is_title_and_furniture_dropped():
+def test_sources_seed_tag_line_kept_and_furniture_dropped():
     seed = next((SHARED / "seeds").glob("000_*.txt"))
-    first_line = seed.read_text(encoding="utf-8").splitlines()[0]
-    r = only_report(seed)
-    assert r.title == first_line
-    assert not r.body.lstrip().startswith(first_line)
-    assert "FILE PHOTO" not in r.body and "/ Image:" not in r.body
-    assert "Please direct" not in r.body and "Read in Korean" not in r.body
-    assert r.body.rstrip().endswith("out of fear.")
-    untitled = only_report(seed, title_line=False)
-    assert untitled.title is None and untitled.body.startswith(first_line)
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    lede = next(ln for ln in lines[2:] if ln.strip())  # line 2 is a photo caption
+    for title_line in (True, False):
+        r = only_report(seed, title_line=title_line)
+        assert r.tag_line == lines[0]  # the site's tag line, not the title, not body text
+        # the next line is a caption and the lede is a sentence: the page came untitled
+        assert r.title is None
+        assert r.body.lstrip().startswith(lede)
+        assert lines[0] not in r.body
+        assert "FILE PHOTO" not in r.body and "/ Image:" not in r.body
+        assert "\nlabor camp\n" not in r.body  # the image's label above its caption
+        assert "Please direct" not in r.body and "Read in Korean" not in r.body
+        assert r.body.rstrip().endswith(lines[-3].strip())  # the last paragraph of reporting
+
+
+def test_sources_text_tag_line_then_title():
+    text = ("arrests north hamgyong province smuggling bureau no. 15\n"
+            "Security officers detain copper smugglers in Musan\n\n"
+            "Officers of the provincial security bureau detained four men in Musan last week.\n")
+    r, = split(read_bytes(text.encode(), path="page.txt"))[0]
+    assert r.tag_line == "arrests north hamgyong province smuggling bureau no. 15"
+    assert r.title == "Security officers detain copper smugglers in Musan"
+    assert r.body.strip() == "Officers of the provincial security bureau detained four men in Musan last week."
+    # a tag line under the title and header lines opens the body: it is kept, not body
+    text = ("Copper smugglers detained\nPublished: 2023-05-02\n\nsmuggling copper musan\n\n"
+            "Four men were detained in Musan.\n")
+    r, = split(read_bytes(text.encode(), path="page.txt"))[0]
+    assert (r.title, r.published, r.tag_line) == ("Copper smugglers detained", "2023-05-02",
+                                                  "smuggling copper musan")
+    assert r.body.strip() == "Four men were detained in Musan."
+
+
+@pytest.mark.parametrize("text", [
+    "Markets reopen in Hyesan\n\nTraders said rice cost more.\n",    # capitals: a headline
+    "prices rose again this week.\n\nTraders said rice cost more.\n",  # a sentence
+    "note: markets and prices\n\nTraders said rice cost more.\n",      # a header-like line
+    "markets and prices rose\n",                                     # nothing after it: the report
+])
+def test_sources_text_first_line_not_a_tag_line(text):
+    reports, _ = split(read_bytes(text.encode(), path="n.txt"))
+    assert all(r.tag_line is None for r in reports)
 
 
 # ---------------------------------------------------------------- encodings

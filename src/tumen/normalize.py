@@ -166,6 +166,8 @@ def normalize(raw: RawReport) -> Report:
     if raw.tags:
         tags = [t for t in (normalize_line(tag).lower() for tag in raw.tags) if t]
         tags = list(dict.fromkeys(tags)) or None
+    if raw.tag_line and (line := normalize_line(raw.tag_line).lower()):
+        extra["tag_line"] = line
     report_id = normalize_line(str(raw.id)) if raw.id not in (None, "") else ""
     return Report(
         id=report_id or "r-" + digest[:16], body=body, title=title or None, published=published,

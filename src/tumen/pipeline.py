@@ -75,6 +75,7 @@ class Document:
             duplicate_of=r.extra.get("duplicate_of"), analyzer=ANALYZER_VERSION,
             status="failed" if self.errors else "ok",
             error="; ".join(self.errors) if self.errors else None,
+            published_missing=not r.published,
         )
 
 

@@ -23,6 +23,9 @@ class RawReport:
     url: str | None = None
     language: str | None = None
     tags: list[str] | None = None  # tags assigned by an archive's editors, if any
+    # an outlet's tag line as the page printed it ("remittance ryanggang province border"),
+    # kept by normalize in ``Report.extra["tag_line"]``
+    tag_line: str | None = None
     source_path: str | None = None  # file the report came from ("-" for stdin)
     locator: str | None = None  # where in that file: "line 12", "item 3", "record 7"
     format: str | None = None  # text, markdown, html, json, jsonl, csv, rss, atom, warc
@@ -48,6 +51,13 @@ class Report:
     original: bytes | None = None
     content_hash: str | None = None  # sha256 of the normalized body
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tag_line(self) -> str | None:
+        """The outlet's tag line the page carried (the editor's own tags, one line),
+        kept in ``extra`` so every store and export carries it unchanged."""
+        value = self.extra.get("tag_line") if self.extra else None
+        return value if isinstance(value, str) and value.strip() else None
 
     def as_input(self) -> dict[str, Any]:
         """The JSON Lines input shape: id, title, published, source, url, body."""
@@ -147,6 +157,9 @@ class Record:
     analyzer: str | None = None  # analyzer version that produced the record
     status: str = "ok"  # ok | failed
     error: str | None = None
+    # extra field: the report gave no publication date, so relative dates ("on Thursday",
+    # "last year") could not be resolved (only written out when true)
+    published_missing: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -155,4 +168,6 @@ class Record:
                 date.pop("range", None)
         if self.error is None:
             data.pop("error")
+        if not self.published_missing:
+            data.pop("published_missing")
         return data

@@ -13,9 +13,11 @@
    credits: "a source told ..."), and generic words;
 then, while there is room, the main organ and the next-best topics and keyphrases.
 
-When the body opens with the outlet's own tag line ("remittance yanggang province
-brokers ..."), that line is the tags, cut into known phrases (house vocabulary,
-gazetteer names) with unknown words kept one by one.
+When the report carries the outlet's own tag line (``Report.tag_line``: a text page's
+first line, taken out of the body by the reader) or its body opens with one
+("remittance yanggang province brokers ..."), the editor's line wins: that line is the
+tags, cut into known phrases (house vocabulary, gazetteer names) with unknown words kept
+one by one.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ class TagsComponent:
     # ------------------------------------------------------------------------
     def tag_line(self, doc: Document) -> list[str]:
         body = doc.body or ""
-        own = self.segmenter.outlet_tag_line(body)
+        given = doc.report.tag_line
+        own = self.segmenter.segment(given) if given else self.segmenter.outlet_tag_line(body)
         if own:
             return own[:MAX_TAGS]
         title = doc.report.title or ""
@@ -236,6 +239,12 @@ class TagLineSegmenter:
         if not any(w in self.phrases for w in words) and not any(
                 " ".join(words[i:i + 2]) in self.phrases for i in range(len(words) - 1)):
             return []
+        return self.segment(body[:end])
+
+    def segment(self, line: str) -> list[str]:
+        """An editor's tag line cut into tags: the longest known phrase at each point,
+        other words one by one, each tag once, in the line's order."""
+        words = line.lower().replace(",", " ").replace(";", " ").split()
         tags: list[str] = []
         i = 0
         while i < len(words):

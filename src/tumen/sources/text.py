@@ -2,6 +2,9 @@
 
 Layout understood (every part optional)::
 
+    remittance ryanggang province    ← an outlet's tag line (lowercase keywords, no
+                                        sentence punctuation): kept as the report's
+                                        ``tag_line``, never body text
     Title line                       ← the title, unless --no-title (Markdown: "# Title")
     Published: 2023-01-20            ← header lines: Title, ID, Published/Date, Source,
     Source: Tumen River Report          URL, Tags, Language (before or after the title)
@@ -10,7 +13,11 @@ Layout understood (every part optional)::
     Body paragraphs…
 
 Markdown front matter between ``---`` lines is read as header lines too.  Photo captions
-and closing boilerplate are dropped (``furniture.py``).  A file whose body is empty
+and closing boilerplate are dropped (``furniture.py``).  A tag line may also open the
+body (after the title and header lines).  After a tag line that opens the file, the
+next line that is not a caption is the title when it reads as a headline (not a
+sentence ending in a full stop: a page saved without its headline starts with the lede,
+which stays body text).  A file whose body is empty
 (a title and nothing else) is an ``InputError``.
 """
 
@@ -22,7 +29,7 @@ from typing import Iterator
 from ..errors import InputError
 from ..record import RawReport
 from .base import TITLE_ONLY, Item, Source, split_tags
-from .furniture import drop_furniture
+from .furniture import drop_furniture, is_furniture_line
 
 # "Key: value" header lines and the RawReport field each one fills.
 HEADER_KEYS = {
@@ -46,6 +53,13 @@ _MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$")
 _MD_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
 _MD_CODE = re.compile(r"`([^`\n]+)`")
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
+# An outlet's tag line: lowercase keywords ("bureau no. 15" included), separated by
+# spaces or commas, no sentence punctuation, TAG_LINE_WORDS words.
+_TAG_LINE = re.compile(r"[a-z0-9][a-z0-9'’&/ ,;-]*(?:\. ?\d[a-z0-9'’&/ ,;-]*)*")
+TAG_LINE_WORDS = (3, 30)
+# A headline is shorter than this and does not end in a full stop.
+MAX_HEADLINE_CHARS = 200
+_SENTENCE_END = re.compile(r"[.。][\"'”’)\]]*$")
 
 
 def _split_header(lines: list[str], i: int, meta: dict[str, str]) -> int:
@@ -56,6 +70,33 @@ def _split_header(lines: list[str], i: int, meta: dict[str, str]) -> int:
             break
         meta.setdefault(HEADER_KEYS[m.group(1).lower()], m.group(2))
         i += 1
+    return i
+
+
+def is_tag_line(line: str) -> bool:
+    """Whether ``line`` reads as an outlet's tag line ("remittance ryanggang province
+    border agreement equipment"): lowercase keywords and nothing else."""
+    line = line.strip()
+    return (bool(_TAG_LINE.fullmatch(line)) and any(c.isalpha() for c in line)
+            and TAG_LINE_WORDS[0] <= len(line.replace(",", " ").split()) <= TAG_LINE_WORDS[1])
+
+
+def _is_headline(line: str) -> bool:
+    line = line.strip()
+    return bool(line) and len(line) <= MAX_HEADLINE_CHARS and not _SENTENCE_END.search(line)
+
+
+def _has_text(lines: list[str], i: int) -> bool:
+    return any(ln.strip() for ln in lines[i:])
+
+
+def _take_tag_line(lines: list[str], i: int, meta: dict[str, str]) -> int:
+    """A tag line at ``lines[i]`` (blank lines skipped) with text after it goes to
+    ``meta["tag_line"]``; returns the index after it (or ``i``)."""
+    j = _skip_blank(lines, i)
+    if "tag_line" not in meta and j < len(lines) and is_tag_line(lines[j]) and _has_text(lines, j + 1):
+        meta["tag_line"] = " ".join(lines[j].split())
+        return j + 1
     return i
 
 
@@ -105,7 +146,17 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
     meta: dict[str, str] = {}
     i = _front_matter(lines, meta) if markdown else 0
     i = _split_header(lines, _skip_blank(lines, i), meta)
-    if title_line and "title" not in meta:
+    if title_line and "title" not in meta and (k := _take_tag_line(lines, i, meta)) != i:
+        # the file opens with a tag line: the next line that is not a caption is the
+        # title if it reads as a headline, else the page came without one
+        i = _split_header(lines, _skip_blank(lines, k), meta)
+        j = i
+        while j < len(lines) and (not lines[j].strip() or is_furniture_line(lines[j])):
+            j += 1
+        if "title" not in meta and j < len(lines) and _is_headline(lines[j]) and _has_text(lines, j + 1):
+            meta["title"] = lines[j].strip()
+            i = _split_header(lines, _skip_blank(lines, j + 1), meta)
+    elif title_line and "title" not in meta:
         i = _skip_blank(lines, i)
         if i < len(lines):
             title = lines[i].strip()
@@ -121,6 +172,7 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
             i = j + 1
     if title_line and not any(ln.strip() for ln in lines[i:]) and len(meta.get("title", "")) > MAX_TITLE_CHARS:
         lines, i = [meta.pop("title")], 0  # one long line and nothing else: a body, not a title
+    i = _take_tag_line(lines, i, meta)  # a tag line opening the body
     body = "\n".join(lines[i:])
     if markdown:
         body = markdown_to_text(body)
@@ -138,6 +190,7 @@ def _read(source: Source, fmt: str) -> Iterator[Item]:
         body=meta["body"], title=meta.get("title") or None, id=meta.get("id"),
         published=meta.get("published"), source=meta.get("source"), url=meta.get("url"),
         language=meta.get("language"), tags=split_tags(meta.get("tags")),
+        tag_line=meta.get("tag_line"),
         source_path=source.path, format=fmt, original=data,
     )
 
