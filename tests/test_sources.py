@@ -186,6 +186,97 @@ def test_sources_html_news_page_furniture_dropped():
         assert furniture not in r.body
 
 
+# Paragraphs of a page written for these tests (no third-party text).
+_STALLS = ("<p>Officials in Hyesan ordered traders to register their stalls with the market "
+           "office before the end of the month, two traders in the city said.</p>"
+           "<p>Traders who fail to register will lose their places, and several of them have "
+           "already queued at the office for two days, one of the traders added.</p>"
+           "<p>The order follows a month of inspections of the city's largest market.</p>")
+
+
+def _page(head: str = "", before: str = "", lang: str = ' lang="en"', url: str | None = None) -> RawReport:
+    html = (f"<!DOCTYPE html><html{lang}><head><meta charset='utf-8'><title>Stall rules for Hyesan "
+            f"traders | River Wire</title>{head}</head><body><header><nav><a href='/'>Home</a>"
+            f"</nav></header><article><h1>Stall rules for Hyesan traders</h1>{before}{_STALLS}"
+            f"</article><footer><p>&copy; 2024 River Wire</p></footer></body></html>")
+    if url is not None:
+        from tumen.sources.html import extract
+
+        page = extract(html, "page.html", url=url)
+        return RawReport(body=page["body"], published=page["published"], url=page["url"])
+    r, = split(read_bytes(html.encode("utf-8"), path="page.html"))[0]
+    return r
+
+
+@pytest.mark.parametrize("head, before, url", [
+    ('<meta property="article:published_time" content="2021-03-04T09:00:00+09:00">', "", None),
+    ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+     '"datePublished": "2021-03-04T09:00:00+09:00"}</script>', "", None),
+    ("", '<time datetime="2021-03-04">4 March</time>', None),
+    ("", '<div class="date">2021.03.04</div>', None),                  # a dateline
+    ("", '<p class="meta">Posted 2021.03.04 14:22</p>', None),
+    ('<link rel="canonical" href="https://example.org/news/2021/03/04/stall-rules">', "", None),
+    ("", "", "https://example.org/2021/03/04/stall-rules.html"),       # the URL it was saved from
+    # the page's own date wins over a date in the URL
+    ('<meta property="article:published_time" content="2021-03-04">', "",
+     "https://example.org/2020/01/09/stall-rules.html"),
+], ids=["article-published-time", "json-ld", "time-element", "dateline", "posted-dateline",
+        "canonical-url", "given-url", "meta-over-url"])
+def test_sources_html_publication_date_sources(head, before, url):
+    r = _page(head, before, url=url)
+    assert r.published == "2021-03-04"
+    assert "2021.03.04" not in r.body and r.body.lstrip().startswith("Officials in Hyesan")
+
+
+def test_sources_html_without_date_is_undated():
+    # neither the copyright year in the footer nor a date in the running text is the
+    # publication date
+    r = _page(before="<p>The market office first opened on June 2, 2019.</p>")
+    assert r.published is None
+
+
+def test_sources_html_title_author_language():
+    r = _page('<meta name="author" content="Han Mi-rae">')
+    assert r.title == "Stall rules for Hyesan traders"  # no site name
+    assert r.extra["author"] == "Han Mi-rae" and r.language == "en"
+    assert "Han Mi-rae" not in r.body
+    assert _page('<meta property="og:locale" content="ko_KR">', lang="").language == "ko"
+    korean = ("<html><head><title>매대 등록 지시</title></head><body><article><h1>매대 등록 지시</h1>"
+              + "<p>양강도 혜산시 장마당 관리소가 상인들에게 이달 말까지 매대를 등록하라고 지시했다.</p>" * 4
+              + "</article></body></html>")
+    r, = split(read_bytes(korean.encode("utf-8"), path="ko.html"))[0]
+    assert r.language == "ko"
+
+
+def test_sources_html_page_furniture_left_out_of_body():
+    html = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Brokers pause transfers after arrests - River Wire</title>
+<meta property="article:published_time" content="2023-10-12T08:00:00+09:00"></head><body>
+<article><h1>Brokers pause transfers after arrests</h1>
+<p class="byline">By Han Mi-rae</p>
+<div class="share">Share <a href="#">Facebook</a> | <a href="#">Twitter</a> | <a href="#">Email</a></div>
+<p><a href="/ko/123">Read in Korean</a></p>
+<p>SEOUL, Oct. 12 (Yonhap) -- Money brokers in a border city have stopped moving funds for
+families after three of them were arrested, a resident of the city said.</p>
+<figure><img src="/img/bridge.jpg" alt=""><figcaption><p>border bridge</p>
+<p>A bridge over the river seen from the Chinese side. / Image: River Wire</p></figcaption></figure>
+<p>The brokers usually take a third of each transfer as their fee, the resident said.</p>
+<p>FILE PHOTO: Traders at a market stall. (River Wire)</p>
+<div class="newsletter"><p>Sign up for our weekly newsletter to get reports like this one.</p></div>
+<p>Families who relied on the transfers are now selling household goods, the resident added.</p>
+<p>This article was originally published by River Wire and is reprinted with permission.</p>
+</article></body></html>"""
+    r, = split(read_bytes(html.encode("utf-8"), path="brokers.html"))[0]
+    assert r.title == "Brokers pause transfers after arrests" and r.published == "2023-10-12"
+    assert r.body.startswith("Money brokers in a border city")  # the wire dateline went
+    assert r.body.endswith("selling household goods, the resident added.")
+    assert r.body.count("\n\n") == 2  # three paragraphs of reporting, nothing else
+    for furniture in ("Han Mi-rae", "Share", "Facebook", "Read in Korean", "(Yonhap)", "border bridge",
+                      "/ Image:", "FILE PHOTO", "newsletter", "originally published"):
+        assert furniture not in r.body
+        assert furniture.encode() in r.original  # the original bytes keep everything
+
+
 def test_sources_html_line_breaks_and_source_newlines():
     html = ("<html><head><title>Breaks</title></head><body><article>"
             "<p>Pyongyang, May 3 -- The first line of a story about the factory.<br>The second line,"

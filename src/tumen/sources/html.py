@@ -1,8 +1,17 @@
-"""HTML pages: main text, title, date, URL and language through trafilatura.
+"""HTML pages: main text, title, date, author, URL and language through trafilatura.
 
 Navigation, comments and footers are dropped by trafilatura's extractor; the paragraphs
-it keeps are separated by blank lines; photo captions and closing boilerplate are
-dropped (``furniture.py``).  ``html_to_text`` converts an HTML fragment (a feed item's
+it keeps are separated by blank lines; photo captions, credits, bylines, share lines and
+closing boilerplate are dropped (``furniture.py``).
+
+The publication date is the page's own (``published_date``): its metadata first
+(``article:published_time`` and the other meta names, JSON-LD ``datePublished``,
+``<time datetime>``), then a dateline standing alone in the page ("2021.03.04",
+"May 3, 2022"), then a date in the URL ("/2021/03/04/").  No date is guessed from the
+running text or a copyright year: a page without one is stored undated and flagged.
+The title is the page's headline without the site name; the language is the page's
+declared one (``<html lang>``, ``Content-Language``, ``og:locale``), else Korean when
+the text is mostly Hangul.  ``html_to_text`` converts an HTML fragment (a feed item's
 content) to paragraphs without any extraction heuristics.
 """
 
@@ -134,8 +143,39 @@ def decode_html(data: bytes, path: str, declared: str | None = None) -> str:
     return decode(data, path)
 
 
+def published_date(html: str, url: str | None = None) -> str | None:
+    """The page's publication day (ISO), from its metadata, a dateline or its URL."""
+    from htmldate import find_date
+
+    try:
+        # no extensive search: it would take a date from the running text or the footer
+        return find_date(html, extensive_search=False, original_date=True, url=url,
+                         deferred_url_extractor=True)
+    except Exception:  # htmldate on a page it cannot parse: no date, not a failed page
+        return None
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _language(tree: Any, doc: Any, text: str) -> str | None:
+    language = tree.get("lang") or tree.get("xml:lang")
+    if not language:
+        found = tree.xpath('//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content'
+                           ' | //meta[@property="og:locale"]/@content')
+        language = found[0] if found else getattr(doc, "language", None)
+    if not language and text:
+        sample = text[:4000]
+        letters = len(_LETTER.findall(sample))
+        if letters and len(_HANGUL.findall(sample)) > letters / 2:
+            language = "ko"
+    return (language or "").replace("_", "-").split("-")[0].strip().lower() or None
+
+
 def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 200) -> dict[str, Any]:
-    """Main text and metadata of one HTML page: body, title, published, url, language."""
+    """Main text and metadata of one HTML page: body, title, published, url, language,
+    source (the site's name) and author."""
     import trafilatura
     from trafilatura.utils import load_html
 
@@ -145,10 +185,6 @@ def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 20
     depth = _depth(tree)
     if depth > max_depth:
         raise InputError(path, f"HTML nested {depth} levels deep (limit {max_depth}, max_html_depth)")
-    language = tree.get("lang") or tree.get("xml:lang")
-    if not language:
-        found = tree.xpath('//meta[@http-equiv="content-language" or @http-equiv="Content-Language"]/@content')
-        language = found[0] if found else None
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
                                       include_tables=True)
     title = getattr(doc, "title", None) if doc is not None else None
@@ -162,13 +198,16 @@ def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 20
             title = (body_el.findtext(".//title") or "").strip() or None
     if paragraphs and title and paragraphs[0].strip() == title.strip():
         paragraphs = paragraphs[1:]  # the <h1> repeating the title
+    body = drop_furniture("\n\n".join(paragraphs))
+    page_url = (getattr(doc, "url", None) if doc is not None else None) or url
     return {
-        "body": drop_furniture("\n\n".join(paragraphs)),
+        "body": body,
         "title": title,
-        "published": getattr(doc, "date", None) if doc is not None else None,
-        "url": (getattr(doc, "url", None) if doc is not None else None) or url,
-        "language": (language or "").split("-")[0].strip().lower() or None,
+        "published": published_date(html, page_url),
+        "url": page_url,
+        "language": _language(tree, doc, body),
         "source": getattr(doc, "sitename", None) if doc is not None else None,
+        "author": getattr(doc, "author", None) if doc is not None else None,
     }
 
 
@@ -181,4 +220,5 @@ def read_html(source: Source) -> Iterator[Item]:
         return
     yield RawReport(body=page["body"], title=page["title"], published=page["published"],
                     url=page["url"], language=page["language"], source=page["source"],
-                    source_path=source.path, format="html", original=data)
+                    source_path=source.path, format="html", original=data,
+                    extra={"author": page["author"]} if page["author"] else {})
