@@ -57,9 +57,11 @@ def default_processes() -> int:
 
 
 # -- reading JSON Lines input -------------------------------------------------------
-def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Iterator[Report]:
+def read_jsonl_reports(path: str | Path, errors: list[str] | None = None,
+                       published: str | None = None) -> Iterator[Report]:
     """Reports from a JSON Lines file, bodies verbatim.  A line that is not a JSON
-    object with a string body is reported in ``errors`` (file and line) and skipped."""
+    object with a string body is reported in ``errors`` (file and line) and skipped.
+    ``published`` (ISO day) dates the reports whose line carries no date."""
     stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
     try:
         for line_no, raw in enumerate(stream, 1):
@@ -95,7 +97,7 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Ite
                 id=rid if rid.strip() else f"line-{line_no}",  # no id or a blank one: the line
                 body=body,
                 title=_str_or_none(obj.get("title")),
-                published=_str_or_none(obj.get("published")),
+                published=_str_or_none(obj.get("published")) or published,
                 source=_str_or_none(obj.get("source")),
                 url=_str_or_none(obj.get("url")),
                 tags=obj.get("tags") if isinstance(obj.get("tags"), list) else None,
@@ -183,15 +185,16 @@ def _link(linker: DuplicateLinker, record: dict, body: str) -> None:
 
 
 def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress: bool = True,
-                 components: Iterable[str] | None = None) -> AnalysisSummary:
-    """Analyze a JSON Lines file; write one record per line to ``out``."""
+                 components: Iterable[str] | None = None, published: str | None = None) -> AnalysisSummary:
+    """Analyze a JSON Lines file; write one record per line to ``out``.  ``published``
+    (ISO day) dates the reports that carry no date."""
     summary = AnalysisSummary()
     started = time.perf_counter()
     total = None
     if progress and str(path) != "-":
         with open(path, "rb") as fh:
             total = sum(1 for line in fh if line.strip())
-    reports = read_jsonl_reports(path, summary.skipped_lines)
+    reports = read_jsonl_reports(path, summary.skipped_lines, published=published)
     bar, task = _progress(progress, total, "analyzing")
     linker = DuplicateLinker()
     bodies = _BodyTap()

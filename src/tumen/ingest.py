@@ -8,6 +8,10 @@ while the rest of the batch goes in.
 
 Headline-only items (a title and no body, as in the KCNA headlines corpus) have nothing
 to analyze or cite: they are counted as ``skipped``, not stored and not failures.
+
+A report without a publication date is stored all the same (its relative dates cannot
+be resolved, which its record flags): the summary warns once per file, and
+``published`` (``--published YYYY-MM-DD``) dates the reports that carry no date.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class IngestSummary:
     read: int = 0
     result: IngestResult = field(default_factory=IngestResult)
     seconds: float = 0.0
+    # file -> how many of its reports carry no publication date
+    undated: dict[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[tuple[str, str]]:
@@ -58,7 +64,17 @@ class IngestSummary:
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
-        return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+        return ([head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+                + self.warnings())
+
+    def warnings(self) -> list[str]:
+        """One line per file with reports stored without a publication date."""
+        out = []
+        for where, n in self.undated.items():
+            what = "no publication date" if n == 1 else f"{n} reports without a publication date"
+            out.append(f"warning: {_one_line(where)}: {what}; stored undated, relative dates "
+                       "left unresolved (give one with --published YYYY-MM-DD)")
+        return out
 
     def to_dict(self) -> dict:
         r = self.result
@@ -66,6 +82,7 @@ class IngestSummary:
                 "near_duplicates": r.near_duplicates, "skipped": r.skipped,
                 "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
+                "undated": dict(self.undated),
                 "seconds": round(self.seconds, 3)}
 
 
@@ -84,9 +101,10 @@ def _where(raw: RawReport | Report) -> str:
 
 def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
                  field_map: dict[str, str] | None = None, format: str | None = None,
-                 ) -> Iterator[Report | InputError | RawReport]:
+                 published: str | None = None) -> Iterator[Report | InputError | RawReport]:
     """Normalized reports from ``paths``; an ``InputError`` for each unreadable item;
-    the ``RawReport`` itself for an item with no body (to be counted as skipped)."""
+    the ``RawReport`` itself for an item with no body (to be counted as skipped).
+    ``published`` dates the reports that carry no date of their own."""
     from .normalize import normalize
     from .sources import read_path
 
@@ -99,7 +117,7 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
                     yield item
                 else:
                     try:
-                        yield normalize(item)
+                        yield normalize(item, default_published=published)
                     except TumenError as exc:
                         yield InputError(_where(item), str(exc))
         except InputError as exc:
@@ -153,7 +171,7 @@ def _put(queue, message, parent: int) -> None:
                 os._exit(1)
 
 
-def _reader_process(paths, title_line, field_map, format, batch_size, queue, parent) -> None:
+def _reader_process(paths, title_line, field_map, format, published, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
     ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
     from . import dedup
@@ -161,7 +179,8 @@ def _reader_process(paths, title_line, field_map, format, batch_size, queue, par
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer handles Ctrl-C
         batch: list[tuple] = []
-        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
+        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
+                                 published=published):
             if isinstance(item, Report):
                 batch.append(("report", item, dedup.signature_and_bands(item.body)))
             elif isinstance(item, InputError):
@@ -185,14 +204,14 @@ def _error_message(item: InputError) -> tuple:
     return ("error", where, item.reason)
 
 
-def _messages_parallel(paths, title_line, field_map, format, batch_size) -> Iterator[list[tuple]]:
+def _messages_parallel(paths, title_line, field_map, format, published, batch_size) -> Iterator[list[tuple]]:
     import multiprocessing
     import queue as queue_mod
 
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue(maxsize=QUEUE_BATCHES)
     proc = ctx.Process(target=_reader_process, daemon=True,
-                       args=(list(map(str, paths)), title_line, field_map, format, batch_size,
+                       args=(list(map(str, paths)), title_line, field_map, format, published, batch_size,
                              queue, os.getpid()))
     proc.start()
     try:
@@ -215,9 +234,10 @@ def _messages_parallel(paths, title_line, field_map, format, batch_size) -> Iter
         queue.close()
 
 
-def _messages_serial(paths, title_line, field_map, format, batch_size) -> Iterator[list[tuple]]:
+def _messages_serial(paths, title_line, field_map, format, published, batch_size) -> Iterator[list[tuple]]:
     batch: list[tuple] = []
-    for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format):
+    for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
+                             published=published):
         if isinstance(item, Report):
             batch.append(("report", item, None))
         elif isinstance(item, InputError):
@@ -234,8 +254,9 @@ def _messages_serial(paths, title_line, field_map, format, batch_size) -> Iterat
 def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True,
            field_map: dict[str, str] | None = None, format: str | None = None,
            progress: bool = False, batch_size: int = BATCH_SIZE,
-           parallel: bool | None = None) -> IngestSummary:
+           parallel: bool | None = None, published: str | None = None) -> IngestSummary:
     """Read, normalize and store every report under ``paths``; returns the summary.
+    ``published`` (ISO day) dates the reports that carry no publication date.
     Each batch of ``batch_size`` reports is one transaction.  With ``parallel`` (the
     default on a machine with 2+ cores) reading, normalizing and fingerprinting run in a
     second process while this one writes."""
@@ -249,7 +270,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
     summary = IngestSummary()
     started = time.perf_counter()
     source = _messages_parallel if parallel else _messages_serial
-    messages = source(paths, title_line, field_map, format, batch_size)
+    messages = source(paths, title_line, field_map, format, published, batch_size)
     bar = _progress() if progress else None
     task = bar.add_task("ingesting", total=None, rate=0.0) if bar else None
     try:
@@ -261,6 +282,9 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 summary.read += 1
                 if message[0] == "report":
                     reports.append(message[1])
+                    if not message[1].published:
+                        where = message[1].source_path or "-"
+                        summary.undated[where] = summary.undated.get(where, 0) + 1
                     if message[2] is not None and message[1].content_hash:
                         dedup.remember(message[1].content_hash, *message[2])
                 elif message[0] == "error":

@@ -147,8 +147,23 @@ def _dateparser(value: str) -> str | None:
     return _valid(parsed.year, parsed.month, parsed.day)
 
 
-def normalize(raw: RawReport) -> Report:
-    """The normalized ``Report`` of a raw one.  Raises ``InputError`` for an empty body."""
+def given_day(value: str, option: str = "--published") -> str:
+    """A publication day given by the user (``--published``): exactly ``YYYY-MM-DD``, a
+    real day.  Raises ``InputError`` naming the option otherwise."""
+    day = parse_published(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) else None
+    if day is None:
+        raise InputError(option, f"{value!r} is not a day as YYYY-MM-DD (e.g. 2022-01-28)")
+    return day
+
+
+# Where a report's publication date came from when the user gave it (Report.extra key).
+PUBLISHED_GIVEN = "published_given"
+
+
+def normalize(raw: RawReport, default_published: str | None = None) -> Report:
+    """The normalized ``Report`` of a raw one.  Raises ``InputError`` for an empty body.
+    ``default_published`` (an ISO day, ``--published``) dates a report that carries no date of
+    its own; ``extra["published_given"]`` then says so."""
     body = normalize_text(raw.body or "")
     where = raw.source_path or "-"
     if raw.locator:
@@ -161,6 +176,9 @@ def normalize(raw: RawReport) -> Report:
     if raw.published is not None and published != str(raw.published).strip():
         if str(raw.published).strip():
             extra["published_raw"] = raw.published
+    if published is None and default_published:
+        published = default_published
+        extra[PUBLISHED_GIVEN] = "--published"
     title = normalize_line(raw.title) if raw.title else None
     tags = None
     if raw.tags:

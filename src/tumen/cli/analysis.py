@@ -25,9 +25,17 @@ def analyze(
     spark_output: Optional[str] = typer.Option(None, "--output", help="With --engine spark: folder for the Parquet records/, incidents/, mentions/."),
     master: Optional[str] = typer.Option(None, "--master", help="With --engine spark: Spark master (default $SPARK_MASTER or local[*])."),
     partitions: Optional[int] = typer.Option(None, "--partitions", help="With --engine spark: repartition the input."),
+    published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="File input: publication date of the reports that carry none."),
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
     from ..analyze import analyze_file, analyze_store
+    from ..normalize import given_day
+
+    day = given_day(published) if published is not None else None
+    if day is not None and (input is None or engine != "local"):
+        raise typer.BadParameter("dates the reports of a JSON Lines file; stored reports take "
+                                 "theirs at ingest (tumen ingest PATH --published YYYY-MM-DD)",
+                                 param_hint="--published")
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter("choose local or spark", param_hint="--engine")
@@ -49,7 +57,8 @@ def analyze(
         if str(input) != "-" and not input.exists():
             typer.echo(f"error: {input}: no such file", err=True)
             raise typer.Exit(2)
-        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=not quiet)
+        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=not quiet,
+                               published=day)
     else:
         from ..store import open_store
 

@@ -48,16 +48,20 @@ def ingest(
     no_title: bool = typer.Option(False, "--no-title", help="Plain text: the first line is body, not the title."),
     map: Optional[str] = typer.Option(None, "--map", help="Field map for JSON/CSV, e.g. title=headline,body=text."),
     format: Optional[str] = typer.Option(None, "--format", help="Force the input format instead of guessing it."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (failures are still listed)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (failures and warnings are still listed)."),
+    published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
 ) -> None:
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
     from ..ingest import ingest as run_ingest
     from ..ingest import parse_field_map
+    from ..normalize import given_day
 
     field_map = parse_field_map(map)
+    day = given_day(published) if published is not None else None
     with _open(db, must_exist=False) as store:
         summary = run_ingest(store, [str(p) for p in paths], title_line=not no_title,
-                             field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty())
+                             field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty(),
+                             published=day)
     lines = summary.lines()
     for line in lines if not quiet else lines[1:]:
         typer.echo(line, err=True)

@@ -97,15 +97,26 @@ def _record_renderable(record: dict | None) -> Any:
     return Group(*parts)
 
 
+# What `tumen show` says of a report that carries no publication date.
+NO_DATE = ("none: the report carries no date, so its relative dates (\"on Thursday\", "
+           "\"last year\") are unresolved; re-ingest with --published YYYY-MM-DD")
+
+
 def print_report_view(console: Any, view: dict[str, Any]) -> None:
     r, record = view["report"], view["record"]
     console.print(f"[bold]{escape(r['title'] or '(untitled)')}[/]")
+    extra = r.get("extra") or {}
     for key in ("id", "published", "source", "url", "language", "status", "duplicate_of",
                 "ingested_at", "source_path", "locator"):
-        if r.get(key):
-            console.print(f"  [dim]{key}:[/] {escape(str(r[key]))}")
+        if key == "published" and not r.get(key):
+            console.print(f"  [dim]published:[/] [bold yellow]{NO_DATE}[/]")
+        elif r.get(key):
+            given = " (given with --published)" if key == "published" and extra.get("published_given") else ""
+            console.print(f"  [dim]{key}:[/] {escape(str(r[key]))}{given}")
     if r.get("tags"):
         console.print(f"  [dim]editor tags:[/] {escape(', '.join(r['tags']))}")
+    if extra.get("tag_line"):
+        console.print(f"  [dim]tag line (the page's):[/] {escape(str(extra['tag_line']))}")
     if view.get("near_duplicates"):
         console.print(f"  [dim]near-duplicates:[/] {escape(', '.join(view['near_duplicates']))}")
     console.print()
