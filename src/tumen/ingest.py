@@ -30,6 +30,10 @@ from .sources import TITLE_ONLY  # the readers' reason for a title-only item: sk
 from .store import BATCH_SIZE, IngestResult, Store
 
 
+# Files named one by one in the warnings about undated reports.
+MAX_WARNING_LINES = 20
+
+
 @dataclass
 class IngestSummary:
     """Totals of one ingest run, and every failure as ``(where, reason)``."""
@@ -64,16 +68,20 @@ class IngestSummary:
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
-        return ([head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
-                + self.warnings())
+        return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
 
-    def warnings(self) -> list[str]:
-        """One line per file with reports stored without a publication date."""
+    def warnings(self, most: int = MAX_WARNING_LINES) -> list[str]:
+        """One line per file with reports stored without a publication date (the first
+        ``most`` files, then one line counting the rest)."""
         out = []
-        for where, n in self.undated.items():
+        for where, n in list(self.undated.items())[:most]:
             what = "no publication date" if n == 1 else f"{n} reports without a publication date"
             out.append(f"warning: {_one_line(where)}: {what}; stored undated, relative dates "
                        "left unresolved (give one with --published YYYY-MM-DD)")
+        if len(self.undated) > most:
+            rest = list(self.undated.values())[most:]
+            out.append(f"warning: {len(rest)} more files with {sum(rest)} reports without a "
+                       "publication date")
         return out
 
     def to_dict(self) -> dict:

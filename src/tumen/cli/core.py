@@ -48,7 +48,7 @@ def ingest(
     no_title: bool = typer.Option(False, "--no-title", help="Plain text: the first line is body, not the title."),
     map: Optional[str] = typer.Option(None, "--map", help="Field map for JSON/CSV, e.g. title=headline,body=text."),
     format: Optional[str] = typer.Option(None, "--format", help="Force the input format instead of guessing it."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary (failures and warnings are still listed)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, summary or warnings (failures are still listed)."),
     published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
 ) -> None:
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
@@ -63,7 +63,7 @@ def ingest(
                              field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty(),
                              published=day)
     lines = summary.lines()
-    for line in lines if not quiet else lines[1:]:
+    for line in lines + summary.warnings() if not quiet else lines[1:]:
         typer.echo(line, err=True)
     if not summary.ok:
         raise typer.Exit(1)
