@@ -115,3 +115,30 @@ def test_normalize_text_properties(text):
 def test_normalize_report_body_round_trip(text):
     report = normalize(RawReport(body=text))
     assert normalize(RawReport(body=report.body)).id == report.id
+
+
+def test_normalize_tag_line_kept_in_extra():
+    raw = RawReport(body="Text.", tag_line="  remittance   ryanggang province border ")
+    report = normalize(raw)
+    assert report.tag_line == "remittance ryanggang province border"
+    assert report.extra["tag_line"] == report.tag_line and report.body == "Text."
+    assert normalize(RawReport(body="Text.")).tag_line is None
+
+
+def test_normalize_given_publication_day_only_for_undated_reports():
+    undated = normalize(RawReport(body="Text."), default_published="2022-01-28")
+    assert undated.published == "2022-01-28" and undated.extra["published_given"] == "--published"
+    dated = normalize(RawReport(body="Text.", published="March 4, 2021"), default_published="2022-01-28")
+    assert dated.published == "2021-03-04" and "published_given" not in dated.extra
+    unreadable = normalize(RawReport(body="Text.", published="sometime"), default_published="2022-01-28")
+    assert unreadable.published == "2022-01-28" and unreadable.extra["published_raw"] == "sometime"
+
+
+@pytest.mark.parametrize("value", ["2022-13-45", "2022-02-30", "28.01.2022", "2022", "yesterday", ""])
+def test_given_day_rejects_what_is_not_a_day(value):
+    from tumen.errors import InputError
+    from tumen.normalize import given_day
+
+    with pytest.raises(InputError, match="--published"):
+        given_day(value)
+    assert given_day(" 2022-01-28 ") == "2022-01-28"

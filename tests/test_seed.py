@@ -49,7 +49,8 @@ def ingest_analyze_show(tmp: Path, *ingest_options: str) -> dict:
     text = tumen("show", report_id, "--db", db, cwd=tmp)
     assert text.returncode == 0, text.stderr
     view = json.loads(shown.stdout)
-    return {"seed": seed, "ingest_err": ingested.stderr, "view": view, "shown": text.stdout}
+    return {"seed": seed, "ingest_err": ingested.stderr, "view": view, "shown": text.stdout,
+            "db": db, "id": report_id}
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +138,33 @@ def test_seed_bad_published_is_one_line_error(tmp_path):
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0 and "2022-13-45" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "x.db").exists()
+
+
+def test_seed_web_report_page_says_undated(undated, dated):
+    from fastapi.testclient import TestClient
+
+    from tumen.web import create_app
+
+    for case, flagged in ((undated, True), (dated, False)):
+        with TestClient(create_app(case["db"])) as client:
+            page = client.get(f"/reports/{case['id']}")
+        assert page.status_code == 200
+        assert ('id="undated"' in page.text and "no publication date" in page.text) is flagged
+        assert ("2022-01-28" in page.text) is not flagged
+
+
+def test_analyze_file_published_dates_undated_lines(tmp_path):
+    """`tumen analyze FILE --published` dates the lines without a date, not the others."""
+    lines = [{"id": "a", "body": "On Thursday, security officers in Hyesan searched homes for phones."},
+             {"id": "b", "published": "2021-06-04", "body": "On Thursday, officers in Musan held a meeting."}]
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    done = tumen("analyze", str(path), "--published", "2022-01-28", "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    records = {r["id"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert records["a"]["published"] == "2022-01-28" and "published_missing" not in records["a"]
+    assert [d["value"] for d in records["a"]["dates"]] == ["2022-01-27"]
+    assert records["b"]["published"] == "2021-06-04"
+    assert [d["value"] for d in records["b"]["dates"]] == ["2021-06-03"]
+    undated = tumen("analyze", str(path), "--quiet", cwd=tmp_path)
+    assert json.loads(undated.stdout.splitlines()[0])["published_missing"] is True
