@@ -111,10 +111,19 @@ def test_sources_text_tag_line_then_title():
     assert r.body.strip() == "Four men were detained in Musan."
 
 
+def test_sources_markdown_tag_line_then_heading():
+    text = ("smuggling copper musan\n\n# Copper smugglers detained in Musan\n\n"
+            "![a market](/img/m.jpg)\n\nFour men were **detained** in Musan.\n")
+    r, = split(read_bytes(text.encode(), path="page.md"))[0]
+    assert (r.tag_line, r.title) == ("smuggling copper musan", "Copper smugglers detained in Musan")
+    assert r.body.strip() == "Four men were detained in Musan."
+
+
 @pytest.mark.parametrize("text", [
     "Markets reopen in Hyesan\n\nTraders said rice cost more.\n",    # capitals: a headline
     "prices rose again this week.\n\nTraders said rice cost more.\n",  # a sentence
     "note: markets and prices\n\nTraders said rice cost more.\n",      # a header-like line
+    "200 houses near the river to be torn down\n\nThe order came last week.\n",  # a lowercase headline
     "markets and prices rose\n",                                     # nothing after it: the report
 ])
 def test_sources_text_first_line_not_a_tag_line(text):

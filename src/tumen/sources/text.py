@@ -57,6 +57,10 @@ _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 # spaces or commas, no sentence punctuation, TAG_LINE_WORDS words.
 _TAG_LINE = re.compile(r"[a-z0-9][a-z0-9'’&/ ,;-]*(?:\. ?\d[a-z0-9'’&/ ,;-]*)*")
 TAG_LINE_WORDS = (3, 30)
+# Words of a sentence or a headline, never of a tag line ("300 homes near border to be
+# demolished" is a lowercase headline): one of them and the line is not a tag line.
+SENTENCE_WORDS = frozenset("""a an the to be is are was were will would been has have had
+this that these those near after before into says said""".split())
 # A headline is shorter than this and does not end in a full stop.
 MAX_HEADLINE_CHARS = 200
 _SENTENCE_END = re.compile(r"[.。][\"'”’)\]]*$")
@@ -77,8 +81,10 @@ def is_tag_line(line: str) -> bool:
     """Whether ``line`` reads as an outlet's tag line ("remittance ryanggang province
     border agreement equipment"): lowercase keywords and nothing else."""
     line = line.strip()
+    words = line.replace(",", " ").replace(";", " ").split()
     return (bool(_TAG_LINE.fullmatch(line)) and any(c.isalpha() for c in line)
-            and TAG_LINE_WORDS[0] <= len(line.replace(",", " ").split()) <= TAG_LINE_WORDS[1])
+            and TAG_LINE_WORDS[0] <= len(words) <= TAG_LINE_WORDS[1]
+            and not any(w in SENTENCE_WORDS for w in words))
 
 
 def _is_headline(line: str) -> bool:
@@ -153,7 +159,11 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
         j = i
         while j < len(lines) and (not lines[j].strip() or is_furniture_line(lines[j])):
             j += 1
-        if "title" not in meta and j < len(lines) and _is_headline(lines[j]) and _has_text(lines, j + 1):
+        heading = _MD_HEADING.match(lines[j]) if markdown and j < len(lines) else None
+        if heading:
+            meta.setdefault("title", heading.group(1))
+            i = _split_header(lines, _skip_blank(lines, j + 1), meta)
+        elif "title" not in meta and j < len(lines) and _is_headline(lines[j]) and _has_text(lines, j + 1):
             meta["title"] = lines[j].strip()
             i = _split_header(lines, _skip_blank(lines, j + 1), meta)
     elif title_line and "title" not in meta:
