@@ -168,3 +168,23 @@ def test_analyze_file_published_dates_undated_lines(tmp_path):
     assert [d["value"] for d in records["b"]["dates"]] == ["2021-06-03"]
     undated = tumen("analyze", str(path), "--quiet", cwd=tmp_path)
     assert json.loads(undated.stdout.splitlines()[0])["published_missing"] is True
+
+
+def test_seed_ingested_again_with_published_is_dated_and_reanalyzed(undated, tmp_path):
+    """The undated seed, ingested again with --published: the stored report takes the
+    date (no second copy) and the next analysis resolves its relative dates."""
+    import sqlite3
+
+    db = str(tmp_path / "copy.db")
+    src, dst = sqlite3.connect(undated["db"]), sqlite3.connect(db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    again = tumen("ingest", str(undated["seed"]), "--db", db, "--published", "2022-01-28", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "dated 1 stored undated report" in again.stderr and "warning" not in again.stderr
+    assert tumen("analyze", "--db", db, "--quiet", cwd=tmp_path).returncode == 0
+    view = json.loads(tumen("show", undated["id"], "--db", db, "--json", cwd=tmp_path).stdout)
+    assert view["report"]["published"] == view["record"]["published"] == "2022-01-28"
+    assert "published_missing" not in view["record"]
+    assert any(d["value"] == "2022-01-16" for d in view["record"]["dates"])

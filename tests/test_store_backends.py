@@ -543,3 +543,14 @@ def test_pg_fulltext_index_follows_edits_and_deletes(pg_url):  # noqa: F811
         s.query("DELETE FROM reports WHERE id = 'r3' RETURNING id")
         assert search(s, "chongjin") == []
         assert s.query("SELECT count(*) AS n FROM reports_fts")[0]["n"] == 4
+
+
+def test_date_undated_dates_only_undated_reports_and_stales_their_records(store):
+    store.save_records([make_record("r4"), make_record("r1")])
+    assert store.date_undated(["r4", "r1", "missing"], "2022-01-28") == ["r4"]
+    r4, r1 = store.get_report("r4"), store.get_report("r1")
+    assert r4.published == "2022-01-28" and r4.extra["published_given"] == "--published"
+    assert r1.published == "2024-05-14" and "published_given" not in r1.extra
+    # r4's record was made without the date: the next analysis redoes it, not r1's
+    assert [r.id for r in store.reports_needing_analysis("test-1")] == ["r2", "r3", "r4", "r5"]
+    assert store.date_undated(["r4"], "2023-01-01") == []  # dated once, never moved

@@ -43,6 +43,8 @@ class IngestSummary:
     seconds: float = 0.0
     # file -> how many of its reports carry no publication date
     undated: dict[str, int] = field(default_factory=dict)
+    # ids of reports stored undated earlier that this run's --published dated
+    dated: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[tuple[str, str]]:
@@ -68,6 +70,9 @@ class IngestSummary:
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
+        if self.dated:
+            head += (f"; dated {len(self.dated)} stored undated report{'s' if len(self.dated) > 1 else ''}"
+                     " (run 'tumen analyze' to redo their records)")
         return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
 
     def warnings(self, most: int = MAX_WARNING_LINES) -> list[str]:
@@ -90,7 +95,7 @@ class IngestSummary:
                 "near_duplicates": r.near_duplicates, "skipped": r.skipped,
                 "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
-                "undated": dict(self.undated),
+                "undated": dict(self.undated), "dated": list(self.dated),
                 "seconds": round(self.seconds, 3)}
 
 
@@ -301,6 +306,9 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                     summary.result.skipped += 1
             if reports:
                 summary.result.merge(store.add_reports(reports, batch_size=batch_size))
+                if published:  # an undated report stored before, ingested again with a date
+                    summary.dated += store.date_undated(
+                        [r.id for r in reports if r.extra.get("published_given")], published)
             dedup.forget_prepared()
             if bar is not None:
                 elapsed = time.perf_counter() - started

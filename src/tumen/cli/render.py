@@ -99,7 +99,8 @@ def _record_renderable(record: dict | None) -> Any:
 
 # What `tumen show` says of a report that carries no publication date.
 NO_DATE = ("none: the report carries no date, so its relative dates (\"on Thursday\", "
-           "\"last year\") are unresolved; re-ingest with --published YYYY-MM-DD")
+           "\"last year\") are unresolved; ingest the file again with --published YYYY-MM-DD, "
+           "then tumen analyze")
 
 
 def print_report_view(console: Any, view: dict[str, Any]) -> None:

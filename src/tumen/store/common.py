@@ -70,6 +70,11 @@ def where_of(report: Report) -> str:
     return f"{where} ({report.locator})" if report.locator else where
 
 
+# The analyzer name of a record whose report changed after it was made (date_undated):
+# no analyzer version has it, so ``reports_needing_analysis`` returns the report again.
+STALE_ANALYZER = "stale"
+
+
 def row_to_report(row: Any) -> Report:
     """A ``reports`` row (selected with ``REPORT_COLUMNS``) as a Report, with
     ``extra["status"]``, ``extra["duplicate_of"]`` and ``extra["ingested_at"]`` set."""
@@ -287,6 +292,31 @@ class StoreBase:
                             f"OR duplicate_of = {ph}", (report_id, root, root))
             return None
         return earliest
+
+    def date_undated(self, report_ids: Iterable[str], day: str) -> list[str]:
+        """Give the stored reports among ``report_ids`` that have no publication date the
+        day ``day`` (``--published`` on a re-ingest of an undated page); their records
+        are marked stale so the next ``tumen analyze`` redoes them.  Returns the ids dated."""
+        ids = list(dict.fromkeys(report_ids))
+        if not ids:
+            return []
+        ph = self.PH
+        dated = []
+        with self._write() as cur:
+            for rid in ids:
+                row = cur.execute(f"SELECT extra_json FROM reports WHERE id = {ph} AND published IS NULL",
+                                  (rid,)).fetchone()
+                if row is None:
+                    continue
+                raw = row["extra_json"] if hasattr(row, "keys") else row[0]
+                extra = dict(raw) if isinstance(raw, dict) else json.loads(raw) if raw else {}
+                extra["published_given"] = "--published"
+                cur.execute(f"UPDATE reports SET published = {ph}, extra_json = {ph} WHERE id = {ph}",
+                            (day, json.dumps(extra, ensure_ascii=False), rid))
+                cur.execute(f"UPDATE records SET analyzer = {ph} WHERE report_id = {ph}",
+                            (STALE_ANALYZER, rid))
+                dated.append(rid)
+        return dated
 
     # -- reading reports --------------------------------------------------------------
 

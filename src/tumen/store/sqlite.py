@@ -163,6 +163,27 @@ class SQLiteStore(SearchMixin, StoreBase):
             raise
         return result
 
+    def _write(self):
+        """A write transaction (BEGIN IMMEDIATE: the store's write lock) yielding a cursor;
+        rolled back on any error."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def transaction():
+            cur = self.conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise StoreError(f"{self.path}: cannot write ({exc})") from exc
+                raise
+
+        return transaction()
+
     @staticmethod
     def _stored_values(cur: sqlite3.Cursor, column: str, values: list[str]) -> set[str]:
         marks = ",".join("?" * len(values))
