@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tumen.errors import InputError
+from tumen.normalize import normalize
 from tumen.record import RawReport
 from tumen.sources import FORMATS, Limits, detect_format, read_bytes, read_path
 
@@ -111,6 +112,21 @@ def test_sources_text_tag_line_then_title():
     assert r.body.strip() == "Four men were detained in Musan."
 
 
+@pytest.mark.parametrize("dateline", ["2021.03.04", "Posted 2021-03-04 14:22", "March 4, 2021",
+                                      "입력 2021.03.04 09:30"])
+def test_sources_text_page_dateline_is_its_date(dateline):
+    text = f"Stall rules for Hyesan traders\n{dateline}\n\nOfficials in Hyesan ordered traders to register.\n"
+    r, = split(read_bytes(text.encode(), path="page.txt"))[0]
+    assert r.title == "Stall rules for Hyesan traders"
+    assert normalize(r).published == "2021-03-04"
+    assert dateline not in r.body and r.body.strip() == "Officials in Hyesan ordered traders to register."
+    # a header date wins; a date inside a sentence is no dateline
+    r, = split(read_bytes(f"Title\nPublished: 2022-05-06\n\n{dateline}\n\nText.\n".encode(), path="p.txt"))[0]
+    assert r.published == "2022-05-06"
+    r, = split(read_bytes(b"Title\n\nOn March 4, 2021 the office closed.\n", path="p.txt"))[0]
+    assert r.published is None
+
+
 def test_sources_markdown_tag_line_then_heading():
     text = ("smuggling copper musan\n\n# Copper smugglers detained in Musan\n\n"
             "![a market](/img/m.jpg)\n\nFour men were **detained** in Musan.\n")
@@ -203,8 +219,10 @@ _STALLS = ("<p>Officials in Hyesan ordered traders to register their stalls with
            "<p>The order follows a month of inspections of the city's largest market.</p>")
 
 
-def _page(head: str = "", before: str = "", lang: str = ' lang="en"', url: str | None = None) -> RawReport:
-    html = (f"<!DOCTYPE html><html{lang}><head><meta charset='utf-8'><title>Stall rules for Hyesan "
+def _page(head: str = "", before: str = "", lang: str = ' lang="en"', url: str | None = None,
+          saved: bool = False) -> RawReport:
+    html = ("<!-- saved from url=(0053)https://example.org/news/2021/03/04/stall-rules.html -->\n"
+            if saved else "") + (f"<!DOCTYPE html><html{lang}><head><meta charset='utf-8'><title>Stall rules for Hyesan "
             f"traders | River Wire</title>{head}</head><body><header><nav><a href='/'>Home</a>"
             f"</nav></header><article><h1>Stall rules for Hyesan traders</h1>{before}{_STALLS}"
             f"</article><footer><p>&copy; 2024 River Wire</p></footer></body></html>")
@@ -229,10 +247,12 @@ def _page(head: str = "", before: str = "", lang: str = ' lang="en"', url: str |
     # the page's own date wins over a date in the URL
     ('<meta property="article:published_time" content="2021-03-04">', "",
      "https://example.org/2020/01/09/stall-rules.html"),
+    # the URL a browser notes on a page it saved
+    ("", "", None),
 ], ids=["article-published-time", "json-ld", "time-element", "dateline", "posted-dateline",
-        "canonical-url", "given-url", "meta-over-url"])
-def test_sources_html_publication_date_sources(head, before, url):
-    r = _page(head, before, url=url)
+        "canonical-url", "given-url", "meta-over-url", "saved-from-url"])
+def test_sources_html_publication_date_sources(request, head, before, url):
+    r = _page(head, before, url=url, saved="saved-from" in request.node.name)
     assert r.published == "2021-03-04"
     assert "2021.03.04" not in r.body and r.body.lstrip().startswith("Officials in Hyesan")
 

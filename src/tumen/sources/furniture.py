@@ -30,8 +30,8 @@ _WIRE_DATELINE = re.compile(
 
 @lru_cache(maxsize=1)
 def rules() -> dict[str, tuple[re.Pattern[str], ...]]:
-    """{"caption": ..., "line": ..., "tail": ...} compiled from the data file."""
-    found: dict[str, list[re.Pattern[str]]] = {"caption": [], "line": [], "tail": []}
+    """{"caption": ..., "line": ..., "dateline": ..., "tail": ...} compiled from the data file."""
+    found: dict[str, list[re.Pattern[str]]] = {"caption": [], "line": [], "dateline": [], "tail": []}
     for raw in RULES_FILE.read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
@@ -48,7 +48,16 @@ def is_furniture_line(line: str) -> bool:
     """Whether one line, wherever it stands, is a caption, credit, byline or share line."""
     r = rules()
     stripped = line.strip()
-    return bool(stripped) and (_matches(r["caption"], stripped) or _matches(r["line"], stripped))
+    return bool(stripped) and any(_matches(r[kind], stripped) for kind in ("caption", "line", "dateline"))
+
+
+def dateline_date(line: str) -> str | None:
+    """The date of a dateline standing alone ("2021.03.04 14:22", "Posted May 3, 2022"),
+    as written; None for any other line."""
+    for rule in rules()["dateline"]:
+        if (m := rule.match(line.strip())):
+            return m.group("date")
+    return None
 
 
 def strip_wire_dateline(text: str) -> str:
@@ -72,7 +81,7 @@ def drop_furniture(text: str) -> str:
             above = lines[i - 1].strip() if i else ""
             if (above and _LABEL.fullmatch(above) and len(above.split()) <= LABEL_MAX_WORDS):
                 drop[i - 1] = True
-        elif _matches(r["line"], stripped):
+        elif _matches(r["line"], stripped) or _matches(r["dateline"], stripped):
             drop[i] = True
     kept = [ln for ln, gone in zip(lines, drop) if not gone]
     # closing boilerplate: drop matching lines (and blank lines) from the end

@@ -156,6 +156,8 @@ def published_date(html: str, url: str | None = None) -> str | None:
 
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# The mark a browser leaves on a page saved to disk: "<!-- saved from url=(0052)https://... -->".
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)(https?://[^\s>]+?)\s*-->", re.I)
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -179,6 +181,8 @@ def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 20
     import trafilatura
     from trafilatura.utils import load_html
 
+    if url is None and (saved := _SAVED_FROM.search(html[:4096])):
+        url = saved.group(1)
     tree = load_html(html)
     if tree is None:
         raise InputError(path, "not an HTML page (cannot be parsed)")

@@ -29,7 +29,7 @@ from typing import Iterator
 from ..errors import InputError
 from ..record import RawReport
 from .base import TITLE_ONLY, Item, Source, split_tags
-from .furniture import drop_furniture, is_furniture_line
+from .furniture import dateline_date, drop_furniture, is_furniture_line
 
 # "Key: value" header lines and the RawReport field each one fills.
 HEADER_KEYS = {
@@ -61,6 +61,8 @@ TAG_LINE_WORDS = (3, 30)
 # demolished" is a lowercase headline): one of them and the line is not a tag line.
 SENTENCE_WORDS = frozenset("""a an the to be is are was were will would been has have had
 this that these those near after before into says said""".split())
+# Lines at the top of the body searched for a standing dateline ("2021.03.04").
+DATELINE_LINES = 4
 # A headline is shorter than this and does not end in a full stop.
 MAX_HEADLINE_CHARS = 200
 _SENTENCE_END = re.compile(r"[.。][\"'”’)\]]*$")
@@ -183,6 +185,11 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
     if title_line and not any(ln.strip() for ln in lines[i:]) and len(meta.get("title", "")) > MAX_TITLE_CHARS:
         lines, i = [meta.pop("title")], 0  # one long line and nothing else: a body, not a title
     i = _take_tag_line(lines, i, meta)  # a tag line opening the body
+    if "published" not in meta:  # a page copied with its dateline under the headline
+        top = [ln for ln in lines[i:i + 2 * DATELINE_LINES] if ln.strip()][:DATELINE_LINES]
+        found = next((d for d in map(dateline_date, top) if d), None)
+        if found:
+            meta["published"] = found
     body = "\n".join(lines[i:])
     if markdown:
         body = markdown_to_text(body)
