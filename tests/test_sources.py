@@ -103,6 +103,14 @@ def test_sources_text_tag_line_then_title():
     assert r.tag_line == "arrests north hamgyong province smuggling bureau no. 15"
     assert r.title == "Security officers detain copper smugglers in Musan"
     assert r.body.strip() == "Officers of the provincial security bureau detained four men in Musan last week."
+    # the image's label and caption between the tag line and the headline are furniture
+    text = ("arrests musan smuggling\nriver crossing\nA river seen from a hill. / Image: River Wire\n"
+            "By Han Mi-rae\nSecurity officers detain copper smugglers in Musan\n2023.05.02\n\n"
+            "Officers detained four men in Musan last week.\n")
+    r, = split(read_bytes(text.encode(), path="page.txt"))[0]
+    assert (r.tag_line, r.title, r.published) == (
+        "arrests musan smuggling", "Security officers detain copper smugglers in Musan", "2023.05.02")
+    assert r.body.strip() == "Officers detained four men in Musan last week."
     # a tag line under the title and header lines opens the body: it is kept, not body
     text = ("Copper smugglers detained\nPublished: 2023-05-02\n\nsmuggling copper musan\n\n"
             "Four men were detained in Musan.\n")

@@ -51,6 +51,13 @@ def is_furniture_line(line: str) -> bool:
     return bool(stripped) and any(_matches(r[kind], stripped) for kind in ("caption", "line", "dateline"))
 
 
+def is_caption_label(line: str, below: str) -> bool:
+    """Whether ``line`` is an image's own label ("labor camp") above the caption ``below``."""
+    above = line.strip()
+    return (bool(above) and bool(_LABEL.fullmatch(above)) and len(above.split()) <= LABEL_MAX_WORDS
+            and _matches(rules()["caption"], below.strip()))
+
+
 def dateline_date(line: str) -> str | None:
     """The date of a dateline standing alone ("2021.03.04 14:22", "Posted May 3, 2022"),
     as written; None for any other line."""
@@ -78,8 +85,7 @@ def drop_furniture(text: str) -> str:
             continue
         if _matches(r["caption"], stripped):
             drop[i] = True
-            above = lines[i - 1].strip() if i else ""
-            if (above and _LABEL.fullmatch(above) and len(above.split()) <= LABEL_MAX_WORDS):
+            if i and is_caption_label(lines[i - 1], stripped):
                 drop[i - 1] = True
         elif _matches(r["line"], stripped) or _matches(r["dateline"], stripped):
             drop[i] = True

@@ -29,7 +29,7 @@ from typing import Iterator
 from ..errors import InputError
 from ..record import RawReport
 from .base import TITLE_ONLY, Item, Source, split_tags
-from .furniture import dateline_date, drop_furniture, is_furniture_line
+from .furniture import dateline_date, drop_furniture, is_caption_label, is_furniture_line
 
 # "Key: value" header lines and the RawReport field each one fills.
 HEADER_KEYS = {
@@ -159,7 +159,8 @@ def parse_text(text: str, *, title_line: bool, markdown: bool) -> dict[str, str]
         # title if it reads as a headline, else the page came without one
         i = _split_header(lines, _skip_blank(lines, k), meta)
         j = i
-        while j < len(lines) and (not lines[j].strip() or is_furniture_line(lines[j])):
+        while j < len(lines) and (not lines[j].strip() or is_furniture_line(lines[j]) or (
+                j + 1 < len(lines) and is_caption_label(lines[j], lines[j + 1]))):
             j += 1
         heading = _MD_HEADING.match(lines[j]) if markdown and j < len(lines) else None
         if heading:
