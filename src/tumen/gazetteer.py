@@ -283,6 +283,8 @@ _ADMIN_SUFFIX = re.compile(
     r"[\s-](?:province|do|to|city|si|shi|county|gun|kun|district|guyok|kuyok|up|ŭp)$", re.I)
 
 
+# Nouns that take no plural "s" (a "polices" is the verb: "the task force that polices").
+UNCOUNTED_NOUNS = {"police", "personnel", "staff"}
 # One-word organization names that are also ordinary English words.
 ENGLISH_ORG_WORDS = {"cabinet", "secretariat"}
 
@@ -476,7 +478,8 @@ class Gazetteer:
             oid, _, variant = line.partition("\t")
             (blocked.add((oid.strip(), variant.strip())) if variant else excluded.add(oid.strip()))
         for entry in self.orgs.values():
-            for name in (entry.name, *entry.variants, *_without_country(entry.name, *entry.variants)):
+            names = (entry.name, *entry.variants, *_without_country(entry.name, *entry.variants))
+            for name in names:
                 self._org_names.setdefault(_name_key(name), entry.id)
                 if entry.id in excluded or (entry.id, name) in blocked:
                     continue
@@ -484,6 +487,9 @@ class Gazetteer:
                 # single romanized words (Bowibu, Anjeonbu) count in any case
                 proper = name[:1].isupper() and (" " in name or name.lower() in ENGLISH_ORG_WORDS)
                 self._add_org_phrase(name, entry.id, case="capitalized" if proper else "")
+            if entry.id not in excluded:
+                for form in ministry_forms(names):
+                    self._add_org_phrase(form, entry.id, case="capitalized")
         for row in _csv("org_aliases.csv"):
             oid, alias = row["id"].strip(), row["alias"].strip()
             if oid not in self.orgs and oid != "-":
@@ -492,16 +498,20 @@ class Gazetteer:
 
     def _add_org_phrase(self, name: str, oid: str, case: str = "") -> None:
         if any(is_hangul(ch) for ch in name):
-            self.org_hangul.setdefault(name, [])
-            if oid not in self.org_hangul[name]:
-                self.org_hangul[name].append(oid)
+            for form in dict.fromkeys((name, south_spelling(name))):
+                self.org_hangul.setdefault(form, [])
+                if oid not in self.org_hangul[form]:
+                    self.org_hangul[form].append(oid)
             return
+        if _POSSESSIVE_WORD.search(name):  # "Peoples Security" as pages write it too
+            self._add_org_phrase(_POSSESSIVE_WORD.sub("s", name), oid, case)
         if not any(ch.isascii() and ch.isalpha() for ch in name):
             return
         exact = case == "exact" or is_acronym(name) or name == "the Party"
         self.org_index.add(name, oid, exact_case=exact, capitalized=case == "capitalized")
         last = name.rsplit(" ", 1)[-1]
-        if not exact and last.isascii() and last.isalpha() and not last.endswith("s"):
+        if (not exact and last.isascii() and last.isalpha() and not last.endswith("s")
+                and last.lower() not in UNCOUNTED_NOUNS):
             self.org_index.add(name + "s", oid, exact_case=False, capitalized=case == "capitalized")
 
     def _load_laws(self) -> None:
@@ -552,6 +562,52 @@ class Gazetteer:
         return Place(id=entry.id, name=entry.display, kind=entry.kind, lat=entry.lat,
                      lon=entry.lon, province=prov.display if prov else None,
                      province_id=prov.id if prov else None, mentions=list(mentions or []))
+
+
+_POSSESSIVE_WORD = re.compile(r"['’]s(?=\s|$)")
+_MINISTRY = re.compile(r"^Ministry of (?:the )?([A-Z][\w'’ ]+)$")
+
+
+def ministry_forms(names: Iterable[str]) -> list[str]:
+    """The other ways reports name a ministry: "Ministry of Public Health" is also
+    "Public Health Ministry" and, through its head, "Minister of Public Health" and
+    "Public Health Minister"."""
+    out = []
+    for name in names:
+        m = _MINISTRY.match(name)
+        if m:
+            subject = m.group(1)
+            out += [f"{subject} Ministry", f"Minister of {subject}", f"{subject} Minister"]
+    return out
+
+
+# Hangul syllables: initial consonant indices of ㄴ, ㄹ, ㅇ, and the vowels that begin
+# with a y- or i-glide (ㅑ ㅒ ㅕ ㅖ ㅛ ㅠ ㅣ).
+_NIEUN, _RIEUL, _IEUNG = 2, 5, 11
+_Y_VOWELS = {2, 3, 6, 7, 12, 17, 20}
+
+
+def south_spelling(word: str) -> str:
+    """The South Korean spelling of a North Korean Hangul name (the initial-sound rule,
+    두음법칙): 로동당 -> 노동당, 로농적위대 -> 노농적위대, 리원 -> 이원, 녀맹 -> 여맹.
+    Every ㄹ-initial syllable is changed (a compound's second word starts mid-word, as
+    in 조선로동당; forms that no page writes are harmless), ㄴ before a y-glide only at
+    the start of a word."""
+    out = []
+    for i, ch in enumerate(word):
+        code = ord(ch) - 0xAC00
+        if not 0 <= code < 11172:
+            out.append(ch)
+            continue
+        initial, rest = divmod(code, 21 * 28)
+        vowel = rest // 28
+        word_start = i == 0 or not is_hangul(word[i - 1])
+        if initial == _RIEUL:
+            initial = _IEUNG if vowel in _Y_VOWELS else _NIEUN
+        elif initial == _NIEUN and word_start and vowel in _Y_VOWELS:
+            initial = _IEUNG
+        out.append(chr(0xAC00 + initial * 21 * 28 + rest))
+    return "".join(out)
 
 
 def _name_key(name: str) -> str:
