@@ -78,6 +78,8 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
     hits: list[tuple[int, int, str]] = []
     for k, m in enumerate(matches):
         oid = defined.get(body[m.start:m.end], m.entries[0].payload)
+        if oid == "-":
+            continue  # a phrase that names no organization ("Party secretaries")
         if _foreign(tokens, joins, m):
             continue
         nxt = matches[k + 1] if k + 1 < len(matches) else None
@@ -110,6 +112,10 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
                 and (HANGUL_ARMY_UNIT.search(prev_tok.text)
                      or (prev_tok.text == "군" and tok.text.startswith("보위국")))):
             found = [(a, b, "military-security") for a, b, _ in found]
+        if (found and found[0][2] == "wpk-cc" and tok.text.startswith("중앙위원회") and prev_tok is not None
+                and body[prev_tok.end:tok.start] == " "
+                and any(o not in ("wpk", "wpk-cc") for _, _, o in _hangul_orgs(prev_tok, gaz))):
+            found = []  # 청년동맹 중앙위원회: the League's committee, not the Party's
         hits.extend(found)
         prev_tok = tok
     hits.sort()
