@@ -470,9 +470,14 @@ class Gazetteer:
                     if name in blocked:
                         continue
                     if all(is_hangul(ch) for ch in name.replace(" ", "")):
-                        self.place_hangul.setdefault(name, [])
-                        if entry.id not in self.place_hangul[name]:
-                            self.place_hangul[name].append(entry.id)
+                        # the South's spelling of a typed name (라선시 / 나선시, 리원군 / 이원군)
+                        south = south_spelling(name) if name.endswith(("시", "군", "도", "구역")) else name
+                        for form in dict.fromkeys((name, south)):
+                            if form in blocked:
+                                continue
+                            self.place_hangul.setdefault(form, [])
+                            if entry.id not in self.place_hangul[form]:
+                                self.place_hangul[form].append(entry.id)
                     continue
                 if not name.isascii() and not any(ch.isalpha() and ch.isascii() for ch in name):
                     continue  # CJK and other scripts: not in our reports

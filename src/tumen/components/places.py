@@ -102,9 +102,11 @@ def find_places(body: str, gaz: Gazetteer, source: str | None = None
     # city or province (해주, 혜산, 자강), when the report names the place otherwise too,
     strong = {pid for (start, _, _), pid in zip(hits, chosen) if start not in weak}
     # ... or when the report names its province ("혜산, 보천 등" in a Yanggang report)
-    strong_provinces = {gaz.places[pid].province_id for pid in strong if pid is not None}
+    strong_provinces = {gaz.places[pid].province_id for pid in chosen if pid is not None
+                        and (pid in strong or gaz.places[pid].kind in ("city", "province"))}
+    # provinces the report names (a respelt province counts: provinces are kept)
     named = {gaz.places[pid].province_id for (start, _, _), pid in zip(hits, chosen)
-             if pid is not None and start not in respelt}
+             if pid is not None and (start not in respelt or gaz.places[pid].kind == "province")}
     kept: list[tuple[int, int, str]] = []
     for (start, end, _), pid in zip(hits, chosen):
         if pid is None:
