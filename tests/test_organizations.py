@@ -115,6 +115,8 @@ def test_acronym_defined_in_the_report_follows_its_definition():
 @pytest.mark.parametrize("body, expected", [
     ("The police raided two houses.", [MOSOC]),
     ("Police in the city issued a decree.", [MOSOC]),
+    ("Police in North Korea issued a decree near the border with China.", [MOSOC]),
+    ("The North Korean equivalent of the police crossed into Changbai, China.", [MOSOC]),
     ("Two Peoples Safety Ministry agents were sent back.", [MOSOC]),
     ("The Ministry of Peoples Security took over the case.", [MOSOC]),
     ("The city social security department searched the market.", [MOSOC]),
@@ -146,6 +148,7 @@ def test_names_outlets_use_resolve_to_the_organ(body, expected):
     ("Supplies loosened after Party Foundation Day.", []),
     ("Notebooks were checked by their Party secretaries.", []),
     ("Local police in Yanji arrested three women.", []),
+    ("Chinese police broke up the ring. Later, police found the brokers' ledgers.", []),
     ("Seoul's Ministry of Foreign Affairs declined to comment.", []),
     ("It is the task force that polices foreign films.", []),
 ])

@@ -75,12 +75,16 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
     matches = [m for m in gaz.org_index.search(body, tokens, joins, relaxed=tag_line_end(body))
                if not any(a < m.end and m.start < b for a, b in outlets)]
     defined = _defined_acronyms(body, matches)
+    # a report that names the police of another country ("Chinese police", "police in
+    # Yanji") means that force by the bare "police" too
+    police = [m for m in matches if _is_police(m)]
+    police_abroad = any(_foreign(tokens, joins, m) or _abroad(body, m) for m in police)
     hits: list[tuple[int, int, str]] = []
     for k, m in enumerate(matches):
         oid = defined.get(body[m.start:m.end], m.entries[0].payload)
         if oid == "-":
             continue  # a phrase that names no organization ("Party secretaries")
-        if _foreign(tokens, joins, m):
+        if _foreign(tokens, joins, m) or (police_abroad and _is_police(m)):
             continue
         nxt = matches[k + 1] if k + 1 < len(matches) else None
         if nxt is not None and _links(body, m, nxt, gaz):
@@ -96,8 +100,6 @@ def find_organizations(body: str, gaz: Gazetteer, source: str | None = None
             continue  # "the Political Bureau of the Workers' Party": the bureau only
         if body[m.start:m.end] == "Party" and _other_party(body, tokens, joins, m):
             continue  # "the Saenuri Party", "the Communist Party of China"
-        if "police" in m.entries[0].phrase.lower() and _abroad(body, m):
-            continue  # "arrested by local police in Yanji"
         hits.append((m.start, m.end, oid))
     prev_tok = None
     htoks = hangul_tokens(body, tokens)
@@ -127,13 +129,22 @@ _FOREIGN_PLACES = re.compile(r"\b(?:Chinese|" + "|".join(re.escape(p) for p in _
 _SENTENCE_EDGE = re.compile(r"[.!?]\s")
 
 
+def _is_police(m: Match) -> bool:
+    return m.entries[0].payload == "mosoc" and m.entries[0].phrase.lower().startswith("police")
+
+
 def _abroad(body: str, m: Match) -> bool:
     """Police in a sentence set abroad ("local police in Yanji arrested ...") that does
-    not name North Korea are a foreign force."""
+    not name North Korea just before them are a foreign force ("the North Korean
+    equivalent of the police who crossed into Changbai" are not)."""
     start = max((e.end() for e in _SENTENCE_EDGE.finditer(body, 0, m.start)), default=0)
     end = _SENTENCE_EDGE.search(body, m.end)
     sentence = body[start:end.start() if end else len(body)]
-    return bool(_FOREIGN_PLACES.search(sentence)) and "North Korea" not in sentence
+    if "North Korea" in body[max(start, m.start - 60):m.start]:
+        return False
+    if re.match(r"\s+(?:in|of)\s+North\s+Korea\b", body[m.end:m.end + 20]):
+        return False  # "Police in North Korea issued a decree"
+    return bool(_FOREIGN_PLACES.search(sentence))
 
 
 def _defined_acronyms(body: str, matches: list[Match]) -> dict[str, str]:
