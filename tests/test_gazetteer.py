@@ -103,3 +103,23 @@ def test_entity_components_never_crash_and_offsets_hold(pieces):
     for mentions in groups:
         for m in mentions:
             assert text[m.start:m.end] == m.text
+
+
+def test_roman_key_equates_romanizations():
+    from tumen.gazetteer import roman_key, south_spelling
+
+    for a, b in [("hamkyung", "hamgyong"), ("hamgyeong", "hamgyong"), ("hoiryeong", "hoeryong"),
+                 ("onsung", "onsong"), ("ryangang", "yanggang"), ("gaechon", "kaechon"),
+                 ("haesan", "hyesan"), ("kimjongsook", "kimjongsuk"), ("bukdo", "pukto")]:
+        assert roman_key(a) == roman_key(b), (a, b)
+    assert roman_key("onsong") != roman_key("musan")
+    assert roman_key("9th") == "9th"
+    assert south_spelling("로동당") == "노동당" and south_spelling("로농적위대") == "노농적위대"
+    assert south_spelling("녀맹") == "여맹" and south_spelling("리원") == "이원"
+
+
+def test_ministry_forms():
+    from tumen.gazetteer import ministry_forms
+
+    assert ministry_forms(["Ministry of Public Health", "보건성"]) == [
+        "Public Health Ministry", "Minister of Public Health", "Public Health Minister"]

@@ -91,3 +91,28 @@ def test_two_titles_joined_by_and_stay_two_laws():
     assert laws("He violated the Mobile Telecommunications Act and the Anti-Socialist "
                 "Behavior Law.") == [("Mobile Telecommunications Law", None),
                                      ("Anti-Socialist Behavior Law", None)]
+
+
+# -- names seen in real reporting (issue 17) -------------------------------------------
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Police are enforcing the Rejection of Reactionary Thought and Culture Act this spring.",
+     [("Reactionary Ideology and Culture Rejection Law", None)]),
+    ("Lectures taught residents about the law against “reactionary thought” passed last year.",
+     [("Reactionary Ideology and Culture Rejection Law", None)]),
+    ("Cases once handled under the general criminal law now fall under special laws.",
+     [("Criminal Law of the DPRK", None)]),
+    ("The traders were charged under the precious metals control act.",
+     [("Precious Metals Control Law", None)]),
+    ("올해 국가비밀보호법과 적지물처리법이 채택됐다.",
+     [("State Secrets Protection Law", None), ("Law on Handling Enemy Objects", None)]),
+])
+def test_law_names_in_real_reporting(body, expected):
+    assert laws(body) == expected
+
+
+def test_article_of_the_act_belongs_to_the_law_named_before():
+    body = ("The new Youth Education Guarantee Act was read out. Article 41 of the Act "
+            "sets the penalty for parents.")
+    assert laws(body) == [("Youth Education Guarantee Law", 41)]

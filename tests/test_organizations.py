@@ -107,3 +107,68 @@ def test_acronym_defined_in_the_report_follows_its_definition():
     body = "The Ministry of Social Security (MSS) fined traders. MSS officers returned."
     assert orgs(body) == [MOSOC]
     assert orgs("MSS officers returned.") == [MSS]
+
+
+# -- the names outlets use (issue 17) --------------------------------------------------
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("The police raided two houses.", [MOSOC]),
+    ("Police in the city issued a decree.", [MOSOC]),
+    ("Police in North Korea issued a decree near the border with China.", [MOSOC]),
+    ("The North Korean equivalent of the police crossed into Changbai, China.", [MOSOC]),
+    ("Two Peoples Safety Ministry agents were sent back.", [MOSOC]),
+    ("The Ministry of Peoples Security took over the case.", [MOSOC]),
+    ("The city social security department searched the market.", [MOSOC]),
+    ("National Security Agency officers gave the lecture.", [MSS]),
+    ("A team from the NSA arrived.", [MSS]),
+    ("He was questioned by the provincial security department.", [MSS]),
+    ("He was arrested by the defense security command.", ["Military Security Command"]),
+    ("Officials from the Central Party came down.", ["Central Committee of the Workers' Party of Korea"]),
+    ("Party cadres were the first to be questioned.", ["Workers' Party of Korea"]),
+    ("The vice chairman of the Central Military Commission flew in.", ["Central Military Commission of the WPK"]),
+    ("A vice chairman of the National Planning Commission was dismissed.", ["State Planning Commission"]),
+    ("Officials of the Education Ministry were punished.", ["Ministry of Education"]),
+    ("The Minister of Public Health resigned.", ["Ministry of Public Health"]),
+    ("The lecturers spoke to neighbourhood watch groups.", ["inminban"]),
+    ("The Central Procurator's Office sent a team.", ["Central Public Prosecutors Office"]),
+])
+def test_names_outlets_use_resolve_to_the_organ(body, expected):
+    assert orgs(body) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("The Political Bureau of the Workers' Party met.", ["Political Bureau of the WPK Central Committee"]),
+    ("The Central Committee (of the Korean Workers' Party) gave the order.",
+     ["Central Committee of the Workers' Party of Korea"]),
+    ("Inspection teams from the Central Party were dispatched.",
+     ["Central Committee of the Workers' Party of Korea"]),
+    ("A lawmaker of the Saenuri Party said so.", []),
+    ("His crimes were called anti-Party factionalism.", []),
+    ("Supplies loosened after Party Foundation Day.", []),
+    ("Notebooks were checked by their Party secretaries.", []),
+    ("Local police in Yanji arrested three women.", []),
+    ("Chinese police broke up the ring. Later, police found the brokers' ledgers.", []),
+    ("Seoul's Ministry of Foreign Affairs declined to comment.", []),
+    ("It is the task force that polices foreign films.", []),
+])
+def test_what_the_names_do_not_make(body, expected):
+    assert orgs(body) == expected
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("우리 당은 기회를 줬다.", ["Workers' Party of Korea"]),
+    ("당 정책을 선전하는 강연회", ["Workers' Party of Korea"]),
+    ("당시 주민들은 당국의 지시를 따랐다.", []),  # 당시 "then", 당국 "the authorities"
+    ("중앙당의 지시가 내려왔다.", ["Central Committee of the Workers' Party of Korea"]),
+    ("당 중앙위원회 전원회의를 앞두고", ["Central Committee of the Workers' Party of Korea"]),
+    ("청년동맹 중앙위원회가 지시문을 내려보냈다.", ["Socialist Patriotic Youth League"]),
+    ("노농적위대와 붉은청년근위대를 동원해", ["Worker-Peasant Red Guards", "Red Youth Guards"]),
+    ("여맹학습에 참가한 여맹원은 80명이다.", ["Socialist Women's Union of Korea"]),
+    ("인민반별로 보위원 2명씩을 파견해", ["inminban", MSS]),
+    ("병사들은 해당 군부대 보위부로 넘겨진다.", ["Military Security Command"]),
+    ("군 보위국이 사건을 맡았다.", ["Military Security Command"]),
+    ("도보위국에 신고하는 바람에 보위당국에 비상이 걸렸다.", [MSS]),
+])
+def test_korean_organ_forms(body, expected):
+    assert orgs(body) == expected

@@ -76,3 +76,27 @@ def test_devset_bodies_split_cleanly():
             assert last <= s < e <= len(body)
             assert body[s:e] == body[s:e].strip()
             last = e
+
+
+def test_attributed_quotation_is_one_sentence():
+    body = "“They took him away at night,” he said. Nobody has seen him since."
+    assert texts(body) == ["“They took him away at night,” he said.", "Nobody has seen him since."]
+    body = '"Prices doubled," a trader in the city said. "Rice is gone."'
+    assert texts(body) == ['"Prices doubled," a trader in the city said.', '"Rice is gone."']
+
+
+def test_title_caption_and_byline_lines_are_not_part_of_the_lede():
+    body = ("Traders fined for selling rice\nA photo of a market stall (Agency)\n"
+            "By a staff reporter\nAuthorities fined ten traders on Monday. They paid.")
+    assert texts(body) == ["Traders fined for selling rice", "A photo of a market stall (Agency)",
+                           "By a staff reporter", "Authorities fined ten traders on Monday.", "They paid."]
+    # a hard-wrapped sentence goes on in lower case: one sentence
+    body = "They were stripped of\ntheir membership and sent away."
+    assert texts(body) == [body]
+
+
+def test_korean_sentences_without_a_space_and_a_month_before_its_day():
+    assert texts("집행했다고 설명했다.소식통에 따르면 3명이었다.") == [
+        "집행했다고 설명했다.", "소식통에 따르면 3명이었다."]
+    body = "He was shot dead on September. 30, on his way back. Nobody was told."
+    assert texts(body) == ["He was shot dead on September. 30, on his way back.", "Nobody was told."]

@@ -68,6 +68,36 @@ def token_key(token: str) -> str:
     return token.lower()
 
 
+_ROMAN_STEPS = (
+    (re.compile(r"([ptk])h"), r"\1"),  # aspiration marks: p'h, kh, th
+    (re.compile(r"tch|ch"), "j"), (re.compile(r"sh"), "s"),  # ch/j, shi/si
+    (re.compile(r"k"), "g"), (re.compile(r"p"), "b"), (re.compile(r"t"), "d"),  # k/g p/b t/d
+    (re.compile(r"eo|eu|oo|u"), "o"),  # ŏ/eo, ŭ/eu/u, oo/u/o (Onsung, Kimjongsook)
+    (re.compile(r"ae|ai|(?<=[^aeiowy])ye"), "e"),  # ae/ai, Hyesan/Haesan
+    (re.compile(r"oi"), "oe"),  # Hoiryong/Hoeryong
+    (re.compile(r"^r(?=[yi])"), ""),  # Ryanggang/Yanggang, Riwon/Iwon
+    (re.compile(r"(.)\1+"), r"\1"),  # doubled letters: Yanggang/Yangang
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def roman_key(key: str) -> str:
+    """A folded token key that one Korean name keeps across romanizations:
+    McCune-Reischauer, Revised Romanization and the common variants meet in it
+    (eo/o/u, eu/u, k/g, ch/j, p/b, t/d, ae/ai/ye, oi/oe, initial r, doubled letters):
+    "Hamkyung", "Hamgyeong" and "Hamgyong" all give "hamgyong".  Words of another
+    script or with digits are kept as they are."""
+    if not (key.isascii() and key.isalpha()):
+        return key
+    for pattern, repl in _ROMAN_STEPS:
+        key = pattern.sub(repl, key)
+    return key
+
+
+def rekey(tokens: list["Token"], keyfn) -> list["Token"]:
+    return [Token(t.start, t.end, t.text, keyfn(t.key)) for t in tokens]
+
+
 @dataclass(slots=True)
 class Token:
     start: int
@@ -153,7 +183,10 @@ class PhraseIndex:
     by the folded token n-gram plus the set of phrase prefixes (a trie in two sets), so
     the cost is about one set lookup per token."""
 
-    def __init__(self) -> None:
+    def __init__(self, keyfn=None) -> None:
+        # keyfn maps a token's folded key to the key indexed (``roman_key`` for the
+        # romanization-blind index); search then expects tokens keyed the same way.
+        self.keyfn = keyfn
         self.table: dict[str, list[Entry]] = {}
         self.first: set[str] = set()
         self.prefixes: set[str] = set()  # keys of every phrase's first 2..n tokens
@@ -164,6 +197,8 @@ class PhraseIndex:
         toks = tokenize(phrase)
         if not toks:
             return
+        if self.keyfn is not None:
+            toks = rekey(toks, self.keyfn)
         key = " ".join(t.key for t in toks)
         if exact_case is None:
             exact_case = is_acronym(phrase)
@@ -283,6 +318,8 @@ _ADMIN_SUFFIX = re.compile(
     r"[\s-](?:province|do|to|city|si|shi|county|gun|kun|district|guyok|kuyok|up|ŭp)$", re.I)
 
 
+# Nouns that take no plural "s" (a "polices" is the verb: "the task force that polices").
+UNCOUNTED_NOUNS = {"police", "personnel", "staff"}
 # One-word organization names that are also ordinary English words.
 ENGLISH_ORG_WORDS = {"cabinet", "secretariat"}
 
@@ -385,6 +422,9 @@ class Gazetteer:
         self.orgs: dict[str, OrgEntry] = {}
         self.laws: dict[str, LawEntry] = {}
         self.place_index = PhraseIndex()  # Latin variants -> PlaceEntry ids
+        self.place_loose = PhraseIndex(roman_key)  # the same, romanization-blind
+        self._loose_words: dict[str, set[str]] = {}  # one-word roman keys -> ids (typos)
+        self._plain_words: dict[str, set[str]] = {}  # one-word folded keys -> ids (typos)
         self.place_hangul: dict[str, list[str]] = {}
         self.org_index = PhraseIndex()  # Latin names, aliases, personnel phrases -> org ids
         self.org_hangul: dict[str, list[str]] = {}
@@ -418,6 +458,10 @@ class Gazetteer:
             entry.province_id = self._province_id(entry.id)
             blocked = stop.get(entry.id, set()) | stop.get("*", set())
             names = [entry.name, entry.display, *entry.variants]
+            # The romanization-blind index holds the canonical McCune-Reischauer name
+            # and its typed forms only: folded, the gazetteer's many foreign-language
+            # variants (Binh Nhuong, Pchenjanas) would meet ordinary words.
+            loose_names = set(self._place_forms(entry, [entry.name, entry.display]))
             for name in names:
                 self._place_names.setdefault(_name_key(name), entry.id)
                 self._place_names.setdefault(_name_key(_ADMIN_SUFFIX.sub("", name)), entry.id)
@@ -426,9 +470,14 @@ class Gazetteer:
                     if name in blocked:
                         continue
                     if all(is_hangul(ch) for ch in name.replace(" ", "")):
-                        self.place_hangul.setdefault(name, [])
-                        if entry.id not in self.place_hangul[name]:
-                            self.place_hangul[name].append(entry.id)
+                        # the South's spelling of a typed name (라선시 / 나선시, 리원군 / 이원군)
+                        south = south_spelling(name) if name.endswith(("시", "군", "도", "구역")) else name
+                        for form in dict.fromkeys((name, south)):
+                            if form in blocked:
+                                continue
+                            self.place_hangul.setdefault(form, [])
+                            if entry.id not in self.place_hangul[form]:
+                                self.place_hangul[form].append(entry.id)
                     continue
                 if not name.isascii() and not any(ch.isalpha() and ch.isascii() for ch in name):
                     continue  # CJK and other scripts: not in our reports
@@ -436,10 +485,20 @@ class Gazetteer:
                     continue
                 self.place_index.add(name, entry.id, capitalized=True,
                                      exact_case=is_acronym(name))
+                if name in loose_names:
+                    self.place_loose.add(name, entry.id, capitalized=True)
+                    toks = tokenize(name)
+                    if len(toks) == 1:
+                        self._loose_words.setdefault(roman_key(toks[0].key), set()).add(entry.id)
+                        self._plain_words.setdefault(toks[0].key, set()).add(entry.id)
 
     def _place_forms(self, entry: PlaceEntry, names: list[str]) -> Iterable[str]:
-        """Every variant plus the typed forms of its bare names ("X County", "X-gun")."""
+        """Every variant plus the typed forms of its bare names ("X County", "X-gun"),
+        and for a North/South province the Korean forms ("Hamgyongbukto",
+        "Hamgyong-bukdo", "Hwanghaenamdo": the loose index equates bukto/pukto/bukdo)."""
         seen = set()
+        if entry.kind == "province":
+            names = [*names, *_korean_province_forms(names)]
         for name in names:
             for form in [name, *self._typed(entry, name)]:
                 if form not in seen:
@@ -476,7 +535,8 @@ class Gazetteer:
             oid, _, variant = line.partition("\t")
             (blocked.add((oid.strip(), variant.strip())) if variant else excluded.add(oid.strip()))
         for entry in self.orgs.values():
-            for name in (entry.name, *entry.variants, *_without_country(entry.name, *entry.variants)):
+            names = (entry.name, *entry.variants, *_without_country(entry.name, *entry.variants))
+            for name in names:
                 self._org_names.setdefault(_name_key(name), entry.id)
                 if entry.id in excluded or (entry.id, name) in blocked:
                     continue
@@ -484,6 +544,9 @@ class Gazetteer:
                 # single romanized words (Bowibu, Anjeonbu) count in any case
                 proper = name[:1].isupper() and (" " in name or name.lower() in ENGLISH_ORG_WORDS)
                 self._add_org_phrase(name, entry.id, case="capitalized" if proper else "")
+            if entry.id not in excluded:
+                for form in ministry_forms(names):
+                    self._add_org_phrase(form, entry.id, case="capitalized")
         for row in _csv("org_aliases.csv"):
             oid, alias = row["id"].strip(), row["alias"].strip()
             if oid not in self.orgs and oid != "-":
@@ -492,16 +555,20 @@ class Gazetteer:
 
     def _add_org_phrase(self, name: str, oid: str, case: str = "") -> None:
         if any(is_hangul(ch) for ch in name):
-            self.org_hangul.setdefault(name, [])
-            if oid not in self.org_hangul[name]:
-                self.org_hangul[name].append(oid)
+            for form in dict.fromkeys((name, south_spelling(name))):
+                self.org_hangul.setdefault(form, [])
+                if oid not in self.org_hangul[form]:
+                    self.org_hangul[form].append(oid)
             return
+        if _POSSESSIVE_WORD.search(name):  # "Peoples Security" as pages write it too
+            self._add_org_phrase(_POSSESSIVE_WORD.sub("s", name), oid, case)
         if not any(ch.isascii() and ch.isalpha() for ch in name):
             return
         exact = case == "exact" or is_acronym(name) or name == "the Party"
         self.org_index.add(name, oid, exact_case=exact, capitalized=case == "capitalized")
         last = name.rsplit(" ", 1)[-1]
-        if not exact and last.isascii() and last.isalpha() and not last.endswith("s"):
+        if (not exact and last.isascii() and last.isalpha() and not last.endswith("s")
+                and last.lower() not in UNCOUNTED_NOUNS):
             self.org_index.add(name + "s", oid, exact_case=False, capitalized=case == "capitalized")
 
     def _load_laws(self) -> None:
@@ -510,6 +577,18 @@ class Gazetteer:
             self.laws[row["id"]] = LawEntry(row["id"], row["name"], row["kind"], variants)
 
     # -- lookups -----------------------------------------------------------------------
+    def near_place_word(self, key: str) -> set[str]:
+        """Ids of the one-word places whose folded key or roman key is one letter
+        changed or two letters swapped from ``key`` (a token's folded key), the first
+        letter kept: the typos of long names ("Sinujiu", "Sinuiji").  Only for words of
+        TYPO_MIN_LETTERS letters or more."""
+        if len(key) < TYPO_MIN_LETTERS or not (key.isascii() and key.isalpha()):
+            return set()
+        out: set[str] = set()
+        for cand in _one_edit(key):
+            out |= self._plain_words.get(cand, set())
+        return out
+
     def place_by_id(self, place_id: str | None) -> PlaceEntry | None:
         return self.places.get(place_id or "")
 
@@ -552,6 +631,94 @@ class Gazetteer:
         return Place(id=entry.id, name=entry.display, kind=entry.kind, lat=entry.lat,
                      lon=entry.lon, province=prov.display if prov else None,
                      province_id=prov.id if prov else None, mentions=list(mentions or []))
+
+
+# Shortest roman key corrected for a typo: shorter words are too often another word
+# one letter away ("Chosun" and Chosan).
+TYPO_MIN_LETTERS = 7
+_VOWELS = "aeiouy"
+
+
+def _one_edit(word: str) -> set[str]:
+    """The words of the same length with one vowel changed for another or two
+    neighbours swapped, the first letter kept: the typos of a name ("Sinuiji",
+    "Sinujiu" for Sinuiju).  A dropped, added or changed consonant turns too many other
+    names into ours (Shandong and Sadong, Kangsong and Kangdong, Tapsong and Taesong)."""
+    splits = [(word[:i], word[i:]) for i in range(1, len(word))]
+    out = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in splits if b[0] in _VOWELS for c in _VOWELS}
+    out.discard(word)
+    return out
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+_POSSESSIVE_WORD = re.compile(r"['’]s(?=\s|$)")
+_MINISTRY = re.compile(r"^Ministry of (?:the )?([A-Z][\w'’ ]+)$")
+
+
+def ministry_forms(names: Iterable[str]) -> list[str]:
+    """The other ways reports name a ministry: "Ministry of Public Health" is also
+    "Public Health Ministry" and, through its head, "Minister of Public Health" and
+    "Public Health Minister"."""
+    out = []
+    for name in names:
+        m = _MINISTRY.match(name)
+        if m:
+            subject = m.group(1)
+            out += [f"{subject} Ministry", f"Minister of {subject}", f"{subject} Minister"]
+    return out
+
+
+# Hangul syllables: initial consonant indices of ㄴ, ㄹ, ㅇ, and the vowels that begin
+# with a y- or i-glide (ㅑ ㅒ ㅕ ㅖ ㅛ ㅠ ㅣ).
+_NIEUN, _RIEUL, _IEUNG = 2, 5, 11
+_Y_VOWELS = {2, 3, 6, 7, 12, 17, 20}
+
+
+def south_spelling(word: str) -> str:
+    """The South Korean spelling of a North Korean Hangul name (the initial-sound rule,
+    두음법칙): 로동당 -> 노동당, 로농적위대 -> 노농적위대, 리원 -> 이원, 녀맹 -> 여맹.
+    Every ㄹ-initial syllable is changed (a compound's second word starts mid-word, as
+    in 조선로동당; forms that no page writes are harmless), ㄴ before a y-glide only at
+    the start of a word."""
+    out = []
+    for i, ch in enumerate(word):
+        code = ord(ch) - 0xAC00
+        if not 0 <= code < 11172:
+            out.append(ch)
+            continue
+        initial, rest = divmod(code, 21 * 28)
+        vowel = rest // 28
+        word_start = i == 0 or not is_hangul(word[i - 1])
+        if initial == _RIEUL:
+            initial = _IEUNG if vowel in _Y_VOWELS else _NIEUN
+        elif initial == _NIEUN and word_start and vowel in _Y_VOWELS:
+            initial = _IEUNG
+        out.append(chr(0xAC00 + initial * 21 * 28 + rest))
+    return "".join(out)
+
+
+_COMPASS = re.compile(r"^(North|South) ([A-Z][\w'’]+)$")
+
+
+def _korean_province_forms(names: Iterable[str]) -> list[str]:
+    out = []
+    for name in names:
+        m = _COMPASS.match(name)
+        if m:
+            side = "buk" if m.group(1) == "North" else "nam"
+            base = m.group(2)
+            out += [f"{base}{side}do", f"{base}-{side}do", f"{base}{side}-do", f"{base} {side}do"]
+    return out
 
 
 def _name_key(name: str) -> str:

@@ -41,6 +41,8 @@ ARTICLE_LINK = re.compile(r"\s*(?:of|in|under)\s+(?:the\s+)?(?:(?:DPRK|DPRK's|No
                           r"North\s+Korea’s|country's|country’s)\s+)?$")
 # Gaps allowed inside a law's name: spaces, hyphens, quotes ('the law against
 # "reactionary ideology and culture"').
+# "Article 27 of the Act", "of this Law": the article of the law named before
+BACK_REFERENCE = re.compile(r"\s+of\s+(?:the|this|that)\s+(?:Act|Law)\b")
 _LAW_JOIN = re.compile(r"(?:['’ʼ]s?)?\s*[-‐‑–—/]?\s*[\"“”‘’']?\s*")
 _CTX = context("laws")  # word lists in resources/entity_context.json
 TITLE_HEADS = _CTX["title_heads"]
@@ -112,6 +114,12 @@ def find_laws(body: str) -> list[Law]:
     for m in ARTICLE.finditer(body):
         numbers = [int(m.group(1))] + [int(n) for n in re.findall(r"\d+", m.group(2) or "")]
         owner, end = _owner(body, m.end(), law_at)
+        back = BACK_REFERENCE.match(body, m.end())
+        if owner is None and back:
+            # "Article 27 of the Act": the law named last before it
+            before = [name for start, (name, _) in law_at.items() if start < m.start()]
+            if before:
+                owner, end = before[-1], back.end()
         for n in numbers:
             if owner is None or owner == CRIMINAL:
                 # "Article 222 of the Criminal Law" is one mention of the article
