@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Union
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import __version__
 from ..errors import QueryError, StoreError, TumenError
@@ -65,6 +66,31 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+class CorrectionBody(BaseModel):
+    """The JSON body of ``POST /api/reports/{id}/corrections``: strings only, except a
+    tag line, which may be a list of strings."""
+
+    model_config = ConfigDict(strict=True)
+    action: Optional[str] = None
+    key: Optional[str] = None
+    changes: Optional[dict[str, Union[str, None, list[str]]]] = None
+    evidence: Optional[str] = None
+
+    @field_validator("changes")
+    @classmethod
+    def _only_tags_is_a_list(cls, changes: dict[str, Any] | None) -> dict[str, Any] | None:
+        for name, value in (changes or {}).items():
+            if isinstance(value, list) and name != "tags":
+                raise ValueError(f"{name}: expected a string or null")
+        return changes
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
 class HTTPError(Exception):
     def __init__(self, status: int, message: str):
         self.status, self.message = status, message
@@ -86,6 +112,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     templates.env.autoescape = True
     templates.env.globals.update(type_colors=TYPE_COLORS, version=__version__)
     templates.env.filters["web_url"] = _web_url
+    templates.env.filters["id_url"] = id_url
     def session_ended(token: str) -> bool:
         return Q.get_setting(db.reader, ENDED_SESSION + token) is not None
 
@@ -232,7 +259,22 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         return views.facets_view(db, state_of(request, "facets"))
 
     # -- reports -----------------------------------------------------------------
-    @app.get("/reports/{report_id}", response_class=HTMLResponse, include_in_schema=False)
+    # Ids may hold "/" (RSS guids are URLs): the routes take the rest of the path, and
+    # links encode "/" (``id_url``), so an id never leaves /reports/.  The form's route
+    # comes first (a GET of /reports/ID/correct is the form, not a report).
+    @app.get("/reports/{report_id:path}/correct", response_class=HTMLResponse,
+             include_in_schema=False)
+    def correction_page(request: Request, report_id: str, key: str | None = None):
+        if (Q.get_report_row(db.reader, report_id + "/correct") is not None
+                and Q.get_report_row(db.reader, report_id) is None):
+            return report_page(request, report_id + "/correct")  # an id ending "/correct"
+        require(request, "editor")
+        data = views.correction_form_view(db, report_id, key)
+        if data is None:
+            raise HTTPError(404, f"no report {report_id!r}")
+        return page(request, "correct.html", data)
+
+    @app.get("/reports/{report_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def report_page(request: Request, report_id: str):
         sync()
         data = views.report_view(db, report_id)
@@ -240,7 +282,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             raise HTTPError(404, f"no report {report_id!r}")
         return page(request, "report.html", data)
 
-    @app.get("/api/reports/{report_id}", tags=["reports"], summary="One report and its record")
+    @app.get("/api/reports/{report_id:path}", tags=["reports"], summary="One report and its record")
     def api_report(report_id: str) -> dict[str, Any]:
         """The report text, its record with corrections applied, marked text segments
         and near-duplicates."""
@@ -250,16 +292,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             raise HTTPError(404, f"no report {report_id!r}")
         return data
 
-    @app.get("/reports/{report_id}/correct", response_class=HTMLResponse,
-             include_in_schema=False)
-    def correction_page(request: Request, report_id: str, key: str | None = None):
-        require(request, "editor")
-        data = views.correction_form_view(db, report_id, key)
-        if data is None:
-            raise HTTPError(404, f"no report {report_id!r}")
-        return page(request, "correct.html", data)
-
-    @app.post("/reports/{report_id}/corrections", include_in_schema=False)
+    @app.post("/reports/{report_id:path}/corrections", include_in_schema=False)
     async def correction_post(request: Request, report_id: str):
         user = require(request, "editor")
         form = await form_with_csrf(request)
@@ -278,9 +311,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             data["error"] = str(exc)
             return page(request, "correct.html", data, 400)
         anchor = "tags" if action == "tags" else "incidents"
-        return RedirectResponse(f"/reports/{quote(report_id)}#{anchor}", 303)
+        return RedirectResponse(f"/reports/{id_url(report_id)}#{anchor}", 303)
 
-    @app.post("/api/reports/{report_id}/corrections", tags=["reports"],
+    @app.post("/api/reports/{report_id:path}/corrections", tags=["reports"],
               summary="Correct a record (editor; send X-CSRF-Token)")
     async def api_correction(request: Request, report_id: str) -> dict[str, Any]:
         """Body: ``{"action": "edit"|"delete"|"add"|"tags", "key": incident key,
@@ -295,14 +328,12 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             assert isinstance(body, dict)
         except Exception:
             raise HTTPError(400, "the body must be a JSON object") from None
-        changes = body.get("changes") or {}
-        if not isinstance(changes, dict):
-            raise HTTPError(400, "changes must be an object")
-        for name in ("action", "key", "evidence"):
-            if body.get(name) is not None and not isinstance(body[name], str):
-                raise HTTPError(400, f"{name} must be a string")
-        cid = views.submit_correction(db, report_id, str(body.get("action") or ""),
-                                      body.get("key"), changes, body.get("evidence"), user.name)
+        try:
+            fix = CorrectionBody.model_validate(body)
+        except ValidationError as exc:  # a value of the wrong type: 400, never a 500
+            raise HTTPError(400, _validation_message(exc)) from None
+        cid = views.submit_correction(db, report_id, fix.action or "", fix.key,
+                                      fix.changes or {}, fix.evidence, user.name)
         return {"correction": cid, "report": views.report_view(db, report_id)}
 
     # -- incidents, timeline, map, exports --------------------------------------
@@ -490,6 +521,11 @@ def _host_name(host: str | None) -> str:
     if host.startswith("["):
         return host[1:host.find("]")] if "]" in host else host
     return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).rstrip(".")
+
+
+def id_url(report_id: str) -> str:
+    """A report id as one URL path segment: every "/" (and "?", "#", "%") encoded."""
+    return quote(str(report_id), safe="")
 
 
 def _web_url(url: str | None) -> str | None:
