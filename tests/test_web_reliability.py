@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import quote, urljoin
@@ -242,3 +244,202 @@ def test_ids_with_slashes_are_reachable_and_links_stay_on_them(editor):
         assert fixed.headers["location"] == href + "#incidents"
         again = editor.get("/api/reports/" + href.split("/reports/", 1)[1]).json()
         assert again["record"]["incidents"][0]["penalty"] == "a fine"
+
+
+# -- a fresh small store for tests that change accounts or keys ------------------------
+def _fresh_store(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "store.db"
+    src = folder / "reports.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in _reports()), encoding="utf-8")
+    with open_store(path) as store:
+        assert ingest(store, [src], parallel=False).result.added == len(_reports())
+        store.save_records([_record(r) for r in store.iter_reports()])
+    for name, role in ROLES.items():
+        auth.add_user(str(path), name, role, PASSWORDS[name])
+    return path
+
+
+def _signed(secret: str, session: dict) -> str:
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt="tumen-session").dumps(session)
+
+
+# -- 9: the session key is not in the store --------------------------------------------
+def test_a_copy_of_the_store_cannot_mint_a_session(tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.delenv(auth.SECRET_ENV, raising=False)
+    db = _fresh_store(tmp_path / "live")
+    app = create_app(str(db), require_login=True)
+    key_file = Path(str(db) + ".key")
+    assert key_file.exists() and key_file.stat().st_mode & 0o777 == 0o600
+    # the attacker has a copy of the store (a backup) and signs with every value in it
+    conn = sqlite3.connect(db)
+    values = [v for (v,) in conn.execute("SELECT value FROM web_settings")]
+    ada_hash = conn.execute("SELECT password_hash FROM users WHERE name = 'ada'").fetchone()[0]
+    conn.close()
+    assert key_file.read_text().strip() not in values
+    with TestClient(app, client=("10.9.0.1", 1)) as client:
+        for value in values + ["", "tumen"]:
+            for session in ({"csrf": "t", "user": "ada"},
+                            {"csrf": "t", "user": "ada", "pw": auth.password_mark(value, ada_hash)}):
+                client.cookies.clear()
+                client.cookies.set(auth.SESSION_COOKIE, _signed(value or "x", session))
+                assert client.get("/api/me").status_code == 401, value
+        # the key in the key file does sign (the test knows it; a store copy does not)
+        key = key_file.read_text().strip()
+        client.cookies.clear()
+        client.cookies.set(auth.SESSION_COOKIE, _signed(key, {
+            "csrf": "t", "user": "ada", "pw": auth.password_mark(key, ada_hash)}))
+        assert client.get("/api/me").json()["user"] == "ada"
+
+
+def test_rotate_secret_ends_every_session_of_a_running_server(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tumen.cli import app as cli_app
+
+    monkeypatch.delenv(auth.SECRET_ENV, raising=False)
+    db = _fresh_store(tmp_path / "rot")
+    app = create_app(str(db), require_login=True)
+    key_file = Path(str(db) + ".key")
+    before = key_file.read_text()
+    with TestClient(app, client=("10.9.0.2", 1)) as client:
+        assert login(client, "ada").status_code == 303
+        assert client.get("/api/me").json()["user"] == "ada"
+        result = CliRunner().invoke(cli_app, ["user", "rotate-secret", "--db", str(db)])
+        assert result.exit_code == 0, result.output
+        assert key_file.read_text() != before and key_file.stat().st_mode & 0o777 == 0o600
+        assert client.get("/api/me").status_code == 401  # the running server took the new key
+        assert login(client, "ada").status_code == 303
+        assert client.get("/api/me").json()["user"] == "ada"
+    # TUMEN_SECRET instead of the key file; rotate-secret says to change it there
+    monkeypatch.setenv(auth.SECRET_ENV, "an environment secret of enough length, 0123456789")
+    other = _fresh_store(tmp_path / "env")
+    Path(str(other) + ".key").unlink(missing_ok=True)
+    with TestClient(create_app(str(other), require_login=True), client=("10.9.0.3", 1)) as c:
+        assert login(c, "ada").status_code == 303
+        assert c.get("/api/me").json()["user"] == "ada"
+    assert not Path(str(other) + ".key").exists()
+    proc = subprocess.run([sys.executable, "-m", "tumen", "user", "rotate-secret", "--db",
+                           str(other)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "TUMEN_SECRET is set" in proc.stderr
+
+
+def test_a_key_file_readable_by_others_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv(auth.SECRET_ENV, raising=False)
+    db = _fresh_store(tmp_path / "perm")
+    create_app(str(db))
+    key_file = Path(str(db) + ".key")
+    key_file.chmod(0o644)
+    with pytest.raises(auth.AuthError, match="chmod 600"):
+        create_app(str(db))
+
+
+# -- 10: a password change or a removal ends the account's sessions --------------------
+def test_sessions_end_when_the_password_changes_or_the_user_is_re_added(tmp_path):
+    db = _fresh_store(tmp_path / "acc")
+    app = create_app(str(db), require_login=True)
+    with TestClient(app, client=("10.10.0.1", 1)) as one, \
+            TestClient(app, client=("10.10.0.2", 1)) as two, \
+            TestClient(app, client=("10.10.0.3", 1)) as admin:
+        assert login(one, "vic").status_code == 303 and login(two, "vic").status_code == 303
+        assert one.get("/api/me").json()["user"] == "vic"
+        # removed and added again with a new password (the CLI's library calls)
+        auth.remove_user(str(db), "vic")
+        auth.add_user(str(db), "vic", "viewer", "Vic-new-pass-4410")
+        assert one.get("/api/me").status_code == 401
+        assert two.get("/api/me").status_code == 401
+        assert login(one, "vic", "Vic-new-pass-4410").status_code == 303
+        assert one.get("/api/me").json()["user"] == "vic"
+        # a password change
+        auth.set_password(str(db), "vic", "Vic-third-pass-1234")
+        assert one.get("/api/me").status_code == 401
+        # removed and re-added through the admin page
+        assert login(two, "vic", "Vic-third-pass-1234").status_code == 303
+        assert login(admin, "ada").status_code == 303
+        token = _csrf(admin, "/admin/users")
+        for form in ({"action": "remove", "name": "vic"},
+                     {"action": "add", "name": "vic", "role": "admin", "password": "Vic-4-pass-99"}):
+            response = admin.post("/admin/users", data=form | {"csrf_token": token},
+                                  follow_redirects=False)
+            assert response.status_code == 303, response.text[:300]
+        assert two.get("/api/me").status_code == 401  # not an admin session by the back door
+        assert admin.get("/api/me").json()["user"] == "ada"
+
+
+# -- 11: argon2 runs off the event loop, a few at a time -------------------------------
+def test_password_checks_run_off_the_event_loop_and_are_bounded(tmp_path, monkeypatch):
+    import asyncio
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from tumen.web import app as web_app
+
+    db = _fresh_store(tmp_path / "flood")
+    calls: list[bool] = []
+    running = [0, 0]  # now, most at once
+    lock = threading.Lock()
+    real = auth.verify_password
+
+    def watched(stored: str, password: str) -> bool:
+        try:
+            asyncio.get_running_loop()
+            on_loop = True
+        except RuntimeError:
+            on_loop = False
+        with lock:
+            calls.append(on_loop)
+            running[0] += 1
+            running[1] = max(running)
+        try:
+            return real(stored, password)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(auth, "verify_password", watched)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(str(db), require_login=True),
+                                           host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/favicon.ico", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        statuses: list[int] = []
+
+        def one_login(k: int) -> None:
+            with httpx.Client(base_url=base, timeout=60) as c:
+                token = re.search(r'name="csrf_token" value="([^"]+)"',
+                                  c.get("/login").text).group(1)
+                name = ("vic", "ed", "ada")[k % 3]
+                r = c.post("/login", data={"csrf_token": token, "name": name,
+                                           "password": PASSWORDS[name], "next": "/"})
+                statuses.append(r.status_code if not r.history else r.history[0].status_code)
+
+        threads = [threading.Thread(target=one_login, args=(k,)) for k in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [303] * 10, statuses
+        assert len(calls) == 10
+        assert not any(calls), "a password was checked on the event loop"
+        assert 1 <= running[1] <= web_app.HASH_THREADS, running
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -194,6 +194,10 @@ def put_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
                  " SET value = excluded.value", (key, value))
 
 
+def delete_setting(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("DELETE FROM web_settings WHERE key = ?", (key,))
+
+
 def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:
     try:
         conn.execute("INSERT INTO users VALUES (?, ?, ?, ?)", (name, role, password_hash, _now()))

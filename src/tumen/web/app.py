@@ -8,8 +8,10 @@ another host and no inline script.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 from urllib.parse import quote, urlencode
@@ -120,7 +122,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         with db.writer() as conn:
             Q.set_setting_default(conn, ENDED_SESSION + token, str(int(until)))
 
-    sessions = auth.Sessions(db.secret, max_age=session_max_age, is_ended=session_ended,
+    key = auth.SecretKey(db_path)  # outside the store: STORE.key or TUMEN_SECRET
+    sessions = auth.Sessions(key.current, max_age=session_max_age, is_ended=session_ended,
                              on_end=end_session)
     def record_failure(keys: tuple[str, ...], at: float, forget_before: float) -> None:
         with db.writer() as conn:
@@ -148,7 +151,12 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         if login_mode():
             name = session.get("user")
             row = Q.get_user(db.reader, name) if name else None
-            user = User(row["name"], row["role"]) if row else None
+            # the session was made with this password: a changed password, or a removed
+            # and re-added account, has another hash, and the session ends
+            if row is not None and hmac.compare_digest(
+                    str(session.get("pw") or ""),
+                    auth.password_mark(sessions.secret(), row["password_hash"])):
+                user = User(row["name"], row["role"])
         else:
             user = LOCAL_ADMIN
         request.state.user = user
@@ -423,13 +431,15 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             return response
         row = Q.get_user(db.reader, name) if name else None
         stored = row["password_hash"] if row is not None else auth.dummy_hash()
-        if not auth.verify_password(stored, password) or row is None:
+        # argon2 (~0.1 s, 64 MiB) off the event loop, a few at a time
+        if not await _hashing(auth.verify_password, stored, password) or row is None:
             limiter.failed(*keys)
             log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,
                                                 "error": "wrong user name or password"}, 401)
         response = RedirectResponse(target, 303)
-        request.state.new_session = auth.Sessions.new(row["name"])
+        request.state.new_session = auth.Sessions.new(
+            row["name"], auth.password_mark(sessions.secret(), row["password_hash"]))
         return response
 
     @app.post("/logout", include_in_schema=False)
@@ -458,14 +468,17 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         action = form.get("action")
         try:
             name = auth.check_name(str(form.get("name") or ""))
-            with db.writer() as conn:
-                if action == "remove":
-                    if name == me.name:
-                        raise auth.AuthError("you cannot remove yourself")
+            if action == "remove":
+                if name == me.name:
+                    raise auth.AuthError("you cannot remove yourself")
+                with db.writer() as conn:
                     Q.remove_user(conn, name)
-                else:
-                    role = auth.check_role(str(form.get("role") or "viewer"))
-                    Q.add_user(conn, name, role, auth.hash_password(str(form.get("password") or "")))
+            else:
+                role = auth.check_role(str(form.get("role") or "viewer"))
+                password_hash = await _hashing(auth.hash_password,
+                                               str(form.get("password") or ""))
+                with db.writer() as conn:
+                    Q.add_user(conn, name, role, password_hash)
         except TumenError as exc:
             return page(request, "users.html", {"users": Q.list_users(db.reader),
                                                 "roles": list(auth.ROLES), "error": str(exc)}, 400)
@@ -507,6 +520,25 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return app
+
+
+HASH_THREADS = 2  # argon2 checks at once (each ~0.1 s of a core and 64 MiB)
+_hash_limiters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+async def _hashing(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` (a password hash or check) in a worker thread, at most
+    ``HASH_THREADS`` at once (per event loop: a server process has one): a login flood
+    queues there and never blocks the event loop, so every other request is served."""
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    limiter = _hash_limiters.get(loop)
+    if limiter is None:
+        limiter = _hash_limiters[loop] = anyio.CapacityLimiter(HASH_THREADS)
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
 
 
 async def _run_in_thread(fn: Callable, *args: Any) -> Any:

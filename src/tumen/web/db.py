@@ -10,7 +10,6 @@ web index up to date (``sync``), which is one indexed lookup when nothing change
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -41,8 +40,8 @@ class WebDB:
             Q.ensure_index_version(conn, INDEX_VERSION)
         self.sync()
         self.facets.build_now()
-        with self.writer() as conn:
-            self.secret = Q.set_setting_default(conn, "session_secret", secrets.token_urlsafe(32))
+        with self.writer() as conn:  # stores made before the key moved out of them
+            Q.delete_setting(conn, "session_secret")
 
     @property
     def reader(self) -> sqlite3.Connection:
