@@ -9,6 +9,7 @@ another host and no inline script.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import tempfile
 import weakref
@@ -43,18 +44,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one uploaded file
+# Request bodies, checked as they arrive (before any form is parsed or spooled to
+# disk): an upload's whole body, and any other request's (login, corrections, forms).
+MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
 LOCAL_ADMIN = User(auth.LOCAL_USER, "admin")
 PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 # Host names the local desk mode answers to.  Everyone is admin there, so a web page
 # that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not be served:
-# its requests carry its own name in the Host header.  "testserver" is the name
-# Starlette's TestClient sends (a single-label name no public page can own).
+# its requests carry its own name in the Host header.  "testserver", the name
+# Starlette's in-process TestClient sends, is accepted only from that client (its
+# requests carry the ``http.response.debug`` extension, which no real server sets).
 # Logged-out sessions are kept in the store's web_settings (key prefix + the session's
 # CSRF token, value its expiry): one small row per logout, so every worker process and
 # a restarted server refuse a replayed cookie.
 ENDED_SESSION = "ended_session:"
-DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1", "testserver")
+DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1")
+TEST_HOST_NAME = "testserver"
 log = logging.getLogger("tumen.web")
 _ERROR_BODY = {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}
@@ -91,6 +98,67 @@ def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "body"
     return f"{where}: {first.get('msg', 'invalid')}"
+
+
+class BodyTooLarge(Exception):
+    """A request body went past its limit (raised while it is being received)."""
+
+
+class BodyLimit:
+    """ASGI middleware, outermost: a request whose declared ``Content-Length`` is over
+    the limit of its route is answered 413 before any of its body is read; a body sent
+    without a length (chunked) is counted as it arrives and cut off at the limit.  So
+    no form is parsed, nor any upload spooled to disk, past the limit, whatever the
+    route and however long the client holds the connection."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    @staticmethod
+    def limit_for(scope: dict) -> int:
+        upload = scope.get("method") == "POST" and scope.get("path") == "/upload"
+        return MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def watched_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Callable, limit: int) -> None:
+        body = json.dumps({"error": f"request body larger than {limit:,} bytes"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
+                   (b"content-length", str(len(body)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 class HTTPError(Exception):
@@ -143,6 +211,21 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     # -- middleware: session, login gate, security headers -------------------------
     @app.middleware("http")
     async def session_layer(request: Request, call_next: Callable) -> Response:
+        """Every response, errors included, leaves with the security headers."""
+        try:
+            response = await answer(request, call_next)
+        except BodyTooLarge:
+            raise  # answered by BodyLimit (413)
+        except StoreError as exc:  # e.g. the store cannot be read at all
+            response = JSONResponse({"error": str(exc)}, 503)
+        except Exception:
+            log.exception("error answering %s %s", request.method, request.url.path)
+            response = JSONResponse({"error": "internal error (logged by the server)"}, 500)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def answer(request: Request, call_next: Callable) -> Response:
         raw = request.cookies.get(auth.SESSION_COOKIE)
         session, valid = sessions.load(raw)
         request.state.session = session
@@ -161,7 +244,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             user = LOCAL_ADMIN
         request.state.user = user
         path = request.url.path
-        if user is LOCAL_ADMIN and _host_name(request.headers.get("host")) not in DESK_HOST_NAMES:
+        if user is LOCAL_ADMIN and not _desk_host(request):
             response: Response = JSONResponse(
                 {"error": "in local desk mode this server answers only to localhost or "
                           "127.0.0.1 (another host name may be a DNS-rebinding page)"}, 403)
@@ -179,8 +262,6 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             response.set_cookie(auth.SESSION_COOKIE, sessions.dump(data),
                                 max_age=sessions.max_age, httponly=True, samesite="lax",
                                 secure=request.url.scheme == "https", path="/")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
         return response
 
     # -- helpers -------------------------------------------------------------------
@@ -334,6 +415,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         try:
             body = await request.json()
             assert isinstance(body, dict)
+        except BodyTooLarge:
+            raise
         except Exception:
             raise HTTPError(400, "the body must be a JSON object") from None
         try:
@@ -519,6 +602,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         return page(request, "upload.html", {"result": result})
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(BodyLimit)  # outermost: before any body is read
     return app
 
 
@@ -545,6 +629,14 @@ async def _run_in_thread(fn: Callable, *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _desk_host(request: Request) -> bool:
+    """True when the Host header names this machine (the local desk mode's rule)."""
+    name = _host_name(request.headers.get("host"))
+    if name == TEST_HOST_NAME:
+        return "http.response.debug" in (request.scope.get("extensions") or {})
+    return name in DESK_HOST_NAMES
 
 
 def _host_name(host: str | None) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import stat
@@ -60,6 +61,7 @@ SECRET_ENV = "TUMEN_SECRET"
 MIN_SECRET_CHARS = 32
 
 _hasher = PasswordHasher()
+log = logging.getLogger("tumen.web")
 
 
 class AuthError(TumenError):
@@ -264,7 +266,10 @@ class Sessions:
             if session.get("csrf"):
                 self._ended[session["csrf"]] = now + self.max_age
         if session.get("csrf") and self._on_end:
-            self._on_end(session["csrf"], now + self.max_age)
+            try:
+                self._on_end(session["csrf"], now + self.max_age)
+            except TumenError as exc:  # ended in this process at least (a full disk)
+                log.warning("logout kept in memory only: %s", exc)
 
     def dump(self, session: dict[str, Any]) -> str:
         return self._serializer().dumps(session)
@@ -311,14 +316,31 @@ class LoginLimiter:
         self._record = record or self._record_in_memory
 
     def wait(self, *keys: str) -> int:
+        """Seconds before ``keys`` may try again; 0 when they may.  Fails closed: when
+        the failures cannot be read, every login waits a whole window."""
         now = self.clock()
-        waits = [self._recent_in(k, now - self.window) for k in keys]
+        since = now - self.window
+        try:
+            waits = [self._recent_in(k, since) for k in keys]
+        except Exception as exc:  # the store cannot be read: refuse rather than guess
+            log.warning("login refused: failed logins cannot be counted (%s)", exc)
+            return int(self.window)
+        if self._recent_in != self._recent_in_memory:  # failures that could not be stored
+            waits = [sorted(t + self._recent_in_memory(k, since)) for k, t in zip(keys, waits)]
         return max([int(t[-self.max_failures] + self.window - now) + 1 for t in waits
                     if len(t) >= self.max_failures] or [0])
 
     def failed(self, *keys: str) -> None:
+        """Count a failed login.  When the keeping refuses it (a full disk), it is
+        counted in this process's memory: the limit still holds (fails closed)."""
         now = self.clock()
-        self._record(keys, now, now - self.window)
+        try:
+            self._record(keys, now, now - self.window)
+        except Exception as exc:
+            if self._record == self._record_in_memory:
+                raise
+            log.warning("failed login counted in memory only: %s", exc)
+            self._record_in_memory(keys, now, now - self.window)
 
     # -- the in-memory keeping (one process) --------------------------------------
     def _recent_in_memory(self, key: str, since: float) -> list[float]:

@@ -308,7 +308,9 @@ def ingest_and_analyze(db: WebDB, paths: list) -> dict[str, Any]:
     store = db.open_store()
     try:
         summary = ingest(store, paths)
-        analysis = analyze_store(store, processes=1, progress=False)
+        # only what was uploaded: a backlog left for `tumen analyze` stays there
+        analysis = analyze_store(store, processes=1, progress=False,
+                                 ids=summary.result.added_ids)
     finally:
         store.close()
     result = summary.result
