@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -443,3 +444,270 @@ def test_password_checks_run_off_the_event_loop_and_are_bounded(tmp_path, monkey
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+# -- 6 and 7: a full disk ----------------------------------------------------------------
+@pytest.fixture
+def full_disk(tmp_path):
+    """A store on a real 8 MiB file system (tmpfs) that is then filled to the last
+    byte, with reports changed just before (their index rows must be written).  A
+    connection is held open, as a running ingest or server holds one (SQLite's shared
+    memory file exists).  Skips when mounting is not permitted."""
+    import shutil
+    import sqlite3
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({proc.stderr.strip() or 'not permitted'})")
+    holder = None
+    try:
+        db = _fresh_store(mount / "s")
+        create_app(str(db)).state.db.close()  # served once before: the key file exists
+        late = tmp_path / "late.jsonl"
+        late.write_text("".join(json.dumps({"id": f"late-{k}", "title": f"Late {k}",
+                                            "body": f"{PARA} Late report {k}."}) + "\n"
+                                for k in range(3)), encoding="utf-8")
+        with open_store(db) as store:
+            assert ingest(store, [late], parallel=False).result.added == 3
+        holder = sqlite3.connect(db)
+        holder.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert holder.execute("SELECT count(*) FROM web_dirty").fetchone()[0] >= 3
+        filler = mount / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for size in (65536, 512, 1):  # to the last byte
+                try:
+                    while True:
+                        os.write(fd, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        yield db, filler
+    finally:
+        if holder is not None:
+            holder.close()
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _headers_ok(response) -> bool:
+    return all(response.headers.get(k) for k in ("content-security-policy",
+                                                  "x-frame-options", "x-content-type-options"))
+
+
+def test_a_full_disk_leaves_reads_working_and_writes_answer_503(full_disk):
+    db, filler = full_disk
+    app = create_app(str(db), require_login=True)  # starts (it crashed before)
+    with TestClient(app, client=("10.7.0.1", 1)) as client:
+        assert login(client, "ed").status_code == 303
+        token = client.get("/api/me").json()["csrf_token"]
+        for path in ("/", "/api/search?q=market", "/incidents", "/api/incidents", "/timeline",
+                     "/map", "/api/facets", "/reports/plain-id", "/api/reports/plain-id",
+                     "/api/export.csv", "/static/tumen.css"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code, response.text[:200])
+            assert _headers_ok(response), path
+        key = client.get("/api/reports/plain-id").json()["record"]["incidents"][0]["key"]
+        response = client.post("/api/reports/plain-id/corrections", headers={"X-CSRF-Token": token},
+                               json={"action": "edit", "key": key, "changes": {"penalty": "x"}})
+        assert response.status_code == 503, response.text[:300]
+        message = response.json()["error"]
+        assert str(db) in message and "full" in message and "\n" not in message
+        assert _headers_ok(response)
+        page = client.post("/reports/plain-id/corrections", data={
+            "csrf_token": token, "action": "edit", "key": key, "penalty": "x"})
+        assert page.status_code == 503 and "full" in page.text and _headers_ok(page)
+        # room again: the write goes through and the late reports are indexed
+        filler.unlink()
+        response = client.post("/api/reports/plain-id/corrections", headers={"X-CSRF-Token": token},
+                               json={"action": "edit", "key": key, "changes": {"penalty": "x"}})
+        assert response.status_code == 200, response.text[:300]
+        assert client.get("/api/search", params={"q": "late"}).json()["total"] == 3
+
+
+def test_tumen_serve_starts_on_a_full_disk(full_disk):
+    import httpx
+
+    db, _ = full_disk
+    with socket_port() as port:
+        proc = subprocess.Popen([sys.executable, "-m", "tumen", "serve", "--db", str(db),
+                                 "--port", str(port)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        answer = None
+        for _ in range(300):
+            if proc.poll() is not None:
+                break
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/search", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert answer is not None and answer.status_code == 401  # login required: it serves
+        assert _headers_ok(answer)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+class socket_port:
+    """A free TCP port on 127.0.0.1."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def test_the_login_limiter_fails_closed_on_a_full_disk(full_disk):
+    db, _ = full_disk
+    app = create_app(str(db), require_login=True)
+    with TestClient(app, client=("10.6.0.1", 1)) as client:
+        statuses = [login(client, "ada", "wrong-guess-%d" % k).status_code for k in range(7)]
+        assert statuses[:auth.LOGIN_MAX_FAILURES] == [401] * auth.LOGIN_MAX_FAILURES, statuses
+        assert statuses[auth.LOGIN_MAX_FAILURES:] == [429, 429], statuses
+        right = login(client, "ada")
+        assert right.status_code == 429  # the right password waits too
+        assert client.get("/api/me").status_code == 401
+
+
+# -- 8: request bodies are limited before they are read --------------------------------
+class _Server:
+    """The app served by uvicorn in a thread on a free port (a real HTTP server)."""
+
+    def __init__(self, app):
+        import threading
+
+        import uvicorn
+
+        with socket_port() as self.port:
+            pass
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
+                                                    log_level="error"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "_Server":
+        import socket
+
+        self.thread.start()
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the test server did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def raw(self, head: str, chunks: list[bytes]) -> bytes:
+        """Send a request head, then body chunks as long as the server reads them;
+        return what the server answered (up to 20 s after the last byte sent)."""
+        import socket
+
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+        try:
+            sock.sendall(head.encode())
+            for chunk in chunks:
+                try:
+                    sock.sendall(chunk)
+                except OSError:  # the server answered and closed
+                    break
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                part = sock.recv(65536)
+                if not part:
+                    break
+                answer += part
+            return answer
+        except socket.timeout:
+            return b""
+        finally:
+            sock.close()
+
+
+def _spooled(tmp: Path) -> int:
+    return sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
+
+
+def test_request_bodies_are_refused_before_they_are_spooled(db, tmp_path, monkeypatch):
+    import tempfile
+
+    from tumen.web import app as web_app
+
+    spool = tmp_path / "spool"  # where Starlette's multipart parser would write
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    boundary = "b0undary"
+    part = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+    with _Server(create_app(str(db), require_login=True)) as server:
+        # a declared 4 GB body: answered at once, before a byte of it is read
+        for path in ("/login", "/upload", "/logout", "/admin/users", "/api/reports/plain-id/corrections",
+                     "/reports/plain-id/corrections", "/no-such-route"):
+            answer = server.raw(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4294967296\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n", [part])
+            assert answer.startswith(b"HTTP/1.1 413"), (path, answer[:200])
+            assert b"content-security-policy" in answer.lower()
+        # a body with no declared length, held open: cut off at the limit
+        chunk = b"x" * 65536
+        body = [part] + [chunk] * (2 * web_app.MAX_BODY_BYTES // len(chunk))
+        chunked = [b"%x\r\n%s\r\n" % (len(c), c) for c in body]  # never the last chunk
+        answer = server.raw(
+            "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n", chunked)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert _spooled(spool) <= web_app.MAX_BODY_BYTES
+        # a correction of a normal size still goes through the limit
+        answer = server.raw("POST /api/reports/plain-id/corrections HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n", [b"{}"])
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]  # not logged in: read, answered
+
+
+# -- minors: uploads analyze what was uploaded; "testserver" only from the test client --
+def test_an_upload_analyzes_only_what_was_uploaded(tmp_path):
+    db = tmp_path / "backlog.db"
+    backlog = tmp_path / "backlog.jsonl"
+    backlog.write_text("".join(json.dumps({"id": f"old-{k}", "body": f"{PARA} Backlog {k}."})
+                               + "\n" for k in range(4)), encoding="utf-8")
+    with open_store(db) as store:
+        assert ingest(store, [backlog], parallel=False).result.added == 4
+    with TestClient(create_app(str(db))) as client:  # local desk mode: admin
+        token = client.get("/api/me").json()["csrf_token"]
+        response = client.post("/upload", data={"csrf_token": token,
+                                                "text": "Stopped at the river\n\nGuards in "
+                                                        "Musan stopped two people at the river "
+                                                        "in April 2024."})
+        assert response.status_code == 200, response.text[:300]
+    with open_store(db) as store:
+        analyzed = {r["id"] for r in store.iter_records()}
+    assert len(analyzed) == 1 and not any(i.startswith("old-") for i in analyzed), analyzed
+
+
+def test_testserver_host_is_refused_from_a_real_client(tmp_path):
+    import httpx
+
+    db = tmp_path / "desk.db"
+    with open_store(db):
+        pass
+    with _Server(create_app(str(db))) as server:  # local desk mode on 127.0.0.1
+        base = f"http://127.0.0.1:{server.port}"
+        assert httpx.get(base + "/api/me").status_code == 200
+        refused = httpx.get(base + "/api/me", headers={"Host": "testserver"})
+        assert refused.status_code == 403 and "DNS-rebinding" in refused.text
+    with TestClient(create_app(str(db))) as client:  # the in-process test client still works
+        assert client.get("/api/me").status_code == 200

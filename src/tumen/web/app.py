@@ -100,6 +100,9 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
+TOO_LARGE = "tumen.body_too_large"  # set in the ASGI scope when a body passed its limit
+
+
 class BodyTooLarge(Exception):
     """A request body went past its limit (raised while it is being received)."""
 
@@ -137,6 +140,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    scope[TOO_LARGE] = True  # whatever a parser makes of the exception
                     raise BodyTooLarge()
             return message
 
@@ -147,7 +151,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, watched_send)
-        except BodyTooLarge:
+        except Exception:
+            if not scope.get(TOO_LARGE):
+                raise
             if not started:
                 await self._refuse(send, limit)
 
@@ -214,11 +220,11 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         """Every response, errors included, leaves with the security headers."""
         try:
             response = await answer(request, call_next)
-        except BodyTooLarge:
-            raise  # answered by BodyLimit (413)
         except StoreError as exc:  # e.g. the store cannot be read at all
             response = JSONResponse({"error": str(exc)}, 503)
         except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise  # answered by BodyLimit (413)
             log.exception("error answering %s %s", request.method, request.url.path)
             response = JSONResponse({"error": "internal error (logged by the server)"}, 500)
         for name, value in SECURITY_HEADERS.items():
@@ -415,9 +421,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         try:
             body = await request.json()
             assert isinstance(body, dict)
-        except BodyTooLarge:
-            raise
         except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise
             raise HTTPError(400, "the body must be a JSON object") from None
         try:
             fix = CorrectionBody.model_validate(body)
