@@ -519,9 +519,13 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             response.headers["Retry-After"] = str(wait)
             return response
         row = Q.get_user(db.reader, name) if name else None
-        stored = row["password_hash"] if row is not None else auth.dummy_hash()
+
+        def check() -> bool:  # an unknown name costs a check too (against a dummy hash)
+            stored = row["password_hash"] if row is not None else auth.dummy_hash()
+            return auth.verify_password(stored, password)
+
         # argon2 (~0.1 s, 64 MiB) off the event loop, a few at a time
-        if not await _hashing(auth.verify_password, stored, password) or row is None:
+        if not await _hashing(check) or row is None:
             limiter.failed(*keys)
             log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,

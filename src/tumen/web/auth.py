@@ -207,7 +207,12 @@ class SecretKey:
     def current(self) -> str:
         if self._env is not None or self._seen == ("memory",):
             return self._key
-        st = self.path.stat()
+        try:
+            st = self.path.stat()
+        except OSError:
+            if self._key:  # the file went away: keep signing with the key in use
+                return self._key
+            raise
         seen = (st.st_ino, st.st_mtime_ns, st.st_size)
         if seen != self._seen:
             with self._lock:
