@@ -39,7 +39,14 @@ class WebDB:
         except StoreError as exc:
             # a store that exists but cannot be written (a full disk) is still served,
             # read-only; one that cannot be opened at all is an error
-            Q.connect(path).execute("SELECT 1 FROM reports LIMIT 1").fetchall()
+            try:
+                probe = Q.connect(path)
+                try:
+                    probe.execute("SELECT 1 FROM reports LIMIT 1").fetchall()
+                finally:
+                    probe.close()
+            except (sqlite3.Error, StoreError):
+                raise exc from None
             self._warn(exc)
         self._local = threading.local()
         self._write_lock = threading.Lock()
