@@ -34,11 +34,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int]] = {
     ("GET", "/"): (P, 200, 200, 200),
     ("GET", "/api/search"): (A, 200, 200, 200),
     ("GET", "/api/facets"): (A, 200, 200, 200),
-    ("GET", "/reports/{report_id}"): (P, 200, 200, 200),
-    ("GET", "/api/reports/{report_id}"): (A, 200, 200, 200),
-    ("GET", "/reports/{report_id}/correct"): (P, 403, 200, 200),
-    ("POST", "/reports/{report_id}/corrections"): (P, 403, 303, 303),
-    ("POST", "/api/reports/{report_id}/corrections"): (A, 403, 200, 200),
+    ("GET", "/reports/{report_id:path}"): (P, 200, 200, 200),
+    ("GET", "/api/reports/{report_id:path}"): (A, 200, 200, 200),
+    ("GET", "/reports/{report_id:path}/correct"): (P, 403, 200, 200),
+    ("POST", "/reports/{report_id:path}/corrections"): (P, 403, 303, 303),
+    ("POST", "/api/reports/{report_id:path}/corrections"): (A, 403, 200, 200),
     ("GET", "/incidents"): (P, 200, 200, 200),
     ("GET", "/api/incidents"): (A, 200, 200, 200),
     ("GET", "/timeline"): (P, 200, 200, 200),
@@ -170,12 +170,12 @@ def _add_user(c: TestClient, role: str):
 
 
 REQUESTS: dict[tuple[str, str], Callable[[TestClient, str], object]] = {
-    ("GET", "/reports/{report_id}"): lambda c, r: c.get("/reports/m-1", follow_redirects=False),
-    ("GET", "/api/reports/{report_id}"): lambda c, r: c.get("/api/reports/m-1"),
-    ("GET", "/reports/{report_id}/correct"):
+    ("GET", "/reports/{report_id:path}"): lambda c, r: c.get("/reports/m-1", follow_redirects=False),
+    ("GET", "/api/reports/{report_id:path}"): lambda c, r: c.get("/api/reports/m-1"),
+    ("GET", "/reports/{report_id:path}/correct"):
         lambda c, r: c.get("/reports/m-1/correct", follow_redirects=False),
-    ("POST", "/reports/{report_id}/corrections"): _correction_form,
-    ("POST", "/api/reports/{report_id}/corrections"): _correction_api,
+    ("POST", "/reports/{report_id:path}/corrections"): _correction_form,
+    ("POST", "/api/reports/{report_id:path}/corrections"): _correction_api,
     ("GET", "/api/export.{fmt}"): lambda c, r: c.get("/api/export.csv"),
     ("POST", "/login"): _login,
     ("POST", "/logout"): lambda c, r: c.post("/logout", data={"csrf_token": _token(c)},

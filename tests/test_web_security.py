@@ -397,9 +397,9 @@ ACCEPTS = {"/api/search": {"q", "page", "tag", "province", "place", "org", "type
 def secrets_in_store(hostile_db) -> list[str]:
     conn = sqlite3.connect(hostile_db)
     hashes = [r[0] for r in conn.execute("SELECT password_hash FROM users")]
-    secret = conn.execute("SELECT value FROM web_settings WHERE key = 'session_secret'").fetchone()
     conn.close()
-    return hashes + [secret[0]] + list(PASSWORDS.values())
+    secret = auth.secret_path(str(hostile_db)).read_text().strip()  # the key, beside the store
+    return hashes + [secret] + list(PASSWORDS.values())
 
 
 def _check_answer(response, where, secrets):
@@ -552,15 +552,19 @@ def test_default_session_lifetime_is_enforced_by_the_signature(app, hostile_db):
     (the cookie's own Max-Age is only advice to the browser)."""
     from itsdangerous import URLSafeTimedSerializer
 
-    db = app.state.db
-    serializer = URLSafeTimedSerializer(db.secret, salt="tumen-session")
+    secret = auth.SecretKey(str(hostile_db)).current()
+    conn = sqlite3.connect(hostile_db)
+    mark = auth.password_mark(secret, conn.execute(
+        "SELECT password_hash FROM users WHERE name = 'ada'").fetchone()[0])
+    conn.close()
+    serializer = URLSafeTimedSerializer(secret, salt="tumen-session")
     signer = serializer.make_signer("tumen-session")
     real = signer.get_timestamp
-    fresh = serializer.dumps({"csrf": "t", "user": "ada"})
+    fresh = serializer.dumps({"csrf": "t", "user": "ada", "pw": mark})
     signer_cls = type(signer)
     try:
         signer_cls.get_timestamp = lambda self: int(time.time()) - auth.SESSION_MAX_AGE - 5
-        old = serializer.dumps({"csrf": "t", "user": "ada"})
+        old = serializer.dumps({"csrf": "t", "user": "ada", "pw": mark})
     finally:
         signer_cls.get_timestamp = real.__func__ if hasattr(real, "__func__") else real
     with TestClient(app, client=("10.2.0.2", 1)) as c:
@@ -570,7 +574,7 @@ def test_default_session_lifetime_is_enforced_by_the_signature(app, hostile_db):
         assert c.get("/api/me").status_code == 401
         # a session forged with another secret is refused too
         c.cookies.set(auth.SESSION_COOKIE, URLSafeTimedSerializer("guess", salt="tumen-session")
-                      .dumps({"csrf": "t", "user": "ada"}))
+                      .dumps({"csrf": "t", "user": "ada", "pw": mark}))
         assert c.get("/api/me").status_code == 401
 
 

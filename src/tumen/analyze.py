@@ -235,16 +235,21 @@ def _copy_relinked(spool: IO[str], out: IO[str], spooled: list[tuple[str, bool]]
 
 def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
                   processes: int | None = None, progress: bool = True,
-                  components: Iterable[str] | None = None) -> AnalysisSummary:
+                  components: Iterable[str] | None = None,
+                  ids: Iterable[str] | None = None) -> AnalysisSummary:
     """Analyze the stored reports that have no current record (or all with
-    ``reanalyze``) and save their records; each save replaces the old record.  The
-    archive's learned house-topic model (``tumen.tagging``) is used when it has one."""
+    ``reanalyze``), only those of ``ids`` when given, and save their records; each
+    save replaces the old record.  The archive's learned house-topic model
+    (``tumen.tagging``) is used when it has one."""
     from .tagging import house_model_config
 
     processes = default_processes() if processes is None else processes
     summary = AnalysisSummary()
     started = time.perf_counter()
     todo = list(store.reports_needing_analysis(ANALYZER_VERSION, since=since, reanalyze=reanalyze))
+    if ids is not None:
+        wanted = set(ids)
+        todo = [r for r in todo if r.id in wanted]
     bar, task = _progress(progress, len(todo), "analyzing")
     batch: list[dict] = []
     bodies = {r.id: r.body for r in todo}

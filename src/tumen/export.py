@@ -7,6 +7,12 @@ are the input fields ``id, title, published, source, url, language, tags, body``
 gives the same reports; ``--records`` exports the analysis records instead (JSON Lines:
 exactly the ``shared/spec/record.md`` shape; CSV/Parquet: one flat row per record with
 the full record as ``record_json``).
+
+Every CSV file Tumen writes (``tumen export --format csv`` and the web's
+``/api/export.csv``) goes through ``SafeCSVWriter``: a text cell that a spreadsheet
+would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return) gets a leading ``'`` (OWASP's CSV-injection rule), so such a cell reads back
+with that quote; JSON Lines and Parquet keep every value as it is.
 """
 
 from __future__ import annotations
@@ -33,6 +39,25 @@ RECORD_FIELDS = ("id", "title", "published", "source", "url", "tags", "places",
                  "organizations", "laws", "incident_types", "duplicate_of", "analyzer",
                  "status", "record_json")
 _LIST_FIELDS = ("tags", "places", "organizations", "laws", "incident_types")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` made inert for spreadsheets: text starting like a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class SafeCSVWriter(csv.DictWriter):
+    """``csv.DictWriter`` that passes every cell through ``csv_cell``."""
+
+    def writerow(self, rowdict: Any) -> Any:
+        return super().writerow({k: csv_cell(v) for k, v in rowdict.items()})
+
+    def writerows(self, rowdicts: Any) -> None:
+        for row in rowdicts:
+            self.writerow(row)
 
 
 def _report_row(report: Any) -> dict[str, Any]:
@@ -95,7 +120,7 @@ def _write_jsonl(store: Store, fh: IO[str], records: bool) -> int:
 
 def _write_csv(store: Store, fh: IO[str], records: bool) -> int:
     fields = RECORD_FIELDS if records else REPORT_FIELDS
-    writer = csv.DictWriter(fh, fieldnames=fields)
+    writer = SafeCSVWriter(fh, fieldnames=fields)
     writer.writeheader()
     n = 0
     for row in _rows(store, records):

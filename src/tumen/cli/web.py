@@ -1,4 +1,5 @@
-"""`tumen serve` and `tumen user add/list/remove`: each calls one library function."""
+"""`tumen serve` and `tumen user add/list/remove/rotate-secret`: each calls one library
+function."""
 
 from __future__ import annotations
 
@@ -75,3 +76,12 @@ def user_remove(name: str = typer.Argument(...),
 
     remove_user(db or default_db(), name)
     print(f"removed {name}", file=sys.stderr)
+
+
+@user_app.command("rotate-secret")
+def user_rotate_secret(db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
+    """Write a new session key (STORE.key, mode 0600): every session ends."""
+    from ..web.auth import rotate_secret
+
+    path = rotate_secret(db or default_db())
+    print(f"new session key in {path}: every session has ended", file=sys.stderr)

@@ -171,7 +171,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (a full disk does): keep the first error
         raise
     conn.execute("COMMIT")
 
@@ -192,6 +195,10 @@ def put_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Store ``value`` under ``key``, replacing any previous value."""
     conn.execute("INSERT INTO web_settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
                  " SET value = excluded.value", (key, value))
+
+
+def delete_setting(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("DELETE FROM web_settings WHERE key = ?", (key,))
 
 
 def add_user(conn: sqlite3.Connection, name: str, role: str, password_hash: str) -> None:

@@ -8,10 +8,13 @@ another host and no inline script.
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import tempfile
+import weakref
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Union
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
@@ -19,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import __version__
 from ..errors import QueryError, StoreError, TumenError
@@ -40,18 +44,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one uploaded file
+# Request bodies, checked as they arrive (before any form is parsed or spooled to
+# disk): an upload's whole body, and any other request's (login, corrections, forms).
+MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
 LOCAL_ADMIN = User(auth.LOCAL_USER, "admin")
 PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 # Host names the local desk mode answers to.  Everyone is admin there, so a web page
 # that re-points its own DNS name at 127.0.0.1 (DNS rebinding) must not be served:
-# its requests carry its own name in the Host header.  "testserver" is the name
-# Starlette's TestClient sends (a single-label name no public page can own).
+# its requests carry its own name in the Host header.  "testserver", the name
+# Starlette's in-process TestClient sends, is accepted only from that client (its
+# requests carry the ``http.response.debug`` extension, which no real server sets).
 # Logged-out sessions are kept in the store's web_settings (key prefix + the session's
 # CSRF token, value its expiry): one small row per logout, so every worker process and
 # a restarted server refuse a replayed cookie.
 ENDED_SESSION = "ended_session:"
-DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1", "testserver")
+DESK_HOST_NAMES = ("127.0.0.1", "localhost", "::1")
+TEST_HOST_NAME = "testserver"
 log = logging.getLogger("tumen.web")
 _ERROR_BODY = {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}
@@ -63,6 +73,98 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Role or CSRF token refused", "content": _ERROR_BODY},
     404: {"description": "No such report or format", "content": _ERROR_BODY},
 }
+
+
+class CorrectionBody(BaseModel):
+    """The JSON body of ``POST /api/reports/{id}/corrections``: strings only, except a
+    tag line, which may be a list of strings."""
+
+    model_config = ConfigDict(strict=True)
+    action: Optional[str] = None
+    key: Optional[str] = None
+    changes: Optional[dict[str, Union[str, None, list[str]]]] = None
+    evidence: Optional[str] = None
+
+    @field_validator("changes")
+    @classmethod
+    def _only_tags_is_a_list(cls, changes: dict[str, Any] | None) -> dict[str, Any] | None:
+        for name, value in (changes or {}).items():
+            if isinstance(value, list) and name != "tags":
+                raise ValueError(f"{name}: expected a string or null")
+        return changes
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+TOO_LARGE = "tumen.body_too_large"  # set in the ASGI scope when a body passed its limit
+
+
+class BodyTooLarge(Exception):
+    """A request body went past its limit (raised while it is being received)."""
+
+
+class BodyLimit:
+    """ASGI middleware, outermost: a request whose declared ``Content-Length`` is over
+    the limit of its route is answered 413 before any of its body is read; a body sent
+    without a length (chunked) is counted as it arrives and cut off at the limit.  So
+    no form is parsed, nor any upload spooled to disk, past the limit, whatever the
+    route and however long the client holds the connection."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    @staticmethod
+    def limit_for(scope: dict) -> int:
+        upload = scope.get("method") == "POST" and scope.get("path") == "/upload"
+        return MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    scope[TOO_LARGE] = True  # whatever a parser makes of the exception
+                    raise BodyTooLarge()
+            return message
+
+        async def watched_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except Exception:
+            if not scope.get(TOO_LARGE):
+                raise
+            if not started:
+                await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Callable, limit: int) -> None:
+        body = json.dumps({"error": f"request body larger than {limit:,} bytes"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
+                   (b"content-length", str(len(body)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 class HTTPError(Exception):
@@ -86,6 +188,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     templates.env.autoescape = True
     templates.env.globals.update(type_colors=TYPE_COLORS, version=__version__)
     templates.env.filters["web_url"] = _web_url
+    templates.env.filters["id_url"] = id_url
     def session_ended(token: str) -> bool:
         return Q.get_setting(db.reader, ENDED_SESSION + token) is not None
 
@@ -93,7 +196,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         with db.writer() as conn:
             Q.set_setting_default(conn, ENDED_SESSION + token, str(int(until)))
 
-    sessions = auth.Sessions(db.secret, max_age=session_max_age, is_ended=session_ended,
+    key = auth.SecretKey(db_path)  # outside the store: STORE.key or TUMEN_SECRET
+    sessions = auth.Sessions(key.current, max_age=session_max_age, is_ended=session_ended,
                              on_end=end_session)
     def record_failure(keys: tuple[str, ...], at: float, forget_before: float) -> None:
         with db.writer() as conn:
@@ -113,6 +217,21 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     # -- middleware: session, login gate, security headers -------------------------
     @app.middleware("http")
     async def session_layer(request: Request, call_next: Callable) -> Response:
+        """Every response, errors included, leaves with the security headers."""
+        try:
+            response = await answer(request, call_next)
+        except StoreError as exc:  # e.g. the store cannot be read at all
+            response = JSONResponse({"error": str(exc)}, 503)
+        except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise  # answered by BodyLimit (413)
+            log.exception("error answering %s %s", request.method, request.url.path)
+            response = JSONResponse({"error": "internal error (logged by the server)"}, 500)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def answer(request: Request, call_next: Callable) -> Response:
         raw = request.cookies.get(auth.SESSION_COOKIE)
         session, valid = sessions.load(raw)
         request.state.session = session
@@ -121,12 +240,17 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         if login_mode():
             name = session.get("user")
             row = Q.get_user(db.reader, name) if name else None
-            user = User(row["name"], row["role"]) if row else None
+            # the session was made with this password: a changed password, or a removed
+            # and re-added account, has another hash, and the session ends
+            if row is not None and hmac.compare_digest(
+                    str(session.get("pw") or ""),
+                    auth.password_mark(sessions.secret(), row["password_hash"])):
+                user = User(row["name"], row["role"])
         else:
             user = LOCAL_ADMIN
         request.state.user = user
         path = request.url.path
-        if user is LOCAL_ADMIN and _host_name(request.headers.get("host")) not in DESK_HOST_NAMES:
+        if user is LOCAL_ADMIN and not _desk_host(request):
             response: Response = JSONResponse(
                 {"error": "in local desk mode this server answers only to localhost or "
                           "127.0.0.1 (another host name may be a DNS-rebinding page)"}, 403)
@@ -144,8 +268,6 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             response.set_cookie(auth.SESSION_COOKIE, sessions.dump(data),
                                 max_age=sessions.max_age, httponly=True, samesite="lax",
                                 secure=request.url.scheme == "https", path="/")
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
         return response
 
     # -- helpers -------------------------------------------------------------------
@@ -232,7 +354,22 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         return views.facets_view(db, state_of(request, "facets"))
 
     # -- reports -----------------------------------------------------------------
-    @app.get("/reports/{report_id}", response_class=HTMLResponse, include_in_schema=False)
+    # Ids may hold "/" (RSS guids are URLs): the routes take the rest of the path, and
+    # links encode "/" (``id_url``), so an id never leaves /reports/.  The form's route
+    # comes first (a GET of /reports/ID/correct is the form, not a report).
+    @app.get("/reports/{report_id:path}/correct", response_class=HTMLResponse,
+             include_in_schema=False)
+    def correction_page(request: Request, report_id: str, key: str | None = None):
+        if (Q.get_report_row(db.reader, report_id + "/correct") is not None
+                and Q.get_report_row(db.reader, report_id) is None):
+            return report_page(request, report_id + "/correct")  # an id ending "/correct"
+        require(request, "editor")
+        data = views.correction_form_view(db, report_id, key)
+        if data is None:
+            raise HTTPError(404, f"no report {report_id!r}")
+        return page(request, "correct.html", data)
+
+    @app.get("/reports/{report_id:path}", response_class=HTMLResponse, include_in_schema=False)
     def report_page(request: Request, report_id: str):
         sync()
         data = views.report_view(db, report_id)
@@ -240,7 +377,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             raise HTTPError(404, f"no report {report_id!r}")
         return page(request, "report.html", data)
 
-    @app.get("/api/reports/{report_id}", tags=["reports"], summary="One report and its record")
+    @app.get("/api/reports/{report_id:path}", tags=["reports"], summary="One report and its record")
     def api_report(report_id: str) -> dict[str, Any]:
         """The report text, its record with corrections applied, marked text segments
         and near-duplicates."""
@@ -250,16 +387,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             raise HTTPError(404, f"no report {report_id!r}")
         return data
 
-    @app.get("/reports/{report_id}/correct", response_class=HTMLResponse,
-             include_in_schema=False)
-    def correction_page(request: Request, report_id: str, key: str | None = None):
-        require(request, "editor")
-        data = views.correction_form_view(db, report_id, key)
-        if data is None:
-            raise HTTPError(404, f"no report {report_id!r}")
-        return page(request, "correct.html", data)
-
-    @app.post("/reports/{report_id}/corrections", include_in_schema=False)
+    @app.post("/reports/{report_id:path}/corrections", include_in_schema=False)
     async def correction_post(request: Request, report_id: str):
         user = require(request, "editor")
         form = await form_with_csrf(request)
@@ -278,9 +406,9 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             data["error"] = str(exc)
             return page(request, "correct.html", data, 400)
         anchor = "tags" if action == "tags" else "incidents"
-        return RedirectResponse(f"/reports/{quote(report_id)}#{anchor}", 303)
+        return RedirectResponse(f"/reports/{id_url(report_id)}#{anchor}", 303)
 
-    @app.post("/api/reports/{report_id}/corrections", tags=["reports"],
+    @app.post("/api/reports/{report_id:path}/corrections", tags=["reports"],
               summary="Correct a record (editor; send X-CSRF-Token)")
     async def api_correction(request: Request, report_id: str) -> dict[str, Any]:
         """Body: ``{"action": "edit"|"delete"|"add"|"tags", "key": incident key,
@@ -294,15 +422,15 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             body = await request.json()
             assert isinstance(body, dict)
         except Exception:
+            if request.scope.get(TOO_LARGE):
+                raise
             raise HTTPError(400, "the body must be a JSON object") from None
-        changes = body.get("changes") or {}
-        if not isinstance(changes, dict):
-            raise HTTPError(400, "changes must be an object")
-        for name in ("action", "key", "evidence"):
-            if body.get(name) is not None and not isinstance(body[name], str):
-                raise HTTPError(400, f"{name} must be a string")
-        cid = views.submit_correction(db, report_id, str(body.get("action") or ""),
-                                      body.get("key"), changes, body.get("evidence"), user.name)
+        try:
+            fix = CorrectionBody.model_validate(body)
+        except ValidationError as exc:  # a value of the wrong type: 400, never a 500
+            raise HTTPError(400, _validation_message(exc)) from None
+        cid = views.submit_correction(db, report_id, fix.action or "", fix.key,
+                                      fix.changes or {}, fix.evidence, user.name)
         return {"correction": cid, "report": views.report_view(db, report_id)}
 
     # -- incidents, timeline, map, exports --------------------------------------
@@ -391,14 +519,20 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             response.headers["Retry-After"] = str(wait)
             return response
         row = Q.get_user(db.reader, name) if name else None
-        stored = row["password_hash"] if row is not None else auth.dummy_hash()
-        if not auth.verify_password(stored, password) or row is None:
+
+        def check() -> bool:  # an unknown name costs a check too (against a dummy hash)
+            stored = row["password_hash"] if row is not None else auth.dummy_hash()
+            return auth.verify_password(stored, password)
+
+        # argon2 (~0.1 s, 64 MiB) off the event loop, a few at a time
+        if not await _hashing(check) or row is None:
             limiter.failed(*keys)
             log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,
                                                 "error": "wrong user name or password"}, 401)
         response = RedirectResponse(target, 303)
-        request.state.new_session = auth.Sessions.new(row["name"])
+        request.state.new_session = auth.Sessions.new(
+            row["name"], auth.password_mark(sessions.secret(), row["password_hash"]))
         return response
 
     @app.post("/logout", include_in_schema=False)
@@ -427,14 +561,17 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         action = form.get("action")
         try:
             name = auth.check_name(str(form.get("name") or ""))
-            with db.writer() as conn:
-                if action == "remove":
-                    if name == me.name:
-                        raise auth.AuthError("you cannot remove yourself")
+            if action == "remove":
+                if name == me.name:
+                    raise auth.AuthError("you cannot remove yourself")
+                with db.writer() as conn:
                     Q.remove_user(conn, name)
-                else:
-                    role = auth.check_role(str(form.get("role") or "viewer"))
-                    Q.add_user(conn, name, role, auth.hash_password(str(form.get("password") or "")))
+            else:
+                role = auth.check_role(str(form.get("role") or "viewer"))
+                password_hash = await _hashing(auth.hash_password,
+                                               str(form.get("password") or ""))
+                with db.writer() as conn:
+                    Q.add_user(conn, name, role, password_hash)
         except TumenError as exc:
             return page(request, "users.html", {"users": Q.list_users(db.reader),
                                                 "roles": list(auth.ROLES), "error": str(exc)}, 400)
@@ -475,7 +612,27 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         return page(request, "upload.html", {"result": result})
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(BodyLimit)  # outermost: before any body is read
     return app
+
+
+HASH_THREADS = 2  # argon2 checks at once (each ~0.1 s of a core and 64 MiB)
+_hash_limiters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+async def _hashing(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` (a password hash or check) in a worker thread, at most
+    ``HASH_THREADS`` at once (per event loop: a server process has one): a login flood
+    queues there and never blocks the event loop, so every other request is served."""
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    limiter = _hash_limiters.get(loop)
+    if limiter is None:
+        limiter = _hash_limiters[loop] = anyio.CapacityLimiter(HASH_THREADS)
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
 
 
 async def _run_in_thread(fn: Callable, *args: Any) -> Any:
@@ -484,12 +641,25 @@ async def _run_in_thread(fn: Callable, *args: Any) -> Any:
     return await run_in_threadpool(fn, *args)
 
 
+def _desk_host(request: Request) -> bool:
+    """True when the Host header names this machine (the local desk mode's rule)."""
+    name = _host_name(request.headers.get("host"))
+    if name == TEST_HOST_NAME:
+        return "http.response.debug" in (request.scope.get("extensions") or {})
+    return name in DESK_HOST_NAMES
+
+
 def _host_name(host: str | None) -> str:
     """The name in a Host header, without port or brackets, lower case."""
     host = (host or "").strip().lower()
     if host.startswith("["):
         return host[1:host.find("]")] if "]" in host else host
     return (host.rsplit(":", 1)[0] if host.count(":") == 1 else host).rstrip(".")
+
+
+def id_url(report_id: str) -> str:
+    """A report id as one URL path segment: every "/" (and "?", "#", "%") encoded."""
+    return quote(str(report_id), safe="")
 
 
 def _web_url(url: str | None) -> str | None:

@@ -1,10 +1,17 @@
 """Accounts, sessions and CSRF for the web app.
 
 * Passwords are hashed with argon2 (argon2-cffi's defaults, RFC 9106 low-memory).
-* The session is one signed cookie (itsdangerous, keyed by the store's secret or
-  ``TUMEN_SECRET``) holding the user name and a random CSRF token; it is HttpOnly,
-  SameSite=Lax, and Secure when the request came over HTTPS.  A user removed from the
-  store loses access on the next request (the name is looked up every time).
+* The session is one signed cookie (itsdangerous) holding the user name, a random CSRF
+  token and a fingerprint of the user's password hash; it is HttpOnly, SameSite=Lax,
+  and Secure when the request came over HTTPS.  A user removed from the store loses
+  access on the next request (the name is looked up every time), and a password change
+  or a removal followed by a re-add ends every session of the account (the fingerprint
+  no longer matches).
+* The signing key is never in the store (a copy of the store, a backup or a shared
+  export must not let anyone mint a cookie): it is ``TUMEN_SECRET`` when set, else a
+  key file beside the store (``STORE.key``, mode 0600, made on first use; for a
+  PostgreSQL store, in ``~/.config/tumen/``).  ``tumen user rotate-secret`` writes a
+  new key: every session ends, running servers pick it up at their next request.
 * Every POST must carry the session's CSRF token (form field ``csrf_token`` or header
   ``X-CSRF-Token``); anonymous visitors get a session cookie too, so the login form is
   protected as well.
@@ -17,14 +24,18 @@ or ``TUMEN_REQUIRE_LOGIN=1`` forces ``login`` even on 127.0.0.1 (tests use it).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import logging
 import os
 import secrets
+import stat
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 
 from argon2 import PasswordHasher
@@ -46,8 +57,11 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = 15 * 60  # seconds
 LOCAL_USER = "local"
 MAX_USER_NAME = 64  # characters
+SECRET_ENV = "TUMEN_SECRET"
+MIN_SECRET_CHARS = 32
 
 _hasher = PasswordHasher()
+log = logging.getLogger("tumen.web")
 
 
 class AuthError(TumenError):
@@ -75,6 +89,12 @@ def dummy_hash() -> str:
     """A hash no password matches: checked when the user name is unknown, so that a
     login takes as long whether or not the name exists (no user enumeration by time)."""
     return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def password_mark(secret: str, password_hash: str) -> str:
+    """What a session keeps of its user's password hash: a keyed digest, so that a
+    password change (or a removal and re-add) ends the account's sessions."""
+    return hmac.new(secret.encode(), password_hash.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
@@ -106,6 +126,113 @@ def login_required(host: str, has_users: bool, force: bool | None = None) -> boo
     return bool(force) or host not in LOCAL_HOSTS or has_users
 
 
+# -- the session signing key, outside the store --------------------------------------
+def secret_path(db_path: str) -> Path:
+    """Where the key of the store at ``db_path`` lives: ``STORE.key`` beside a SQLite
+    file; for a PostgreSQL URL, a file named by the URL's digest in ~/.config/tumen."""
+    from ..store.queries import is_postgres_url
+
+    text = str(db_path)
+    if is_postgres_url(text):
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "tumen"
+        return base / f"secret-{hashlib.sha256(text.encode()).hexdigest()[:16]}.key"
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    return Path(text + ".key")
+
+
+def _write_key(path: Path, replace: bool) -> None:
+    """A new random key in ``path`` (mode 0600), written to a temporary file first:
+    never half written; without ``replace``, a key another process made first wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _read_key(path: Path) -> str:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise AuthError(f"{path}: the session key is readable by others "
+                        f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}")
+    key = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(key) < MIN_SECRET_CHARS:
+        raise AuthError(f"{path}: the session key is shorter than {MIN_SECRET_CHARS} "
+                        "characters; remove it or run `tumen user rotate-secret`")
+    return key
+
+
+class SecretKey:
+    """The session signing key of a store: ``TUMEN_SECRET``, else the key file (made on
+    first use).  ``current()`` re-reads the file when it changed (one ``stat`` per
+    call), so a rotation reaches a running server at its next request.  When the file
+    cannot be made (a full disk), a key for this process only is used and logged."""
+
+    def __init__(self, db_path: str):
+        self.path = secret_path(db_path)
+        self._env = os.environ.get(SECRET_ENV) or None
+        if self._env is not None and len(self._env) < MIN_SECRET_CHARS:
+            raise AuthError(f"{SECRET_ENV} is shorter than {MIN_SECRET_CHARS} characters")
+        self._seen: tuple | None = None
+        self._key = self._env or ""
+        self._lock = threading.Lock()
+        if self._env is None:
+            try:
+                if not self.path.exists():
+                    _write_key(self.path, replace=False)
+            except OSError as exc:
+                import logging
+
+                logging.getLogger("tumen.web").warning(
+                    "%s: cannot write the session key (%s); sessions last until this "
+                    "process ends", self.path, exc.strerror or exc)
+                self._key = secrets.token_urlsafe(48)
+                self._seen = ("memory",)
+            self.current()
+
+    def current(self) -> str:
+        if self._env is not None or self._seen == ("memory",):
+            return self._key
+        try:
+            st = self.path.stat()
+        except OSError:
+            if self._key:  # the file went away: keep signing with the key in use
+                return self._key
+            raise
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if seen != self._seen:
+            with self._lock:
+                self._key, self._seen = _read_key(self.path), seen
+        return self._key
+
+
+def rotate_secret(db_path: str) -> Path:
+    """Write a new session key for the store at ``db_path``: every session ends."""
+    if os.environ.get(SECRET_ENV):
+        raise AuthError(f"{SECRET_ENV} is set: the key is taken from the environment; "
+                        "change it there and restart the server")
+    path = secret_path(db_path)
+    try:
+        _write_key(path, replace=True)
+    except OSError as exc:
+        raise AuthError(f"{path}: cannot write the session key ({exc.strerror or exc})") from exc
+    return path
+
+
 class Sessions:
     """Signs and reads the session cookie.  A session lasts ``max_age`` seconds from
     sign-in; one ended by logout is refused even if its cookie is replayed.  Ended
@@ -113,10 +240,11 @@ class Sessions:
     handed to ``on_end`` / asked of ``is_ended`` when given (the app keeps them in the
     store, so other worker processes and restarts refuse them too)."""
 
-    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE,
+    def __init__(self, secret: str | Callable[[], str], max_age: int = SESSION_MAX_AGE,
                  is_ended: Callable[[str], bool] | None = None,
                  on_end: Callable[[str, float], None] | None = None):
-        self._serializer = URLSafeTimedSerializer(secret, salt="tumen-session")
+        self._secret = secret if callable(secret) else (lambda: secret)
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
         self.max_age = max_age
         self._ended: dict[str, float] = {}  # CSRF token of a logged-out session -> expiry
         self._lock = threading.Lock()
@@ -126,7 +254,7 @@ class Sessions:
         """(session, True) from a valid cookie, else (a fresh anonymous session, False)."""
         if cookie:
             try:
-                data = self._serializer.loads(cookie, max_age=self.max_age)
+                data = self._serializer().loads(cookie, max_age=self.max_age)
                 if (isinstance(data, dict) and isinstance(data.get("csrf"), str)
                         and data["csrf"] not in self._ended
                         and not (self._is_ended and self._is_ended(data["csrf"]))):
@@ -143,17 +271,33 @@ class Sessions:
             if session.get("csrf"):
                 self._ended[session["csrf"]] = now + self.max_age
         if session.get("csrf") and self._on_end:
-            self._on_end(session["csrf"], now + self.max_age)
+            try:
+                self._on_end(session["csrf"], now + self.max_age)
+            except TumenError as exc:  # ended in this process at least (a full disk)
+                log.warning("logout kept in memory only: %s", exc)
 
     def dump(self, session: dict[str, Any]) -> str:
-        return self._serializer.dumps(session)
+        return self._serializer().dumps(session)
+
+    def secret(self) -> str:
+        return self._secret()
+
+    def _serializer(self) -> URLSafeTimedSerializer:
+        secret = self._secret()
+        serializer = self._serializers.get(secret)
+        if serializer is None:
+            serializer = URLSafeTimedSerializer(secret, salt="tumen-session")
+            self._serializers = {secret: serializer}  # only the current key signs
+        return serializer
 
     @staticmethod
-    def new(user: str | None = None) -> dict[str, Any]:
-        """A fresh session (new CSRF token): on login and logout, against fixation."""
+    def new(user: str | None = None, mark: str | None = None) -> dict[str, Any]:
+        """A fresh session (new CSRF token): on login and logout, against fixation.
+        ``mark`` is ``password_mark`` of the user's password hash."""
         session: dict[str, Any] = {"csrf": secrets.token_urlsafe(24)}
         if user:
             session["user"] = user
+            session["pw"] = mark
         return session
 
 
@@ -177,14 +321,31 @@ class LoginLimiter:
         self._record = record or self._record_in_memory
 
     def wait(self, *keys: str) -> int:
+        """Seconds before ``keys`` may try again; 0 when they may.  Fails closed: when
+        the failures cannot be read, every login waits a whole window."""
         now = self.clock()
-        waits = [self._recent_in(k, now - self.window) for k in keys]
+        since = now - self.window
+        try:
+            waits = [self._recent_in(k, since) for k in keys]
+        except Exception as exc:  # the store cannot be read: refuse rather than guess
+            log.warning("login refused: failed logins cannot be counted (%s)", exc)
+            return int(self.window)
+        if self._recent_in != self._recent_in_memory:  # failures that could not be stored
+            waits = [sorted(t + self._recent_in_memory(k, since)) for k, t in zip(keys, waits)]
         return max([int(t[-self.max_failures] + self.window - now) + 1 for t in waits
                     if len(t) >= self.max_failures] or [0])
 
     def failed(self, *keys: str) -> None:
+        """Count a failed login.  When the keeping refuses it (a full disk), it is
+        counted in this process's memory: the limit still holds (fails closed)."""
         now = self.clock()
-        self._record(keys, now, now - self.window)
+        try:
+            self._record(keys, now, now - self.window)
+        except Exception as exc:
+            if self._record == self._record_in_memory:
+                raise
+            log.warning("failed login counted in memory only: %s", exc)
+            self._record_in_memory(keys, now, now - self.window)
 
     # -- the in-memory keeping (one process) --------------------------------------
     def _recent_in_memory(self, key: str, since: float) -> list[float]:
@@ -224,6 +385,17 @@ def add_user(db_path: str, name: str, role: str, password: str) -> dict[str, Any
     try:
         Q.add_user(conn, name, role, password_hash)
         return {"name": name, "role": role}
+    finally:
+        conn.close()
+
+
+def set_password(db_path: str, name: str, password: str) -> None:
+    """Change a user's password: every session of the account ends."""
+    password_hash = hash_password(password)
+    Q, conn = _connect(db_path)
+    try:
+        if not Q.set_user(conn, name, password_hash=password_hash):
+            raise AuthError(f"no user {name!r}")
     finally:
         conn.close()
 

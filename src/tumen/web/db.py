@@ -10,26 +10,44 @@ web index up to date (``sync``), which is one indexed lookup when nothing change
 
 from __future__ import annotations
 
-import secrets
+import logging
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ..corrections import INDEX_VERSION, index_rows
+from ..errors import StoreError
 from .facetindex import FacetIndexHolder
 from ..store import open_store
 from ..store import queries as Q
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
+WARN_EVERY = 60  # seconds between two log lines about a store that cannot be written
+log = logging.getLogger("tumen.web")
 
 
 class WebDB:
     def __init__(self, path: str):
         self.path = path
-        store = open_store(path)  # creates and migrates (including the web migrations)
-        store.close()
+        self._warned_at = 0.0
+        try:
+            store = open_store(path)  # creates and migrates (including the web migrations)
+            store.close()
+        except StoreError as exc:
+            # a store that exists but cannot be written (a full disk) is still served,
+            # read-only; one that cannot be opened at all is an error
+            try:
+                probe = Q.connect(path)
+                try:
+                    probe.execute("SELECT 1 FROM reports LIMIT 1").fetchall()
+                finally:
+                    probe.close()
+            except (sqlite3.Error, StoreError):
+                raise exc from None
+            self._warn(exc)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._writer = Q.connect(path)
@@ -37,12 +55,15 @@ class WebDB:
         self._cache_lock = threading.Lock()
         self._cache_generation = -1
         self.facets = FacetIndexHolder(self)
-        with self.writer() as conn:
-            Q.ensure_index_version(conn, INDEX_VERSION)
+        try:
+            with self.writer() as conn:
+                Q.ensure_index_version(conn, INDEX_VERSION)
+            with self.writer() as conn:  # stores made before the key moved out of them
+                Q.delete_setting(conn, "session_secret")
+        except StoreError as exc:
+            self._warn(exc)
         self.sync()
         self.facets.build_now()
-        with self.writer() as conn:
-            self.secret = Q.set_setting_default(conn, "session_secret", secrets.token_urlsafe(32))
 
     @property
     def reader(self) -> sqlite3.Connection:
@@ -53,15 +74,38 @@ class WebDB:
 
     @contextmanager
     def writer(self) -> Iterator[sqlite3.Connection]:
+        """The one writing connection.  A write that fails (a full disk, a read-only
+        file) is a ``StoreError`` naming the store: the app answers 503, reads go on."""
         with self._write_lock:
-            yield self._writer
+            try:
+                yield self._writer
+            except sqlite3.Error as exc:
+                if getattr(self._writer, "in_transaction", False):
+                    try:
+                        self._writer.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass
+                raise StoreError(f"{self.path}: the store cannot be written now ({exc}); "
+                                 "reading still works: free space and try again") from exc
 
     def sync(self) -> int:
-        """Rebuild the web index rows of changed reports (cheap when none changed)."""
+        """Rebuild the web index rows of changed reports (cheap when none changed).
+        When the store cannot be written, pages are served from the index as it is
+        (the changed reports show up once a write succeeds again)."""
         if not self.reader.execute("SELECT 1 FROM web_dirty LIMIT 1").fetchone():
             return 0
-        with self.writer() as conn:
-            return Q.sync_index(conn, index_rows)
+        try:
+            with self.writer() as conn:
+                return Q.sync_index(conn, index_rows)
+        except StoreError as exc:
+            self._warn(exc)
+            return 0
+
+    def _warn(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY or not self._warned_at:
+            self._warned_at = now
+            log.warning("serving read-only: %s", exc)
 
     def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` memoized per index generation (facet counts of popular filters)."""

@@ -1,18 +1,19 @@
 """Downloads of the filtered incidents table: CSV, JSON Lines, Parquet.
 
 The rows are exactly those of ``/incidents`` for the same filter and sort, every page.
-CSV and JSON Lines stream; Parquet (a columnar file) is written in memory by pyarrow.
+CSV (through ``export.SafeCSVWriter``: formula-like cells get a leading ``'``) and
+JSON Lines stream; Parquet (a columnar file) is written in memory by pyarrow.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any, Iterator
 
 from fastapi.responses import Response, StreamingResponse
 
+from ..export import SafeCSVWriter
 from ..store import queries as Q
 from .db import WebDB
 from .params import State
@@ -32,7 +33,7 @@ def export_rows(db: WebDB, state: State) -> Iterator[dict[str, Any]]:
 
 def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer = SafeCSVWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for k, row in enumerate(rows):
         writer.writerow(row)

@@ -178,7 +178,10 @@ def map_view(db: WebDB, state: State) -> dict[str, Any]:
 
 # -- one report ----------------------------------------------------------------------
 def _text_segments(body: str, record: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The body cut at every mark boundary; each piece lists the marks covering it."""
+    """The body cut at every mark boundary; each piece lists the marks covering it.
+
+    One sweep over the sorted boundaries, keeping the marks open at each point: time
+    grows with the body and the marks (n log n), not with their product."""
     spans: list[tuple[int, int, str, str]] = []  # start, end, class, label
     if record:
         for place in record.get("places") or []:
@@ -196,12 +199,21 @@ def _text_segments(body: str, record: dict[str, Any] | None) -> list[dict[str, A
             ev = inc.get("evidence") or {}
             if ev.get("start") is not None:
                 spans.append((ev["start"], ev["end"], f"ev ev-{k}", inc["type"]))
-    spans = [s for s in spans if 0 <= s[0] < s[1] <= len(body)]
-    cuts = sorted({0, len(body)} | {s[0] for s in spans} | {s[1] for s in spans})
+    spans = [s for s in spans if isinstance(s[0], int) and isinstance(s[1], int)
+             and 0 <= s[0] < s[1] <= len(body)]
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for i, (a, b, _, _) in enumerate(spans):
+        starts.setdefault(a, []).append(i)
+        ends.setdefault(b, []).append(i)
+    cuts = sorted({0, len(body)} | set(starts) | set(ends))
     out = []
     anchors: set[str] = set()
+    open_: set[int] = set()  # indexes into spans of the marks covering the piece
     for a, b in zip(cuts, cuts[1:]):
-        active = [s for s in spans if s[0] <= a and b <= s[1]]
+        open_.difference_update(ends.get(a, ()))
+        open_.update(starts.get(a, ()))
+        active = [spans[i] for i in sorted(open_)]
         classes = sorted({c for s in active for c in s[2].split()})
         labels = [f"{s[2].split()[0] if s[2].startswith('ev') else s[2]}: {s[3]}"
                   for s in active]
@@ -217,8 +229,9 @@ def _text_segments(body: str, record: dict[str, Any] | None) -> list[dict[str, A
     return out
 
 
-def report_view(db: WebDB, report_id: str) -> dict[str, Any] | None:
-    """One report: metadata, corrected record, marked text, near-duplicates."""
+def report_view(db: WebDB, report_id: str, *, marked: bool = True) -> dict[str, Any] | None:
+    """One report: metadata, corrected record, marked text (unless ``marked`` is False:
+    corrections and their form need only the record), near-duplicates."""
     conn = db.reader
     report = Q.get_report_row(conn, report_id)
     if report is None:
@@ -230,7 +243,7 @@ def report_view(db: WebDB, report_id: str) -> dict[str, Any] | None:
     body = report.pop("body")
     return {
         "report": report, "body": body, "record": record,
-        "segments": _text_segments(body, record),
+        "segments": _text_segments(body, record) if marked else [],
         "duplicates": Q.near_duplicates(conn, report_id, report.get("duplicate_of")),
         "corrections": record["corrections"] if record else [],
         "analysis_status": (record or {}).get("status", report.get("status")),
@@ -238,7 +251,7 @@ def report_view(db: WebDB, report_id: str) -> dict[str, Any] | None:
 
 
 def correction_form_view(db: WebDB, report_id: str, key: str | None) -> dict[str, Any] | None:
-    view = report_view(db, report_id)
+    view = report_view(db, report_id, marked=False)
     if view is None:
         return None
     incident = None
@@ -258,7 +271,7 @@ def submit_correction(db: WebDB, report_id: str, action: str, target: str | None
     """Validate and store one correction; returns its id.  Raises CorrectionError."""
     if action not in C.ACTIONS:
         raise C.CorrectionError(f"unknown action {action!r}: use edit, delete, add or tags")
-    view = report_view(db, report_id)
+    view = report_view(db, report_id, marked=False)
     if view is None:
         raise C.CorrectionError(f"no report {report_id!r}")
     if view["record"] is None:
@@ -295,7 +308,9 @@ def ingest_and_analyze(db: WebDB, paths: list) -> dict[str, Any]:
     store = db.open_store()
     try:
         summary = ingest(store, paths)
-        analysis = analyze_store(store, processes=1, progress=False)
+        # only what was uploaded: a backlog left for `tumen analyze` stays there
+        analysis = analyze_store(store, processes=1, progress=False,
+                                 ids=summary.result.added_ids)
     finally:
         store.close()
     result = summary.result
