@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from . import app, default_db
+from . import app, store_path
 
 
 @app.command()
@@ -53,7 +53,7 @@ def analyze(
     else:
         from ..store import open_store
 
-        with open_store(db or default_db()) as store:
+        with open_store(store_path(db)) as store:
             summary = analyze_store(store, since=since, reanalyze=reanalyze,
                                     processes=processes, progress=not quiet)
     for line in summary.skipped_lines:

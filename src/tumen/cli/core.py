@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app, default_db
+from . import app, check_output_file, is_url, store_path
 
 DEMO_DB = "tumen-demo.db"
 
@@ -32,13 +32,9 @@ def _show(value, as_json: bool, printer: str) -> None:
 
 
 def _open(db: Optional[str], must_exist: bool = True):
-    from ..errors import StoreError
     from ..store import open_store
 
-    target = db or default_db()
-    if must_exist and "://" not in target and not Path(target).exists():
-        raise StoreError(f"{target}: no such store (run 'tumen ingest PATH --db {target}' first)")
-    return open_store(target)
+    return open_store(store_path(db, must_exist))
 
 
 @app.command()
@@ -55,7 +51,10 @@ def ingest(
     from ..ingest import parse_field_map
 
     field_map = parse_field_map(map)
-    with _open(db, must_exist=False) as store:
+    target = store_path(db, must_exist=False)
+    if not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
+        typer.echo(f"creating a new store {target}", err=True)
+    with _open(target, must_exist=False) as store:
         summary = run_ingest(store, [str(p) for p in paths], title_line=not no_title,
                              field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty())
     lines = summary.lines()
@@ -135,13 +134,23 @@ def export(
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default stdout; required for parquet)."),
     records: bool = typer.Option(False, "--records", help="Export the analysis records instead of the reports."),
     db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
-    """Export every report (or record), streaming; a report export reads back with ingest."""
+    """Export every report (or record), streaming; a report export reads back with ingest.
+    Records carry the editors' corrections, applied as the web applies them."""
+    from ..export import FORMATS
     from ..export import export as run_export
+    from .progress import CountingStore, bar, wanted
 
-    with _open(db) as store:
-        n = run_export(store, format, out, records=records)
+    if format not in FORMATS:
+        raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
     if out not in (None, "-"):
+        check_output_file(out, "--out")
+    with _open(db) as store:
+        total = store.stats()["records"] if records else store.count()
+        with bar(f"exporting {'records' if records else 'reports'}", total, wanted(quiet)) as advance:
+            n = run_export(CountingStore(store, advance), format, out, records=records)
+    if out not in (None, "-") and not quiet:
         typer.echo(f"exported {n} {'records' if records else 'reports'} to {out}", err=True)
 
 
