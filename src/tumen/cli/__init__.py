@@ -134,14 +134,17 @@ def _os_error_line(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command.  A command that ran exits through ``SystemExit`` with its status
+    (as click's standalone mode does); a usage or runtime error is one line on standard
+    error and the returned status (2 usage, 1 otherwise)."""
     try:
         code = app(args=argv, prog_name="tumen", standalone_mode=False)
-        return code if isinstance(code, int) else 0
+        raise SystemExit(code if isinstance(code, int) else 0)
     except _cx.NoArgsIsHelpError as exc:  # bare `tumen` or `tumen user`: the help
         text = exc.format_message()  # typer's rich help has printed itself already
         if text.strip():
             typer.echo(text)
-        return 0
+        raise SystemExit(0) from None
     except _cx.UsageError as exc:
         print(f"error: {_usage_line(exc)}", file=sys.stderr)
         return 2

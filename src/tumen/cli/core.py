@@ -154,6 +154,32 @@ def export(
         typer.echo(f"exported {n} {'records' if records else 'reports'} to {out}", err=True)
 
 
+def _refuse_to_replace_an_archive(db: str) -> None:
+    """The demo replaces its store: never one that holds reports other than the samples."""
+    import sqlite3
+
+    from ..errors import StoreError
+    from ..ingest import sample_paths
+
+    path = Path(db)
+    if path.is_dir():
+        raise StoreError(f"--db {db}: is a folder; give the demo a file name")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    samples = {p.name for p in sample_paths()}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            paths = [row[0] for row in conn.execute("SELECT source_path FROM reports")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:  # not a Tumen store (a stale or broken file): replaced
+        return
+    if any(Path(p or "").name not in samples for p in paths):
+        raise StoreError(f"--db {db}: holds reports that are not the bundled samples, and the "
+                         "demo replaces its store; give the demo a new file")
+
+
 @app.command()
 def demo(
     db: str = typer.Option(DEMO_DB, "--db", help="Demo store file (replaced)."),
@@ -162,6 +188,7 @@ def demo(
     """Ingest the bundled sample reports into a fresh store, analyze them, show what was found."""
     from ..ingest import run_demo
 
+    _refuse_to_replace_an_archive(db)
     result = run_demo(db, progress=not quiet and sys.stderr.isatty())
     from .render import print_demo
 
