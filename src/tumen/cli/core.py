@@ -49,7 +49,10 @@ def ingest(
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
     from ..ingest import ingest as run_ingest
     from ..ingest import parse_field_map
+    from ..sources import FORMATS
 
+    if format is not None and format not in FORMATS:
+        raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
     field_map = parse_field_map(map)
     target = store_path(db, must_exist=False)
     if not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
