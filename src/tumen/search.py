@@ -346,8 +346,9 @@ def search_filters(*, since: str | None = None, until: str | None = None,
                    province: str | None = None, org: str | None = None,
                    type: str | None = None, tag: str | None = None) -> SearchFilters:
     """The user's filter values checked (a real date, a known incident type) and names
-    resolved to gazetteer ids, so that any variant of a place or organ finds its reports.
-    Raises ``QueryError`` with a one-line explanation."""
+    resolved to gazetteer ids, so that any variant of a place or organ finds its reports
+    (the CLI's filters; ``search`` itself takes names or ids as stored).  Raises
+    ``QueryError`` with a one-line explanation."""
     since, until = check_date(since, "since"), check_date(until, "until")
     n = min(len(since or ""), len(until or ""))
     if since and until and since[:n] > until[:n]:
@@ -363,8 +364,9 @@ def search(store: Store, query: str = "", *, since: str | None = None, until: st
            limit: int = DEFAULT_LIMIT, offset: int = 0) -> list[Hit]:
     """Reports matching ``query`` (best first, title weighted above body) and the filters.
     An empty query with filters lists the filtered reports, newest first."""
-    filters = search_filters(since=since, until=until, source=source, place=place,
-                             province=province, org=org, type=type, tag=tag)
+    filters = SearchFilters(since=check_date(since, "since"), until=check_date(until, "until"),
+                            source=source, place=place, province=province, org=org,
+                            type=check_type(type), tag=tag)
     parsed = parse_query(query or "")
     if parsed is None and not filters.active():
         raise QueryError("empty query: give words to search for (or a filter such as --since)")
@@ -379,12 +381,18 @@ def search(store: Store, query: str = "", *, since: str | None = None, until: st
                         score=-row["score"] if row["score"] is not None else None,
                         snippet=snippet, highlights=spans, title_highlights=title_spans,
                         duplicate_of=row["duplicate_of"], status=row.get("status")))
-    sources = store.stats().get("by_source") or {} if not hits and filters.source else {}
-    if sources and not any(filters.source.lower() in str(s).lower() for s in sources):
+    return hits
+
+
+def check_source(store: Store, source: str | None) -> None:
+    """A ``--source`` that no stored outlet name contains is a mistake worth saying."""
+    if not source:
+        return
+    sources = store.stats().get("by_source") or {}
+    if sources and not any(source.lower() in str(s).lower() for s in sources):
         known = ", ".join(sorted(str(s) for s in sources)[:12])
         raise QueryError(f"--source {source!r}: no stored report comes from a source of that "
-                         f"name (sources: {known or 'none yet'})")
-    return hits
+                         f"name (sources: {known})")
 
 
 def report_view(store: Store, report_id: str) -> dict[str, Any]:

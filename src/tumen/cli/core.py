@@ -85,11 +85,16 @@ def search(
     """Full-text search (BM25, title weighted above body) with highlighted snippets."""
     from rich.markup import escape
 
+    from ..search import check_source, search_filters
     from ..search import search as run_search
 
+    f = search_filters(since=since, until=until, source=source, place=place, province=province,
+                       org=org, type=type, tag=tag)
     with _open(db) as store:
-        hits = run_search(store, query, since=since, until=until, source=source, place=place,
-                          province=province, org=org, type=type, tag=tag, limit=limit)
+        hits = run_search(store, query, since=f.since, until=f.until, source=f.source, place=f.place,
+                          province=f.province, org=f.org, type=f.type, tag=f.tag, limit=limit)
+        if not hits:
+            check_source(store, f.source)
     if as_json:
         for hit in hits:
             sys.stdout.write(json.dumps(hit.to_dict(), ensure_ascii=False) + "\n")
