@@ -258,6 +258,17 @@ def test_progress_bars_on_a_terminal_only(db, tmp_path):
     assert "exporting reports" in text and f"{len(sample_paths())}/{len(sample_paths())}" in text
 
 
+def test_no_progress_bar_in_a_log(analyzed_db, tmp_path):
+    """`tumen analyze 2>log`: the summary line, never bar frames."""
+    db = tmp_path / "again.db"
+    shutil.copyfile(analyzed_db, db)
+    proc = subprocess.run([sys.executable, "-m", "tumen", "analyze", "--reanalyze", "--db", str(db)],
+                          capture_output=True, text=True, timeout=600, env=ENV)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith(f"analyzed {len(SAMPLES_ANALYZED)} reports")
+    assert "━" not in proc.stderr and "analyzing" not in proc.stderr
+
+
 # -- corrections: the record the web gives ------------------------------------------
 def test_show_and_export_apply_the_editors_corrections_as_the_web_does(analyzed_db, tmp_path,
                                                                        capsys):

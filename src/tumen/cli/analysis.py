@@ -28,6 +28,7 @@ def analyze(
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
     from ..analyze import analyze_file, analyze_store
+    from .progress import wanted
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter("choose local or spark", param_hint="--engine")
@@ -49,13 +50,13 @@ def analyze(
         if str(input) != "-" and not input.exists():
             typer.echo(f"error: {input}: no such file", err=True)
             raise typer.Exit(2)
-        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=not quiet)
+        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=wanted(quiet))
     else:
         from ..store import open_store
 
         with open_store(store_path(db)) as store:
             summary = analyze_store(store, since=since, reanalyze=reanalyze,
-                                    processes=processes, progress=not quiet)
+                                    processes=processes, progress=wanted(quiet))
     for line in summary.skipped_lines:
         typer.echo(f"skipped {line}", err=True)
     if not quiet:
