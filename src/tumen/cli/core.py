@@ -155,8 +155,9 @@ def export(
     if out not in (None, "-"):
         check_output_file(out, "--out")
     with _open(db) as store:
-        total = store.stats()["records"] if records else store.count()
-        with bar(f"exporting {'records' if records else 'reports'}", total, wanted(quiet)) as advance:
+        shown = wanted(quiet)
+        total = None if not shown else store.stats()["records"] if records else store.count()
+        with bar(f"exporting {'records' if records else 'reports'}", total, shown) as advance:
             n = run_export(CountingStore(store, advance), format, out, records=records)
     if out not in (None, "-") and not quiet:
         typer.echo(f"exported {n} {'records' if records else 'reports'} to {out}", err=True)
