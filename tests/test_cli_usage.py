@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest_pg import pg_url  # noqa: F401
 from tumen.cli import main
 from tumen.ingest import sample_paths
 
@@ -237,12 +238,20 @@ def test_progress_bars_on_a_terminal_only(db, tmp_path):
     piped = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=ENV)
     assert piped.returncode == 0
     assert piped.stderr.strip() == f"exported {len(sample_paths())} reports to {out}"
+    code, text = _on_a_terminal(argv)
+    assert code == 0
+    assert "exporting reports" in text and f"{len(sample_paths())}/{len(sample_paths())}" in text
+
+
+def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
+    """Run ``argv`` with its standard error on a pseudo-terminal; its exit status and
+    what it drew there."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=slave, env=ENV)
     os.close(slave)
     seen = b""
     while True:
-        ready, _, _ = select.select([master], [], [], 60)
+        ready, _, _ = select.select([master], [], [], 120)
         if not ready:
             break
         try:
@@ -252,10 +261,17 @@ def test_progress_bars_on_a_terminal_only(db, tmp_path):
         if not chunk:
             break
         seen += chunk
-    assert proc.wait(timeout=60) == 0
+    code = proc.wait(timeout=120)
     os.close(master)
-    text = seen.decode("utf-8", "replace")
-    assert "exporting reports" in text and f"{len(sample_paths())}/{len(sample_paths())}" in text
+    return code, seen.decode("utf-8", "replace")
+
+
+@pytest.mark.postgres
+def test_migrate_shows_its_progress_on_a_terminal(db, pg_url):  # noqa: F811
+    code, text = _on_a_terminal([sys.executable, "-m", "tumen", "migrate", "--from", f"sqlite:{db}",
+                                 "--to", pg_url])
+    assert code == 0, text
+    assert "copying reports" in text and "verified" in text
 
 
 def test_no_progress_bar_in_a_log(analyzed_db, tmp_path):
