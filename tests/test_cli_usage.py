@@ -140,6 +140,9 @@ def test_ingest_creates_a_store_and_says_so(tmp_path, capsys):
     assert code == 0 and f"creating a new store {new}" in err and new.is_file()
     code, _, err = run(capsys, "ingest", str(sample_paths()[1]), "--db", str(new))
     assert code == 0 and "creating" not in err
+    quiet = tmp_path / "quiet.db"  # --quiet: failures only
+    code, _, err = run(capsys, "ingest", str(sample_paths()[0]), "--db", str(quiet), "-q")
+    assert code == 0 and err == "" and quiet.is_file()
 
 
 def test_demo_never_replaces_an_archive(db, capsys):

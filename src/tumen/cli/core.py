@@ -55,7 +55,7 @@ def ingest(
         raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
     field_map = parse_field_map(map)
     target = store_path(db, must_exist=False)
-    if not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
+    if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
         typer.echo(f"creating a new store {target}", err=True)
     with _open(target, must_exist=False) as store:
         summary = run_ingest(store, [str(p) for p in paths], title_line=not no_title,

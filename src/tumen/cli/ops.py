@@ -22,7 +22,7 @@ def load(
     from .progress import CountingStore, bar, wanted
 
     target = store_path(db, must_exist=False)
-    if not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
+    if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
         typer.echo(f"creating a new store {target}", err=True)
     with open_store(target) as store, bar("loading records", None, wanted(quiet)) as advance:
         summary = load_parquet(CountingStore(store, advance), path)
