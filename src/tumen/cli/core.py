@@ -165,10 +165,9 @@ def export(
 
 def _refuse_to_replace_an_archive(db: str) -> None:
     """The demo replaces its store: never one that holds reports other than the samples."""
-    import sqlite3
-
     from ..errors import StoreError
     from ..ingest import sample_paths
+    from ..store.sqlite import SQLiteStore
 
     path = Path(db)
     if path.is_dir():
@@ -176,15 +175,17 @@ def _refuse_to_replace_an_archive(db: str) -> None:
     if not path.is_file() or path.stat().st_size == 0:
         return
     samples = {p.name for p in sample_paths()}
+    import sqlite3
+
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        store = SQLiteStore(str(path), readonly=True)
         try:
-            paths = [row[0] for row in conn.execute("SELECT source_path FROM reports")]
+            other = any(Path(r.source_path or "").name not in samples for r in store.iter_reports())
         finally:
-            conn.close()
-    except sqlite3.DatabaseError:  # not a Tumen store (a stale or broken file): replaced
+            store.close()
+    except (StoreError, sqlite3.DatabaseError):  # not a Tumen store (a stale file): replaced
         return
-    if any(Path(p or "").name not in samples for p in paths):
+    if other:
         raise StoreError(f"--db {db}: holds reports that are not the bundled samples, and the "
                          "demo replaces its store; give the demo a new file")
 
