@@ -1,7 +1,8 @@
 # The two Quick start commands (README.md): `make demo` and `make test`.
 # Each sets up what it needs: a virtual environment in .venv with the pinned
 # dependency ranges of pyproject.toml, and for the tests the Debian packages the
-# browser and database tests use (chromium, chromium-driver, postgresql).
+# tests drive (chromium, fonts-noto-cjk, postgresql, a JRE): scripts/system-deps.sh
+# installs only those that are missing, so with everything present it runs no apt.
 
 PYTHON ?= python3
 VENV   ?= .venv

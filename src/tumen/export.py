@@ -84,9 +84,22 @@ def _record_row(record: dict) -> dict[str, Any]:
             "record_json": json.dumps(record, ensure_ascii=False)}
 
 
+def corrected_records(store: Store) -> Iterator[dict]:
+    """Every stored record with its editors' corrections applied exactly as the web
+    applies them (``corrections.apply_corrections``); a record nobody corrected is
+    exported as the analyzer wrote it."""
+    from .corrections import apply_corrections
+
+    corrected = store.corrected_report_ids()
+    for record in store.iter_records():
+        if record.get("id") in corrected:
+            record = apply_corrections(record, store.get_corrections(record["id"]))
+        yield record
+
+
 def _rows(store: Store, records: bool) -> Iterator[dict[str, Any]]:
     if records:
-        for record in store.iter_records():
+        for record in corrected_records(store):
             yield _record_row(record)
     else:
         for report in store.iter_reports():
@@ -107,7 +120,7 @@ def _text_out(out: str | Path | IO[str] | None) -> Iterator[IO[str]]:
 def _write_jsonl(store: Store, fh: IO[str], records: bool) -> int:
     n = 0
     if records:
-        for record in store.iter_records():
+        for record in corrected_records(store):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             n += 1
         return n

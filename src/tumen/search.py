@@ -12,11 +12,14 @@ syntax.  The store renders the tree (``to_fts5()`` for SQLite) and applies the f
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import QueryError
+from .record import INCIDENT_TYPES
 from .store import SearchFilters, Store
 
 # Longest query accepted.  Real queries are far shorter; the cap stops a pasted
@@ -271,9 +274,88 @@ def _unmark(text: str | None) -> tuple[str, list[tuple[int, int]]]:
 
 
 def check_date(value: str | None, name: str) -> str | None:
-    if value and not _DATE.match(value):
-        raise QueryError(f"--{name} {value!r}: give a date as YYYY, YYYY-MM or YYYY-MM-DD")
-    return value or None
+    """``value`` when it is a real date written YYYY, YYYY-MM or YYYY-MM-DD."""
+    if not value:
+        return None
+    if _DATE.match(value):
+        parts = [int(x) for x in value.split("-")]
+        try:
+            datetime.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
+            return value
+        except ValueError as exc:
+            raise QueryError(f"--{name} {value!r}: no such date ({exc})") from None
+    raise QueryError(f"--{name} {value!r}: give a date as YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def check_type(value: str | None) -> str | None:
+    """An incident type of the record spec (any case, '-' or ' ' for '_')."""
+    if not value:
+        return None
+    key = re.sub(r"[\s-]+", "_", value.strip().lower())
+    if key in INCIDENT_TYPES:
+        return key
+    raise QueryError(f"--type {value!r}: unknown incident type; {_suggest(key, INCIDENT_TYPES)}"
+                     f"choose one of {', '.join(INCIDENT_TYPES)}")
+
+
+def check_place(value: str | None, name: str = "place") -> str | None:
+    """The gazetteer id of a place named in any of its variants (romanizations, Hangul,
+    with or without 'Province'/'County'), or given by its id.  ``name`` "province" also
+    requires a province."""
+    if not value:
+        return None
+    from .gazetteer import Gazetteer
+
+    gaz = Gazetteer.load()
+    entry = gaz.place_by_id(value.strip()) or gaz.find_place(value)
+    if entry is None:
+        raise QueryError(f"--{name} {value!r}: no such place in the gazetteer (give a place's "
+                         "name in any romanization or in Hangul, or its gazetteer id)")
+    if name == "province" and entry.kind != "province":
+        province = gaz.province_of(entry.id)
+        hint = f" (it is in {province.display}: --province {province.display!r})" if province else ""
+        raise QueryError(f"--province {value!r}: {entry.display} is a {entry.kind}, not a province; "
+                         f"use --place{hint}")
+    return entry.id
+
+
+def check_org(value: str | None) -> str | None:
+    """The gazetteer id of an organization named in any of its variants (acronyms,
+    former names, Korean), or given by its id."""
+    if not value:
+        return None
+    from .gazetteer import Gazetteer
+
+    gaz = Gazetteer.load()
+    if value.strip() in gaz.orgs:
+        return value.strip()
+    entry = gaz.org_by_name(value)
+    if entry is None:
+        raise QueryError(f"--org {value!r}: no such organization in the gazetteer (give a name, "
+                         "an acronym such as MSS, or a Korean name)")
+    return entry.id
+
+
+def search_filters(*, since: str | None = None, until: str | None = None,
+                   source: str | None = None, place: str | None = None,
+                   province: str | None = None, org: str | None = None,
+                   type: str | None = None, tag: str | None = None) -> SearchFilters:
+    """The user's filter values checked (a real date, a known incident type) and names
+    resolved to gazetteer ids, so that any variant of a place or organ finds its reports
+    (the CLI's filters; ``search`` itself takes names or ids as stored).  Raises
+    ``QueryError`` with a one-line explanation."""
+    since, until = check_date(since, "since"), check_date(until, "until")
+    n = min(len(since or ""), len(until or ""))
+    if since and until and since[:n] > until[:n]:
+        raise QueryError(f"--since {since} is after --until {until}")
+    return SearchFilters(since=since, until=until, source=(source or "").strip() or None,
+                         place=check_place(place), province=check_place(province, "province"),
+                         org=check_org(org), type=check_type(type), tag=tag or None)
 
 
 def search(store: Store, query: str = "", *, since: str | None = None, until: str | None = None,
@@ -284,7 +366,7 @@ def search(store: Store, query: str = "", *, since: str | None = None, until: st
     An empty query with filters lists the filtered reports, newest first."""
     filters = SearchFilters(since=check_date(since, "since"), until=check_date(until, "until"),
                             source=source, place=place, province=province, org=org,
-                            type=type, tag=tag)
+                            type=check_type(type), tag=tag)
     parsed = parse_query(query or "")
     if parsed is None and not filters.active():
         raise QueryError("empty query: give words to search for (or a filter such as --since)")
@@ -302,9 +384,21 @@ def search(store: Store, query: str = "", *, since: str | None = None, until: st
     return hits
 
 
+def check_source(store: Store, source: str | None) -> None:
+    """A ``--source`` that no stored outlet name contains is a mistake worth saying."""
+    if not source:
+        return
+    sources = store.stats().get("by_source") or {}
+    if sources and not any(source.lower() in str(s).lower() for s in sources):
+        known = ", ".join(sorted(str(s) for s in sources)[:12])
+        raise QueryError(f"--source {source!r}: no stored report comes from a source of that "
+                         f"name (sources: {known})")
+
+
 def report_view(store: Store, report_id: str) -> dict[str, Any]:
     """Everything ``tumen show`` (and the web page) shows of one report: metadata, body,
-    the analysis record if any, and the near-duplicates linked to it."""
+    the analysis record if any with the editors' corrections applied (as on the web:
+    ``corrections.apply_corrections``), and the near-duplicates linked to it."""
     report = store.get_report(report_id)
     if report is None:
         raise QueryError(f"no report with id {report_id!r} (find ids with 'tumen search')")
@@ -316,5 +410,10 @@ def report_view(store: Store, report_id: str) -> dict[str, Any]:
             "ingested_at": extra.pop("ingested_at", None), "source_path": report.source_path,
             "locator": report.locator, "format": report.format,
             "content_hash": report.content_hash, "extra": extra, "body": report.body}
-    return {"report": meta, "record": store.get_record(report_id),
+    record = store.get_record(report_id)
+    if record is not None:  # editors' corrections, applied exactly as the web applies them
+        from .corrections import apply_corrections
+
+        record = apply_corrections(record, store.get_corrections(report_id))
+    return {"report": meta, "record": record,
             "near_duplicates": store.near_duplicates(report_id)}

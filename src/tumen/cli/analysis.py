@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from . import app, default_db
+from . import app, store_path
 
 
 @app.command()
@@ -36,6 +36,7 @@ def analyze(
         raise typer.BadParameter("dates the reports of a JSON Lines file; stored reports take "
                                  "theirs at ingest (tumen ingest PATH --published YYYY-MM-DD)",
                                  param_hint="--published")
+    from .progress import wanted
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter("choose local or spark", param_hint="--engine")
@@ -57,14 +58,14 @@ def analyze(
         if str(input) != "-" and not input.exists():
             typer.echo(f"error: {input}: no such file", err=True)
             raise typer.Exit(2)
-        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=not quiet,
+        summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=wanted(quiet),
                                published=day)
     else:
         from ..store import open_store
 
-        with open_store(db or default_db()) as store:
+        with open_store(store_path(db)) as store:
             summary = analyze_store(store, since=since, reanalyze=reanalyze,
-                                    processes=processes, progress=not quiet)
+                                    processes=processes, progress=wanted(quiet))
     for line in summary.skipped_lines:
         typer.echo(f"skipped {line}", err=True)
     if not quiet:

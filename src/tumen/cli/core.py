@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app, default_db
+from . import app, check_output_file, is_url, store_path
 
 DEMO_DB = "tumen-demo.db"
 
@@ -32,13 +32,9 @@ def _show(value, as_json: bool, printer: str) -> None:
 
 
 def _open(db: Optional[str], must_exist: bool = True):
-    from ..errors import StoreError
     from ..store import open_store
 
-    target = db or default_db()
-    if must_exist and "://" not in target and not Path(target).exists():
-        raise StoreError(f"{target}: no such store (run 'tumen ingest PATH --db {target}' first)")
-    return open_store(target)
+    return open_store(store_path(db, must_exist))
 
 
 @app.command()
@@ -55,10 +51,16 @@ def ingest(
     from ..ingest import ingest as run_ingest
     from ..ingest import parse_field_map
     from ..normalize import given_day
+    from ..sources import FORMATS
 
+    if format is not None and format not in FORMATS:
+        raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
     field_map = parse_field_map(map)
     day = given_day(published) if published is not None else None
-    with _open(db, must_exist=False) as store:
+    target = store_path(db, must_exist=False)
+    if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
+        typer.echo(f"creating a new store {target}", err=True)
+    with _open(target, must_exist=False) as store:
         summary = run_ingest(store, [str(p) for p in paths], title_line=not no_title,
                              field_map=field_map, format=format, progress=not quiet and sys.stderr.isatty(),
                              published=day)
@@ -87,11 +89,16 @@ def search(
     """Full-text search (BM25, title weighted above body) with highlighted snippets."""
     from rich.markup import escape
 
+    from ..search import check_source, search_filters
     from ..search import search as run_search
 
+    f = search_filters(since=since, until=until, source=source, place=place, province=province,
+                       org=org, type=type, tag=tag)
     with _open(db) as store:
-        hits = run_search(store, query, since=since, until=until, source=source, place=place,
-                          province=province, org=org, type=type, tag=tag, limit=limit)
+        hits = run_search(store, query, since=f.since, until=f.until, source=f.source, place=f.place,
+                          province=f.province, org=f.org, type=f.type, tag=f.tag, limit=limit)
+        if not hits:
+            check_source(store, f.source)
     if as_json:
         for hit in hits:
             sys.stdout.write(json.dumps(hit.to_dict(), ensure_ascii=False) + "\n")
@@ -139,14 +146,52 @@ def export(
     out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default stdout; required for parquet)."),
     records: bool = typer.Option(False, "--records", help="Export the analysis records instead of the reports."),
     db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
-    """Export every report (or record), streaming; a report export reads back with ingest."""
+    """Export every report (or record), streaming; a report export reads back with ingest.
+    Records carry the editors' corrections, applied as the web applies them."""
+    from ..export import FORMATS
     from ..export import export as run_export
+    from .progress import CountingStore, bar, wanted
 
-    with _open(db) as store:
-        n = run_export(store, format, out, records=records)
+    if format not in FORMATS:
+        raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
     if out not in (None, "-"):
+        check_output_file(out, "--out")
+    with _open(db) as store:
+        shown = wanted(quiet)
+        total = None if not shown else store.stats()["records"] if records else store.count()
+        with bar(f"exporting {'records' if records else 'reports'}", total, shown) as advance:
+            n = run_export(CountingStore(store, advance), format, out, records=records)
+    if out not in (None, "-") and not quiet:
         typer.echo(f"exported {n} {'records' if records else 'reports'} to {out}", err=True)
+
+
+def _refuse_to_replace_an_archive(db: str) -> None:
+    """The demo replaces its store: never one that holds reports other than the samples."""
+    from ..errors import StoreError
+    from ..ingest import sample_paths
+    from ..store.sqlite import SQLiteStore
+
+    path = Path(db)
+    if path.is_dir():
+        raise StoreError(f"--db {db}: is a folder; give the demo a file name")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    samples = {p.name for p in sample_paths()}
+    import sqlite3
+
+    try:
+        store = SQLiteStore(str(path), readonly=True)
+        try:
+            other = any(Path(r.source_path or "").name not in samples for r in store.iter_reports())
+        finally:
+            store.close()
+    except (StoreError, sqlite3.DatabaseError):  # not a Tumen store (a stale file): replaced
+        return
+    if other:
+        raise StoreError(f"--db {db}: holds reports that are not the bundled samples, and the "
+                         "demo replaces its store; give the demo a new file")
 
 
 @app.command()
@@ -157,6 +202,7 @@ def demo(
     """Ingest the bundled sample reports into a fresh store, analyze them, show what was found."""
     from ..ingest import run_demo
 
+    _refuse_to_replace_an_archive(db)
     result = run_demo(db, progress=not quiet and sys.stderr.isatty())
     from .render import print_demo
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app, default_db
+from . import app, check_output_file, is_url, store_path
 
 
 @app.command()
@@ -19,9 +19,13 @@ def load(
     """Load Parquet records written by the Spark engine into a store."""
     from ..load import load_parquet
     from ..store import open_store
+    from .progress import CountingStore, bar, wanted
 
-    with open_store(db or default_db()) as store:
-        summary = load_parquet(store, path)
+    target = store_path(db, must_exist=False)
+    if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
+        typer.echo(f"creating a new store {target}", err=True)
+    with open_store(target) as store, bar("loading records", None, wanted(quiet)) as advance:
+        summary = load_parquet(CountingStore(store, advance), path)
     if not quiet:
         typer.echo(f"loaded {summary.records} records; reports added {summary.reports_added}, "
                    f"already stored {summary.reports_known}, failed {len(summary.failed)}", err=True)
@@ -36,12 +40,20 @@ def migrate(
     source: str = typer.Option(..., "--from", help="The store to move: sqlite:FILE (or a path), or postgresql://..."),
     target: str = typer.Option(..., "--to", help="An empty PostgreSQL database (postgresql://user@host:port/db), "
                                                 "or, from PostgreSQL, a new SQLite file (sqlite:FILE)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Move an archive from SQLite to PostgreSQL or back; every table copied and verified (counts, checksums)."""
     from ..migrate import migrate as run_migrate
+    from .progress import bar, wanted
 
-    summary = run_migrate(source, target)
+    with bar("copying", None, wanted(quiet)) as advance:
+        done: dict[str, int] = {}
+
+        def on_copy(table: str, copied: int) -> None:  # called with running counts per table
+            advance(copied - done.get(table, 0), description=f"copying {table}")
+            done[table] = copied
+
+        summary = run_migrate(source, target, progress=on_copy)
     if not quiet:
         for line in summary.lines():
             typer.echo(line, err=True)
@@ -57,7 +69,10 @@ def backup(
     """A consistent copy of a live SQLite store (SQLite's online backup API), verified."""
     from ..maintenance import backup as run_backup
 
-    result = run_backup(db or default_db(), target, overwrite=overwrite)
+    source = store_path(db)
+    if not (overwrite and target.is_file()):
+        check_output_file(target, "TARGET")
+    result = run_backup(source, target, overwrite=overwrite)
     if not quiet:
         typer.echo(result.line(), err=True)
 
@@ -74,9 +89,10 @@ def check(
 
     from ..maintenance import check_store, repair_fts
 
+    path = store_path(db)
     if repair:
-        repair_fts(db or default_db())
-    result = check_store(db or default_db())
+        repair_fts(path)
+    result = check_store(path)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

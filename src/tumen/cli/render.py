@@ -82,17 +82,7 @@ def _record_renderable(record: dict | None) -> Any:
     dates = [f"{d.get('text')} → {d.get('value')}" for d in record.get("dates") or []]
     if dates:
         parts.append(Text.from_markup(f"[dim]dates:[/] {escape('; '.join(dates))}"))
-    incidents = record.get("incidents") or []
-    if incidents:
-        table = Table(title="incidents", title_justify="left", expand=True)
-        for col in ("type", "actor", "target", "place", "date", "penalty", "evidence"):
-            table.add_column(col, overflow="fold")
-        for inc in incidents:
-            ev = (inc.get("evidence") or {}).get("text") or ""
-            table.add_row(*(escape(str(inc.get(c) or "")) for c in
-                            ("type", "actor", "target", "place", "date", "penalty")), escape(ev))
-        parts.append(table)
-    else:
+    if not record.get("incidents"):
         parts.append(Text("no incidents", style="dim"))
     return Group(*parts)
 
@@ -101,6 +91,54 @@ def _record_renderable(record: dict | None) -> Any:
 NO_DATE = ("none: the report carries no date, so its relative dates (\"on Thursday\", "
            "\"last year\") are unresolved; ingest the file again with --published YYYY-MM-DD, "
            "then tumen analyze")
+
+
+# Narrowest evidence column of the incidents table; a terminal too narrow for it and
+# the short columns (each as wide as its longest word at least) gets one block per incident.
+MIN_EVIDENCE_WIDTH = 30
+# A short column wraps to this width when its longest word allows (actor names).
+SHORT_COLUMN_WIDTH = 16
+_FIELDS = ("type", "actor", "target", "place", "date", "penalty")
+
+
+def _incident_cells(inc: dict) -> list[str]:
+    cells = [str(inc.get(c) or "") for c in _FIELDS]
+    if inc.get("corrected"):
+        cells[0] += " (corrected)"
+    return cells + [(inc.get("evidence") or {}).get("text") or ""]
+
+
+def _incidents_renderable(incidents: list[dict], width: int) -> Any:
+    """The incidents across the terminal's whole width, wrapped at word boundaries: a
+    table on a wide terminal (the evidence column takes what the short ones leave),
+    one block per incident on a narrow one."""
+    from rich.cells import cell_len
+    from rich.console import Group
+    from rich.padding import Padding
+
+    rows = [_incident_cells(inc) for inc in incidents]
+    widths = []  # each short column: its longest value, wrapped down to its longest word
+    for i, name in enumerate(_FIELDS):
+        values = [row[i] for row in rows] + [name]
+        longest_word = max(cell_len(w) for v in values for w in (v.split() or [""]))
+        widths.append(max(longest_word, min(max(cell_len(v) for v in values), SHORT_COLUMN_WIDTH)))
+    shown = [i for i, name in enumerate(_FIELDS)
+             if i == 0 or any(row[i] for row in rows)]  # no empty columns
+    # borders and padding: 3 cells per column and 1 for the table's left edge
+    if sum(widths[i] for i in shown) + 3 * (len(shown) + 1) + 1 + MIN_EVIDENCE_WIDTH <= width:
+        table = Table(title="incidents", title_justify="left", expand=True)
+        for i in shown:
+            table.add_column(_FIELDS[i], width=widths[i], overflow="fold")
+        table.add_column("evidence", ratio=1, overflow="fold")
+        for row in rows:
+            table.add_row(*(escape(row[i]) for i in shown), escape(row[6]))
+        return table
+    blocks: list[Any] = [Text("incidents", style="bold")]
+    for n, row in enumerate(rows, 1):
+        head = " · ".join(c for c in row[:6] if c)
+        blocks.append(Text.from_markup(f"{n}. [bold]{escape(head)}[/]"))
+        blocks.append(Padding(Text(row[6]), (0, 0, 0, 3)))
+    return Group(*blocks)
 
 
 def print_report_view(console: Any, view: dict[str, Any]) -> None:
@@ -132,6 +170,9 @@ def print_report_view(console: Any, view: dict[str, Any]) -> None:
         console.print(body)
         console.print()
         console.print(side)
+    if record and record.get("incidents"):
+        console.print()
+        console.print(_incidents_renderable(record["incidents"], console.width))
 
 
 def print_demo(console: Any, result: dict[str, Any]) -> None:

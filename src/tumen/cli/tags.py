@@ -22,7 +22,7 @@ def tag(
                                   "similarity to the text (slower; needs the 'semantic' extra)."),
     keywords: bool = typer.Option(False, "--keywords", help="Single keywords (nouns, adjectives, verbs) "
                                   "instead of phrases, for collections tagged with single words."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on standard error."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on standard error."),
 ) -> None:
     """Write {"id", "keyphrases": [ranked]} per document to standard output."""
     from ..keyphrase.batch import tag_file
@@ -38,10 +38,14 @@ def tag(
     start = time.perf_counter()
     n = 0
     stream = sys.stdin if str(input) == "-" else None
-    for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic,
-                        keywords=keywords):
-        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        n += 1
+    from .progress import bar, wanted
+
+    with bar("tagging", None, wanted(quiet)) as advance:
+        for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic,
+                            keywords=keywords):
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+            advance()
     if not quiet:
         dt = time.perf_counter() - start
         print(f"tagged {n} documents in {dt:.1f}s ({n / dt if dt else 0:.1f}/s)", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from . import app, default_db
+from . import app, store_path
 
 user_app = typer.Typer(help="Manage web accounts (roles: viewer, editor, admin).",
                        no_args_is_help=True)
@@ -20,7 +20,7 @@ app.add_typer(user_app, name="user")
 @app.command()
 def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
           host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but a loopback address requires login."),
-          port: int = typer.Option(8000, "--port", help="TCP port."),
+          port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port (1-65535)."),
           workers: int = typer.Option(1, "--workers", min=1, max=64,
                                       help="Server processes (e.g. the number of cores)."),
           require_login: bool = typer.Option(False, "--require-login",
@@ -33,7 +33,7 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
     from ..web import serve as run
     from ..web.auth import LOCAL_HOSTS, list_users
 
-    path = db or default_db()
+    path = store_path(db)
     if (host not in LOCAL_HOSTS or require_login) and not list_users(path):
         print("login is required but the store has no users: create one with "
               "`tumen user add NAME --role admin`", file=sys.stderr)
@@ -55,7 +55,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
     if password is None:
         password = os.environ.get("TUMEN_PASSWORD") or typer.prompt(
             "Password", hide_input=True, confirmation_prompt=True)
-    user = add_user(db or default_db(), name, role, password)
+    user = add_user(store_path(db), name, role, password)
     print(f"added {user['name']} ({user['role']})", file=sys.stderr)
 
 
@@ -64,7 +64,7 @@ def user_list(db: Optional[str] = typer.Option(None, "--db", help="Store file.")
     """List web accounts (name, role, created)."""
     from ..web.auth import list_users
 
-    for user in list_users(db or default_db()):
+    for user in list_users(store_path(db)):
         print(f"{user['name']}\t{user['role']}\t{user['created_at']}")
 
 
@@ -74,7 +74,7 @@ def user_remove(name: str = typer.Argument(...),
     """Remove a web account (its sessions end at the next request)."""
     from ..web.auth import remove_user
 
-    remove_user(db or default_db(), name)
+    remove_user(store_path(db), name)
     print(f"removed {name}", file=sys.stderr)
 
 
@@ -83,5 +83,5 @@ def user_rotate_secret(db: Optional[str] = typer.Option(None, "--db", help="Stor
     """Write a new session key (STORE.key, mode 0600): every session ends."""
     from ..web.auth import rotate_secret
 
-    path = rotate_secret(db or default_db())
+    path = rotate_secret(store_path(db))
     print(f"new session key in {path}: every session has ended", file=sys.stderr)
