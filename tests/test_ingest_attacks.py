@@ -98,3 +98,41 @@ def test_streamed_minhash_equals_the_whole_matrix():
         whole = ((sh[:, None] * dedup._PERM_A + dedup._PERM_B) >> dedup._SHIFT).min(axis=0)
     assert np.array_equal(dedup.minhash_of_text(text).hashvalues, whole)
     assert np.array_equal(dedup.minhash(sh).hashvalues, whole)
+
+
+# ---------------------------------------------------------------------------------
+# 16. a flood of bad lines: counted, the first MAX_FAILURES_KEPT listed, memory constant
+
+def test_a_flood_of_bad_lines_is_summarized(tmp_path):
+    from tumen.errors import MAX_FAILURES_KEPT
+
+    n_bad = 200_000
+    path = tmp_path / "flood.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "good-1", "body": "Rice prices rose in the county market."}) + "\n")
+        out.write("{broken\n" * n_bad)
+    proc = subprocess.run([*TUMEN, "ingest", str(path), "--db", str(tmp_path / "s.db")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("added 1,") and f"failed {n_bad}" in lines[0], lines[0]
+    listed = [ln for ln in lines if ln.startswith("failed: ")]
+    assert len(listed) == MAX_FAILURES_KEPT
+    assert lines[-1] == (f"... and {n_bad - MAX_FAILURES_KEPT:,} more failures "
+                         f"(only the first {MAX_FAILURES_KEPT} are listed)")
+    assert len(lines) <= MAX_FAILURES_KEPT + 2
+
+
+def test_failures_kept_are_capped_in_memory(tmp_path):
+    from tumen.errors import MAX_FAILURES_KEPT
+    from tumen.ingest import ingest
+    from tumen.store import open_store
+
+    path = tmp_path / "flood.jsonl"
+    path.write_text("[1]\n" * 5_000, encoding="utf-8")
+    with open_store(tmp_path / "s.db") as store:
+        summary = ingest(store, [path], parallel=False)
+    assert summary.failed.total == 5_000
+    assert len(summary.failed) == MAX_FAILURES_KEPT
+    assert summary.to_dict()["failed_total"] == 5_000

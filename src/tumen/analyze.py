@@ -27,7 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from .errors import InputError
+from .errors import Failures, InputError
 from .linking import EVENT_TYPES, DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
 from .record import Report
@@ -44,8 +44,8 @@ class AnalysisSummary:
     analyzed: int = 0
     failed: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    skipped_lines: list[str] = field(default_factory=list)
+    errors: Failures = field(default_factory=Failures)  # the first 100, ``total`` all
+    skipped_lines: Failures = field(default_factory=Failures)
 
     @property
     def rate(self) -> float:

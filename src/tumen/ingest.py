@@ -53,12 +53,14 @@ class IngestSummary:
                     + (f" ({r.skipped} without a body skipped)" if r.skipped else ""))
         else:
             head = (f"added {r.added}, duplicates {r.duplicates}, near-duplicates "
-                    f"{r.near_duplicates}, failed {len(r.failed)}"
+                    f"{r.near_duplicates}, failed {r.failed.total}"
                     + (f", skipped {r.skipped} without a body" if r.skipped else "")
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
         head += f" ({self.read} read in {self.seconds:.1f} s, {self.rate():.0f}/s)"
-        return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+        more = r.failed.more_line()
+        return ([head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+                + ([more] if more else []))
 
     def to_dict(self) -> dict:
         r = self.result
@@ -66,6 +68,7 @@ class IngestSummary:
                 "near_duplicates": r.near_duplicates, "skipped": r.skipped,
                 "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
+                "failed_total": r.failed.total,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -275,7 +278,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 r = summary.result
                 bar.update(task, completed=summary.read, rate=summary.read / elapsed if elapsed else 0,
                            description=f"added {r.added} · duplicates {r.duplicates} · "
-                                       f"near {r.near_duplicates} · failed {len(r.failed)}")
+                                       f"near {r.near_duplicates} · failed {r.failed.total}")
     finally:
         close = getattr(messages, "close", None)
         if close is not None:
