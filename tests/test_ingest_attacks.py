@@ -136,3 +136,61 @@ def test_failures_kept_are_capped_in_memory(tmp_path):
     assert summary.failed.total == 5_000
     assert len(summary.failed) == MAX_FAILURES_KEPT
     assert summary.to_dict()["failed_total"] == 5_000
+
+
+# ---------------------------------------------------------------------------------
+# 4. a lone surrogate in a JSON string: that line refused by file and line, the rest kept
+
+_LONE = '"\\ud800"'  # the JSON text \ud800 (an escape, as an attacker writes it)
+
+
+def _surrogate_jsonl(path: Path, n: int = 2_400, bad_at: int = 1_000) -> Path:
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(1, n + 1):
+            body = f"Report {i}: rice prices rose again in market number {i} of the county."
+            line = json.dumps({"id": f"s-{i}", "body": body})
+            if i == bad_at:
+                line = line.replace('"body": "', '"body": ' + _LONE[:-1] + ' ')
+            out.write(line + "\n")
+        out.write('{"id": "pair", "body": "a paired escape \\ud83d\\ude00 is one character"}\n')
+    return path
+
+
+def test_lone_surrogate_line_is_refused_and_the_rest_ingested(tmp_path):
+    path = _surrogate_jsonl(tmp_path / "sur.jsonl")
+    db = tmp_path / "s.db"
+    proc = subprocess.run([*TUMEN, "ingest", str(path), "--db", str(db)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    failed = [ln for ln in proc.stderr.splitlines() if ln.startswith("failed: ")]
+    assert failed == [f"failed: {path}:1000: lone surrogate \\ud800 in a JSON string "
+                      "(half of a UTF-16 pair, not a character)"]
+    from tumen.store import open_store
+
+    with open_store(db) as store:
+        assert store.stats()["reports"] == 2_400  # 2,399 good lines and the paired escape
+        assert "\U0001F600" in store.get_report("pair").body
+
+
+def test_lone_surrogate_in_a_json_array_names_the_item(tmp_path):
+    from tumen.errors import InputError
+    from tumen.sources import read_path
+
+    path = tmp_path / "a.json"
+    path.write_text('[{"id": "x", "body": "fine text"},\n {"id": "y", "body": "bad ' + _LONE[1:-1]
+                    + '"}]', encoding="utf-8")
+    items = list(read_path(path))
+    assert items[0].body == "fine text"
+    assert isinstance(items[1], InputError) and "item 2: lone surrogate \\ud800" in str(items[1])
+
+
+def test_analyze_file_skips_a_lone_surrogate_line(tmp_path):
+    path = _surrogate_jsonl(tmp_path / "sur.jsonl", n=3, bad_at=2)
+    proc = subprocess.run([*TUMEN, "analyze", str(path), "-q"],
+                          capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 1
+    ids = [json.loads(ln)["id"] for ln in proc.stdout.splitlines()]
+    assert ids == ["s-1", "s-3", "pair"]
+    assert f"skipped {path}:2: not a report: lone surrogate \\ud800" in proc.stderr

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .errors import Failures, InputError
+from .sources.tabular import surrogate_reason
 from .linking import EVENT_TYPES, DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
 from .record import Report
@@ -84,6 +85,8 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None) -> Ite
                     body = ""
                 if not isinstance(body, str):
                     raise ValueError("body is not a string")
+                if (reason := surrogate_reason(obj, raw)):
+                    raise ValueError(reason)
             except ValueError as exc:
                 err = InputError(str(path), f"not a report: {exc}", line=line_no)
                 if errors is not None:
