@@ -194,3 +194,31 @@ def test_analyze_file_skips_a_lone_surrogate_line(tmp_path):
     ids = [json.loads(ln)["id"] for ln in proc.stdout.splitlines()]
     assert ids == ["s-1", "s-3", "pair"]
     assert f"skipped {path}:2: not a report: lone surrogate \\ud800" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------
+# 5. file names that are not UTF-8 (CP949 names from Korean Windows archives)
+
+def test_file_names_that_are_not_utf8(tmp_path):
+    import os
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    cp949_name = "양강도 시장 소식.txt".encode("cp949")
+    with open(os.path.join(os.fsencode(folder), cp949_name), "w", encoding="utf-8") as fh:
+        fh.write("Market note\n\nRice prices rose in the county market this week.\n")
+    with open(os.path.join(os.fsencode(folder), b"empty-\xff\xfe.txt"), "wb"):
+        pass  # neither UTF-8 nor CP949, and empty: a failure line must still print
+    (folder / "plain.txt").write_text("Border note\n\nGuards were moved along the river.\n",
+                                      encoding="utf-8")
+    db = tmp_path / "s.db"
+    proc = subprocess.run([*TUMEN, "ingest", str(folder), "--db", str(db)],
+                          capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.returncode == 1  # the empty file
+    assert f"failed: {folder}/empty-\\xff\\xfe.txt: empty file" in proc.stderr.splitlines()
+    from tumen.store import open_store
+
+    with open_store(db) as store:
+        paths = sorted(r.source_path for r in store.iter_reports())
+    assert paths == [f"{folder}/plain.txt", f"{folder}/양강도 시장 소식.txt"]

@@ -91,7 +91,7 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
     """Normalized reports from ``paths``; an ``InputError`` for each unreadable item;
     the ``RawReport`` itself for an item with no body (to be counted as skipped)."""
     from .normalize import normalize
-    from .sources import read_path
+    from .sources import read_path, shown_path
 
     for path in paths:
         try:
@@ -108,7 +108,7 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
         except InputError as exc:
             yield exc
         except OSError as exc:
-            yield InputError(str(path), exc.strerror or str(exc))
+            yield InputError(shown_path(path), exc.strerror or str(exc))
 
 
 def parse_field_map(text: str | None) -> dict[str, str] | None:

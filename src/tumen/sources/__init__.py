@@ -222,7 +222,7 @@ def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str,
     """
     options = Options(title_line=title_line, field_map=dict(field_map or {}), limits=limits)
     if format is not None and format not in FORMATS:
-        yield InputError(str(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
+        yield InputError(shown_path(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
         return
     if str(path) == "-":
         stdin = getattr(sys.stdin, "buffer", None)
@@ -238,7 +238,7 @@ def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str,
             count += 1
             yield from _read_file(file, options, format)
         if count == 0:
-            yield InputError(str(p), "folder holds no files")
+            yield InputError(shown_path(p), "folder holds no files")
         return
     yield from _read_file(p, options, format)
 
@@ -249,8 +249,30 @@ def read_paths(paths: Iterable[str | Path], **kwargs) -> Iterator[RawReport | In
         yield from read_path(path, **kwargs)
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as text that can be printed and stored.  A file name that is not UTF-8
+    (CP949 names from Korean Windows archives reach Python as lone surrogates) is read
+    per path component as CP949, else with its bad bytes written ``\\xNN``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    parts = []
+    for part in os.fsencode(text).split(b"/"):
+        try:
+            parts.append(part.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                parts.append(part.decode("cp949"))
+            except UnicodeDecodeError:
+                parts.append(part.decode("utf-8", errors="backslashreplace"))
+    return "/".join(parts)
+
+
 def _read_file(path: Path, options: Options, format: str | None) -> Iterator[Item]:
-    shown = str(path)
+    shown = shown_path(path)
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
