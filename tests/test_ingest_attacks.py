@@ -222,3 +222,32 @@ def test_file_names_that_are_not_utf8(tmp_path):
     with open_store(db) as store:
         paths = sorted(r.source_path for r in store.iter_reports())
     assert paths == [f"{folder}/plain.txt", f"{folder}/양강도 시장 소식.txt"]
+
+
+# ---------------------------------------------------------------------------------
+# 15. zero-width and bidi characters: gone from the frozen body, kept in the original
+
+def test_zero_width_and_bidi_characters_removed_from_the_body(tmp_path):
+    from tumen.analyze import analyze_store
+    from tumen.ingest import ingest
+    from tumen.search import search
+    from tumen.store import open_store
+
+    body = ("Traders in Hy\u200besan said rice prices rose.\n\n"
+            "A checkpoint near Hoe\u2060ryong was \u202ereinforced\u202c and patrols "
+            "doubled at the Mu\u200dsan mine.")
+    path = tmp_path / "hidden.jsonl"
+    path.write_text(json.dumps({"id": "zw-1", "title": "Hy\u200fesan \u2066market\u2069",
+                                "body": body}) + "\n", encoding="utf-8")
+    with open_store(tmp_path / "s.db") as store:
+        ingest(store, [path], parallel=False)
+        report = store.get_report("zw-1")
+        assert report.body == ("Traders in Hyesan said rice prices rose.\n\nA checkpoint near "
+                               "Hoeryong was reinforced and patrols doubled at the Musan mine.")
+        assert report.title == "Hyesan market"
+        assert b"\\u200b" in report.original  # the bytes as given (a JSON escape)
+        assert [h.id for h in search(store, "Hyesan")] == ["zw-1"]
+        assert [h.id for h in search(store, "Hoeryong")] == ["zw-1"]
+        analyze_store(store, progress=False, processes=1)
+        places = {m["name"] for m in store.get_record("zw-1")["places"]}
+        assert {"Hyesan", "Hoeryong"} <= places and any(p.startswith("Musan") for p in places)

@@ -33,6 +33,16 @@ _SPACE_CHARS = "\t\x1f\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007
 _WHITESPACE = str.maketrans({**dict.fromkeys(_LINE_BREAK_CHARS, "\n"),
                              **dict.fromkeys(_SPACE_CHARS, " ")})
 _SPECIAL_WHITESPACE = _LINE_BREAK_CHARS + _SPACE_CHARS
+# Invisible characters that split words without showing ("Hy\u200besan" is not found by
+# a search for Hyesan, nor by the gazetteer): zero-width space, non-joiner, joiner, word
+# joiner, invisible operators, zero-width no-break space (a BOM inside text), soft
+# hyphen, Mongolian vowel separator, and the bidi marks, embeddings, overrides and
+# isolates (U+200E/F, U+061C, U+202A-E, U+2066-9), which can also reorder what is
+# shown.  Removed from the frozen body and the one-line fields; the original bytes keep
+# them.
+INVISIBLE_CHARS = ("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+                   "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = re.compile("[" + INVISIBLE_CHARS + "]")
 _SPACES = re.compile(" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -53,7 +63,10 @@ DATE_LANGUAGES = ("en", "ko")
 
 
 def normalize_text(text: str) -> str:
-    """NFC and whitespace normalization of one text (a body or a title)."""
+    """NFC and whitespace normalization of one text (a body or a title); invisible
+    characters (``INVISIBLE_CHARS``) removed."""
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
@@ -74,7 +87,10 @@ def normalize_text(text: str) -> str:
 
 
 def normalize_line(text: str) -> str:
-    """A one-line field (title, source): NFC, every whitespace run one space."""
+    """A one-line field (title, source): NFC, every whitespace run one space, invisible
+    characters removed."""
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
