@@ -251,3 +251,176 @@ def test_zero_width_and_bidi_characters_removed_from_the_body(tmp_path):
         analyze_store(store, progress=False, processes=1)
         places = {m["name"] for m in store.get_record("zw-1")["places"]}
         assert {"Hyesan", "Hoeryong"} <= places and any(p.startswith("Musan") for p in places)
+
+
+# ---------------------------------------------------------------------------------
+# 1. a killed ingest leaves no reader process behind
+
+def _children(pid: int) -> list[int]:
+    """Pids of the live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _count_reports(db: Path) -> int:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_killed_ingest_leaves_no_reader_behind(tmp_path):
+    import os
+    import signal
+    import time
+
+    from tumen.store import BATCH_SIZE
+
+    # Five batches of ~1 KB reports: the reader reads them all while the writer stores
+    # the first two, its last batches waiting in the queue's pipe (a pipe holds 64 KB).
+    path = tmp_path / "five.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(5 * BATCH_SIZE):
+            body = f"Report {i}. " + " ".join(f"word{(i * 7 + k) % 997}" for k in range(150))
+            out.write(json.dumps({"id": f"k-{i}", "body": body}) + "\n")
+    db = tmp_path / "k.db"
+    with open(tmp_path / "out.txt", "wb") as log:
+        proc = subprocess.Popen([*TUMEN, "ingest", str(path), "--db", str(db)],
+                                stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 300
+            readers: list[int] = []
+            while time.monotonic() < deadline and proc.poll() is None:
+                readers = _children(proc.pid) or readers
+                if _count_reports(db) >= 2 * BATCH_SIZE:
+                    break
+                time.sleep(0.02)
+            if proc.poll() is not None:
+                pytest.skip("the ingest finished before it could be killed (too fast a disk)")
+            readers = _children(proc.pid) or readers
+            assert readers, "no reader process seen"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and any(map(_alive, readers)):
+                time.sleep(0.1)
+            left = [pid for pid in readers if _alive(pid)]
+        finally:
+            for pid in _children(proc.pid) + [proc.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)  # do not leave the old code's orphan running
+        except ProcessLookupError:
+            pass
+    assert not left, f"reader processes {left} outlived the killed ingest"
+    # and a rerun stores the rest, nothing twice
+    rerun = subprocess.run([*TUMEN, "ingest", str(path), "--db", str(db)],
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert _count_reports(db) == 5 * BATCH_SIZE
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_killed_server_during_an_upload_leaves_no_process_on_its_port(tmp_path):
+    import os
+    import signal
+    import socket
+    import threading
+    import time
+
+    import httpx
+
+    from tumen.ingest import ingest
+    from tumen.store import BATCH_SIZE, open_store
+
+    db = tmp_path / "w.db"
+    first = tmp_path / "first.txt"
+    first.write_text("First note\n\nRice prices rose in the county market.\n", encoding="utf-8")
+    with open_store(db) as store:
+        ingest(store, [first], parallel=False)
+    upload = tmp_path / "upload.jsonl"
+    with open(upload, "w", encoding="utf-8") as out:
+        for i in range(5 * BATCH_SIZE):
+            body = f"Upload {i}. " + " ".join(f"term{(i * 11 + k) % 991}" for k in range(150))
+            out.write(json.dumps({"id": f"u-{i}", "body": body}) + "\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([*TUMEN, "serve", "--db", str(db), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    seen: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/api/me", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        client = httpx.Client(base_url=base, timeout=300)
+        token = client.get("/api/me").json()["csrf_token"]
+
+        def post() -> None:
+            try:
+                client.post("/upload", data={"csrf_token": token},
+                            files={"files": ("upload.jsonl", upload.read_bytes())})
+            except httpx.HTTPError:
+                pass  # the server is killed under it
+
+        thread = threading.Thread(target=post, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and _count_reports(db) < 1 + 2 * BATCH_SIZE:
+            seen.update(_children(server.pid))
+            time.sleep(0.02)
+        seen.update(_children(server.pid))
+        assert seen, "no reader process seen during the upload"
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(_alive, seen)):
+            time.sleep(0.1)
+        left = [pid for pid in seen if _alive(pid)]
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)  # the old code's orphan
+        assert not left, f"processes {left} outlived the killed server"
+        with socket.socket() as s:  # the port is free again: a restart can bind it
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            s.bind(("127.0.0.1", port))
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        client.close()

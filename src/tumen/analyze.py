@@ -116,8 +116,13 @@ def _str_or_none(value: Any) -> str | None:
 _WORKER_PIPELINE: Pipeline | None = None
 
 
-def _worker_init(components: tuple[str, ...] | None, config: dict | None = None) -> None:
+def _worker_init(components: tuple[str, ...] | None, config: dict | None = None,
+                 parent: int | None = None) -> None:
     global _WORKER_PIPELINE
+    if parent is not None:
+        from .procs import die_with_parent
+
+        die_with_parent(parent)  # a killed analysis leaves no worker behind
     _WORKER_PIPELINE = Pipeline(components, config=config).initialize()
 
 
@@ -144,7 +149,8 @@ def analyze_reports(reports: Iterable[Report], *, processes: int = 1,
             yield doc.to_record().to_dict()
         return
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(processes, initializer=_worker_init, initargs=(components, config)) as pool:
+    with ctx.Pool(processes, initializer=_worker_init,
+                  initargs=(components, config, os.getpid())) as pool:
         for records in pool.imap(_worker_run, _chunks(reports, CHUNK_SIZE)):
             yield from records
 

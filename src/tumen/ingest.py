@@ -161,6 +161,9 @@ def _reader_process(paths, title_line, field_map, format, batch_size, queue, par
     ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
     from . import dedup
 
+    from .procs import die_with_parent
+
+    die_with_parent(parent)
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer handles Ctrl-C
         batch: list[tuple] = []
