@@ -424,3 +424,85 @@ def test_killed_server_during_an_upload_leaves_no_process_on_its_port(tmp_path):
             server.kill()
             server.wait()
         client.close()
+
+
+# ---------------------------------------------------------------------------------
+# 3. inputs that were quadratic: time at n and 2n, the ratio must stay near 2
+# (CPU time of this process, the best of a few runs; never a wall-clock limit)
+
+# The largest ratio accepted between the 2n and the n run: linear is ~2, quadratic ~4.
+MAX_RATIO = 3.0
+
+
+def _cpu_seconds(fn, *args, runs: int = 2) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(runs):
+        t = time.process_time()
+        fn(*args)
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def _unclosed_feed(n: int) -> bytes:
+    return (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            + b"<item><title>x" * n)
+
+
+def test_feed_of_unclosed_items_is_read_in_linear_time():
+    from tumen.sources import read_bytes
+    from tumen.sources.feeds import item_spans
+
+    small, big = _unclosed_feed(20_000), _unclosed_feed(40_000)
+    ratio = _cpu_seconds(item_spans, big) / _cpu_seconds(item_spans, small)
+    print(f"item spans: x{ratio:.2f} for twice the input")
+    assert ratio < MAX_RATIO
+
+    def read(data: bytes) -> None:
+        items = list(read_bytes(data, path="feed.rss"))
+        assert items and all("title only" in str(i) for i in items)
+
+    ratio = _cpu_seconds(read, _unclosed_feed(16_000)) / _cpu_seconds(read, _unclosed_feed(8_000))
+    print(f"whole feed: x{ratio:.2f} for twice the input")
+    assert ratio < MAX_RATIO
+
+
+def test_item_spans_pair_each_opening_with_its_closing_tag():
+    from tumen.sources.feeds import item_spans
+
+    data = (b"<rss><channel><item><title>a</title></item>\n<item>never closed\n"
+            b"<x:item a='1'>b</x:item ><entry>c</entry><items>no</items></channel></rss>")
+    assert item_spans(data) == [b"<item><title>a</title></item>",
+                                b"<item>never closed\n<x:item a='1'>b</x:item >",
+                                b"<entry>c</entry>"]
+
+
+@pytest.mark.slow
+def test_place_mentions_in_a_long_body_are_analyzed_in_linear_time():
+    from tumen.components.incidents import extract
+    from tumen.incidents.classify import TypeModel
+    from tumen.incidents import args as A
+    from tumen.pipeline import Pipeline
+    from tumen.record import Report
+
+    pipe = Pipeline(("places", "organizations", "dates")).initialize()
+    model = TypeModel.load(None)
+    sentences = ["Traders in Hyesan said rice prices rose.", "Police in Musan arrested a smuggler.",
+                 "A lecture was held in Hoeryong on the new law.", "Guards in Sinuiju were replaced."]
+
+    def doc_of(paragraphs: int):
+        body = "\n\n".join(" ".join(sentences[(i + k) % 4] for k in range(4)) for i in range(paragraphs))
+        return next(iter(pipe.pipe([Report(id="long", body=body)])))
+
+    def main_place(doc) -> None:
+        assert A.main_place(doc, A.place_mentions(doc))[0]
+
+    def incidents(doc) -> None:
+        assert extract(doc, model)
+
+    small, big = doc_of(2_000), doc_of(4_000)
+    for step in (main_place, incidents):
+        ratio = _cpu_seconds(step, big, runs=1) / _cpu_seconds(step, small, runs=1)
+        print(f"{step.__name__}: x{ratio:.2f} for twice the input")
+        assert ratio < MAX_RATIO
