@@ -506,3 +506,81 @@ def test_place_mentions_in_a_long_body_are_analyzed_in_linear_time():
         ratio = _cpu_seconds(step, big, runs=1) / _cpu_seconds(step, small, runs=1)
         print(f"{step.__name__}: x{ratio:.2f} for twice the input")
         assert ratio < MAX_RATIO
+
+
+# ---------------------------------------------------------------------------------
+# minors: a full disk during a migration or a backup
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 2 MiB file system (tmpfs), or a skip when mounting is not permitted."""
+    import shutil
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({proc.stderr.strip() or 'not permitted'})")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def _fill(folder: Path) -> None:
+    with open(folder / "filler", "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+
+
+def test_migration_on_a_full_disk_names_the_cause(small_disk, monkeypatch):
+    from tumen.errors import StoreError
+    from tumen.store import open_store
+    from tumen.store import sqlite as sqlite_store
+    from tumen.store.migrations import Migration
+
+    db = small_disk / "m.db"
+    keep = open_store(db)  # holds the WAL files open, as a running server would
+    try:
+        _fill(small_disk)
+        # a pending migration that needs room (as a new release's would)
+        monkeypatch.setattr(sqlite_store, "MIGRATIONS", [*sqlite_store.MIGRATIONS, Migration(
+            "9999_needs_room", "CREATE TABLE room (b BLOB);\nINSERT INTO room SELECT "
+            "randomblob(200000) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+            "FROM c WHERE x < 50) SELECT x FROM c)")])
+        with pytest.raises(StoreError) as err:
+            open_store(db)
+        assert "database or disk is full" in str(err.value), str(err.value)
+        assert "no transaction is active" not in str(err.value)
+        assert "9999_needs_room" in str(err.value)
+    finally:
+        keep.close()
+
+
+def test_failed_backup_leaves_no_part_files(small_disk, tmp_path):
+    from tumen.errors import StoreError
+    from tumen.ingest import ingest
+    from tumen.maintenance import backup
+    from tumen.store import open_store
+
+    src = tmp_path / "big.jsonl"
+    with open(src, "w", encoding="utf-8") as out:
+        for i in range(3_000):
+            out.write(json.dumps({"id": f"b-{i}", "body": f"Report {i}: " + " ".join(
+                f"word{(i * 13 + k) % 1009}" for k in range(60))}) + "\n")
+    db = tmp_path / "b.db"
+    with open_store(db) as store:
+        ingest(store, [src], parallel=False)
+    assert db.stat().st_size > 3 * 1024 * 1024
+    target = small_disk / "copy.db"
+    with pytest.raises(StoreError) as err:
+        backup(db, target)
+    assert "backup failed" in str(err.value) and "full" in str(err.value), str(err.value)
+    assert sorted(p.name for p in small_disk.iterdir()) == []  # no copy, .part, .part-journal

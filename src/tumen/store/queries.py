@@ -171,7 +171,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        if _pg(conn) or conn.in_transaction:  # disk full may have rolled SQLite back already
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
