@@ -584,3 +584,73 @@ def test_failed_backup_leaves_no_part_files(small_disk, tmp_path):
         backup(db, target)
     assert "backup failed" in str(err.value) and "full" in str(err.value), str(err.value)
     assert sorted(p.name for p in small_disk.iterdir()) == []  # no copy, .part, .part-journal
+
+
+# ---------------------------------------------------------------------------------
+# minors: FIFOs, ids, warcio's warnings
+
+def test_a_fifo_named_on_the_command_line_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.txt"
+    good.write_text("Note\n\nRice prices rose in the county market.\n", encoding="utf-8")
+    proc = subprocess.run([*TUMEN, "ingest", str(fifo), str(good), "--db", str(tmp_path / "f.db")],
+                          capture_output=True, text=True, timeout=120)  # the old code hung here
+    assert proc.returncode == 1
+    assert (f"failed: {fifo}: not a regular file but a FIFO (named pipe); to read a stream, "
+            "pipe it to standard input and name '-'") in proc.stderr.splitlines()
+    assert proc.stderr.startswith("added 1,")
+    proc = subprocess.run([*TUMEN, "analyze", str(fifo), "-q"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "not a regular file but a FIFO" in proc.stderr
+
+
+def test_ids_too_long_or_with_control_characters_are_refused(tmp_path):
+    from tumen.ingest import ingest
+    from tumen.normalize import MAX_ID_CHARS
+    from tumen.store import open_store
+
+    path = tmp_path / "ids.jsonl"
+    lines = [{"id": "x" * (MAX_ID_CHARS + 1), "body": "A report with a very long id."},
+             {"id": "nul\u0000id", "body": "A report whose id holds a NUL."},
+             {"id": "bell\u0007", "body": "A report whose id holds a bell."},
+             {"id": "https://example.org/news/2024/05/a-guid-that-is-a-url", "body": "A fine one."}]
+    path.write_text("".join(json.dumps(o) + "\n" for o in lines), encoding="utf-8")
+    with open_store(tmp_path / "i.db") as store:
+        summary = ingest(store, [path], parallel=False)
+        assert [r.id for r in store.iter_reports()] == [lines[3]["id"]]
+    reasons = [f"{w}: {r}" for w, r in summary.failed]
+    assert reasons == [
+        f"{path} (line 1): id longer than {MAX_ID_CHARS} characters ({MAX_ID_CHARS + 1}); "
+        "give the report a shorter id",
+        f"{path} (line 2): id contains a control character (U+0000); give the report an id "
+        "of printable characters",
+        f"{path} (line 3): id contains a control character (U+0007); give the report an id "
+        "of printable characters"]
+
+
+def test_warcio_warnings_are_one_line_each(tmp_path):
+    import re
+
+    from hostile import _warc_record
+
+    first = _warc_record("https://example.org/a", "<p>Rice prices rose in the county market.</p>")
+    second = _warc_record("https://example.org/b", "<p>Guards along the river were replaced.</p>")
+    length = re.search(rb"Content-Length: (\d+)", first)
+    # a Content-Length 40 bytes short: warcio warns, quoting the bytes left over
+    first = first.replace(length.group(0), b"Content-Length: %d" % (int(length.group(1)) - 40))
+    first = first.replace(b"</article>", b"\x1b[31m\x00</article>")
+    path = tmp_path / "short.warc"
+    path.write_bytes(first + second)
+    proc = subprocess.run([*TUMEN, "ingest", str(path), "--db", str(tmp_path / "w.db")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    warned = [ln for ln in lines if "Content-Length is invalid" in ln]
+    assert len(warned) == 1 and "Offset:" in warned[0] and "Remainder:" in warned[0]
+    assert not any(ln.lstrip().startswith(("Offset:", "Remainder:")) for ln in lines)
+    assert "\x1b" not in proc.stderr and "\x00" not in proc.stderr
+    assert any(ln.startswith("added 2,") for ln in lines)

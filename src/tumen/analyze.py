@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
 from .errors import Failures, InputError
+from .sources import special_file
 from .sources.tabular import surrogate_reason
 from .linking import EVENT_TYPES, DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
@@ -197,6 +198,9 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     summary = AnalysisSummary()
     started = time.perf_counter()
     total = None
+    if str(path) != "-" and (what := special_file(path)):
+        raise InputError(str(path), f"not a regular file but {what}; to read a stream, "
+                                    "pipe it to standard input and name '-'")
     if progress and str(path) != "-":
         with open(path, "rb") as fh:
             total = sum(1 for line in fh if line.strip())

@@ -103,8 +103,8 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
                 else:
                     try:
                         yield normalize(item)
-                    except TumenError as exc:
-                        yield InputError(_where(item), str(exc))
+                    except TumenError as exc:  # the place once: normalize names it too
+                        yield InputError(_where(item), exc.reason if isinstance(exc, InputError) else str(exc))
         except InputError as exc:
             yield exc
         except OSError as exc:

@@ -44,6 +44,10 @@ INVISIBLE_CHARS = ("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad
                    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _INVISIBLE = re.compile("[" + INVISIBLE_CHARS + "]")
 _SPACES = re.compile(" {2,}")
+# A report id is a key in URLs, file names and logs: at most this long, no control
+# characters (NUL included).  Long enough for a feed guid that is a URL.
+MAX_ID_CHARS = 512
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 # Dates outside this range are not publication dates of reports about North Korea
@@ -183,6 +187,13 @@ def normalize(raw: RawReport) -> Report:
         tags = [t for t in (normalize_line(tag).lower() for tag in raw.tags) if t]
         tags = list(dict.fromkeys(tags)) or None
     report_id = normalize_line(str(raw.id)) if raw.id not in (None, "") else ""
+    if len(report_id) > MAX_ID_CHARS:
+        raise InputError(where, f"id longer than {MAX_ID_CHARS} characters "
+                                f"({len(report_id):,}); give the report a shorter id")
+    if _CONTROL.search(report_id):
+        bad = _CONTROL.search(report_id).group(0)
+        raise InputError(where, f"id contains a control character (U+{ord(bad):04X}); "
+                                "give the report an id of printable characters")
     return Report(
         id=report_id or "r-" + digest[:16], body=body, title=title or None, published=published,
         source=normalize_line(raw.source) or None if raw.source else None,

@@ -24,6 +24,7 @@ import gzip
 import io
 import json
 import os
+import stat
 import sys
 import zlib
 from pathlib import Path
@@ -271,8 +272,27 @@ def shown_path(path: str | Path) -> str:
     return "/".join(parts)
 
 
+# What a path that is neither a file nor a folder is (opening a FIFO with no writer
+# blocks for ever; a device never ends).
+_SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+            (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def special_file(path: str | Path) -> str | None:
+    """What ``path`` is when it is not a regular file or folder, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # open() says what is wrong
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
 def _read_file(path: Path, options: Options, format: str | None) -> Iterator[Item]:
     shown = shown_path(path)
+    if (what := special_file(path)):
+        yield InputError(shown, f"not a regular file but {what}; to read a stream, "
+                                "pipe it to standard input and name '-'")
+        return
     try:
         handle = open(path, "rb")
     except FileNotFoundError:
