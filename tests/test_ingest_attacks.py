@@ -173,6 +173,31 @@ def test_lone_surrogate_line_is_refused_and_the_rest_ingested(tmp_path):
         assert "\U0001F600" in store.get_report("pair").body
 
 
+@pytest.mark.slow
+def test_upload_with_a_lone_surrogate_line_stores_the_rest(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tumen.ingest import ingest
+    from tumen.store import open_store
+    from tumen.web.app import create_app
+
+    db = tmp_path / "u.db"
+    first = tmp_path / "first.txt"
+    first.write_text("First note\n\nRice prices rose in the county market.\n", encoding="utf-8")
+    with open_store(db) as store:
+        ingest(store, [first], parallel=False)
+    data = _surrogate_jsonl(tmp_path / "sur.jsonl", n=5, bad_at=3).read_bytes()
+    with TestClient(create_app(str(db))) as c:
+        token = c.get("/api/me").json()["csrf_token"]
+        r = c.post("/upload", data={"csrf_token": token},
+                   files=[("files", ("sur.jsonl", data, "application/x-ndjson"))])
+    assert r.status_code == 200, r.text[-500:]
+    assert "Added <strong>5</strong>" in r.text  # 4 good lines and the paired escape
+    assert "lone surrogate" in r.text
+    with open_store(db) as store:
+        assert store.stats()["reports"] == 6
+
+
 def test_lone_surrogate_in_a_json_array_names_the_item(tmp_path):
     from tumen.errors import InputError
     from tumen.sources import read_path
