@@ -27,7 +27,9 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from .errors import InputError
+from .errors import Failures, InputError
+from .sources import special_file
+from .sources.tabular import surrogate_reason
 from .linking import EVENT_TYPES, DuplicateLinker
 from .pipeline import ANALYZER_VERSION, Pipeline
 from .record import Report
@@ -44,8 +46,8 @@ class AnalysisSummary:
     analyzed: int = 0
     failed: int = 0
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    skipped_lines: list[str] = field(default_factory=list)
+    errors: Failures = field(default_factory=Failures)  # the first 100, ``total`` all
+    skipped_lines: Failures = field(default_factory=Failures)
 
     @property
     def rate(self) -> float:
@@ -86,6 +88,8 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None,
                     body = ""
                 if not isinstance(body, str):
                     raise ValueError("body is not a string")
+                if (reason := surrogate_reason(obj, raw)):
+                    raise ValueError(reason)
             except ValueError as exc:
                 err = InputError(str(path), f"not a report: {exc}", line=line_no)
                 if errors is not None:
@@ -115,8 +119,13 @@ def _str_or_none(value: Any) -> str | None:
 _WORKER_PIPELINE: Pipeline | None = None
 
 
-def _worker_init(components: tuple[str, ...] | None, config: dict | None = None) -> None:
+def _worker_init(components: tuple[str, ...] | None, config: dict | None = None,
+                 parent: int | None = None) -> None:
     global _WORKER_PIPELINE
+    if parent is not None:
+        from .procs import die_with_parent
+
+        die_with_parent(parent)  # a killed analysis leaves no worker behind
     _WORKER_PIPELINE = Pipeline(components, config=config).initialize()
 
 
@@ -143,7 +152,8 @@ def analyze_reports(reports: Iterable[Report], *, processes: int = 1,
             yield doc.to_record().to_dict()
         return
     ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(processes, initializer=_worker_init, initargs=(components, config)) as pool:
+    with ctx.Pool(processes, initializer=_worker_init,
+                  initargs=(components, config, os.getpid())) as pool:
         for records in pool.imap(_worker_run, _chunks(reports, CHUNK_SIZE)):
             yield from records
 
@@ -191,6 +201,9 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     summary = AnalysisSummary()
     started = time.perf_counter()
     total = None
+    if str(path) != "-" and (what := special_file(path)):
+        raise InputError(str(path), f"not a regular file but {what}; to read a stream, "
+                                    "pipe it to standard input and name '-'")
     if progress and str(path) != "-":
         with open(path, "rb") as fh:
             total = sum(1 for line in fh if line.strip())

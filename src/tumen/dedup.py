@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -79,6 +79,11 @@ def _words(text: str) -> list[str]:
 # Most word hashes cached (words repeat: a corpus of 20,000 reports has ~60,000
 # distinct words); the cache is emptied when full, which bounds its memory (~20 MB).
 WORD_CACHE_SIZE = 200_000
+# Characters of a body shingled at a time, and shingles hashed by the permutations at a
+# time: what bounds the memory of a signature (a few MB) whatever the body's size.  A
+# whole-body N x NUM_PERM matrix took 512 bytes a word: 1.2 GB for a 6 MB body.
+SHINGLE_PIECE_CHARS = 1 << 20
+MINHASH_BLOCK = 4096
 
 
 class _WordHashes(dict):
@@ -92,24 +97,55 @@ class _WordHashes(dict):
 _word_hashes = _WordHashes()
 
 
+def _pieces(text: str) -> Iterator[str]:
+    """``text`` in pieces of about ``SHINGLE_PIECE_CHARS``, cut at whitespace (a word
+    is never split unless a piece has no whitespace at all)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = start + SHINGLE_PIECE_CHARS
+        if end < n:
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start else end
+        yield text[start:end]
+        start = end
+
+
+def _shingle_chunks(text: str, k: int = SHINGLE_WORDS) -> Iterator[np.ndarray]:
+    """The shingle hashes of ``text`` (see ``shingles``), a piece of the text at a time:
+    the k-1 last word hashes of a piece are carried into the next."""
+    carry = np.zeros(0, dtype=np.uint64)
+    first_words: list[str] = []  # only while fewer than k words were seen
+    seen = 0
+    for piece in _pieces(text):
+        words = _words(piece)
+        if not words:
+            continue
+        if seen < k:
+            first_words.extend(words[:k])
+        seen += len(words)
+        h = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
+        del words
+        h = np.concatenate([carry, h]) if len(carry) else h
+        if len(h) >= k:
+            mixed = np.zeros(len(h) - k + 1, dtype=np.uint64)
+            for i in range(k):
+                mixed = mixed * _MIX[0] + h[i:len(h) - k + 1 + i] * _MIX[min(i, 2)]
+            yield mixed & _MASK32
+        carry = h[len(h) - (k - 1):] if k > 1 else h[:0]
+    if 0 < seen < k:
+        yield np.array([zlib.crc32(" ".join(first_words).encode("utf-8"))], dtype=np.uint64)
+
+
 def shingles(text: str, k: int = SHINGLE_WORDS) -> np.ndarray:
     """The word k-shingles of ``text`` as 32-bit hashes (repeats kept: MinHash ignores
     them and ``jaccard`` removes them, which saves a sort on the hot path).
 
     Words are hashed once (crc32) and combined per shingle with numpy, which is what
     keeps shingling at several thousand reports per second."""
-    words = _words(text)
-    if not words:
+    chunks = list(_shingle_chunks(text, k))
+    if not chunks:
         return np.zeros(0, dtype=np.uint64)
-    h = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
-    if len(h) >= k:
-        mixed = np.zeros(len(h) - k + 1, dtype=np.uint64)
-        for i in range(k):
-            mixed = mixed * _MIX[0] + h[i:len(h) - k + 1 + i] * _MIX[min(i, 2)]
-        h = mixed & _MASK32
-    else:
-        h = np.array([zlib.crc32(" ".join(words).encode("utf-8"))], dtype=np.uint64)
-    return h
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -121,15 +157,28 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+def _minhash_values(chunks: Iterable[np.ndarray]) -> np.ndarray:
+    """The ``NUM_PERM`` minimum permuted hashes over shingle chunks, ``MINHASH_BLOCK``
+    shingles at a time (memory: one block x NUM_PERM, 2 MB)."""
+    values = np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for chunk in chunks:
+            for i in range(0, len(chunk), MINHASH_BLOCK):
+                block = chunk[i:i + MINHASH_BLOCK]
+                np.minimum(values, ((block[:, None] * _PERM_A + _PERM_B) >> _SHIFT).min(axis=0),
+                           out=values)
+    return values
+
+
 def minhash(shingle_set: np.ndarray) -> LeanMinHash:
     """The MinHash signature (``NUM_PERM`` values) of a shingle set."""
-    if len(shingle_set) == 0:
-        values = np.full(NUM_PERM, _MAX_HASH, dtype=np.uint64)
-    else:
-        with np.errstate(over="ignore"):
-            phv = (shingle_set[:, None] * _PERM_A + _PERM_B) >> _SHIFT
-        values = phv.min(axis=0)
-    return LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
+    return LeanMinHash(seed=SEED, hashvalues=_minhash_values([shingle_set]), scheme=_SCHEME)
+
+
+def minhash_of_text(text: str) -> LeanMinHash:
+    """``minhash(shingles(text))`` without holding all the shingles: memory bounded by a
+    constant for any body."""
+    return LeanMinHash(seed=SEED, hashvalues=_minhash_values(_shingle_chunks(text)), scheme=_SCHEME)
 
 
 def signature_bytes(m: LeanMinHash) -> bytes:
@@ -187,7 +236,7 @@ def signature_and_bands(body: str, content_hash: str | None = None
     ready = _prepared.pop(content_hash, None) if content_hash else None
     if ready is not None:
         return ready
-    data = signature_bytes(minhash(shingles(body)))
+    data = signature_bytes(minhash_of_text(body))
     return data, band_hashes(data)
 
 

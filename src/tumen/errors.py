@@ -33,3 +33,42 @@ class StoreError(TumenError):
 
 class AnalysisError(TumenError):
     """A report could not be analyzed (the report is kept and marked)."""
+
+
+# Failures kept (and listed) per run; the rest are counted.  A million bad lines must
+# not take a million entries of memory nor print a million lines.
+MAX_FAILURES_KEPT = 100
+
+
+class Failures(list):
+    """A list of failures that keeps the first ``MAX_FAILURES_KEPT`` and counts the rest
+    (``total``; ``more`` = not kept).  Memory is constant however many fail."""
+
+    def __init__(self, items=(), limit: int = MAX_FAILURES_KEPT):
+        super().__init__()
+        self.limit = limit
+        self.more = 0
+        self.extend(items)
+
+    def append(self, item) -> None:  # type: ignore[override]
+        if len(self) < self.limit:
+            super().append(item)
+        else:
+            self.more += 1
+
+    def extend(self, items) -> None:  # type: ignore[override]
+        for item in items:
+            self.append(item)
+        self.more += getattr(items, "more", 0)
+
+    def __iadd__(self, items):  # type: ignore[override]
+        self.extend(items)
+        return self
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.more
+
+    def more_line(self, what: str = "failures") -> str | None:
+        """``… and N more failures (not listed)`` when some were not kept, else None."""
+        return f"... and {self.more:,} more {what} (only the first {self.limit} are listed)" if self.more else None

@@ -65,7 +65,7 @@ class IngestSummary:
                     + (f" ({r.skipped} without a body skipped)" if r.skipped else ""))
         else:
             head = (f"added {r.added}, duplicates {r.duplicates}, near-duplicates "
-                    f"{r.near_duplicates}, failed {len(r.failed)}"
+                    f"{r.near_duplicates}, failed {r.failed.total}"
                     + (f", skipped {r.skipped} without a body" if r.skipped else "")
                     + (f", renamed {len(r.renamed)} (id taken by a different body: stored as "
                        f"ID~HASH, e.g. {r.renamed[0][1]})" if r.renamed else ""))
@@ -73,7 +73,9 @@ class IngestSummary:
         if self.dated:
             head += (f"; dated {len(self.dated)} stored undated report{'s' if len(self.dated) > 1 else ''}"
                      " (run 'tumen analyze' to redo their records)")
-        return [head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+        more = r.failed.more_line()
+        return ([head] + [f"failed: {_one_line(where)}: {_one_line(reason)}" for where, reason in r.failed]
+                + ([more] if more else []))
 
     def warnings(self, most: int = MAX_WARNING_LINES) -> list[str]:
         """One line per file with reports stored without a publication date (the first
@@ -96,6 +98,7 @@ class IngestSummary:
                 "renamed": [{"id": a, "stored_as": b} for a, b in r.renamed],
                 "failed": [{"where": w, "reason": why} for w, why in r.failed],
                 "undated": dict(self.undated), "dated": list(self.dated),
+                "failed_total": r.failed.total,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -119,7 +122,7 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
     the ``RawReport`` itself for an item with no body (to be counted as skipped).
     ``published`` dates the reports that carry no date of their own."""
     from .normalize import normalize
-    from .sources import read_path
+    from .sources import read_path, shown_path
 
     for path in paths:
         try:
@@ -131,12 +134,12 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
                 else:
                     try:
                         yield normalize(item, default_published=published)
-                    except TumenError as exc:
-                        yield InputError(_where(item), str(exc))
+                    except TumenError as exc:  # the place once: normalize names it too
+                        yield InputError(_where(item), exc.reason if isinstance(exc, InputError) else str(exc))
         except InputError as exc:
             yield exc
         except OSError as exc:
-            yield InputError(str(path), exc.strerror or str(exc))
+            yield InputError(shown_path(path), exc.strerror or str(exc))
 
 
 def parse_field_map(text: str | None) -> dict[str, str] | None:
@@ -189,6 +192,9 @@ def _reader_process(paths, title_line, field_map, format, published, batch_size,
     ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
     from . import dedup
 
+    from .procs import die_with_parent
+
+    die_with_parent(parent)
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer handles Ctrl-C
         batch: list[tuple] = []
@@ -315,7 +321,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 r = summary.result
                 bar.update(task, completed=summary.read, rate=summary.read / elapsed if elapsed else 0,
                            description=f"added {r.added} · duplicates {r.duplicates} · "
-                                       f"near {r.near_duplicates} · failed {len(r.failed)}")
+                                       f"near {r.near_duplicates} · failed {r.failed.total}")
     finally:
         close = getattr(messages, "close", None)
         if close is not None:

@@ -137,7 +137,7 @@ class DuplicateLinker:
         """Index ``record`` and return the id of the earlier report it duplicates, if any."""
         rid = str(record["id"])
         me = _Seen(rid, _date(record.get("published")), len(self.seen), _content_words(body))
-        signature = dedup.minhash(dedup.shingles(body))
+        signature = dedup.minhash_of_text(body)
         best: _Seen | None = None
         for other_id in self.near.candidates(signature):
             other = self.seen.get(other_id)

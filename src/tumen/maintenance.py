@@ -99,6 +99,13 @@ def _connect_ro(path: str) -> sqlite3.Connection:
 
 
 # -- backup ---------------------------------------------------------------------------
+def _remove_part(part: Path) -> None:
+    """Remove a half-written backup and SQLite's files beside it (its rollback journal
+    ``.part-journal`` stays behind when the copy fails, e.g. on a full disk)."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(str(part) + suffix).unlink(missing_ok=True)
+
+
 def backup(db: str | Path, target: str | Path, *, overwrite: bool = False) -> BackupResult:
     """Copy the live SQLite store ``db`` to ``target`` (a consistent snapshot)."""
     source = _sqlite_path(db)
@@ -111,7 +118,7 @@ def backup(db: str | Path, target: str | Path, *, overwrite: bool = False) -> Ba
         raise StoreError(f"{target}: is a folder; give the backup a file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    part.unlink(missing_ok=True)
+    _remove_part(part)
     started = time.perf_counter()
     src = _connect_ro(source)
     try:
@@ -128,12 +135,12 @@ def backup(db: str | Path, target: str | Path, *, overwrite: bool = False) -> Ba
         finally:
             dst.close()
     except (sqlite3.DatabaseError, OSError) as exc:
-        part.unlink(missing_ok=True)
+        _remove_part(part)
         raise StoreError(f"{target}: backup failed ({exc})") from exc
     finally:
         src.close()
     if verdict != "ok":
-        part.unlink(missing_ok=True)
+        _remove_part(part)
         raise StoreError(f"{target}: the copy does not verify ({verdict})")
     with open(part, "rb") as fh:
         os.fsync(fh.fileno())

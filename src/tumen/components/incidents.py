@@ -105,7 +105,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
         para = paras[para_of[k]] if paras else (start, end)
         place, province = A.place_for(doc, places, start, end, para, lead)
         own = set()
-        if any(start <= m.start < end for m in places):
+        if A.between(places, start, end):
             own.add("place")
         for t, prob in chosen:
             where = (place, province)

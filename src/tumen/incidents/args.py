@@ -9,6 +9,7 @@ earlier components: ``doc.places`` / ``doc.organizations`` (with their mentions)
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -49,6 +50,18 @@ def place_mentions(doc: Document) -> list[Mentioned]:
                                  place.province or (place.name if place.kind == "province" else None)))
     out.sort(key=lambda m: m.start)
     return out
+
+
+def _start(m: Mentioned) -> int:
+    return m.start
+
+
+def between(mentions: list[Mentioned], start: int, end: int) -> list[Mentioned]:
+    """The mentions (sorted by start, as ``place_mentions`` gives them) that start in
+    ``[start, end)``: a bisect, not a scan of every mention for every sentence (which made
+    a long body quadratic)."""
+    lo = bisect.bisect_left(mentions, start, key=_start)
+    return mentions[lo:bisect.bisect_left(mentions, end, lo, key=_start)]
 
 
 def org_mentions(doc: Document) -> list[Mentioned]:
@@ -110,10 +123,11 @@ def main_place(doc: Document, places: list[Mentioned]) -> tuple[str | None, str 
     for m in real:
         counts[m.province] = counts.get(m.province, 0) + (2.0 if m.start == real[0].start else 1.0)
     province = max(counts, key=counts.get)
-    for start, end in doc.sentences:
-        inside = [m for m in real if start <= m.start < end and m.province == province]
-        if inside:
-            return _best_place(body, inside)
+    # the first sentence holding a mention in that province (sentence of its first one)
+    for m in real:
+        if m.province == province and (span := doc.sentence_at(m.start)):
+            start, end = span
+            return _best_place(body, [m for m in between(real, start, end) if m.province == province])
     return province, province
 
 
@@ -157,13 +171,13 @@ def attributed(body: str, m: Mentioned, start: int) -> bool:
 
 def place_for(doc: Document, places: list[Mentioned], start: int, end: int,
               para: tuple[int, int], fallback: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
-    inside = [m for m in places if start <= m.start < end and not attributed(doc.body, m, start)]
+    inside = [m for m in between(places, start, end) if not attributed(doc.body, m, start)]
     if inside:
         return _best_place(doc.body, inside)
     if any(not _PEOPLE_BEFORE.search(doc.body, max(start, m.start() - 20), m.start())
            for m in _abroad().finditer(doc.body, start, end)):
         return None, None  # an event abroad ("detained in Jilin Province")
-    before = [m for m in places if para[0] <= m.start < start and not _in_furniture(doc, m.start)]
+    before = [m for m in between(places, para[0], start) if not _in_furniture(doc, m.start)]
     if before:
         return _best_place(doc.body, before)
     return fallback
@@ -214,7 +228,7 @@ def is_national_order(doc: Document, places: list[Mentioned], start: int, end: i
     body = doc.body
     if not _NATIONAL.search(body, start, end):
         return False
-    return all(attributed(body, m, start) for m in places if start <= m.start < end)
+    return all(attributed(body, m, start) for m in between(places, start, end))
 
 
 # Types whose place may be a border crossing itself; any other incident at a crossing

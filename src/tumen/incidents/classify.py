@@ -7,6 +7,8 @@ Inference is a sparse dot product, no scikit-learn object is unpickled.
 
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass
 from importlib import resources
 
@@ -85,16 +87,20 @@ def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -
         _, fired = apply_triggers(np.zeros((len(texts), len(types)), np.float32), texts, types)
         for x, row in zip(extras, fired):
             x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
-    return featurize([_mask_places(body, s, e, doc.places) for s, e in sentences], paragraphs, extras)
+    spans = sorted((m.start, m.end) for p in doc.places for m in p.mentions)
+    return featurize([_mask_places(body, s, e, spans) for s, e in sentences], paragraphs, extras)
 
 
 PLACE_TOKEN = "placename"
 
 
-def _mask_places(body: str, start: int, end: int, places) -> str:
+def _mask_places(body: str, start: int, end: int, all_spans: list[tuple[int, int]]) -> str:
     """``body[start:end]`` with every gazetteer place mention replaced by PLACE_TOKEN:
-    which town an event happened in says nothing about what kind of event it was."""
-    spans = sorted((m.start, m.end) for p in places for m in p.mentions if start <= m.start and m.end <= end)
+    which town an event happened in says nothing about what kind of event it was.
+    ``all_spans``: the document's (start, end) place mentions, sorted (bisected here)."""
+    lo = bisect.bisect_left(all_spans, (start, -1))
+    hi = bisect.bisect_left(all_spans, (end, -1), lo)
+    spans = [(a, b) for a, b in all_spans[lo:hi] if b <= end]
     if not spans:
         return body[start:end]
     pieces, last = [], start

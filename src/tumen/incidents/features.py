@@ -16,6 +16,8 @@ product with the stored coefficients (no scikit-learn needed at run time).
 
 from __future__ import annotations
 
+import bisect
+
 import json
 import re
 from functools import lru_cache
@@ -92,6 +94,18 @@ def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int
 _MODALS = {"will", "would", "may", "might", "could", "should", "must", "shall", "can"}
 
 
+def mention_starts(doc, kind: str, items) -> list[int]:
+    """The sorted start offsets of the mentions of ``items`` (places or organizations),
+    computed once per document: each sentence then finds its own with a bisect (a scan of
+    every mention per sentence made long bodies quadratic)."""
+    key = ("mention_starts", kind)
+    cached = doc.user_data.get(key)
+    if cached is None or cached[0] is not items or cached[1] != len(items):
+        cached = (items, len(items), sorted(m.start for item in items for m in item.mentions))
+        doc.user_data[key] = cached
+    return cached[2]
+
+
 def context_features(doc, start: int, end: int) -> list[str]:
     """Features of the sentence ``doc.body[start:end]`` from the earlier components and
     the spaCy parse: which entities it names (and whether one opens the sentence), how
@@ -100,10 +114,11 @@ def context_features(doc, start: int, end: int) -> list[str]:
     feats: list[str] = []
     cut = start + max(1, (end - start) // 3)
     for kind, items in (("org", doc.organizations), ("place", doc.places)):
-        starts = [m.start for item in items for m in item.mentions if start <= m.start < end]
-        if starts:
+        starts = mention_starts(doc, kind, items)
+        i = bisect.bisect_left(starts, start)
+        if i < len(starts) and starts[i] < end:  # starts[i] is the sentence's first mention
             feats.append(f"e:{kind}")
-            if min(starts) < cut:
+            if starts[i] < cut:
                 feats.append(f"e:{kind}_early")
     for d in doc.dates:
         if start <= d.start < end:

@@ -24,6 +24,7 @@ import gzip
 import io
 import json
 import os
+import stat
 import sys
 import zlib
 from pathlib import Path
@@ -222,7 +223,7 @@ def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str,
     """
     options = Options(title_line=title_line, field_map=dict(field_map or {}), limits=limits)
     if format is not None and format not in FORMATS:
-        yield InputError(str(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
+        yield InputError(shown_path(path), f"unknown format {format!r} (known: {', '.join(FORMATS)})")
         return
     if str(path) == "-":
         stdin = getattr(sys.stdin, "buffer", None)
@@ -238,7 +239,7 @@ def read_path(path: str | Path, *, title_line: bool = True, field_map: dict[str,
             count += 1
             yield from _read_file(file, options, format)
         if count == 0:
-            yield InputError(str(p), "folder holds no files")
+            yield InputError(shown_path(p), "folder holds no files")
         return
     yield from _read_file(p, options, format)
 
@@ -249,8 +250,49 @@ def read_paths(paths: Iterable[str | Path], **kwargs) -> Iterator[RawReport | In
         yield from read_path(path, **kwargs)
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as text that can be printed and stored.  A file name that is not UTF-8
+    (CP949 names from Korean Windows archives reach Python as lone surrogates) is read
+    per path component as CP949, else with its bad bytes written ``\\xNN``."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    parts = []
+    for part in os.fsencode(text).split(b"/"):
+        try:
+            parts.append(part.decode("utf-8"))
+        except UnicodeDecodeError:
+            try:
+                parts.append(part.decode("cp949"))
+            except UnicodeDecodeError:
+                parts.append(part.decode("utf-8", errors="backslashreplace"))
+    return "/".join(parts)
+
+
+# What a path that is neither a file nor a folder is (opening a FIFO with no writer
+# blocks for ever; a device never ends).
+_SPECIAL = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+            (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def special_file(path: str | Path) -> str | None:
+    """What ``path`` is when it is not a regular file or folder, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # open() says what is wrong
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
 def _read_file(path: Path, options: Options, format: str | None) -> Iterator[Item]:
-    shown = str(path)
+    shown = shown_path(path)
+    if (what := special_file(path)):
+        yield InputError(shown, f"not a regular file but {what}; to read a stream, "
+                                "pipe it to standard input and name '-'")
+        return
     try:
         handle = open(path, "rb")
     except FileNotFoundError:

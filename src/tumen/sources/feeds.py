@@ -8,6 +8,7 @@ its own ``<item>``/``<entry>`` element when it can be found in the file, else th
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, Iterator
 
@@ -16,7 +17,34 @@ from ..record import RawReport
 from .base import TITLE_ONLY, Item, Source
 from .html import html_to_text
 
-_ITEM = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(item|entry)\b.*?</(?:[A-Za-z0-9_-]+:)?\1\s*>", re.S)
+# An item's element: from ``<item``/``<entry`` (any namespace prefix) to the first
+# closing tag of the same name after it.  Found by pairing the opening and closing tags
+# (one pass each, then a bisect): a single regex with ``.*?`` between them rescans the
+# rest of the file from every opening tag that is never closed (quadratic: 300,000
+# unclosed ``<item>`` never finished).
+_OPEN = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(item|entry)\b")
+_CLOSE = re.compile(rb"</(?:[A-Za-z0-9_-]+:)?(item|entry)\s*>")
+
+
+def item_spans(data: bytes) -> list[bytes]:
+    """The bytes of each ``<item>``/``<entry>`` element, in order (linear time)."""
+    closes: dict[bytes, tuple[list[int], list[int]]] = {b"item": ([], []), b"entry": ([], [])}
+    for m in _CLOSE.finditer(data):
+        starts, ends = closes[m.group(1)]
+        starts.append(m.start())
+        ends.append(m.end())
+    spans: list[bytes] = []
+    pos = 0
+    for m in _OPEN.finditer(data):
+        if m.start() < pos:
+            continue  # inside the element found last
+        starts, ends = closes[m.group(1)]
+        i = bisect.bisect_left(starts, m.end())
+        if i == len(starts):
+            continue  # never closed
+        spans.append(data[m.start():ends[i]])
+        pos = ends[i]
+    return spans
 
 
 def _content(entry: Any) -> str:
@@ -52,7 +80,7 @@ def read_feed(source: Source, fmt: str) -> Iterator[Item]:
         return
     feed = parsed.get("feed") or {}
     language = (feed.get("language") or "").split("-")[0].lower() or None
-    spans = [m.group(0) for m in _ITEM.finditer(data)]
+    spans = item_spans(data)
     exact = len(spans) == len(entries)
     for n, entry in enumerate(entries, 1):
         locator = f"item {n}"

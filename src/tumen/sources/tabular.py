@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from typing import Any, Iterable, Iterator
 
 from ..errors import InputError
@@ -69,6 +70,28 @@ def _str(value: Any) -> str | None:
     return str(value)
 
 
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff): a pair is one character, a
+# lone one decodes to a Python string that cannot be encoded (nor stored, nor analyzed).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def lone_surrogate(item: Any) -> str | None:
+    """The first lone surrogate in a decoded JSON value, spelled ``\\ud800``, else None."""
+    try:
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"\\u{ord(exc.object[exc.start]):04x}"
+    return None
+
+
+def surrogate_reason(item: Any, raw: bytes) -> str | None:
+    """Why a JSON item whose source text is ``raw`` cannot be a report: it holds a lone
+    surrogate (checked only when ``raw`` has a surrogate escape: free for other items)."""
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) and (bad := lone_surrogate(item)):
+        return f"lone surrogate {bad} in a JSON string (half of a UTF-16 pair, not a character)"
+    return None
+
+
 def make_report(item: Any, fields: FieldMap, source: Source, fmt: str, locator: str,
                 line: int | None, original: bytes) -> Item:
     """One item (a dict) → RawReport, or the InputError saying why not."""
@@ -76,6 +99,8 @@ def make_report(item: Any, fields: FieldMap, source: Source, fmt: str, locator: 
     where = "" if fmt in ("jsonl", "csv") else f"{locator}: "
     if not isinstance(item, dict):
         return InputError(source.path, f"{where}not a JSON object", line)
+    if fmt != "csv" and (reason := surrogate_reason(item, original)):
+        return InputError(source.path, f"{where}{reason}", line)
     body = fields.get(item, "body")
     if isinstance(body, list) and all(isinstance(p, str) for p in body):
         body = "\n\n".join(body)

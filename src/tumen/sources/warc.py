@@ -9,6 +9,8 @@ redirects and error pages) are skipped silently.  A record that fails is one err
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Iterator
 
 from ..errors import InputError
@@ -34,9 +36,57 @@ def _content_type(record) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+_log = logging.getLogger(__name__)
+# Longest warcio warning passed on (it quotes bytes of the archive).
+MAX_WARNING_CHARS = 300
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
+
+class _WarcioStderr:
+    """Stands in for ``sys.stderr`` inside warcio: its warnings are several lines long
+    and quote raw bytes of the archive ("Record not followed by newline ... Remainder:
+    b'...'"); each becomes one log line, control characters escaped, cut short."""
+
+    def write(self, text) -> int:
+        line = " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+        if line:
+            line = line.translate(_CONTROL)
+            if len(line) > MAX_WARNING_CHARS:
+                line = line[:MAX_WARNING_CHARS] + "..."
+            _log.warning("warcio: %s", line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _SysForWarcio:
+    """warcio's modules write with ``sys.stderr.write``: they get this ``sys``."""
+
+    stderr = _WarcioStderr()
+
+    def __getattr__(self, name: str):
+        return getattr(sys, name)
+
+
+_quieted = False
+
+
+def _quiet_warcio() -> None:
+    global _quieted
+    if not _quieted:
+        from warcio import archiveiterator, bufferedreaders, digestverifyingreader
+
+        for module in (archiveiterator, bufferedreaders, digestverifyingreader):
+            module.sys = _SysForWarcio()
+        _quieted = True
+
+
 def read_warc(source: Source) -> Iterator[Item]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
+
+    _quiet_warcio()
 
     limit = source.limits.max_warc_record_bytes
     number = 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Protocol
 
-from ..errors import StoreError
+from ..errors import Failures, StoreError
 from ..record import Report
 
 # Reports written per transaction.  A batch is atomic: an ingest killed mid-way keeps
@@ -33,7 +33,8 @@ class IngestResult:
     # (given id, stored id) for reports whose id was already taken by another body:
     # they are stored as "<id>~<first 8 hex of the body's sha256>", never overwriting.
     renamed: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    # the first MAX_FAILURES_KEPT failures; ``failed.total`` counts them all
+    failed: Failures = field(default_factory=Failures)
     added_ids: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (report id, duplicate_of)
 

@@ -168,7 +168,7 @@ class PostgresStore(PgSearchMixin, StoreBase):
             if prepared is not None:
                 out[report.content_hash] = prepared(report.body, report.content_hash)
             else:
-                data = dedup.signature_bytes(dedup.minhash(dedup.shingles(report.body)))
+                data = dedup.signature_bytes(dedup.minhash_of_text(report.body))
                 out[report.content_hash] = (data, dedup.band_hashes(data))
         return out
 

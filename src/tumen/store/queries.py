@@ -171,10 +171,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # SQLite already rolled back (a full disk does): keep the first error
+        if _pg(conn) or conn.in_transaction:  # disk full may have rolled SQLite back already
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # keep the first error
         raise
     conn.execute("COMMIT")
 

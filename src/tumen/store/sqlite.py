@@ -116,7 +116,10 @@ class SQLiteStore(SearchMixin, StoreBase):
                     applied.append(migration.name)
                 self.conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
-                self.conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (disk full does): a second ROLLBACK
+                # would raise "no transaction is active" and hide the cause
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise StoreError(f"{self.path}: migration {migration.name} failed ({exc})") from exc
         return applied
 
