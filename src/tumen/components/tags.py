@@ -24,6 +24,8 @@ import collections
 import re
 from importlib import resources
 
+from ..keyphrase.names import is_name_tag, name_words
+from ..keyphrase.support import TagSupport, text_stems, words_supported
 from ..pipeline import Document, component
 
 MAX_TAGS = 10
@@ -43,6 +45,8 @@ HOUSE_MIN = 0.2
 # 0.612 / 0.604 / 0.593 / 0.529.  (The keyphrase ranker is trained on the trainset,
 # which favours keyphrases there, and still the lower floor wins.)
 HOUSE_FILL_MIN = 0.01
+TOPIC_BY_WORDS = True
+TOPIC_BY_INCIDENT = True
 MAX_SECONDARY = 4  # trainset tag lines carry 1-5 secondary topics (mean 3.4)
 KEYPHRASES = 1  # keyphrases placed before the fill-up topics; more follow at the end
 # Incidents count this many mentions each for the place they happen in.
@@ -60,10 +64,14 @@ def credited_outlets(body: str) -> set[str]:
     return {m.group(1).lower() for m in _CREDITED.finditer(body)}
 
 
-def _stoplist() -> frozenset[str]:
-    text = (resources.files("tumen") / "resources" / "tag_stoplist.txt").read_text("utf-8")
+def _word_list(name: str) -> frozenset[str]:
+    text = (resources.files("tumen") / "resources" / name).read_text("utf-8")
     return frozenset(line.strip().lower() for line in text.splitlines()
                      if line.strip() and not line.startswith("#"))
+
+
+def _stoplist() -> frozenset[str]:
+    return _word_list("tag_stoplist.txt")
 
 
 @component("tags")
@@ -89,6 +97,18 @@ class TagsComponent:
             self.extractor = KeyphraseExtractor(merge=True)
             self.stop = _stoplist()
             self.segmenter = TagLineSegmenter([t.tag for t in self.house.topics])
+            self.support = TagSupport(self.house.topics)
+            self.topic_types = {t.tag: t.incident_types for t in self.house.topics}
+            # a topic taught by editors without cue phrases: its heaviest learned words
+            self.learned_cues = {t.tag: self.house.learned_cues(t.tag) for t in self.house.topics
+                                 if not t.cues}
+            self.generic = _word_list("tag_generic_words.txt")
+            outlets = _word_list("tag_outlets.txt")
+            # a phrase that contains an outlet's name (as whole words) or is part of one
+            self.furniture = re.compile(r"(?<![\w])(?:" + "|".join(
+                re.escape(o) for o in sorted(outlets, key=len, reverse=True)) + r")(?![\w])")
+            self.furniture_words = {" ".join(o.split()[i:j]) for o in outlets
+                                    for i in range(len(o.split())) for j in range(i + 2, len(o.split()) + 1)}
 
     def __call__(self, doc: Document) -> Document:
         self.initialize()
@@ -98,13 +118,19 @@ class TagsComponent:
     # ------------------------------------------------------------------------
     def tag_line(self, doc: Document) -> list[str]:
         body = doc.body or ""
+        title = doc.report.title or ""
+        text = f"{title}\n\n{body}"
+        names = self.person_words(doc)
         own = self.segmenter.outlet_tag_line(body)
         if own:
-            return own[:MAX_TAGS]
-        title = doc.report.title or ""
+            return [t for t in own if not is_name_tag(t, names) and t not in self.stop][:MAX_TAGS]
         types = [i.type for i in doc.incidents]
-        topics = self.house.score(f"{title}\n\n{body}", types)
-        primary = self.house.primary(topics)
+        # Only topics whose own cues occur in the text: the model's probability alone
+        # put "inminban" on reports without a neighbourhood-unit word in them.
+        stems = text_stems(text)
+        topics = [(t, p) for t, p in self.house.score(text, types)
+                  if self.topic_supported(t, text, stems, set(types))]
+        primary = self.house.primary(topics) if topics else None
         tags: list[str] = []
 
         def add(tag: str | None) -> None:
@@ -119,11 +145,11 @@ class TagsComponent:
         secondary = [t for t, p in rest if p >= HOUSE_MIN][:MAX_SECONDARY]
         for t in secondary:
             add(t)
-        names = {p.name.lower() for p in doc.places} | {o.name.lower() for o in doc.organizations}
+        entity_names = {p.name.lower() for p in doc.places} | {o.name.lower() for o in doc.organizations}
         mentions = {m.text.lower() for p in doc.places for m in p.mentions}
         mentions |= {m.text.lower() for o in doc.organizations for m in o.mentions}
         kps = [] if _HANGUL.search(body[:2000]) and doc.language == "ko" else self.keyphrases(
-            doc, exclude=names | mentions | {t for t, _ in topics})
+            doc, exclude=entity_names | mentions | {t.tag for t in self.house.topics}, names=names)
         for kp in kps[:KEYPHRASES]:
             add(kp)
         org = main_organization(doc)
@@ -134,12 +160,37 @@ class TagsComponent:
             add(t)
         for kp in kps[KEYPHRASES:]:
             add(kp)
-        if len(tags) < MIN_TAGS:
-            for t, _ in topics:
-                add(t)
         return tags
 
-    def keyphrases(self, doc: Document, exclude: set[str]) -> list[str]:
+    def topic_supported(self, tag: str, text: str, stems: frozenset[str], types: set[str]) -> bool:
+        """A house topic is supported by one of its own cues in the text, by its own
+        words there, or (TOPIC_BY_INCIDENT) by an incident of one of its types."""
+        if self.support.topic(tag, text):
+            return True
+        if tag in self.learned_cues and self.learned_cues[tag] & stems:
+            return True
+        if TOPIC_BY_WORDS and words_supported(tag, stems):
+            return True
+        return TOPIC_BY_INCIDENT and bool(types & set(self.topic_types.get(tag, ())))
+
+    def person_words(self, doc: Document) -> set[str]:
+        """Words the report uses in a person's name (``keyphrase.names``)."""
+        from ..keyphrase.names import person_entities
+
+        text = f"{doc.report.title or ''}\n\n{doc.body or ''}"
+        words = name_words(text)
+        if doc.spacy is not None and doc.language != "ko":
+            from ..pipeline import load_spacy
+
+            # spaCy's PERSON entities of the body (the parse's offsets are the body's),
+            # except those on a place or organ the pipeline found
+            ents = person_entities(load_spacy(), doc.spacy)
+            exempt = [(m.start, m.end) for e in (*doc.places, *doc.organizations) for m in e.mentions]
+            if ents is not None:
+                words |= name_words("", ents, exempt)
+        return words
+
+    def keyphrases(self, doc: Document, exclude: set[str], names: set[str] = frozenset()) -> list[str]:
         body = doc.body
         start = self.segmenter.skip_header(body)
         spacy_doc = doc.spacy if start == 0 and doc.spacy is not None and len(body) <= len(doc.spacy.text) else None
@@ -149,7 +200,11 @@ class TagsComponent:
         for phrase, _ in ranked:
             p = phrase.strip().lower()
             if (len(p) < 3 or p in exclude or p in self.stop or any(p in o or o in p for o in outlets)
-                    or any(w in self.stop for w in p.split()[-1:]) or _HANGUL.search(p)):
+                    or any(w in self.stop for w in p.split()[-1:]) or _HANGUL.search(p)
+                    or is_name_tag(p, names) or not re.search(r"[a-z]{3}", p)
+                    or self.furniture.search(p) or p in self.furniture_words):
+                continue
+            if " " not in p and p in self.generic:
                 continue
             if any(p in e or e in p for e in exclude if len(e) > 3 and " " in p):
                 continue
