@@ -11,7 +11,8 @@ A tag an editor keeps is supported in one of three ways:
 * **topic**: the tag is a house topic one of whose own cues occurs in the text
   (``house_vocabulary.csv``).  Here a cue matches a whole word, with a plural or verb
   ending; a cue of six letters or more is a stem and matches any word it begins
-  ("smuggl" -- "smugglers", "repatriat" -- "repatriated").
+  ("smuggl" -- "smugglers", "repatriat" -- "repatriated"); a Hangul cue matches
+  anywhere ("단속" in "단속에", "밀수" in "밀수꾼").
 
 ``TagSupport.reason(tag, text)`` names the first way that holds, or returns ``None``.
 The tag line (``components.tags``) takes a house topic only when it is supported, and
@@ -38,13 +39,21 @@ def _cue_pattern(cues: Iterable[str]) -> re.Pattern | None:
     parts = []
     for cue in sorted({c for c in cues if c}, key=len, reverse=True):
         body = re.escape(cue)
-        if len(cue) >= STEM_CUE_MIN or not cue[-1:].isalnum():
+        if not cue.isascii():  # Hangul: particles attach and compounds run on
+            parts.append(body)
+        elif len(cue) >= STEM_CUE_MIN or not cue[-1:].isalnum():
             parts.append(body)
         else:
             parts.append(body + _ENDING + r"(?![\w])")
     if not parts:
         return None
-    return re.compile(r"(?<![\w])(?:" + "|".join(parts) + ")", re.I)
+    ascii_parts = [p for p in parts if p.isascii()]
+    other = [p for p in parts if not p.isascii()]
+    alternatives = []
+    if ascii_parts:
+        alternatives.append(r"(?<![\w])(?:" + "|".join(ascii_parts) + ")")
+    alternatives += other
+    return re.compile("|".join(alternatives), re.I)
 
 
 def text_stems(text: str) -> frozenset[str]:
