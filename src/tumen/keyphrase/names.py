@@ -89,7 +89,10 @@ def name_words(text: str, spacy_doc=None, exempt: Iterable[tuple[int, int]] = ()
 def is_name_tag(tag: str, words: set[str]) -> bool:
     """Does ``tag`` name a person or contain a word of a person's name?"""
     for w in tag.lower().split():
-        if any(p in words for p in _parts(w)):
+        parts = _parts(w)
+        if w.endswith("s") and len(w) > 3:
+            parts.append(w[:-1])  # a possessive written without its apostrophe ("jangs")
+        if any(p in words for p in parts):
             return True
     return False
 
