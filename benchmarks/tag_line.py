@@ -10,6 +10,8 @@ prints, for the English reports, the gold lines and Tumen's:
   text, not a house topic with one of its own cues in the text;
 * **unsupported (word match)**: the share without the first kind of support only (every
   content word occurs as a stem);
+* the editor's measure for the 64 Korean reports too (word match means little there:
+  the tags are English);
 * tags F1@10 (recordeval's protocol: kpeval, Porter stems, P@k over k) on all 259
   reports and on the 195 English ones; with ``--devset``, the devset's F1@10 too.
 
@@ -95,6 +97,11 @@ def main() -> None:
               f"{editor / total:.1%} (editor's measure), {words / total:.1%} (word match)")
         if args.show:
             print("        most frequent unsupported:", ", ".join(f"{t} {n}" for t, n in missing.most_common(args.show)))
+    korean = set(reports) - english
+    total, editor, _, _ = support_shares({rid: pred[rid].get("tags") or [] for rid in korean}, reports, support)
+    gtotal, geditor, _, _ = support_shares({g["id"]: g["tags"] for g in gold if g["id"] in korean}, reports, support)
+    print(f"realtrain Korean ({len(korean)} reports), editor's measure: gold {geditor / gtotal:.1%} "
+          f"unsupported, tumen {editor / total:.1%} ({total / len(korean):.2f} tags a line)")
     print(f"tags F1@10 realtrain all {f1_at_10(gold, pred, bodies, set(reports)):.3f}, "
           f"English {f1_at_10(gold, pred, bodies, english):.3f}")
     if args.devset:
