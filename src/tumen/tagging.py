@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from .keyphrase.house import HouseTopics, examples_from_records
+from .keyphrase.names import is_name_tag, name_words
 from .store import queries as Q
 
 # A tag is learned from the archive once this many reports carry it (the regression
@@ -135,9 +136,12 @@ def merged_vocabulary(store: Any, examples: list[tuple[str, list[str], list[str]
         for tag in {t.strip().lower() for t in tags}:
             counts[tag] = counts.get(tag, 0) + 1
     texts = [text for text, _, _ in examples]
+    # words the reports use in a person's name (Korean family names written with a
+    # capital, "Mr. X", "surnamed X"): a tag containing one never joins the vocabulary
+    person_words = set().union(*(name_words(t) for t in texts)) if texts else set()
     new_tags = sorted(t for t, n in counts.items()
                       if n >= MIN_EXAMPLES and t not in rows and not _is_name(t)
-                      and not _is_proper_noun(t, texts))
+                      and not _is_proper_noun(t, texts) and not is_name_tag(t, person_words))
     for tag in new_tags:
         rows[tag] = {"tag": tag, "incident_types": "", "cues": ""}
     return _csv(rows), new_tags

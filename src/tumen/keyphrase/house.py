@@ -43,6 +43,7 @@ UNSEEN_EVIDENCE = 1.5
 # 0.1, 0.3, 1, 3 (trainset fit, devset scored).
 C = 1.0
 UNSEEN_PRIMARY_RATE = 0.3  # about the mean rate of the learned tags
+LEARNED_CUES = 10  # a cue-less learned topic's own cues: its 10 heaviest words
 MIN_DF = 2  # terms seen in one training report only are not features
 
 
@@ -122,6 +123,23 @@ class HouseTopics:
         known = {t.tag for t in self.topics}
         out = [(tag, 1.0 / (1.0 + math.exp(-z))) for tag, z in logits.items() if tag in known]
         return sorted(out, key=lambda kv: -kv[1])
+
+    def learned_cues(self, tag: str, top: int = LEARNED_CUES) -> frozenset[str]:
+        """The stemmed words that weigh most for ``tag`` in the learned model: the own
+        cues of a topic that editors taught (a vocabulary row without cues)."""
+        if tag not in self.tags:
+            return frozenset()
+        if not hasattr(self, "_terms"):
+            self._terms = sorted(self.vocab, key=self.vocab.get)
+        row = self.coef[self.tags.index(tag)]
+        out = []
+        for i in np.argsort(-row):
+            if row[i] <= 0 or len(out) >= top:
+                break
+            term = self._terms[i]
+            if not term.startswith("__") and " " not in term:
+                out.append(term)
+        return frozenset(out)
 
     def primary(self, scored: list[tuple[str, float]]) -> str | None:
         """The tag that leads the line: probability times how often editors put that
