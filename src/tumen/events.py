@@ -38,6 +38,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
+from urllib.parse import urlsplit
 
 from .gazetteer import Gazetteer
 
@@ -272,12 +273,15 @@ def _places_compatible(a: Incident, b: Incident) -> tuple[float, str | None] | N
     return None
 
 
-def compare(a: Incident, b: Incident) -> tuple[float, dict] | None:
+def compare(a: Incident, b: Incident, any_type: bool = False) -> tuple[float, dict] | None:
     """(score, shared fields) for two compatible incidents, None when they cannot be one
-    event."""
+    event.  ``any_type``: the types need not agree (the incidents of a translation pair,
+    which the typer may read apart in two languages)."""
     t = _types_compatible(a.type, b.type)
     if t is None:
-        return None
+        if not any_type or not a.type or not b.type:
+            return None
+        t = 0.0
     p = _places_compatible(a, b)
     if p is None:
         return None
@@ -348,10 +352,31 @@ def _jaccard(a: frozenset, b: frozenset) -> float:
 
 
 # -- the linker ----------------------------------------------------------------------------
+def _host(url: str | None) -> str | None:
+    """An outlet's web host, without ``www.`` or a language label (``en.``, ``ko.``)."""
+    if not url:
+        return None
+    host = urlsplit(str(url)).hostname or ""
+    labels = host.split(".")
+    while len(labels) > 2 and (labels[0] == "www" or len(labels[0]) == 2):
+        labels = labels[1:]
+    return ".".join(labels) or None
+
+
+def record_lang(record: dict) -> str:
+    """"ko" or "en": the language of the record's title and evidence."""
+    texts = [record.get("title") or ""]
+    for inc in record.get("incidents") or []:
+        ev = inc.get("evidence")
+        texts.append(ev if isinstance(ev, str) else (ev or {}).get("text") or "")
+    return _lang(" ".join(texts))
+
+
 @dataclass
 class _Record:
     rid: str
     published: _dt.date | None
+    host: str | None
     lang: str
     fingerprint: frozenset[str]
     incidents: list[Incident]
@@ -427,12 +452,11 @@ class EventLinker:
     def _candidates(self, inc: Incident) -> list[Incident]:
         out = []
         for key in self._lookups(inc):
-            if self.stored is not None and key not in self._stored_months:
-                self._stored_months.add(key)
-                month = key[1].removeprefix("p")
-                if month:
-                    for record in self.stored(key[0], [month]):
-                        self._add_stored(record)
+            month = key[1].removeprefix("p")
+            if self.stored is not None and month and (key[0], month) not in self._stored_months:
+                self._stored_months.add((key[0], month))  # one query gives both buckets
+                for record in self.stored(key[0], [month]):
+                    self._add_stored(record)
             out.extend(self.buckets.get(key, ()))
         return out
 
@@ -441,7 +465,8 @@ class EventLinker:
         if rid in self.records:
             return
         incs = incident_features(record)
-        rec = _Record(rid, _date(record.get("published")), "", fingerprint(record), incs, stored=True,
+        rec = _Record(rid, _date(record.get("published")), _host(record.get("url")), record_lang(record),
+                      fingerprint(record), incs, stored=True,
                       translation_of=record.get("translation_of"))
         self.records[rid] = rec
         if rec.translation_of:
@@ -464,22 +489,29 @@ class EventLinker:
         """Index ``record`` and put each of its incidents in an event."""
         rid = str(record["id"])
         incs = incident_features(record, body)
-        rec = _Record(rid, _date(record.get("published")), _lang(body) if body else "",
-                      fingerprint(record), incs)
-        # every compatible pair with another report's incident, scored
+        rec = _Record(rid, _date(record.get("published")), _host(record.get("url")),
+                      _lang(body) if body else record_lang(record), fingerprint(record), incs)
+        # every compatible pair with another report's incident, scored; the pairs whose
+        # types differ are kept for a translation
         scored: list[tuple[float, int, str, Incident, dict]] = []
+        relaxed: list[tuple[float, int, str, Incident, dict]] = []
+        nearby: set[str] = set()
         for inc in incs:
             seen = set()
             for other in self._candidates(inc):
                 if other.rid == rid or other.key in seen:
                     continue
                 seen.add(other.key)
+                nearby.add(other.rid)
                 found = compare(inc, other)
                 if found:
                     scored.append((found[0], inc.idx, other.key, other, found[1]))
-        self._translation(rec, scored)
-        threshold = {other: TRANSLATION_PAIR_THRESHOLD
-                     for other in (rec.translation_of, self._versions.get(rid)) if other}
+                elif (found := compare(inc, other, any_type=True)):
+                    relaxed.append((found[0], inc.idx, other.key, other, found[1]))
+        self._translation(rec, nearby)
+        partners = {other for other in (rec.translation_of, self._versions.get(rid)) if other}
+        scored += [s for s in relaxed if s[3].rid in partners]
+        threshold = {other: TRANSLATION_PAIR_THRESHOLD for other in partners}
         # greedy one-to-one: best pairs first; an incident joins one event, an event takes
         # one incident of this report
         scored.sort(key=lambda s: (-s[0], s[1], s[2]))
@@ -504,15 +536,19 @@ class EventLinker:
         self.records[rid] = rec
         self._find_follows(rec, joined)
 
-    def _translation(self, rec: _Record, scored) -> None:
+    def _translation(self, rec: _Record, nearby: set[str]) -> None:
         """Is ``rec`` a version of a record met before in the other language (or one of
-        those a version of it)?"""
+        those a version of it)?  Candidates: the records with an incident in the same
+        province near in time (``nearby``), of the same outlet (web host) when both have
+        a URL."""
         if not rec.lang:
             return
         best = None
-        for other_rid in {s[3].rid for s in scored}:
+        for other_rid in sorted(nearby):
             other = self.records[other_rid]
-            if other.stored or other.lang == rec.lang or not other.lang:
+            if other.lang == rec.lang or not other.lang:
+                continue
+            if rec.host and other.host and rec.host != other.host:
                 continue
             if other.translation_of or other_rid in self._versions:
                 continue
@@ -526,7 +562,7 @@ class EventLinker:
             return
         other = best[1]
         # the later-published is the version; on the same day the English one
-        later_is_me = (rec.published, rec.lang == "ko") > (other.published, other.lang == "ko") \
+        later_is_me = (rec.published, rec.lang == "en") > (other.published, other.lang == "en") \
             if rec.published and other.published else rec.lang == "en"
         if later_is_me:
             rec.translation_of = other.rid
