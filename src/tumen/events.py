@@ -35,6 +35,7 @@ stored records whose event ids must be renamed (an earlier report arrived later)
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -59,8 +60,10 @@ UNDATED_MAX_DAYS = 14
 # fingerprints (place ids, organ ids, date values, laws) overlap at least this (Jaccard).
 TRANSLATION_MAX_DAYS = 7
 TRANSLATION_MIN_OVERLAP = 0.5
-# The incidents of a translation pair are paired one to one at this lower score.
-TRANSLATION_PAIR_THRESHOLD = 1.0
+# The incidents of two versions of one story (a translation pair, or a report and the
+# near-duplicate or same-event report it is ``duplicate_of``) pair one to one at this
+# lower score (the same type alone; another type with a shared date or specific).
+VERSION_PAIR_THRESHOLD = 1.0
 # Types that follow an arrest: a later sentence or trial of the same people.
 FOLLOWING_TYPES = frozenset({"punishment", "public_trial"})
 FOLLOWED_TYPES = frozenset({"arrest", "crackdown"})
@@ -73,6 +76,7 @@ WEIGHTS = {
     "near_day": 1.0,        # days one apart (night of the 3rd, morning of the 4th)
     "month": 0.75,          # the same month at month precision (or day within month)
     "organ": 0.5,           # each organ shared (at most two)
+    "unknown_province": -0.5,  # one or both without a province: weaker evidence
     "number": 1.0,          # each number of people shared (at most two)
     "number_conflict": -1.0,  # both give numbers and none agrees
     "penalty": 1.5,         # penalty terms shared
@@ -262,7 +266,9 @@ def _dates_compatible(a: Incident, b: Incident) -> tuple[float, str | None] | No
 
 
 def _places_compatible(a: Incident, b: Incident) -> tuple[float, str | None] | None:
-    if not a.province or a.province != b.province:
+    if not a.province or not b.province:
+        return WEIGHTS["unknown_province"], None
+    if a.province != b.province:
         return None
     if not a.place or not b.place:
         return 0.0, None
@@ -329,7 +335,7 @@ def _follows(later: Incident, earlier: Incident) -> tuple[float, dict] | None:
         return None
     numbers = later.numbers & earlier.numbers
     sub = later.subplaces & earlier.subplaces
-    if not numbers and not (sub or p[0]):
+    if not later.province or not numbers and not (sub or p[0] > 0):
         return None
     score = p[0] + WEIGHTS["number"] * min(len(numbers), 2) + WEIGHTS["subplace"] * bool(sub) \
         + WEIGHTS["organ"] * min(len(later.organs & earlier.organs), 2)
@@ -394,6 +400,10 @@ class _Event:
         return min(self.members, key=lambda i: i.sort_key).key
 
 
+UNKNOWN = ""  # the bucket of incidents without a province
+ANY = "*"  # ``stored(ANY, months)``: the archive's incidents of every province
+
+
 def _month_add(month: str, k: int) -> str:
     y, m = int(month[:4]), int(month[5:7]) + k
     y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
@@ -403,8 +413,9 @@ def _month_add(month: str, k: int) -> str:
 class EventLinker:
     """One pass of event linking over records in any order.  ``stored(province, months)``,
     when given, returns the archive's records (as dicts, with their ``event`` fields) that
-    have an incident in that province dated in (or, undated, published in) one of
-    ``months``; their events are joined, and renamed when an earlier report arrives."""
+    have an incident in that province (None: without a province; ``ANY``: any) dated in
+    (or, undated, published in) one of ``months``; their events are joined, and renamed
+    when an earlier report arrives."""
 
     def __init__(self, threshold: float = EVENT_LINK_THRESHOLD,
                  stored: Callable[[str, list[str]], Iterable[dict]] | None = None):
@@ -415,6 +426,7 @@ class EventLinker:
         self.links: dict[str, dict] = {}         # incident key -> event_link
         self.follows: dict[str, Incident] = {}   # incident key -> the followed incident
         self.buckets: dict[tuple[str, str], list[Incident]] = {}
+        self.provinces: set[str] = set()
         self._stored_months: set[tuple[str, str]] = set()
         self._stored_event_ids: dict[str, str] = {}  # stored record id -> its events as saved
         self._stored_events: dict[str, _Event] = {}  # event id in the store -> event
@@ -424,18 +436,22 @@ class EventLinker:
     # publication) for undated and year-precision ones
     @staticmethod
     def _bucket(inc: Incident) -> tuple[str, str] | None:
-        if not inc.province:
-            return None
+        province = inc.province or UNKNOWN
         if inc.date and len(inc.date) >= 7 and inc.precision != "season":
-            return inc.province, inc.date[:7]
+            return province, inc.date[:7]
         if inc.published:
-            return inc.province, "p" + inc.published.isoformat()[:7]
-        return inc.province, "p"
+            return province, "p" + inc.published.isoformat()[:7]
+        return province, "p"
+
+    def _lookups(self, inc: Incident) -> list[tuple[str, str]]:
+        """The buckets to search: the incident's province's and the unknown province's
+        (all provinces' for an incident without one)."""
+        provinces = [inc.province, UNKNOWN] if inc.province else [UNKNOWN, *sorted(self.provinces)]
+        keys = [(province, month) for province in provinces for _, month in self._months(inc)]
+        return list(dict.fromkeys(keys))
 
     @staticmethod
-    def _lookups(inc: Incident) -> list[tuple[str, str]]:
-        if not inc.province:
-            return []
+    def _months(inc: Incident) -> list[tuple[str, str]]:
         keys = []
         if inc.date and len(inc.date) >= 7 and inc.precision != "season":
             m = inc.date[:7]
@@ -451,11 +467,20 @@ class EventLinker:
 
     def _candidates(self, inc: Incident) -> list[Incident]:
         out = []
+        if self.stored is not None and not inc.province:
+            # the archive's incidents of every province in those months: one query each
+            for _, month in self._months(inc):
+                month = month.removeprefix("p")
+                if month and (ANY, month) not in self._stored_months:
+                    self._stored_months.add((ANY, month))
+                    for record in self.stored(ANY, [month]):
+                        self._add_stored(record)
         for key in self._lookups(inc):
             month = key[1].removeprefix("p")
-            if self.stored is not None and month and (key[0], month) not in self._stored_months:
+            if self.stored is not None and month and (key[0], month) not in self._stored_months \
+                    and (ANY, month) not in self._stored_months:
                 self._stored_months.add((key[0], month))  # one query gives both buckets
-                for record in self.stored(key[0], [month]):
+                for record in self.stored(key[0] or None, [month]):
                     self._add_stored(record)
             out.extend(self.buckets.get(key, ()))
         return out
@@ -483,6 +508,8 @@ class EventLinker:
             bucket = self._bucket(inc)
             if bucket:
                 self.buckets.setdefault(bucket, []).append(inc)
+                if inc.province:
+                    self.provinces.add(inc.province)
         self._stored_event_ids[rid] = _events_signature(record)
 
     def link(self, record: dict, body: str = "") -> None:
@@ -491,10 +518,8 @@ class EventLinker:
         incs = incident_features(record, body)
         rec = _Record(rid, _date(record.get("published")), _host(record.get("url")),
                       _lang(body) if body else record_lang(record), fingerprint(record), incs)
-        # every compatible pair with another report's incident, scored; the pairs whose
-        # types differ are kept for a translation
+        # every compatible pair with another report's incident, scored
         scored: list[tuple[float, int, str, Incident, dict]] = []
-        relaxed: list[tuple[float, int, str, Incident, dict]] = []
         nearby: set[str] = set()
         for inc in incs:
             seen = set()
@@ -506,12 +531,18 @@ class EventLinker:
                 found = compare(inc, other)
                 if found:
                     scored.append((found[0], inc.idx, other.key, other, found[1]))
-                elif (found := compare(inc, other, any_type=True)):
-                    relaxed.append((found[0], inc.idx, other.key, other, found[1]))
         self._translation(rec, nearby)
-        partners = {other for other in (rec.translation_of, self._versions.get(rid)) if other}
-        scored += [s for s in relaxed if s[3].rid in partners]
-        threshold = {other: TRANSLATION_PAIR_THRESHOLD for other in partners}
+        # versions of one story (a translation, or a near-duplicate or same-event report
+        # ``duplicate_of`` names): their incidents pair at a lower score, whatever their
+        # types, and whatever buckets they fell in
+        partners = {other for other in (rec.translation_of, self._versions.get(rid), record.get("duplicate_of"))
+                    if other and other in self.records and other != rid}
+        for partner in sorted(partners):
+            for inc, other in itertools.product(incs, self.records[partner].incidents):
+                found = compare(inc, other, any_type=True)
+                if found:
+                    scored.append((found[0], inc.idx, other.key, other, found[1]))
+        threshold = {other: VERSION_PAIR_THRESHOLD for other in partners}
         # greedy one-to-one: best pairs first; an incident joins one event, an event takes
         # one incident of this report
         scored.sort(key=lambda s: (-s[0], s[1], s[2]))
@@ -533,6 +564,8 @@ class EventLinker:
             bucket = self._bucket(inc)
             if bucket:
                 self.buckets.setdefault(bucket, []).append(inc)
+                if inc.province:
+                    self.provinces.add(inc.province)
         self.records[rid] = rec
         self._find_follows(rec, joined)
 

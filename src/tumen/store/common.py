@@ -391,20 +391,27 @@ class StoreBase:
             (date, province, *(types or ()))).fetchall()
         return [dict(row) for row in rows]
 
-    def records_with_incidents_in(self, province: str, month: str) -> list[dict]:
+    def records_with_incidents_in(self, province: str | None, month: str, *, any_province: bool = False) -> list[dict]:
         """Stored records (with their ``event`` fields) that have an incident in
-        ``province`` dated in ``month`` (YYYY-MM), or undated (or dated to the year only)
-        in a report published that month; for event linking (``tumen.events``)."""
+        ``province`` (None: without a province; ``any_province``: in any) dated in
+        ``month`` (YYYY-MM), or undated (or dated to the year only) in a report published
+        that month; for event linking (``tumen.events``)."""
         y, m = int(month[:4]), int(month[5:7])
         following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+        if any_province:
+            cond, params = "", ()
+        elif province is None:
+            cond, params = "i.province IS NULL AND ", ()
+        else:
+            cond, params = f"i.province = {self.PH} AND ", (province,)
         rows = self.conn.execute(
             "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
             "WHERE c.report_id IN (SELECT i.report_id FROM incidents i "
-            f"WHERE i.province = {self.PH} AND i.date >= {self.PH} AND i.date < {self.PH}) "
+            f"WHERE {cond}i.date >= {self.PH} AND i.date < {self.PH}) "
             "OR c.report_id IN (SELECT i.report_id FROM incidents i JOIN reports p ON p.id = i.report_id "
-            f"WHERE i.province = {self.PH} AND (i.date IS NULL OR LENGTH(i.date) < 7) "
+            f"WHERE {cond}(i.date IS NULL OR LENGTH(i.date) < 7) "
             f"AND p.published >= {self.PH} AND p.published < {self.PH}) ORDER BY c.report_id",
-            (province, month, following, province, month, following)).fetchall()
+            (*params, month, following, *params, month, following)).fetchall()
         return [_with_duplicate_of(row["record_json"], row["duplicate_of"]) for row in rows]
 
     def iter_records(self) -> Iterator[dict]:
