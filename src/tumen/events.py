@@ -424,7 +424,6 @@ class EventLinker:
         self.records: dict[str, _Record] = {}
         self.event_of: dict[str, _Event] = {}     # incident key -> event
         self.links: dict[str, dict] = {}         # incident key -> event_link
-        self.follows: dict[str, Incident] = {}   # incident key -> the followed incident
         self.buckets: dict[tuple[str, str], list[Incident]] = {}
         self.provinces: set[str] = set()
         self._stored_months: set[tuple[str, str]] = set()
@@ -567,7 +566,6 @@ class EventLinker:
                 if inc.province:
                     self.provinces.add(inc.province)
         self.records[rid] = rec
-        self._find_follows(rec, joined)
 
     def _translation(self, rec: _Record, nearby: set[str]) -> None:
         """Is ``rec`` a version of a record met before in the other language (or one of
@@ -604,41 +602,46 @@ class EventLinker:
             other.translation_of = rec.rid
             self._versions[rec.rid] = other.rid
 
-    def _find_follows(self, rec: _Record, joined: dict[int, _Event]) -> None:
-        """A sentence or trial new in ``rec`` follows an arrest told earlier: one this
-        report retells (joined to an earlier report's event), or one of an earlier report
-        that shares its people and place."""
+    def _follows_of(self, rec: _Record) -> dict[str, Incident]:
+        """The sentences and trials of ``rec`` that follow an arrest told earlier (and are
+        not the arrest's event): one this report retells that an earlier report told
+        first, or else one of an earlier report that shares its people and place.  From
+        the final events, so whatever the order of arrival."""
+        out = {}
         for inc in rec.incidents:
-            if inc.type not in FOLLOWING_TYPES or inc.idx in joined:
+            if inc.type not in FOLLOWING_TYPES:
                 continue
+            mine = self.event_of[inc.key]
             best = None
             for other in rec.incidents:
-                event = joined.get(other.idx)
-                if other.type in FOLLOWED_TYPES and event is not None and \
+                event = self.event_of[other.key]
+                if other.type in FOLLOWED_TYPES and event is not mine and \
                         any(m.rid != rec.rid and m.sort_key < inc.sort_key for m in event.members):
                     found = _follows(inc, other)
                     score = (found[0] if found else 0.0) + 1.0
-                    if best is None or score > best[0]:
+                    if best is None or (score, other.idx) > (best[0], best[1].idx):
                         best = (score, other)
             if best is None:
                 for other in self._candidates(inc):
-                    if other.rid == rec.rid or other.sort_key > inc.sort_key:
+                    if other.rid == rec.rid or other.sort_key > inc.sort_key or self.event_of[other.key] is mine:
                         continue
                     found = _follows(inc, other)
                     if found and found[0] >= WEIGHTS["number"] + WEIGHTS["subplace"] \
-                            and (best is None or found[0] > best[0]):
+                            and (best is None or (found[0], other.sort_key) > (best[0], best[1].sort_key)):
                         best = (found[0], other)
             if best is not None:
-                self.follows[inc.key] = best[1]
+                out[inc.key] = best[1]
+        return out
 
     # -- results -------------------------------------------------------------------------
     def annotations(self, rid: str) -> dict:
         """{"translation_of": id or None, "incidents": [{"event", "event_link", "follows"}]}
         for a record linked (or stored) in this pass."""
         rec = self.records[rid]
+        follows = self._follows_of(rec)
         incidents = []
         for inc in rec.incidents:
-            followed = self.follows.get(inc.key)
+            followed = follows.get(inc.key)
             incidents.append({"event": self.event_of[inc.key].id,
                               "event_link": self.links.get(inc.key),
                               "follows": self.event_of[followed.key].id if followed else None})
