@@ -264,7 +264,8 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
                 if r["id"] not in in_this_run]
 
     linker = DuplicateLinker(stored=archived)
-    event_linker = _events.EventLinker(stored=archived_events)
+    event_linker = _events.EventLinker(
+        stored=archived_events, stored_record=lambda rid: None if rid in in_this_run else store.get_record(rid))
     given: dict[str, str] = {}  # each record's events as saved in this run
     with bar:
         for record in analyze_reports(todo, processes=processes if len(todo) > CHUNK_SIZE else 1,

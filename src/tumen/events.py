@@ -397,6 +397,8 @@ class _Event:
 
     @property
     def id(self) -> str:
+        if self.stored_id and all(m.key != self.stored_id for m in self.members):
+            return self.stored_id  # its first member is in the archive, not met in this pass
         return min(self.members, key=lambda i: i.sort_key).key
 
 
@@ -418,9 +420,11 @@ class EventLinker:
     when an earlier report arrives."""
 
     def __init__(self, threshold: float = EVENT_LINK_THRESHOLD,
-                 stored: Callable[[str, list[str]], Iterable[dict]] | None = None):
+                 stored: Callable[[str | None, list[str]], Iterable[dict]] | None = None,
+                 stored_record: Callable[[str], dict | None] | None = None):
         self.threshold = threshold
         self.stored = stored
+        self.stored_record = stored_record  # the archive's record by id (an event's first)
         self.records: dict[str, _Record] = {}
         self.event_of: dict[str, _Event] = {}     # incident key -> event
         self.links: dict[str, dict] = {}         # incident key -> event_link
@@ -510,6 +514,14 @@ class EventLinker:
                 if inc.province:
                     self.provinces.add(inc.province)
         self._stored_event_ids[rid] = _events_signature(record)
+        # an event's first member, when elsewhere in the archive: met too, so that an
+        # earlier report of this pass is weighed against it
+        for event in {id(e): e for e in (self.event_of[i.key] for i in incs)}.values():
+            first = (event.stored_id or "").rpartition("#")[0]
+            if first and first not in self.records and self.stored_record is not None:
+                found = self.stored_record(first)
+                if found is not None:
+                    self._add_stored(found)
 
     def link(self, record: dict, body: str = "") -> None:
         """Index ``record`` and put each of its incidents in an event."""
