@@ -79,7 +79,9 @@ WEIGHTS = {
     "unknown_province": -0.5,  # one or both without a province: weaker evidence
     "number": 1.0,          # each number of people shared (at most two)
     "number_conflict": -1.0,  # both give numbers and none agrees
-    "penalty": 1.5,         # penalty terms shared
+    "penalty": 1.5,         # a penalty term with its figure shared ("12 years", "500000 won")
+    "penalty_kind": 0.5,    # a kind of penalty shared (labor camp, fine, death)
+    "penalty_max": 2.0,     # at most this from penalties
     "penalty_conflict": -1.5,  # both give penalties and none agrees
 }
 
@@ -313,7 +315,9 @@ def compare(a: Incident, b: Incident, any_type: bool = False) -> tuple[float, di
     penalty = sorted(a.penalty & b.penalty)
     if penalty:
         shared["penalty"] = penalty
-        score += WEIGHTS["penalty"]
+        figures = sum(1 for term in penalty if term[:1].isdigit())
+        score += min(WEIGHTS["penalty"] * figures + WEIGHTS["penalty_kind"] * (len(penalty) - figures),
+                     WEIGHTS["penalty_max"])
     elif a.penalty and b.penalty:
         score += WEIGHTS["penalty_conflict"]
     sub = sorted(a.subplaces & b.subplaces)
