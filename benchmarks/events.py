@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     parser.add_argument("--store-size", type=int, nargs="*", default=[100_000])
     parser.add_argument("--skip-shared", action="store_true", help="only the event set and the cost")
+    parser.add_argument("--store-dir", type=Path, help="keep the generated stores here (and reuse them)")
     args = parser.parse_args(argv)
 
     records, seconds = analyze(EVENT_SET / "reports.jsonl")
@@ -292,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for size in args.store_size:
         with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "store.db"
-            built = build_store(db, args.shared, size, templates)
+            db = (args.store_dir or Path(tmp)) / f"events-store-{size}.db"
+            built = 0.0 if db.exists() else build_store(db, args.shared, size, templates)
             # fresh ids, so that nothing of the set is in the store
             fresh = [dict(r, id=f"new-{r['id']}") for r in records]
             new_bodies = {f"new-{k}": v for k, v in bodies.items()}

@@ -666,7 +666,7 @@ class EventLinker:
     def changed_stored(self) -> list[str]:
         """The stored records whose events (ids, follows, translation) this pass changed."""
         out = []
-        for rid, saved in self._stored_event_ids.items():
+        for rid, saved in list(self._stored_event_ids.items()):  # (annotating may meet more)
             if signature(self.annotations(rid)) != saved:
                 out.append(rid)
         return out
