@@ -219,3 +219,22 @@ def test_store_runs_link_to_stored_events_and_rename_them_when_an_earlier_report
         assert second["ev01a"] == ("ev01b", [("ev01b#0", None)])
         analyze_store(store, processes=1, progress=False, reanalyze=True)
         assert _events([store.get_record(i) for i in group]) == second
+
+
+def test_a_stored_event_is_joined_and_renamed_when_an_earlier_report_arrives():
+    archive = {}
+    for rid, published in (("b", "2023-03-09"), ("c", "2023-03-12")):
+        record, body = _record(rid, published, [_arrest()])
+        archive[rid] = apply(record, {"translation_of": None, "incidents": [
+            {"event": "b#0", "event_link": None, "follows": None}]})
+
+    def stored(province, months):
+        return [r for r in archive.values() if province in (None, "*", "Yanggang Province") and "2023-03" in months]
+
+    linker = EventLinker(stored=stored, stored_record=archive.get)
+    record, body = _record("a", "2023-03-07", [_arrest()])
+    linker.link(record, body)
+    assert linker.annotations("a")["incidents"][0]["event"] == "a#0"
+    assert linker.annotations("a")["incidents"][0]["event_link"]["to"] in {"b#0", "c#0"}
+    assert sorted(linker.changed_stored()) == ["b", "c"]
+    assert linker.annotations("c")["incidents"][0]["event"] == "a#0"

@@ -550,7 +550,12 @@ class EventLinker:
         # versions of one story (a translation, or a near-duplicate or same-event report
         # ``duplicate_of`` names): their incidents pair at a lower score, whatever their
         # types, and whatever buckets they fell in
-        partners = {other for other in (rec.translation_of, self._versions.get(rid), record.get("duplicate_of"))
+        earlier = record.get("duplicate_of")
+        if earlier and earlier not in self.records and self.stored_record is not None:
+            found = self.stored_record(str(earlier))
+            if found is not None:
+                self._add_stored(found)
+        partners = {other for other in (rec.translation_of, self._versions.get(rid), earlier)
                     if other and other in self.records and other != rid}
         for partner in sorted(partners):
             for inc, other in itertools.product(incs, self.records[partner].incidents):
