@@ -35,6 +35,7 @@ stored records whose event ids must be renamed (an earlier report arrived later)
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -122,10 +123,15 @@ _PENALTY_KINDS = (
 _SUBPLACE_KINDS = frozenset({"town", "district"})
 
 
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
 def _lang(body: str) -> str:
-    hangul = sum(1 for ch in body if "\uac00" <= ch <= "\ud7a3")
-    letters = sum(1 for ch in body if ch.isalpha())
-    return "ko" if letters and hangul / letters > 0.3 else "en"
+    """"ko" when Hangul is more than 30% of the letters (of the first 4,000 characters)."""
+    body = body[:4000]
+    letters = len(_LETTER.findall(body))
+    return "ko" if letters and len(_HANGUL.findall(body)) / letters > 0.3 else "en"
 
 
 def _masked(text: str, start: int, spans: list[tuple[int, int]]) -> str:
@@ -173,14 +179,22 @@ class Incident:
     date: str | None
     precision: str | None
     published: _dt.date | None
-    organs: frozenset[str]
-    numbers: frozenset[int]
-    penalty: frozenset[str]
-    subplaces: frozenset[str]
+    # the specifics, worked out when first compared (most candidates fail on type, place
+    # or date first): organ ids, numbers of people, penalty terms, towns and districts
+    _specifics: Callable[[], tuple] | None = field(default=None, repr=False, compare=False)
 
     @property
     def sort_key(self) -> tuple:
         return (self.published or _dt.date.max, self.rid, self.idx)
+
+    @functools.cached_property
+    def specifics(self) -> tuple[frozenset[str], frozenset[int], frozenset[str], frozenset[str]]:
+        return self._specifics() if self._specifics else (frozenset(),) * 4
+
+    organs = property(lambda self: self.specifics[0])
+    numbers = property(lambda self: self.specifics[1])
+    penalty = property(lambda self: self.specifics[2])
+    subplaces = property(lambda self: self.specifics[3])
 
 
 def _ancestors(place_id: str | None) -> frozenset[str]:
@@ -217,20 +231,24 @@ def incident_features(record: dict, body: str | None = None) -> list[Incident]:
             text, s, e = ev, -1, -1
         else:
             text, s, e = ev.get("text") or "", ev.get("start", -1), ev.get("end", -1)
-        inside = (lambda a, b: s >= 0 and a >= s and b <= e)
         place = place_ids.get(inc.get("place"))
-        organs = {o for a, b, o in org_spans if inside(a, b)}
-        if inc.get("actor") in org_ids:
-            organs.add(org_ids[inc["actor"]])
-        subplaces = {pid for a, b, pid, kind in spans_by_place if inside(a, b) and kind in _SUBPLACE_KINDS}
-        plain = _masked(text, s, masked_spans) if s >= 0 else text
-        penalty = _penalty_terms(inc.get("penalty"))
+
+        def specifics(text=text, s=s, e=e, actor=inc.get("actor"), penalty=inc.get("penalty")):
+            def inside(a, b):
+                return s >= 0 and a >= s and b <= e
+            organs = {o for a, b, o in org_spans if inside(a, b)}
+            if actor in org_ids:
+                organs.add(org_ids[actor])
+            subplaces = {pid for a, b, pid, kind in spans_by_place if inside(a, b) and kind in _SUBPLACE_KINDS}
+            plain = _masked(text, s, masked_spans) if s >= 0 else text
+            return (frozenset(o for o in organs if o), _numbers(plain), _penalty_terms(penalty),
+                    frozenset(subplaces))
+
         out.append(Incident(
             key=f"{rid}#{idx}", rid=rid, idx=idx, type=inc.get("type"), province=inc.get("province"),
             place=place, ancestors=_ancestors(place), date=inc.get("date"),
             precision=inc.get("date_precision") if inc.get("date") else None, published=published,
-            organs=frozenset(o for o in organs if o), numbers=_numbers(plain), penalty=penalty,
-            subplaces=frozenset(subplaces)))
+            _specifics=specifics))
     return out
 
 
@@ -438,6 +456,7 @@ class EventLinker:
         self._stored_event_ids: dict[str, str] = {}  # stored record id -> its events as saved
         self._stored_events: dict[str, _Event] = {}  # event id in the store -> event
         self._versions: dict[str, str] = {}  # record id -> the id of its version (translation)
+        self._touched: set[str] = set()  # stored records whose events or translation may change
 
     # buckets: (province, month of the date) for dated incidents, (province, "p" + month of
     # publication) for undated and year-precision ones
@@ -576,6 +595,7 @@ class EventLinker:
                 continue
             joined[idx] = event
             taken.add(id(event))
+            self._touched.update(m.rid for m in event.members if m.rid in self._stored_event_ids)
             self.links[f"{rid}#{idx}"] = {"to": other.key, "score": score, "shared": shared}
         for inc in incs:
             event = joined.get(inc.idx) or _Event()
@@ -622,6 +642,7 @@ class EventLinker:
         else:
             other.translation_of = rec.rid
             self._versions[rec.rid] = other.rid
+            self._touched.add(other.rid)
 
     def _follows_of(self, rec: _Record) -> dict[str, Incident]:
         """The sentences and trials of ``rec`` that follow an arrest told earlier (and are
@@ -669,10 +690,12 @@ class EventLinker:
         return {"translation_of": rec.translation_of, "incidents": incidents}
 
     def changed_stored(self) -> list[str]:
-        """The stored records whose events (ids, follows, translation) this pass changed."""
+        """The stored records whose events (ids, follows, translation) this pass changed:
+        among those whose events took a new member, or that a new record is a version of."""
         out = []
-        for rid, saved in list(self._stored_event_ids.items()):  # (annotating may meet more)
-            if signature(self.annotations(rid)) != saved:
+        for rid in sorted(self._touched):
+            saved = self._stored_event_ids.get(rid)
+            if saved is not None and signature(self.annotations(rid)) != saved:
                 out.append(rid)
         return out
 
