@@ -38,7 +38,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tumen.analyze import analyze_file
-from tumen.events import ANY, EventLinker
+from tumen.events import EventLinker, stored_records
 
 HERE = Path(__file__).resolve().parent
 EVENT_SET = HERE / "data" / "events"
@@ -237,8 +237,8 @@ def link_cost(path: Path, records: list[dict], bodies: dict[str, str]) -> float:
 
     with open_store(path) as store:
         linker = EventLinker(stored=lambda province, months: [
-            r for m in months for r in store.records_with_incidents_in(
-                None if province == ANY else province, m, any_province=province == ANY)])
+            r for m in months for r in stored_records(store, province, m)],
+            stored_record=store.get_record)
         started = time.perf_counter()
         for record in records:
             linker.link(record, bodies.get(record["id"], ""))

@@ -259,8 +259,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
         return [r for r in store.reports_with_event(province, day, types=EVENT_TYPES) if r["id"] not in in_this_run]
 
     def archived_events(province: str | None, months: list[str]) -> list[dict]:
-        return [r for month in months for r in store.records_with_incidents_in(
-            None if province == _events.ANY else province, month, any_province=province == _events.ANY)
+        return [r for month in months for r in _events.stored_records(store, province, month)
                 if r["id"] not in in_this_run]
 
     linker = DuplicateLinker(stored=archived)

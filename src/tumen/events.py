@@ -197,6 +197,7 @@ class Incident:
     subplaces = property(lambda self: self.specifics[3])
 
 
+@functools.lru_cache(maxsize=4096)
 def _ancestors(place_id: str | None) -> frozenset[str]:
     if not place_id:
         return frozenset()
@@ -405,11 +406,17 @@ class _Record:
     rid: str
     published: _dt.date | None
     host: str | None
-    lang: str
+    _lang: str | Callable[[], str]  # "ko", "en" or "" (unknown); a stored record's when asked
     fingerprint: frozenset[str]
     incidents: list[Incident]
     stored: bool = False
     translation_of: str | None = None
+
+    @property
+    def lang(self) -> str:
+        if callable(self._lang):
+            self._lang = self._lang()
+        return self._lang
 
 
 @dataclass
@@ -428,6 +435,12 @@ UNKNOWN = ""  # the bucket of incidents without a province
 ANY = "*"  # ``stored(ANY, months)``: the archive's incidents of every province
 
 
+def stored_records(store, province: str | None, month: str) -> list[dict]:
+    """``EventLinker``'s ``stored`` lookup over a ``Store`` (``records_with_incidents_in``)."""
+    return store.records_with_incidents_in(None if province == ANY else province, month.removeprefix("p"),
+                                           any_province=province == ANY, dated=not month.startswith("p"))
+
+
 def _month_add(month: str, k: int) -> str:
     y, m = int(month[:4]), int(month[5:7]) + k
     y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
@@ -438,8 +451,9 @@ class EventLinker:
     """One pass of event linking over records in any order.  ``stored(province, months)``,
     when given, returns the archive's records (as dicts, with their ``event`` fields) that
     have an incident in that province (None: without a province; ``ANY``: any) dated in
-    (or, undated, published in) one of ``months``; their events are joined, and renamed
-    when an earlier report arrives."""
+    one of ``months`` (``YYYY-MM``), or, for a month written ``pYYYY-MM``, undated (or
+    dated to the year) in a report published that month; their events are joined, and
+    renamed when an earlier report arrives."""
 
     def __init__(self, threshold: float = EVENT_LINK_THRESHOLD,
                  stored: Callable[[str | None, list[str]], Iterable[dict]] | None = None,
@@ -496,17 +510,15 @@ class EventLinker:
         if self.stored is not None and not inc.province:
             # the archive's incidents of every province in those months: one query each
             for _, month in self._months(inc):
-                month = month.removeprefix("p")
-                if month and (ANY, month) not in self._stored_months:
+                if month != "p" and (ANY, month) not in self._stored_months:
                     self._stored_months.add((ANY, month))
                     for record in self.stored(ANY, [month]):
                         self._add_stored(record)
         for key in self._lookups(inc):
-            month = key[1].removeprefix("p")
-            if self.stored is not None and month and (key[0], month) not in self._stored_months \
-                    and (ANY, month) not in self._stored_months:
-                self._stored_months.add((key[0], month))  # one query gives both buckets
-                for record in self.stored(key[0] or None, [month]):
+            if self.stored is not None and key[1] != "p" and key not in self._stored_months \
+                    and (ANY, key[1]) not in self._stored_months:
+                self._stored_months.add(key)
+                for record in self.stored(key[0] or None, [key[1]]):
                     self._add_stored(record)
             out.extend(self.buckets.get(key, ()))
         return out
@@ -516,8 +528,8 @@ class EventLinker:
         if rid in self.records:
             return
         incs = incident_features(record)
-        rec = _Record(rid, _date(record.get("published")), _host(record.get("url")), record_lang(record),
-                      fingerprint(record), incs, stored=True,
+        rec = _Record(rid, _date(record.get("published")), _host(record.get("url")),
+                      functools.partial(record_lang, record), fingerprint(record), incs, stored=True,
                       translation_of=record.get("translation_of"))
         self.records[rid] = rec
         if rec.translation_of:
