@@ -236,8 +236,8 @@ def link_cost(path: Path, records: list[dict], bodies: dict[str, str]) -> float:
     from tumen.store import open_store
 
     with open_store(path) as store:
-        linker = EventLinker(stored=lambda province, months: [
-            r for m in months for r in stored_records(store, province, m)],
+        linker = EventLinker(stored=lambda province, months, known=(): [
+            r for m in months for r in stored_records(store, province, m, known)],
             stored_record=store.get_record)
         started = time.perf_counter()
         for record in records:

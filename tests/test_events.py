@@ -228,7 +228,7 @@ def test_a_stored_event_is_joined_and_renamed_when_an_earlier_report_arrives():
         archive[rid] = apply(record, {"translation_of": None, "incidents": [
             {"event": "b#0", "event_link": None, "follows": None}]})
 
-    def stored(province, months):
+    def stored(province, months, known=()):
         return [r for r in archive.values() if province in (None, "*", "Yanggang Province") and "2023-03" in months]
 
     linker = EventLinker(stored=stored, stored_record=archive.get)

@@ -258,8 +258,8 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
         # reports of this run are linked as they come, never through their old records
         return [r for r in store.reports_with_event(province, day, types=EVENT_TYPES) if r["id"] not in in_this_run]
 
-    def archived_events(province: str | None, months: list[str]) -> list[dict]:
-        return [r for month in months for r in _events.stored_records(store, province, month)
+    def archived_events(province: str | None, months: list[str], known=()) -> list[dict]:
+        return [r for month in months for r in _events.stored_records(store, province, month, known)
                 if r["id"] not in in_this_run]
 
     linker = DuplicateLinker(stored=archived)

@@ -39,7 +39,7 @@ import functools
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Container, Iterable
 from urllib.parse import urlsplit
 
 from .gazetteer import Gazetteer
@@ -435,10 +435,11 @@ UNKNOWN = ""  # the bucket of incidents without a province
 ANY = "*"  # ``stored(ANY, months)``: the archive's incidents of every province
 
 
-def stored_records(store, province: str | None, month: str) -> list[dict]:
+def stored_records(store, province: str | None, month: str, skip: Container[str] = ()) -> list[dict]:
     """``EventLinker``'s ``stored`` lookup over a ``Store`` (``records_with_incidents_in``)."""
     return store.records_with_incidents_in(None if province == ANY else province, month.removeprefix("p"),
-                                           any_province=province == ANY, dated=not month.startswith("p"))
+                                           any_province=province == ANY, dated=not month.startswith("p"),
+                                           skip=skip)
 
 
 def _month_add(month: str, k: int) -> str:
@@ -452,11 +453,12 @@ class EventLinker:
     when given, returns the archive's records (as dicts, with their ``event`` fields) that
     have an incident in that province (None: without a province; ``ANY``: any) dated in
     one of ``months`` (``YYYY-MM``), or, for a month written ``pYYYY-MM``, undated (or
-    dated to the year) in a report published that month; their events are joined, and
-    renamed when an earlier report arrives."""
+    dated to the year) in a report published that month, leaving out the ids of its
+    third argument (records met already); their events are joined, and renamed when an
+    earlier report arrives."""
 
     def __init__(self, threshold: float = EVENT_LINK_THRESHOLD,
-                 stored: Callable[[str | None, list[str]], Iterable[dict]] | None = None,
+                 stored: Callable[[str | None, list[str], Container[str]], Iterable[dict]] | None = None,
                  stored_record: Callable[[str], dict | None] | None = None):
         self.threshold = threshold
         self.stored = stored
@@ -512,13 +514,13 @@ class EventLinker:
             for _, month in self._months(inc):
                 if month != "p" and (ANY, month) not in self._stored_months:
                     self._stored_months.add((ANY, month))
-                    for record in self.stored(ANY, [month]):
+                    for record in self.stored(ANY, [month], self.records):
                         self._add_stored(record)
         for key in self._lookups(inc):
             if self.stored is not None and key[1] != "p" and key not in self._stored_months \
                     and (ANY, key[1]) not in self._stored_months:
                 self._stored_months.add(key)
-                for record in self.stored(key[0] or None, [key[1]]):
+                for record in self.stored(key[0] or None, [key[1]], self.records):
                     self._add_stored(record)
             out.extend(self.buckets.get(key, ()))
         return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Container, Iterable, Iterator
 
 from .. import dedup
 from ..errors import QueryError
@@ -392,12 +392,13 @@ class StoreBase:
         return [dict(row) for row in rows]
 
     def records_with_incidents_in(self, province: str | None, month: str, *, any_province: bool = False,
-                                  dated: bool | None = None) -> list[dict]:
+                                  dated: bool | None = None, skip: Container[str] = ()) -> list[dict]:
         """Stored records (with their ``event`` fields) that have an incident in
         ``province`` (None: without a province; ``any_province``: in any) dated in
         ``month`` (YYYY-MM), or undated (or dated to the year only) in a report published
         that month; only the first kind with ``dated=True``, only the second with
-        ``dated=False``.  For event linking (``tumen.events``)."""
+        ``dated=False``; the records of the ids in ``skip`` are left out (not even
+        decoded).  For event linking (``tumen.events``)."""
         y, m = int(month[:4]), int(month[5:7])
         following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
         if any_province:
@@ -417,9 +418,10 @@ class StoreBase:
                          f"AND p.published >= {self.PH} AND p.published < {self.PH})")
             args += [*params, month, following]
         rows = self.conn.execute(
-            "SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+            "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
             f"WHERE {' OR '.join(parts)} ORDER BY c.report_id", args).fetchall()
-        return [_with_duplicate_of(row["record_json"], row["duplicate_of"]) for row in rows]
+        return [_with_duplicate_of(row["record_json"], row["duplicate_of"]) for row in rows
+                if row["report_id"] not in skip]
 
     def iter_records(self) -> Iterator[dict]:
         last = ""
