@@ -215,6 +215,9 @@ def test_records_with_incidents_in_a_province_and_month_for_event_linking(store)
     assert ids("North Pyongan", "2024-04") == [] and ids("Yanggang Province", "2024-05") == []
     assert ids(None, "2024-05") == ["r3"]
     assert ids(None, "2024-05", any_province=True) == ["r1", "r3"]
+    assert ids("North Pyongan", "2024-05", or_unknown=True) == ["r1", "r3"]
+    assert ids("North Pyongan", "2024-05", dated=False) == [] and ids("North Pyongan", "2024-06", dated=True) == []
+    assert ids("North Pyongan", "2024-05", or_unknown=True, skip={"r1"}) == ["r3"]
 
 
 def test_duplicate_of_is_added_to_the_record(store):

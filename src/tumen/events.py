@@ -433,13 +433,17 @@ class _Event:
 
 UNKNOWN = ""  # the bucket of incidents without a province
 ANY = "*"  # ``stored(ANY, months)``: the archive's incidents of every province
+OR_UNKNOWN = "|?"  # ``stored(province + OR_UNKNOWN, months)``: that province's and those without one
 
 
 def stored_records(store, province: str | None, month: str, skip: Container[str] = ()) -> list[dict]:
     """``EventLinker``'s ``stored`` lookup over a ``Store`` (``records_with_incidents_in``)."""
+    or_unknown = bool(province) and province.endswith(OR_UNKNOWN)
+    if or_unknown:
+        province = province[:-len(OR_UNKNOWN)]
     return store.records_with_incidents_in(None if province == ANY else province, month.removeprefix("p"),
                                            any_province=province == ANY, dated=not month.startswith("p"),
-                                           skip=skip)
+                                           skip=skip, or_unknown=or_unknown)
 
 
 def _month_add(month: str, k: int) -> str:
@@ -451,7 +455,8 @@ def _month_add(month: str, k: int) -> str:
 class EventLinker:
     """One pass of event linking over records in any order.  ``stored(province, months)``,
     when given, returns the archive's records (as dicts, with their ``event`` fields) that
-    have an incident in that province (None: without a province; ``ANY``: any) dated in
+    have an incident in that province (None: without a province; ``ANY``: any; ending in
+    ``OR_UNKNOWN``: in it or without a province) dated in
     one of ``months`` (``YYYY-MM``), or, for a month written ``pYYYY-MM``, undated (or
     dated to the year) in a report published that month, leaving out the ids of its
     third argument (records met already); their events are joined, and renamed when an
@@ -520,7 +525,13 @@ class EventLinker:
             if self.stored is not None and key[1] != "p" and key not in self._stored_months \
                     and (ANY, key[1]) not in self._stored_months:
                 self._stored_months.add(key)
-                for record in self.stored(key[0] or None, [key[1]], self.records):
+                if key[0] and (UNKNOWN, key[1]) not in self._stored_months:
+                    # the province's and the unknown province's in one query
+                    self._stored_months.add((UNKNOWN, key[1]))
+                    found = self.stored(key[0] + OR_UNKNOWN, [key[1]], self.records)
+                else:
+                    found = self.stored(key[0] or None, [key[1]], self.records)
+                for record in found:
                     self._add_stored(record)
             out.extend(self.buckets.get(key, ()))
         return out

@@ -392,19 +392,23 @@ class StoreBase:
         return [dict(row) for row in rows]
 
     def records_with_incidents_in(self, province: str | None, month: str, *, any_province: bool = False,
-                                  dated: bool | None = None, skip: Container[str] = ()) -> list[dict]:
+                                  dated: bool | None = None, skip: Container[str] = (),
+                                  or_unknown: bool = False) -> list[dict]:
         """Stored records (with their ``event`` fields) that have an incident in
         ``province`` (None: without a province; ``any_province``: in any) dated in
         ``month`` (YYYY-MM), or undated (or dated to the year only) in a report published
         that month; only the first kind with ``dated=True``, only the second with
-        ``dated=False``; the records of the ids in ``skip`` are left out (not even
-        decoded).  For event linking (``tumen.events``)."""
+        ``dated=False``; with ``or_unknown``, incidents without a province too; the
+        records of the ids in ``skip`` are left out (not even decoded).  For event
+        linking (``tumen.events``)."""
         y, m = int(month[:4]), int(month[5:7])
         following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
         if any_province:
             cond, params = "", ()
         elif province is None:
             cond, params = "i.province IS NULL AND ", ()
+        elif or_unknown:
+            cond, params = f"(i.province = {self.PH} OR i.province IS NULL) AND ", (province,)
         else:
             cond, params = f"i.province = {self.PH} AND ", (province,)
         parts, args = [], []
