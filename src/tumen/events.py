@@ -316,7 +316,8 @@ def compare(a: Incident, b: Incident, any_type: bool = False) -> tuple[float, di
     if d is None:
         return None
     score = t + p[0] + d[0]
-    shared: dict = {"type": a.type if a.type == b.type else sorted({a.type, b.type})}
+    # the type when both have it; the two types when they differ (always a list)
+    shared: dict = {"type": a.type} if a.type == b.type else {"types": sorted({a.type, b.type})}
     if p[1]:
         shared["place"] = p[1]
     if d[1]:
