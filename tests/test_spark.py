@@ -54,6 +54,10 @@ def test_spark_records_equal_local_records(reports_file, spark_output):
     # duplicate links are part of the analysis on Spark too (the driver's linking pass):
     # the first 12 devset reports hold one pair of outlets' reports on the same event
     assert [(r["id"], r["duplicate_of"]) for r in spark_records if r["duplicate_of"]] == [("d012", "d005")]
+    # and so are the events: the two reports' arrest is one event, named after d005's
+    events = {r["id"]: {i["event"] for i in r["incidents"]} for r in spark_records}
+    assert events["d005"] & events["d012"]
+    assert all(e.startswith("d005#") for e in events["d005"] & events["d012"])
 
 
 def test_spark_writes_nested_and_flat_tables(spark_output):

@@ -197,6 +197,29 @@ def test_reports_with_event_finds_stored_incidents_by_province_and_day(store):
     assert store.reports_with_event("Yanggang Province", "2024-05-14") == []
 
 
+def test_records_with_incidents_in_a_province_and_month_for_event_linking(store):
+    r1 = make_record("r1")
+    r1["incidents"][0].update(event="r1#0", event_link=None, follows=None)
+    undated = make_record("r2")
+    undated["incidents"][0].update(date=None, date_precision=None)
+    no_province = make_record("r3")
+    no_province["incidents"][0].update(province=None, place=None, date="2024-05-20")
+    store.save_records([r1, undated, no_province])
+
+    def ids(*args, **kw):
+        return [r["id"] for r in store.records_with_incidents_in(*args, **kw)]
+
+    assert ids("North Pyongan", "2024-05") == ["r1"]
+    assert store.records_with_incidents_in("North Pyongan", "2024-05")[0]["incidents"][0]["event"] == "r1#0"
+    assert ids("North Pyongan", "2024-06") == ["r2"]  # undated: by the report's publication month
+    assert ids("North Pyongan", "2024-04") == [] and ids("Yanggang Province", "2024-05") == []
+    assert ids(None, "2024-05") == ["r3"]
+    assert ids(None, "2024-05", any_province=True) == ["r1", "r3"]
+    assert ids("North Pyongan", "2024-05", or_unknown=True) == ["r1", "r3"]
+    assert ids("North Pyongan", "2024-05", dated=False) == [] and ids("North Pyongan", "2024-06", dated=True) == []
+    assert ids("North Pyongan", "2024-05", or_unknown=True, skip={"r1"}) == ["r3"]
+
+
 def test_duplicate_of_is_added_to_the_record(store):
     copy = BODIES["r3"][1] + " Attendance was checked again on Friday."
     store.add_reports([Report(id="r3-copy", body=copy, published="2023-12-01")])

@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
+from . import events as _events
 from .errors import Failures, InputError
 from .sources import special_file
 from .sources.tabular import surrogate_reason
@@ -210,6 +211,7 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     reports = read_jsonl_reports(path, summary.skipped_lines, published=published)
     bar, task = _progress(progress, total, "analyzing")
     linker = DuplicateLinker()
+    event_linker = _events.EventLinker()
     bodies = _BodyTap()
     # Records are spooled to a temporary file and copied to ``out`` at the end, so that a
     # report met before an earlier one on the same event (input not in date order) can
@@ -217,7 +219,9 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
     spooled: list[tuple[str, bool]] = []
     with bar, tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for record in analyze_reports(bodies.tap(reports), processes=processes, components=components):
-            _link(linker, record, bodies.pop(record["id"]))
+            body = bodies.pop(record["id"])
+            _link(linker, record, body)
+            event_linker.link(record, body)
             spool.write(json.dumps(record, ensure_ascii=False) + "\n")
             spooled.append((str(record["id"]), not record.get("duplicate_of")))
             summary.analyzed += 1
@@ -227,23 +231,23 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
             elapsed = time.perf_counter() - started
             bar.update(task, advance=1, rate=f"{summary.analyzed / elapsed:.1f} reports/s")
         spool.seek(0)
-        _copy_relinked(spool, out, spooled, dict(linker.relinks))
+        _copy_relinked(spool, out, spooled, dict(linker.relinks), event_linker)
     out.flush()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _copy_relinked(spool: IO[str], out: IO[str], spooled: list[tuple[str, bool]],
-                   relinks: dict[str, str]) -> None:
+                   relinks: dict[str, str], event_linker: "_events.EventLinker") -> None:
     """Copy the spooled records to ``out``, pointing each unlinked record in ``relinks``
-    at its earlier report."""
+    at its earlier report and giving every record its final events (``tumen.events``)."""
     for (rid, free), line in zip(spooled, spool):
         earlier = relinks.get(rid) if free else None
+        record = json.loads(line)
         if earlier:
-            record = json.loads(line)
             record["duplicate_of"] = earlier
-            line = json.dumps(record, ensure_ascii=False) + "\n"
-        out.write(line)
+        _events.apply(record, event_linker.annotations(rid))
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
@@ -272,11 +276,23 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
         # reports of this run are linked as they come, never through their old records
         return [r for r in store.reports_with_event(province, day, types=EVENT_TYPES) if r["id"] not in in_this_run]
 
+    def archived_events(province: str | None, months: list[str], known=()) -> list[dict]:
+        return [r for month in months for r in _events.stored_records(store, province, month, known)
+                if r["id"] not in in_this_run]
+
     linker = DuplicateLinker(stored=archived)
+    event_linker = _events.EventLinker(
+        stored=archived_events, stored_record=lambda rid: None if rid in in_this_run else store.get_record(rid))
+    given: dict[str, str] = {}  # each record's events as saved in this run
     with bar:
         for record in analyze_reports(todo, processes=processes if len(todo) > CHUNK_SIZE else 1,
                                       components=components, config=house_model_config(store)):
-            _link(linker, record, bodies.pop(record["id"], ""))
+            body = bodies.pop(record["id"], "")
+            _link(linker, record, body)
+            event_linker.link(record, body)
+            annotations = event_linker.annotations(record["id"])
+            _events.apply(record, annotations)
+            given[record["id"]] = _events.signature(annotations)
             batch.append(record)
             summary.analyzed += 1
             if record.get("status") == "failed":
@@ -290,8 +306,25 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
         if batch:
             store.save_records(batch)
     _relink(store, linker.relinks)
+    _update_events(store, event_linker, given)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _update_events(store, event_linker: "_events.EventLinker", given: dict[str, str]) -> None:
+    """Rewrite the records whose events changed after they were saved: records of this run
+    joined by a later one (or renamed when an earlier report came after them), and records
+    of earlier runs whose events now start with a report of this run."""
+    todo = [rid for rid, saved in given.items()
+            if _events.signature(event_linker.annotations(rid)) != saved]
+    todo += event_linker.changed_stored()
+    changed = []
+    for rid in todo:
+        record = store.get_record(rid)
+        if record is not None:
+            changed.append(_events.apply(record, event_linker.annotations(rid)))
+    if changed:
+        store.save_records(changed)
 
 
 def _relink(store, relinks: list[tuple[str, str]]) -> None:

@@ -5,12 +5,15 @@ fields id, title, published, source, url, body), runs the *same* ``Pipeline`` as
 local engine — one instance per partition, built when the partition starts, never one
 per report — and writes Parquet under ``output``:
 
-``duplicate_of`` is set as the local engine sets it: after the partitions are analyzed,
-the driver streams the records back in input order (``toLocalIterator``, never the whole
-set at once) through one ``DuplicateLinker`` (near-duplicates by MinHash, other outlets'
-reports of the same event), which keeps signatures and word sets, not bodies; the links
-it finds, and the links back to a report met after a later one, are joined onto the
-records.
+``duplicate_of`` and the events (``event``, ``event_link``, ``follows`` of each incident,
+``translation_of``; ``tumen.events``) are set as the local engine sets them: after the
+partitions are analyzed, the driver streams the records back in input order
+(``toLocalIterator``, never the whole set at once) through one ``DuplicateLinker``
+(near-duplicates by MinHash, other outlets' reports of the same event), which keeps
+signatures and word sets, not bodies, and one ``EventLinker``, which keeps each
+incident's comparable features; the links it finds, the links back to a report met
+after a later one and each record's final events are joined onto the records (in
+``record_json``; the nested ``incidents`` column keeps the analysis as it came).
 
 * ``records/``   one row per report: the record's fields, nested (places, organizations,
   laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
@@ -122,15 +125,19 @@ def _to_row(item: tuple[str, str, str, int]) -> dict:
     return row
 
 
-def _duplicate_links(records) -> dict[str, str]:
-    """{later report id: earlier report id}: the local engine's ``DuplicateLinker`` run on
-    the driver over the records in input order (streamed, one partition at a time),
-    with its relinks (a later report met first)."""
+def _duplicate_links(records) -> tuple[dict[str, str], dict[str, str]]:
+    """({later report id: earlier report id}, {report id: its events as JSON}): the local
+    engine's ``DuplicateLinker`` and ``EventLinker`` run on the driver over the records in
+    input order (streamed, one partition at a time), with the relinks (a later report
+    met first) and each record's final events (``tumen.events``)."""
+    from ..events import EventLinker
     from ..linking import DuplicateLinker
 
     linker = DuplicateLinker()
+    event_linker = EventLinker()
     links = {}
     linked = set()  # reports whose record already names an earlier one (ingest)
+    ids = []
     for row in records.select("seq", "record_json", "body").orderBy("seq").toLocalIterator():
         record = json.loads(row["record_json"])
         found = linker.link(record, row["body"] or "")
@@ -138,32 +145,43 @@ def _duplicate_links(records) -> dict[str, str]:
             linked.add(record["id"])
         elif found:
             links[record["id"]] = found
+            record["duplicate_of"] = found  # as the local engine has it when linking events
+        event_linker.link(record, row["body"] or "")
+        ids.append(record["id"])
     # reports met before an earlier one of the same event (input not in date order)
     for later, earlier in linker.relinks:
         if later not in linked:
             links.setdefault(later, earlier)
-    return links
+    events = {rid: json.dumps(event_linker.annotations(rid), ensure_ascii=False) for rid in ids}
+    return links, events
 
 
-def _with_links(spark, records, links: dict[str, str]):
-    """``records`` with ``duplicate_of`` (column and ``record_json``) set from ``links``."""
-    if not links:
+def _with_links(spark, records, links_and_events: tuple[dict[str, str], dict[str, str]]):
+    """``records`` with ``duplicate_of`` (column and ``record_json``) set from the links,
+    and the events (``record_json``) from the events."""
+    links, events = links_and_events
+    if not links and not events:
         return records
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    def relink(record_json: str, earlier: str | None) -> str:
+    def relink(record_json, earlier, annotations):  # str, str | None, str | None -> str
+        from ..events import apply
         from ..store.common import _with_duplicate_of  # the store's own merge of a link
 
-        if earlier is None:
+        if earlier is None and annotations is None:
             return record_json
-        return json.dumps(_with_duplicate_of(record_json, earlier), ensure_ascii=False)
+        record = _with_duplicate_of(record_json, earlier)
+        if annotations is not None:
+            apply(record, json.loads(annotations))
+        return json.dumps(record, ensure_ascii=False)
 
     relink_udf = F.udf(relink, T.StringType())
-    found = spark.createDataFrame(list(links.items()), "link_id string, link_to string")
-    joined = records.join(F.broadcast(found), records["id"] == found["link_id"], "left")
+    rows = [(rid, links.get(rid), events.get(rid)) for rid in dict.fromkeys([*links, *events])]
+    found = spark.createDataFrame(rows, "link_id string, link_to string, link_events string")
+    joined = records.join(found, records["id"] == found["link_id"], "left")
     return (joined.withColumn("duplicate_of", F.coalesce("link_to", "duplicate_of"))
-            .withColumn("record_json", relink_udf("record_json", "link_to"))
+            .withColumn("record_json", relink_udf("record_json", "link_to", "link_events"))
             .select(*records.columns))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Container, Iterable, Iterator
 
 from .. import dedup
 from ..errors import QueryError
@@ -405,6 +405,42 @@ class StoreBase:
             "ORDER BY r.id",
             (date, province, *(types or ()))).fetchall()
         return [dict(row) for row in rows]
+
+    def records_with_incidents_in(self, province: str | None, month: str, *, any_province: bool = False,
+                                  dated: bool | None = None, skip: Container[str] = (),
+                                  or_unknown: bool = False) -> list[dict]:
+        """Stored records (with their ``event`` fields) that have an incident in
+        ``province`` (None: without a province; ``any_province``: in any) dated in
+        ``month`` (YYYY-MM), or undated (or dated to the year only) in a report published
+        that month; only the first kind with ``dated=True``, only the second with
+        ``dated=False``; with ``or_unknown``, incidents without a province too; the
+        records of the ids in ``skip`` are left out (not even decoded).  For event
+        linking (``tumen.events``)."""
+        y, m = int(month[:4]), int(month[5:7])
+        following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+        if any_province:
+            cond, params = "", ()
+        elif province is None:
+            cond, params = "i.province IS NULL AND ", ()
+        elif or_unknown:
+            cond, params = f"(i.province = {self.PH} OR i.province IS NULL) AND ", (province,)
+        else:
+            cond, params = f"i.province = {self.PH} AND ", (province,)
+        parts, args = [], []
+        if dated is not False:
+            parts.append("c.report_id IN (SELECT i.report_id FROM incidents i "
+                         f"WHERE {cond}i.date >= {self.PH} AND i.date < {self.PH})")
+            args += [*params, month, following]
+        if dated is not True:
+            parts.append("c.report_id IN (SELECT i.report_id FROM incidents i JOIN reports p ON p.id = i.report_id "
+                         f"WHERE {cond}(i.date IS NULL OR LENGTH(i.date) < 7) "
+                         f"AND p.published >= {self.PH} AND p.published < {self.PH})")
+            args += [*params, month, following]
+        rows = self.conn.execute(
+            "SELECT c.report_id, c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+            f"WHERE {' OR '.join(parts)} ORDER BY c.report_id", args).fetchall()
+        return [_with_duplicate_of(row["record_json"], row["duplicate_of"]) for row in rows
+                if row["report_id"] not in skip]
 
     def iter_records(self) -> Iterator[dict]:
         last = ""
