@@ -54,13 +54,16 @@ def dates(body: str, published: str | None, nlp=None) -> dict[str, tuple[str, st
 
 
 # -- English ------------------------------------------------------------------------
-def test_weekdays_are_strictly_before_publication(nlp):
-    # 2023-03-16 is a Thursday
+def test_weekdays_are_on_or_before_publication(nlp):
+    # 2023-03-16 is a Thursday: a story of that day names the day itself "Thursday"
     got = dates("Agents raided the market on Monday. On Thursday, two traders were fined. "
                 "Last Friday a meeting was held.", "2023-03-16", nlp)
     assert got["on Monday"] == ("2023-03-13", "day")
-    assert got["On Thursday"] == ("2023-03-09", "day")
+    assert got["On Thursday"] == ("2023-03-16", "day")
     assert got["Last Friday"] == ("2023-03-10", "day")
+    got = dates("Officials said Thursday the gate was shut. Last Thursday it was open.", "2023-03-16", nlp)
+    assert got["Thursday"] == ("2023-03-16", "day")
+    assert got["Last Thursday"] == ("2023-03-09", "day")
     # a weekday of a named calendar week (Monday to Sunday)
     got = dates("He was released on Monday last week and questioned again on Tuesday of this "
                 "week.", "2023-03-16", nlp)
@@ -312,7 +315,21 @@ def test_record_shape(pipeline):
     doc = pipeline(Report(id="t2", body="On Tuesday agents came.", published="2022-06-09"))
     rec = doc.to_record().to_dict()
     assert rec["dates"] == [{"text": "On Tuesday", "value": "2022-06-07", "precision": "day",
-                             "start": 0, "end": 10}]
+                             "start": 0, "end": 10,
+                             "mentions": [{"text": "On Tuesday", "start": 0, "end": 10}]}]
+
+
+def test_record_dates_carry_every_mention(pipeline):
+    body = ("Guards were doubled in March. In March the market closed early; on Monday it "
+            "reopened, and in March traders were fined again.")
+    doc = pipeline(Report(id="m1", body=body, published="2022-06-09"))
+    rec = doc.to_record().to_dict()
+    by_text = {d["text"]: d for d in rec["dates"]}
+    assert [d["text"] for d in rec["dates"]] == ["in March", "In March", "on Monday"]
+    first = by_text["in March"]
+    assert (first["start"], first["end"]) == (first["mentions"][0]["start"], first["mentions"][0]["end"])
+    assert [body[m["start"]:m["end"]] for m in first["mentions"]] == ["in March", "in March"]
+    assert len(by_text["In March"]["mentions"]) == 1
 
 
 @pytest.mark.parametrize("body,published", [
@@ -343,6 +360,14 @@ def test_one_megabyte_body_without_parse():
 
 # -- property tests of the resolver ---------------------------------------------------
 pubs = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@given(pubs, st.integers(0, 6))
+def test_weekday_on_or_before_and_on_or_after(pub, wd):
+    before = dt.date.fromisoformat(R.weekday_on_or_before(pub, wd)[0])
+    after = dt.date.fromisoformat(R.weekday_on_or_after(pub, wd)[0])
+    assert before.weekday() == after.weekday() == wd
+    assert 0 <= (pub - before).days <= 6 and 0 <= (after - pub).days <= 6
 
 
 @given(pubs, st.integers(0, 6))

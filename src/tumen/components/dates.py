@@ -47,7 +47,7 @@ def record_dates(found: list[Found]) -> list[DateRef]:
     occurrences: dict[str, list[Mention]] = {}
     for f in found:
         occurrences.setdefault(f.text, []).append(Mention(f.text, f.start, f.end))
-    return [DateRef(f.text, f.value, f.precision, f.start, f.end, mentions=occurrences[f.text])
+    return [DateRef(f.text, f.value, f.precision, f.start, f.end, range=f.range, mentions=occurrences[f.text])
             for f in first_occurrences(found)]
 
 

@@ -85,6 +85,23 @@ def weekday_before(pub: dt.date, weekday: int, weeks_back: int = 0) -> Value | N
         return None
 
 
+def weekday_on_or_before(pub: dt.date, weekday: int) -> Value | None:
+    """The most recent ``weekday`` on or before ``pub`` (wire copy names the publication
+    day by its weekday: "said Thursday" in a Thursday story is that day)."""
+    try:
+        return fmt_day(pub - dt.timedelta(days=(pub.weekday() - weekday) % 7))
+    except OverflowError:
+        return None
+
+
+def weekday_on_or_after(pub: dt.date, weekday: int) -> Value | None:
+    """The coming ``weekday``, ``pub`` itself included (a planned "on Monday")."""
+    try:
+        return fmt_day(pub + dt.timedelta(days=(weekday - pub.weekday()) % 7))
+    except OverflowError:
+        return None
+
+
 def weekday_after(pub: dt.date, weekday: int) -> Value | None:
     """The first ``weekday`` strictly after ``pub`` ("next Monday")."""
     ahead = (weekday - pub.weekday() - 1) % 7 + 1

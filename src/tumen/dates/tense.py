@@ -101,6 +101,17 @@ def _classify(verb: Any) -> str | None:
     return None
 
 
+def english_tense(sdoc: Any, body: str, start: int, end: int,
+                  sentence: tuple[int, int] | None = None) -> str | None:
+    """The tense governing [start, end): the parse's verb, else (past spaCy's limit)
+    the words of the clause before it."""
+    if sdoc is not None:
+        return verb_tense(sdoc, start, end)
+    if sentence is not None:
+        return lexical_tense(body[sentence[0]:start])
+    return None
+
+
 def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None,
                     sentence: tuple[int, int] | None = None) -> bool:
     """True when the expression at [start, end) is a deadline, plan or prediction."""
