@@ -139,12 +139,22 @@ def h_month_day(m, ctx):
     yrel = (m.groupdict().get("dyrel") or "").lower()
     if yrel:  # "on Dec. 31 last year"
         return R.make_day(ctx.pub.year + {"this": 0, "last": -1, "next": 1}[yrel], month, day)
+    weekday = m.groupdict().get("weekday")
+    if weekday:  # "Saturday, April 25": the year in which that day is a Saturday
+        for year in (ctx.pub.year, ctx.pub.year - 1, ctx.pub.year + 1):
+            value = R.make_day(year, month, day)
+            if value and dt.date.fromisoformat(value[0]).weekday() == WEEKDAYS[weekday.lower()]:
+                return value
+    if (m.groupdict().get("mdrel") or "").lower() == "last":  # "last Oct. 23"
+        return R.month_day(ctx.pub, month, day, forward=False)
     forward = ctx.forward(m, _prep(m))
     value = R.month_day(ctx.pub, month, day, forward=forward)
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
         # a deadline far behind publication is next year's ("by Jan. 10" in December)
         value = R.make_day(ctx.pub.year + 1, month, day)
-    if not forward and _prep(m) in PERIOD_END_PREPS:
+    if not forward and (_prep(m) in PERIOD_END_PREPS or ctx.tense(m) not in (PAST, None)):
+        # a period's end, or a present-tense clause ("the rights expire Nov. 21",
+        # "takes effect Nov. 13"): the date nearest publication, past or coming
         value = _nearest(ctx.pub, value, R.month_day(ctx.pub, month, day, forward=True))
     return value
 
@@ -202,12 +212,26 @@ def h_rel_month_name(m, ctx):
     return R.fmt_month(ctx.pub.year, month)  # "this March"
 
 
+_TITLE_AFTER = re.compile(r"\s+(?:(?:of|for)\s+(?:the\s+)?)?[A-Z]")
+
+
+def _name_not_month(m, ctx) -> bool:
+    """A bare month word that is a name: "Jan Kavan", "the annual March for Life"."""
+    word = m.group("month")
+    if word == "Jan" and re.match(r"\s+[A-Z]", ctx.body[m.end():]):
+        return True
+    before = ctx.body[max(0, m.start() - 8):m.start()].lower()
+    return bool(re.search(r"\b(?:the|annual|a)\s+$", before) and _TITLE_AFTER.match(ctx.body, m.end()))
+
+
 def h_bare_month(m, ctx):
     word = m.group("month")
     if word == "May" and not (m.group("prep") or m.group("mod")):
         before = ctx.body[max(0, m.start() - 9):m.start()].lower()
         if not re.search(r"\b(?:to|and|or|through|of|between)\s+$", before):
             return None  # the modal verb
+    if not (m.group("prep") or m.group("mod")) and _name_not_month(m, ctx):
+        return None
     if ctx.pub is None:
         return None
     forward = ctx.forward(m, _prep(m))
@@ -354,6 +378,9 @@ def h_today(m, ctx):
     if ctx.pub is None:
         return None
     word = m.group("tday").lower()
+    before = ctx.body[max(0, m.start() - 12):m.start()]
+    if re.search(r"(?i:\bof|\bfor)\s+$", before) or (m.group("tday")[0].isupper() and re.search(r"[A-Z]\w*\s+$", before)):
+        return None  # "the people of tomorrow", a title ("This is Radio Today")
     return R.days_from(R.fmt_day(ctx.pub)[0], 1 if word == "tomorrow" else 0)
 
 
@@ -444,8 +471,8 @@ def h_quarter_any(m, ctx):
 
 
 def h_year_anaphor_any(m, ctx):
-    if m.group("yan2"):
-        anchor = ctx.year_before(m.start())
+    if m.group("yan2"):  # "a year earlier": from a date of the same sentence, else publication
+        anchor = ctx.year_before(m.start(), same_sentence=True)
         base = anchor if anchor is not None else (ctx.pub.year if ctx.pub else None)
         if base is None:
             return None
@@ -498,6 +525,8 @@ def h_weekday(m, ctx):
         return R.weekday_after(ctx.pub, wd)
     if rel in ("last", "this past"):
         return R.weekday_before(ctx.pub, wd)
+    if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
+        return R.weekday_on_or_before(ctx.pub, wd)  # "Wednesday's ruling"
     tense = ctx.tense(m)
     if tense == FUTURE or (tense != PAST and _prep(m) in WEEKDAY_FORWARD_PREPS):
         return R.weekday_on_or_after(ctx.pub, wd)
@@ -545,7 +574,7 @@ ANCHOR_BACK = 48
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("month_day", _c(PREP + DAY_MOD + MOD + MONTH + r"\s+" + DAY
+    Rule("month_day", _c(PREP + DAY_MOD + MOD + r"(?:(?P<mdrel>(?i:last))\s+)?" + MONTH + r"\s+" + DAY
                          + rf"(?:,?\s+{YEAR}|,?\s+(?:of\s+)?(?P<dyrel>(?i:this|last|next))\s+year(?![\w]))?"), h_month_day, _a("month")),
     Rule("days_ago", _c(PREP + NUM + r"\s+days?\s+ago(?![\w])"), lambda m, ctx: _days_ago(m, ctx), _a("ago")),
     Rule("yesterday", _c(r"(?:(?P<prep>(?i:on|since|from|until|by))\s+)?(?P<yday>(?i:the\s+day\s+before\s+yesterday|yesterday))(?![\w])"),

@@ -75,9 +75,13 @@ class Context:
         self._starts = [s for s, _ in self.sentences]
         self.found: list[Found] = []  # the dates resolved so far, in body order
 
-    def year_before(self, pos: int) -> int | None:
-        """The year of the nearest date resolved before ``pos`` (for "that year")."""
+    def year_before(self, pos: int, same_sentence: bool = False) -> int | None:
+        """The year of the nearest date resolved before ``pos`` (for "that year"), or
+        with ``same_sentence`` only one of the sentence holding ``pos``."""
+        sentence = self.sentence(pos)
         for f in reversed(self.found):
+            if same_sentence and (sentence is None or f.start < sentence[0]):
+                return None
             if f.end <= pos and f.value[:4].isdigit():
                 return int(f.value[:4])
         return None

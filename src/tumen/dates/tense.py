@@ -116,11 +116,10 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
                     sentence: tuple[int, int] | None = None) -> bool:
     """True when the expression at [start, end) is a deadline, plan or prediction."""
     prep = (prep or "").lower()
+    tense = english_tense(sdoc, body, start, end, sentence)
     if prep in BACKWARD_PREPS:
-        return False
-    tense = verb_tense(sdoc, start, end)
-    if sdoc is None and sentence is not None:
-        tense = lexical_tense(body[sentence[0]:start])
+        # "since March" looks back; "from March 30" in a future clause looks ahead
+        return prep != "since" and tense == FUTURE
     if prep in FORWARD_PREPS and tense != PAST:
         return True
     if tense == FUTURE:
