@@ -33,15 +33,23 @@ _DEADLINE_AFTER = re.compile(r"(?i)^,?\s+as\s+(?:the|a|its)\s+(?:\w+\s+)?deadlin
 _SUPERLATIVE_SINCE = re.compile(
     r"(?i)\b(?:most|highest|lowest|largest|biggest|worst|best|first|strongest|weakest|fewest)\b[^.;,]*$")
 _REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note"})
-_KO_REPORT_BEFORE = re.compile(r"소식통(?:은|이|들은|들이)\s*$")
+_KO_REPORT_BEFORE = re.compile(r"소식통(?:\([^()]{0,30}\))?(?:은|이|들은|들이)\s*$")
+# "7일 데일리NK 양강도 소식통에 따르면": a day opening the sentence, then the source
+_KO_REPORT_LEAD = re.compile(r"^[^“”\"\n.]{0,40}?소식통(?:\([^()]{0,30}\))?\s*(?:은|이|들은|들이|에\s*따르면|의\s*말)")
+# a dateline: "SEOUL, July 15 (Agency) --" opening the body
+_DATELINE_BEFORE = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{1,30},\s*)+$")
+_DATELINE_AFTER = re.compile(r"^,?\s*(?:\d{4}\s*)?(?:\([^()\n]{1,30}\)\s*)?(?:--|—|–|-|/)")
 _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
 
 
 def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> str:
     text = f.text
     after = body[f.end:f.end + 40]
+    if f.start < 40 and _DATELINE_BEFORE.match(body[:f.start]) and _DATELINE_AFTER.match(after):
+        return REPORT  # the dateline dates the story, not an event
     if re.search(r"[\uac00-\ud7a3]", text):
-        if _KO_REPORT_BEFORE.search(body[max(0, f.start - 8):f.start]) or _KO_REPORT_AFTER.search(after):
+        if (_KO_REPORT_BEFORE.search(body[max(0, f.start - 40):f.start]) or _KO_REPORT_AFTER.search(after)
+                or (_opens_sentence(body, f.start) and _KO_REPORT_LEAD.match(after))):
             return REPORT
         if "까지" in text:
             return DEADLINE
@@ -67,6 +75,11 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
         if _reporting(sdoc, f.start, f.end):
             return REPORT
     return EVENT
+
+
+def _opens_sentence(body: str, start: int) -> bool:
+    before = body[max(0, start - 3):start].rstrip(" ")
+    return not before or before[-1] in ".!?\n”\"。"
 
 
 def _comparative(body: str, start: int) -> bool:
