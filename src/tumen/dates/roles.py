@@ -39,6 +39,7 @@ _KO_REPORT_LEAD = re.compile(r"^[^“”\"\n.]{0,40}?소식통(?:\([^()]{0,30}\)
 # a dateline: "SEOUL, July 15 (Agency) --" opening the body
 _DATELINE_BEFORE = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{1,30},\s*)+$")
 _DATELINE_AFTER = re.compile(r"^,?\s*(?:\d{4}\s*)?(?:\([^()\n]{1,30}\)\s*)?(?:--|—|–|-|/)")
+_QUOTE_AFTER = re.compile(r"^,?\s*[“\"]")
 _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
 
 
@@ -72,7 +73,7 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
     if sdoc is not None:
         if verb_tense(sdoc, f.start, f.end, infinitive_future=False) == FUTURE:
             return DEADLINE
-        if _reporting(sdoc, f.start, f.end):
+        if _reporting(body, sdoc, f.start, f.end):
             return REPORT
     return EVENT
 
@@ -90,7 +91,7 @@ def _comparative(body: str, start: int) -> bool:
     return any(re.search(rf"\b{re.escape(c)}\s*$", cut) for c in cues()["comparative_adjacent"])
 
 
-def _reporting(sdoc: Any, start: int, end: int) -> bool:
+def _reporting(body: str, sdoc: Any, start: int, end: int) -> bool:
     """The date hangs directly on a reporting verb whose content is a clause
     ("a source said on the 4th that ...", "told the outlet on the 24th that ...")."""
     span = sdoc.char_span(start, end, alignment_mode="expand")
@@ -105,7 +106,9 @@ def _reporting(sdoc: Any, start: int, end: int) -> bool:
     # parser hangs on the content ("prices climbed ..., a source told the outlet on June 10")
     trailing = tok.dep_ in ("conj", "parataxis") and tok.i > tok.head.i and any(
         t.text == "," for t in tok.doc[tok.head.i:tok.i])
-    if not trailing and not any(c.dep_ == "ccomp" for c in tok.children):
+    # or a direct quotation follows the date ("told the outlet on the 8th, “On the 7th ...")
+    quoted = bool(_QUOTE_AFTER.match(body[end:end + 4]))
+    if not trailing and not quoted and not any(c.dep_ == "ccomp" for c in tok.children):
         return False
     # the speaker is a source ("a source in the province told ... on the 8th that")
     subjects = [c for c in tok.children if c.dep_ == "nsubj"]
