@@ -373,6 +373,14 @@ def _yesterday(m, ctx):
     return R.days_from(R.fmt_day(ctx.pub)[0], -back)
 
 
+def h_weekend(m, ctx):
+    """"last weekend", "this weekend", "next weekend": the Saturday, the two days as range."""
+    if ctx.pub is None:
+        return None
+    rel = re.sub(r"\s+", " ", m.group("wkrel").lower())
+    return R.weekend(ctx.pub, {"last": -1, "this past": -1, "this": 0, "next": 1, "this coming": 0}[rel])
+
+
 def h_today(m, ctx):
     """"today", "tonight": the publication day; "tomorrow": the day after."""
     if ctx.pub is None:
@@ -553,6 +561,7 @@ ANCHOR = re.compile(
     r"|(?P<year>(?:1[89]|20)\d\d(?!\d)|(?i:(?:eighteen|nineteen)\s+[a-z]|two\s+thousand))"
     r"|(?P<qw>(?i:quarters?|fiscal)(?![\w]))"
     r"|(?P<tday>(?i:today|tonight|tomorrow)(?![\w]))"
+    r"|(?P<wk>(?i:weekend)(?![\w]))"
     r"|(?P<yw>(?i:years?|decades?)(?![\w]))"
     r"|(?P<mw>(?i:months?)(?![\w]))"
     r"|(?P<ago>(?i:ago)(?![\w]))"
@@ -600,6 +609,8 @@ RULES: tuple[Rule, ...] = (
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
     Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?![\w'’-])(?!\s*['’]s)"),
          h_today, _a("tday")),
+    Rule("weekend", _c(PREP + r"(?P<wkrel>(?i:last|this\s+past|this|next|this\s+coming))\s+weekend(?![\w'’-])"),
+         lambda m, ctx: h_weekend(m, ctx), _a("wk")),
     Rule("quarter", _c(PREP + r"(?:(?i:the)\s+)?(?:(?P<qyrel>(?i:this|last|next)\s+year['’]s)\s+|(?P<qago>(?i:year-(?:earlier|ago)))\s+|" + YEAR + r"\s+)?"
                        r"(?:(?i:fiscal)\s+)?(?P<qnum>(?i:first|second|third|fourth|1st|2nd|3rd|4th))[-\s](?i:quarter)(?![\w-])"
                        + rf"(?:\s+(?:of\s+)?(?:(?i:fiscal)\s+)?{YEAR.replace('(?P<year>', '(?P<qyear>')}|\s+of\s+(?P<qyrel2>(?i:this|last|next))\s+year)?"),
@@ -621,7 +632,7 @@ RULES: tuple[Rule, ...] = (
 ANAPHORA = re.compile(
     START + r"(?:(?i:on|by|from|until|since)\s+)?(?P<expr>(?i:"
     r"(?P<then>(?<=since\s)then|(?<=from\s)then\s+on|(?<=since\s)that\s+time)"
-    r"|(?P<same>that|the\s+same)\s+(?:day|night|morning|evening|afternoon)"
+    r"|(?:(?:later|earlier)\s+)?(?P<same>that|the\s+same|that\s+same)\s+(?:day|night|morning|evening|afternoon)"
     r"|the\s+(?P<next>next|following)\s+(?:day|morning|night|evening)"
     r"|the\s+(?P<prev>previous|preceding)\s+(?:day|night|evening)"
     r"|the\s+day\s+(?P<rel>before|after)"

@@ -139,6 +139,32 @@ def day_of_month(pub: dt.date, day: int, month_offset: int | None = None) -> Val
     return make_day(year, month, day)
 
 
+def weekend(pub: dt.date, shift: int) -> tuple[str, str, list[str]] | None:
+    """A weekend as (Saturday, "day", [Saturday, Sunday]): ``shift`` -1 the last one that
+    ended before ``pub``, 0 the one of the publication week (Monday to Sunday), 1 the
+    one after it."""
+    saturday = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=5)
+    if shift < 0:
+        saturday -= dt.timedelta(weeks=1 if pub.weekday() <= 5 else 0)
+        if saturday + dt.timedelta(days=1) >= pub:
+            saturday -= dt.timedelta(weeks=1)
+    else:
+        saturday += dt.timedelta(weeks=shift)
+    try:
+        sunday = saturday + dt.timedelta(days=1)
+    except OverflowError:
+        return None
+    return fmt_day(saturday)[0], "day", [saturday.isoformat(), sunday.isoformat()]
+
+
+def quarter_range(year: int, first_month: int, last_month: int) -> list[str] | None:
+    """[first, last] day of the months first_month..last_month of ``year``."""
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= first_month <= last_month <= 12):
+        return None
+    last_day = calendar.monthrange(year, last_month)[1]
+    return [f"{year:04d}-{first_month:02d}-01", f"{year:04d}-{last_month:02d}-{last_day:02d}"]
+
+
 def days_from(anchor: str, delta: int) -> Value | None:
     """``anchor`` (YYYY-MM-DD) shifted by ``delta`` days (for anaphora)."""
     try:

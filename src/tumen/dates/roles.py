@@ -39,6 +39,10 @@ _KO_REPORT_LEAD = re.compile(r"^[^“”\"\n.]{0,40}?소식통(?:\([^()]{0,30}\)
 # a dateline: "SEOUL, July 15 (Agency) --" opening the body
 _DATELINE_BEFORE = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{1,30},\s*)+$")
 _DATELINE_AFTER = re.compile(r"^,?\s*(?:\d{4}\s*)?(?:\([^()\n]{1,30}\)\s*)?(?:--|—|–|-|/)")
+# the day a rule starts to apply is not the day it was issued: "took effect from Monday",
+# "effective March 1", "goes into force on the 5th"
+_TAKES_EFFECT_BEFORE = re.compile(
+    r"(?i)\b(?:(?:take|takes|took|taken|taking)\s+effect|effective|(?:in|into)\s+(?:effect|force))\s*$")
 _QUOTE_AFTER = re.compile(r"^,?\s*[“\"]")
 _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
 
@@ -67,6 +71,8 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
         return COMPARISON  # "the most since 2019"
     if _DEADLINE_AFTER.match(after):
         return DEADLINE
+    if _TAKES_EFFECT_BEFORE.search(body[max(0, f.start - 30):f.start]):
+        return DEADLINE  # when the rule applies from, not when it was issued
     if prep in FORWARD_PREPS:
         return DEADLINE
     sdoc = sdoc if f.end <= parsed_chars else None
