@@ -7,7 +7,10 @@ records: no "now"-type values, no bare weeks).  Two readings of the same record:
 
 * ``record``: the record's ``dates`` as written (each distinct text once);
 * ``mentions``: every occurrence the record's ``mentions`` carry, each with its date's
-  value (what TimeML gold annotates, and how HeidelTime is scored).
+  value (what TimeML gold annotates, and how HeidelTime is scored);
+* ``mentions, quarters as Qn``: the same, reading a year whose ``range`` is one calendar
+  quarter as TimeML's ``YYYY-Qn`` (the record's spec has no quarter precision, so a
+  quarter's value is its year; this line shows what that costs, it is not the score).
 
 Printed beside HeidelTime 2.2.1's and ``dateparser.search_dates``'s figures on the same
 files and scope (from ``../shared/data/dates/README.md``).
@@ -60,7 +63,20 @@ def analyze(corpus: str, out: Path) -> float:
     return time.perf_counter() - t
 
 
-def system_dates(records: Path, every_mention: bool) -> dict[str, list[dict]]:
+def _as_timeml_quarter(d: dict) -> dict:
+    """A year-precision date whose ``range`` is one calendar quarter, as TimeML writes it
+    (YYYY-Qn): the spec has no quarter precision, so this reading is shown apart."""
+    rng = d.get("range")
+    if d.get("precision") == "year" and rng and len(rng) == 2:
+        first, last = rng
+        if first[:4] == last[:4] and first[8:] == "01" and first[5:7] in ("01", "04", "07", "10"):
+            q = (int(first[5:7]) + 2) // 3
+            if int(last[5:7]) == 3 * q:
+                return {**d, "value": f"{first[:4]}-Q{q}"}
+    return d
+
+
+def system_dates(records: Path, every_mention: bool, quarters: bool = False) -> dict[str, list[dict]]:
     out = {}
     with records.open(encoding="utf-8") as handle:
         for line in handle:
@@ -68,6 +84,8 @@ def system_dates(records: Path, every_mention: bool) -> dict[str, list[dict]]:
             dates = []
             for d in rec.get("dates") or []:
                 spans = d.get("mentions") if every_mention and d.get("mentions") else [d]
+                if quarters:
+                    d = _as_timeml_quarter(d)
                 dates += [{**d, "text": m["text"], "start": m["start"], "end": m["end"]} for m in spans]
             out[rec["id"]] = dates
     return out
@@ -78,18 +96,19 @@ def accuracy(args) -> None:
     keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tumen-dates-"))
     keep.mkdir(parents=True, exist_ok=True)
     print("DATE-spec scope (timexeval.py); value F1 = value-correct / (system + gold) x 2")
-    print(f"{'system':28} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
+    print(f"{'system':36} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
     for corpus in CORPORA:
         records = keep / f"{corpus}.records.jsonl"
         took = analyze(corpus, records)
         gold = [json.loads(line) for line in (DATA / "dates" / f"{corpus}.gold.jsonl").open(encoding="utf-8")]
-        for reading, every in (("record", False), ("mentions", True)):
-            res = te.score(gold, system_dates(records, every), "DATE-spec")
+        for reading, every, quarters in (("record", False, False), ("mentions", True, False),
+                                         ("mentions, quarters as Qn", True, True)):
+            res = te.score(gold, system_dates(records, every, quarters), "DATE-spec")
             v, r = res["value"], res["relaxed"]
-            print(f"{'Tumen (' + reading + ')':28} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
+            print(f"{'Tumen (' + reading + ')':36} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
                   f"{100 * v['F1']:9.1f} {100 * r['F1']:8.1f}")
         for name, figures in REFERENCE.items():
-            print(f"{name:28} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
+            print(f"{name:36} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
         print(f"  ({len(gold)} documents analyzed in {took:.0f} s; records in {records})", flush=True)
 
 
