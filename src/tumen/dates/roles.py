@@ -50,7 +50,7 @@ _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해
 def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> str:
     text = f.text
     after = body[f.end:f.end + 40]
-    if f.start < 40 and _DATELINE_BEFORE.match(body[:f.start]) and _DATELINE_AFTER.match(after):
+    if is_dateline(body, f):
         return REPORT  # the dateline dates the story, not an event
     if re.search(r"[\uac00-\ud7a3]", text):
         if (_KO_REPORT_BEFORE.search(body[max(0, f.start - 40):f.start]) or _KO_REPORT_AFTER.search(after)
@@ -82,6 +82,12 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
         if _reporting(body, sdoc, f.start, f.end):
             return REPORT
     return EVENT
+
+
+def is_dateline(body: str, f: Found) -> bool:
+    """"SEOUL, July 15 (Agency) --" opening the body: the story's dateline."""
+    return (f.start < 40 and bool(_DATELINE_BEFORE.match(body[:f.start]))
+            and bool(_DATELINE_AFTER.match(body[f.end:f.end + 40])))
 
 
 def _opens_sentence(body: str, start: int) -> bool:

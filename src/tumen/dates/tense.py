@@ -116,6 +116,8 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
                     sentence: tuple[int, int] | None = None) -> bool:
     """True when the expression at [start, end) is a deadline, plan or prediction."""
     prep = (prep or "").lower()
+    if _PLANNED_BEFORE.search(body, max(0, start - 60), start):
+        return True  # "was planned for early March", "a summit scheduled for April"
     tense = english_tense(sdoc, body, start, end, sentence)
     if prep in BACKWARD_PREPS:
         # "since March" looks back; "from March 30" in a future clause looks ahead
@@ -131,6 +133,8 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
     return False
 
 
+# a plan named just before the date, in the same clause
+_PLANNED_BEFORE = re.compile(r"(?i)\b(?:planned|scheduled|slated|set|due|timed)\s+(?:for|to\s+\w+)\b[^.;:!?]{0,35}$")
 _LEXICAL_FUTURE = re.compile(r"(?i)\b(?:will|shall|won't|is\s+to|are\s+to|to\s+be|plans?\s+to|"
                              r"scheduled|expected\s+to|going\s+to|must)\b|'ll\b")
 _LEXICAL_PAST = re.compile(r"(?i)\b(?:was|were|had|did)\b|\b\w+ed\b")
