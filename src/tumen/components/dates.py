@@ -57,8 +57,8 @@ def annotate(doc: Document) -> None:
     found, _ = find_dates(doc.body, doc.published, doc.spacy, doc.sentences)
     parsed = parsed_length(doc.spacy) if doc.spacy is not None else 0
     roles = [date_role(doc.body, f, doc.spacy, parsed) for f in found]
-    take_parenthetical(doc.body, found)
-    rebase_on_speaking_day(doc.body, doc.published, found, roles, REPORT)
+    bracketed = take_parenthetical(doc.body, found)
+    rebase_on_speaking_day(doc.body, doc.published, found, roles, REPORT, skip=bracketed)
     # the day a source spoke or a comparison point is never an anaphor's antecedent
     anaphora = resolve_anaphora(doc.body, found, [r not in (REPORT, COMPARISON) for r in roles])
     doc.user_data["date_found"] = found

@@ -25,12 +25,17 @@ QUOTE_REACH = 400
 SPEAKER_REACH = 80
 
 
-def take_parenthetical(body: str, found: list[Found]) -> None:
-    for f, g in zip(found, found[1:]):
+def take_parenthetical(body: str, found: list[Found]) -> set[int]:
+    """Gives each relative day followed by a bracketed explicit day that day's value;
+    returns the positions (in ``found``) of the days it set."""
+    done = set()
+    for i, (f, g) in enumerate(zip(found, found[1:])):
         if (f.rule in RELATIVE_DAY_RULES and f.precision == "day" and g.precision == "day"
                 and _BRACKET_OPEN.match(body[f.end:g.start])
                 and re.match(r"^[^()（）]{0,3}[)）]", body[g.end:])):
             f.value = g.value
+            done.add(i)
+    return done
 
 
 def _quote_opening(body: str, pos: int) -> int | None:
@@ -42,20 +47,25 @@ def _quote_opening(body: str, pos: int) -> int | None:
     return max(0, pos - QUOTE_REACH) + opening
 
 
+_SENTENCE_END = re.compile(r"[.!?。]\s|다\.\s?")
+
+
 def rebase_on_speaking_day(body: str, published: dt.date | None, found: list[Found],
-                           roles: list[str], report_role: str) -> None:
+                           roles: list[str], report_role: str, skip: set[int] = frozenset()) -> None:
+    """``skip``: positions in ``found`` already anchored (by ``take_parenthetical``)."""
     if published is None:
         return
     pub = published.isoformat()
     for i, f in enumerate(found):
-        if f.rule not in DEICTIC_RULES or f.precision != "day":
+        if f.rule not in DEICTIC_RULES or f.precision != "day" or i in skip:
             continue
         opening = _quote_opening(body, f.start)
         if opening is None:
             continue
         speaker = [g for g, role in zip(found[:i], roles[:i])
                    if role == report_role and g.precision == "day"
-                   and opening - SPEAKER_REACH <= g.start and g.end <= opening]
+                   and opening - SPEAKER_REACH <= g.start and g.end <= opening
+                   and not _SENTENCE_END.search(body, g.end, opening)]
         if not speaker:
             continue
         offset = (dt.date.fromisoformat(f.value) - dt.date.fromisoformat(pub)).days

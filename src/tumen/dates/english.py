@@ -155,7 +155,7 @@ def h_month_day(m, ctx):
     if not forward and (_prep(m) in PERIOD_END_PREPS or ctx.tense(m) not in (PAST, None)):
         # a period's end, or a present-tense clause ("the rights expire Nov. 21",
         # "takes effect Nov. 13"): the date nearest publication, past or coming
-        value = _nearest(ctx.pub, value, R.month_day(ctx.pub, month, day, forward=True))
+        value = _nearest(ctx.pub, value, R.month_day_next(ctx.pub, month, day))
     return value
 
 

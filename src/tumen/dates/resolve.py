@@ -127,6 +127,14 @@ def month_day(pub: dt.date, month: int, day: int, forward: bool = False) -> Valu
     return make_day(year, month, day)
 
 
+def month_day_next(pub: dt.date, month: int, day: int) -> Value | None:
+    """The first such month and day on or after ``pub``."""
+    value = make_day(pub.year, month, day)
+    if value is None or value[0] < fmt_day(pub)[0]:
+        value = make_day(pub.year + 1, month, day) or value
+    return value
+
+
 def day_of_month(pub: dt.date, day: int, month_offset: int | None = None) -> Value | None:
     """Day N of a month.  ``month_offset`` fixes the month relative to publication
     (0 this month, -1 last month); None applies the rule for a bare "N일" / "the Nth":
