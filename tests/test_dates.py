@@ -283,6 +283,12 @@ def test_month_days_by_tense(nlp):
     assert got["last Oct. 23"] == ("2023-10-23", "day")
     got = dates("The summit was planned for early April.", "2024-02-13", nlp)
     assert got["early April"] == ("2024-04", "month")
+    # when something applies, falls due or runs out: the date nearest publication, even
+    # under a past verb
+    got = dates("The board declared a bonus payable Dec. 7. The ministry issued a decree going "
+                "into effect Jan. 1.", "2023-10-27", nlp)
+    assert got["Dec. 7"] == ("2023-12-07", "day")
+    assert got["Jan. 1"] == ("2024-01-01", "day")
 
 
 def test_weekends_and_names_that_are_not_months(nlp):

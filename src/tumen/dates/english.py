@@ -127,6 +127,19 @@ def _nearest(pub, past, coming):
     return coming if distance(coming) < distance(past) else past
 
 
+# Words before a date that set when something applies, due or runs out, whatever the
+# tense of the clause ("declared a dividend payable Dec. 7", "a decree going into effect
+# Jan. 1", "the offer was extended to Nov. 20"): the date nearest publication.
+_NEAREST_BEFORE = re.compile(
+    r"(?i)\b(?:payable|due|effective|redeemable|expir(?:e|es|ed|ing)|matur(?:e|es|ed|ing)|of\s+record"
+    r"|(?:go|goes|going|went|gone|come|comes|coming|came)\s+into\s+(?:effect|force)"
+    r"|(?:take|takes|taking|took|taken)\s+effect|extended\s+(?:to|until|through))\s*$")
+
+
+def _nearest_cue(m, ctx) -> bool:
+    return bool(_NEAREST_BEFORE.search(ctx.body, max(0, m.start() - 40), m.start()))
+
+
 # -- handlers -------------------------------------------------------------------------
 def h_month_day(m, ctx):
     month, day = _month(m), int(m.group("day"))
@@ -152,7 +165,7 @@ def h_month_day(m, ctx):
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
         # a deadline far behind publication is next year's ("by Jan. 10" in December)
         value = R.make_day(ctx.pub.year + 1, month, day)
-    if not forward and (_prep(m) in PERIOD_END_PREPS or ctx.tense(m) not in (PAST, None)):
+    if not forward and (_prep(m) in PERIOD_END_PREPS or _nearest_cue(m, ctx) or ctx.tense(m) not in (PAST, None)):
         # a period's end, or a present-tense clause ("the rights expire Nov. 21",
         # "takes effect Nov. 13"): the date nearest publication, past or coming
         value = _nearest(ctx.pub, value, R.month_day_next(ctx.pub, month, day))
@@ -236,7 +249,7 @@ def h_bare_month(m, ctx):
         return None
     forward = ctx.forward(m, _prep(m))
     value = R.bare_month(ctx.pub, _month(m), forward=forward)
-    if not forward and _prep(m) in PERIOD_END_PREPS:
+    if not forward and (_prep(m) in PERIOD_END_PREPS or _nearest_cue(m, ctx)):
         value = _nearest(ctx.pub, value, R.bare_month(ctx.pub, _month(m), forward=True))
     return value
 
