@@ -211,6 +211,11 @@ def test_weekdays_in_future_or_planned_clauses_are_the_coming_ones(nlp):
     assert got["on Friday"] == ("2024-03-15", "day")
     assert got["until Saturday"] == ("2024-03-16", "day")
     assert got["Tuesday"] == ("2024-03-12", "day")
+    # a to-infinitive takes the tense of the verb it hangs on
+    got = dates("Crowds gathered in the square to mark the anniversary on Tuesday. A briefing "
+                "is scheduled for Friday.", "2024-03-13", nlp)
+    assert got["on Tuesday"] == ("2024-03-12", "day")
+    assert got["Friday"] == ("2024-03-15", "day")
     # a possessive weekday names a day that has passed, even under "would"
     got = dates("Relatives said they would challenge Monday's verdict.", "2024-03-13", nlp)
     assert got["Monday"] == ("2024-03-11", "day")

@@ -17,7 +17,7 @@ from typing import Callable
 
 from . import resolve as R
 from .cues import cue_set
-from .tense import FUTURE, PAST
+from .tense import FUTURE, PAST, planned_before
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
@@ -548,7 +548,9 @@ def h_weekday(m, ctx):
         return R.weekday_before(ctx.pub, wd)
     if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
         return R.weekday_on_or_before(ctx.pub, wd)  # "Wednesday's ruling"
-    tense = ctx.tense(m)
+    if planned_before(ctx.body, m.start()):
+        return R.weekday_on_or_after(ctx.pub, wd)  # "set to resume Monday"
+    tense = ctx.tense(m, infinitive_head=True)
     if tense == FUTURE or (tense != PAST and _prep(m) in WEEKDAY_FORWARD_PREPS):
         return R.weekday_on_or_after(ctx.pub, wd)
     return R.weekday_on_or_before(ctx.pub, wd)

@@ -103,12 +103,13 @@ class Context:
         sdoc = self.sdoc if end <= self.parsed_chars else None
         return english_forward(sdoc, self.body, start, end, prep, self.sentence(start))
 
-    def tense(self, m: re.Match) -> str | None:
+    def tense(self, m: re.Match, infinitive_head: bool = False) -> str | None:
         """The tense of the English clause the expression at ``m`` belongs to
-        (tense.PAST / PRESENT / FUTURE, a to-infinitive counting as future), or None."""
+        (tense.PAST / PRESENT / FUTURE, a to-infinitive counting as future unless
+        ``infinitive_head``: then the tense of the verb it depends on), or None."""
         start, end = m.start(), m.end()
         sdoc = self.sdoc if end <= self.parsed_chars else None
-        return english_tense(sdoc, self.body, start, end, self.sentence(start))
+        return english_tense(sdoc, self.body, start, end, self.sentence(start), infinitive_head)
 
     def _after_prep(self, start: int) -> bool:
         return bool(_PREP_BEFORE.search(self.body[max(0, start - 20):start]))

@@ -101,12 +101,42 @@ def _classify(verb: Any) -> str | None:
     return None
 
 
+def planned_before(body: str, start: int) -> bool:
+    """A plan named just before ``start`` in its clause ("scheduled for", "set to resume")."""
+    return bool(_PLANNED_BEFORE.search(body, max(0, start - 60), start))
+
+
+def governing_tense(sdoc: Any, start: int, end: int) -> str | None:
+    """As ``verb_tense``, but a to-infinitive takes the tense of the verb it depends on
+    ("gathered in the square to mark the anniversary on Friday" is past)."""
+    span = sdoc.char_span(start, end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return None
+    tok = span.root
+    steps = 0
+    while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok and steps < 8:
+        tok = tok.head
+        steps += 1
+    if tok.pos_ not in ("VERB", "AUX"):
+        return None
+    tense = _classify(tok)
+    hops = 0
+    while tense == INFINITIVE and tok.head is not tok and hops < 3:
+        tok = tok.head
+        hops += 1
+        if tok.pos_ in ("VERB", "AUX"):
+            tense = _classify(tok)
+    if tense == INFINITIVE:
+        return FUTURE
+    return tense if tense != PRESENT else verb_tense(sdoc, start, end)
+
+
 def english_tense(sdoc: Any, body: str, start: int, end: int,
-                  sentence: tuple[int, int] | None = None) -> str | None:
+                  sentence: tuple[int, int] | None = None, infinitive_head: bool = False) -> str | None:
     """The tense governing [start, end): the parse's verb, else (past spaCy's limit)
-    the words of the clause before it."""
+    the words of the clause before it.  ``infinitive_head``: see ``governing_tense``."""
     if sdoc is not None:
-        return verb_tense(sdoc, start, end)
+        return governing_tense(sdoc, start, end) if infinitive_head else verb_tense(sdoc, start, end)
     if sentence is not None:
         return lexical_tense(body[sentence[0]:start])
     return None
@@ -116,7 +146,7 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
                     sentence: tuple[int, int] | None = None) -> bool:
     """True when the expression at [start, end) is a deadline, plan or prediction."""
     prep = (prep or "").lower()
-    if _PLANNED_BEFORE.search(body, max(0, start - 60), start):
+    if planned_before(body, start):
         return True  # "was planned for early March", "a summit scheduled for April"
     tense = english_tense(sdoc, body, start, end, sentence)
     if prep in BACKWARD_PREPS:
