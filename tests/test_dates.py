@@ -490,6 +490,11 @@ def test_a_day_inside_a_quotation_counts_from_the_day_the_source_spoke(pipeline)
     ("A new order on phones came down in late February, a source said on Tuesday.", "2024-03-14", "2024-02"),
     # the order came down on March 4; Monday is when it took effect
     ("The order came down on March 4 and took effect from Monday.", "2024-03-14", "2024-03-04"),
+    # a trailing attribution dates the telling whoever tells it
+    ("A platoon leader was arrested in mid-August for smuggling sugar, a guard in the county "
+     "told the outlet on Sept. 1.", "2020-09-04", "2020-08"),
+    ("Four cooks from a restaurant abroad have defected, it emerged on Monday.", "2024-03-13", None),
+    ("A soldier swam across the river, according to a report released on Tuesday.", "2024-03-13", None),
     # a deadline is not the event's date
     ("Residents were told to hand in their radios by Friday.", "2024-03-13", None),
     # the day opening a Korean sentence before the source is when the source spoke

@@ -32,7 +32,10 @@ _POSSESSIVE_AFTER = re.compile(r"^['’]s?\b")
 _DEADLINE_AFTER = re.compile(r"(?i)^,?\s+as\s+(?:the|a|its)\s+(?:\w+\s+)?deadline")
 _SUPERLATIVE_SINCE = re.compile(
     r"(?i)\b(?:most|highest|lowest|largest|biggest|worst|best|first|strongest|weakest|fewest)\b[^.;,]*$")
-_REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note"})
+_REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note",
+                               "emerge", "announce", "reveal", "disclose"})
+# "according to a report released on Tuesday": the day the report came out
+_RELEASED_BEFORE = re.compile(r"(?i)\baccording\s+to\s+[^,.;:!?]{0,50}\b(?:released|published|issued|aired|dated)\s*$")
 _KO_REPORT_BEFORE = re.compile(r"소식통(?:\([^()]{0,30}\))?(?:은|이|들은|들이)\s*$")
 # "7일 데일리NK 양강도 소식통에 따르면": a day opening the sentence, then the source
 _KO_REPORT_LEAD = re.compile(r"^[^“”\"\n.]{0,40}?소식통(?:\([^()]{0,30}\))?\s*(?:은|이|들은|들이|에\s*따르면|의\s*말)")
@@ -71,6 +74,8 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
         return COMPARISON  # "the most since 2019"
     if _DEADLINE_AFTER.match(after):
         return DEADLINE
+    if _RELEASED_BEFORE.search(body[max(0, f.start - 80):f.start]):
+        return REPORT
     if _TAKES_EFFECT_BEFORE.search(body[max(0, f.start - 30):f.start]):
         return DEADLINE  # when the rule applies from, not when it was issued
     if prep in FORWARD_PREPS:
@@ -123,6 +128,10 @@ def _reporting(body: str, sdoc: Any, start: int, end: int) -> bool:
     if not trailing and not quoted and not any(c.dep_ == "ccomp" for c in tok.children):
         return False
     # the speaker is a source ("a source in the province told ... on the 8th that")
+    # (a trailing attribution ", a source ... told RFA on Sept. 1." or "it emerged on
+    # Monday" is one whoever the subject)
     subjects = [c for c in tok.children if c.dep_ == "nsubj"]
+    if trailing or any(s.lower_ == "it" for s in subjects):
+        return True
     return any(t.lower_ in ("source", "sources", "resident", "residents", "official", "trader")
                for s in subjects for t in s.subtree)
