@@ -254,7 +254,7 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     days = [f for f in dates if f.precision == "day"]
     day_starts = [f.start for f in days]
     date_starts = [f.start for f in dates]
-    taken = [(f.start, f.end) for f in found]
+    taken_starts = [f.start for f in found]  # found is in body order and never overlaps
     out: list[Found] = []
     patterns = [(english.ANAPHORA, english.anaphor_offset)]
     if _HAS_HANGUL.search(body):
@@ -262,8 +262,9 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     for regex, offset_of in patterns:
         for m in regex.finditer(body):
             start, end = m.start(), m.end()
-            if any(s < end and start < e for s, e in taken):
-                continue
+            k = bisect.bisect_left(taken_starts, end) - 1
+            if k >= 0 and found[k].end > start:
+                continue  # inside a date expression
             if m.groupdict().get("then"):
                 i = bisect.bisect_right(date_starts, start) - 1
                 if i >= 0:
