@@ -494,6 +494,8 @@ def test_a_day_inside_a_quotation_counts_from_the_day_the_source_spoke(pipeline)
     ("A platoon leader was arrested in mid-August for smuggling sugar, a guard in the county "
      "told the outlet on Sept. 1.", "2020-09-04", "2020-08"),
     ("Four cooks from a restaurant abroad have defected, it emerged on Monday.", "2024-03-13", None),
+    ("SEOUL -- Guards in a rare pursuit shot dead three men who fled across the river, a "
+     "newspaper in the capital reported on Tuesday.", "2024-03-12", None),
     ("A soldier swam across the river, according to a report released on Tuesday.", "2024-03-13", None),
     # a deadline is not the event's date
     ("Residents were told to hand in their radios by Friday.", "2024-03-13", None),

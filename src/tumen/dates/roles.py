@@ -33,7 +33,7 @@ _DEADLINE_AFTER = re.compile(r"(?i)^,?\s+as\s+(?:the|a|its)\s+(?:\w+\s+)?deadlin
 _SUPERLATIVE_SINCE = re.compile(
     r"(?i)\b(?:most|highest|lowest|largest|biggest|worst|best|first|strongest|weakest|fewest)\b[^.;,]*$")
 _REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note",
-                               "emerge", "announce", "reveal", "disclose"})
+                               "emerge", "announce", "reveal", "disclose", "quote"})
 # "according to a report released on Tuesday": the day the report came out
 _RELEASED_BEFORE = re.compile(r"(?i)\baccording\s+to\s+[^,.;:!?]{0,50}\b(?:released|published|issued|aired|dated)\s*$")
 _KO_REPORT_BEFORE = re.compile(r"소식통(?:\([^()]{0,30}\))?(?:은|이|들은|들이)\s*$")
@@ -46,6 +46,12 @@ _DATELINE_AFTER = re.compile(r"^,?\s*(?:\d{4}\s*)?(?:\([^()\n]{1,30}\)\s*)?(?:--
 # "effective March 1", "goes into force on the 5th"
 _TAKES_EFFECT_BEFORE = re.compile(
     r"(?i)\b(?:(?:take|takes|took|taken|taking)\s+effect|effective|(?:in|into)\s+(?:effect|force))\s*$")
+# the same read from the words, where the parse does not see it: "..., a South Korean
+# newspaper reported on Tuesday." (a trailing attribution ending the sentence)
+_TRAILING_ATTRIBUTION = re.compile(
+    r"(?i),\s+(?:[\w’'.-]+\s+){1,8}?(?:said|says|reported|reports|told|tells|added|confirmed|announced)"
+    r"(?:\s+[\w’'.-]+){0,4}\s*$")
+_SENTENCE_ENDS_AFTER = re.compile(r"^\s*(?:[.;]|$)")
 _QUOTE_AFTER = re.compile(r"^,?\s*[“\"]")
 _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
 
@@ -86,6 +92,8 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
             return DEADLINE
         if _reporting(body, sdoc, f.start, f.end):
             return REPORT
+    if _SENTENCE_ENDS_AFTER.match(after) and _TRAILING_ATTRIBUTION.search(body, max(0, f.start - 160), f.start):
+        return REPORT
     return EVENT
 
 
@@ -131,7 +139,9 @@ def _reporting(body: str, sdoc: Any, start: int, end: int) -> bool:
     # (a trailing attribution ", a source ... told RFA on Sept. 1." or "it emerged on
     # Monday" is one whoever the subject)
     subjects = [c for c in tok.children if c.dep_ == "nsubj"]
-    if trailing or any(s.lower_ == "it" for s in subjects):
+    # the content before the verb ("guards shot five men, a newspaper reported on Tuesday")
+    content_first = any(c.dep_ == "ccomp" and c.i < tok.i for c in tok.children)
+    if trailing or content_first or any(s.lower_ == "it" for s in subjects):
         return True
     return any(t.lower_ in ("source", "sources", "resident", "residents", "official", "trader")
                for s in subjects for t in s.subtree)
