@@ -54,13 +54,16 @@ def dates(body: str, published: str | None, nlp=None) -> dict[str, tuple[str, st
 
 
 # -- English ------------------------------------------------------------------------
-def test_weekdays_are_strictly_before_publication(nlp):
-    # 2023-03-16 is a Thursday
+def test_weekdays_are_on_or_before_publication(nlp):
+    # 2023-03-16 is a Thursday: a story of that day names the day itself "Thursday"
     got = dates("Agents raided the market on Monday. On Thursday, two traders were fined. "
                 "Last Friday a meeting was held.", "2023-03-16", nlp)
     assert got["on Monday"] == ("2023-03-13", "day")
-    assert got["On Thursday"] == ("2023-03-09", "day")
+    assert got["On Thursday"] == ("2023-03-16", "day")
     assert got["Last Friday"] == ("2023-03-10", "day")
+    got = dates("Officials said Thursday the gate was shut. Last Thursday it was open.", "2023-03-16", nlp)
+    assert got["Thursday"] == ("2023-03-16", "day")
+    assert got["Last Thursday"] == ("2023-03-09", "day")
     # a weekday of a named calendar week (Monday to Sunday)
     got = dates("He was released on Monday last week and questioned again on Tuesday of this "
                 "week.", "2023-03-16", nlp)
@@ -190,6 +193,117 @@ def test_without_publication_only_dates_with_their_own_year():
     assert got == {"December 2020": ("2020-12", "month"), "2015": ("2015", "year")}
 
 
+# -- expression kinds of news copy (issue 18) ------------------------------------------
+def found(body: str, published: str, nlp=None) -> dict[str, object]:
+    sdoc = nlp(body) if nlp is not None else None
+    out, _ = find_dates(body, parse_iso_date(published), sdoc, sentence_spans(body))
+    for f in out:
+        assert body[f.start:f.end] == f.text and valid(f.value, f.precision)
+    return {f.text: f for f in out}
+
+
+def test_weekdays_in_future_or_planned_clauses_are_the_coming_ones(nlp):
+    # 2024-03-13 is a Wednesday
+    got = dates("The border talks are set to resume Monday. Officials will visit the county on "
+                "Friday. The market stays shut until Saturday. The guards came back Tuesday.",
+                "2024-03-13", nlp)
+    assert got["Monday"] == ("2024-03-18", "day")
+    assert got["on Friday"] == ("2024-03-15", "day")
+    assert got["until Saturday"] == ("2024-03-16", "day")
+    assert got["Tuesday"] == ("2024-03-12", "day")
+    # a to-infinitive takes the tense of the verb it hangs on
+    got = dates("Crowds gathered in the square to mark the anniversary on Tuesday. A briefing "
+                "is scheduled for Friday.", "2024-03-13", nlp)
+    assert got["on Tuesday"] == ("2024-03-12", "day")
+    assert got["Friday"] == ("2024-03-15", "day")
+    # a possessive weekday names a day that has passed, even under "would"
+    got = dates("Relatives said they would challenge Monday's verdict.", "2024-03-13", nlp)
+    assert got["Monday"] == ("2024-03-11", "day")
+    # a weekday with its date: the year in which that day falls on that weekday
+    got = dates("The paper wrote in a column on Saturday, March 16: the rules were harsh.", "2024-03-15", nlp)
+    assert got["on Saturday, March 16"] == ("2024-03-16", "day")
+
+
+def test_today_tonight_tomorrow(nlp):
+    got = dates("Officials said today that the bridge reopens tomorrow; a rally is planned tonight.",
+                "2024-03-13", nlp)
+    assert got["today"] == ("2024-03-13", "day")
+    assert got["tomorrow"] == ("2024-03-14", "day")
+    assert got["tonight"] == ("2024-03-13", "day")
+    # generic or title uses are not dates
+    assert dates("The youth of tomorrow listen to Radio Free Today.", "2024-03-13", nlp) == {}
+
+
+def test_years_counted_from_another_date(nlp):
+    got = dates("Output fell 8% from a year ago. Sales were flat compared with a year earlier. "
+                "The plant opened in 2015. The following year it doubled its staff, and that year "
+                "it exported coal.", "2024-03-13", nlp)
+    assert got["from a year ago"] == ("2023", "year")
+    assert got["a year earlier"] == ("2023", "year")
+    assert got["The following year"] == ("2016", "year")
+    assert got["that year"] == ("2016", "year")
+    # "a year earlier" counts from a date of its own sentence when there is one
+    got = dates("In 2019 the mine closed; a year earlier it had been raided.", "2024-03-13", nlp)
+    assert got["a year earlier"] == ("2018", "year")
+
+
+def test_quarters_and_fiscal_years(nlp):
+    got = found("Exports in the third quarter fell, third-quarter prices rose, and the fourth "
+                "quarter of 2022 was worse. Next year's first quarter looks better. In fiscal 2021 "
+                "the firm lost money.", "2023-11-02", nlp)
+    q3 = got["in the third quarter"]
+    assert (q3.value, q3.precision, q3.range) == ("2023", "year", ["2023-07-01", "2023-09-30"])
+    assert got["third-quarter"].value == "2023"
+    q4 = got["the fourth quarter of 2022"]
+    assert (q4.value, q4.range) == ("2022", ["2022-10-01", "2022-12-31"])
+    q1 = got["Next year's first quarter"]
+    assert (q1.value, q1.range) == ("2024", ["2024-01-01", "2024-03-31"])
+    assert (got["In fiscal 2021"].value, got["In fiscal 2021"].precision) == ("2021", "year")
+    # a quarter that starts after publication, in a past clause, is last year's
+    got = found("Exports fell sharply in the fourth quarter.", "2024-02-10", nlp)
+    assert got["in the fourth quarter"].value == "2023"
+
+
+def test_spelled_out_years_and_year_ranges(nlp):
+    got = found("Prices peaked in nineteen ninety-four and again in the year two thousand. The "
+                "1957-58 famine and the 1998-2000 crisis are remembered.", "2005-06-01", nlp)
+    assert got["in nineteen ninety-four"].value == "1994"
+    assert got["the year two thousand".split(" ", 2)[2]].value == "2000"
+    r = got["1957-58"]
+    assert (r.value, r.precision, r.range) == ("1957", "year", ["1957-01-01", "1958-12-31"])
+    assert got["1998-2000"].range == ["1998-01-01", "2000-12-31"]
+    # a spelled number before a noun is a count
+    assert dates("About two thousand troops and nineteen hundred people came.", "2005-06-01", nlp) == {}
+
+
+def test_month_days_by_tense(nlp):
+    # early November: a present-tense plan takes the coming date, a past event the last one
+    got = dates("The dividend is payable Jan. 2. The new rules take effect Nov. 21. Police "
+                "raided the market on Nov. 20.", "2023-11-02", nlp)
+    assert got["Jan. 2"] == ("2024-01-02", "day")
+    assert got["Nov. 21"] == ("2023-11-21", "day")
+    assert got["on Nov. 20"] == ("2022-11-20", "day")
+    got = dates("Flights will run from March 30. He was shot last Oct. 23.", "2024-02-13", nlp)
+    assert got["from March 30"] == ("2024-03-30", "day")
+    assert got["last Oct. 23"] == ("2023-10-23", "day")
+    got = dates("The summit was planned for early April.", "2024-02-13", nlp)
+    assert got["early April"] == ("2024-04", "month")
+    # when something applies, falls due or runs out: the date nearest publication, even
+    # under a past verb
+    got = dates("The board declared a bonus payable Dec. 7. The ministry issued a decree going "
+                "into effect Jan. 1.", "2023-10-27", nlp)
+    assert got["Dec. 7"] == ("2023-12-07", "day")
+    assert got["Jan. 1"] == ("2024-01-01", "day")
+
+
+def test_weekends_and_names_that_are_not_months(nlp):
+    got = found("Guards were doubled last weekend and will be again next weekend.", "2024-03-13", nlp)
+    last = got["last weekend"]
+    assert (last.value, last.precision, last.range) == ("2024-03-09", "day", ["2024-03-09", "2024-03-10"])
+    assert got["next weekend"].range == ["2024-03-23", "2024-03-24"]
+    assert dates("Jan Novak marched at the annual March for Peace.", "2024-03-13", nlp) == {}
+
+
 # -- Korean -------------------------------------------------------------------------
 def test_korean_forms():
     body = ("소식통은 13일 전했다. 지난 11일 장마당에서 쌀값이 올랐고 지난 20일에는 단속이 있었다. "
@@ -225,6 +339,32 @@ def test_days_ago_and_yesterday():
     assert got["이틀 전에는"] == ("2024-11-12", "day")
     assert got["어제"] == ("2024-11-13", "day")
     assert got["13일"] == ("2024-11-13", "day")  # "전했다" is a verb, not "ago"
+
+
+def test_korean_today_tomorrow_weekend_next_month():
+    # 2024-03-13 is a Wednesday
+    got = found("오늘 장마당이 닫혔다. 내일부터 단속이 시작된다. 모레 회의가 있다. 지난 주말 강연회가 "
+                "열렸고 다음 주말에도 열린다. 다음 달 검열이 있다.", "2024-03-13")
+    assert got["오늘"].value == "2024-03-13"
+    assert got["내일부터"].value == "2024-03-14"
+    assert got["모레"].value == "2024-03-15"
+    weekend = got["지난 주말"]
+    assert (weekend.value, weekend.precision, weekend.range) == ("2024-03-09", "day", ["2024-03-09", "2024-03-10"])
+    assert got["다음 주말에도"].range == ["2024-03-23", "2024-03-24"]
+    assert (got["다음 달"].value, got["다음 달"].precision) == ("2024-04", "month")
+    # 오늘날 (nowadays) and 오늘의 (today's, as in a title) are not dates
+    assert dates("오늘날 주민들은 `오늘의 소식`을 듣는다.", "2024-03-13") == {}
+
+
+def test_korean_quarters_and_years_counted_from_another():
+    got = found("올해 3분기 수출이 줄었다. 2019년 상반기에 공사가 끝났다. 4/4분기까지 모두 회수하라. "
+                "2015년에 공장이 세워졌고 이듬해 문을 닫았다. 그해 가을 다시 열었다.", "2024-11-02")
+    q3 = got["올해 3분기"]
+    assert (q3.value, q3.precision, q3.range) == ("2024", "year", ["2024-07-01", "2024-09-30"])
+    assert got["2019년 상반기에"].range == ["2019-01-01", "2019-06-30"]
+    assert got["4/4분기까지"].range == ["2024-10-01", "2024-12-31"]
+    assert got["이듬해"].value == "2016"
+    assert got["그해"].value == "2016"
 
 
 def test_korean_non_dates():
@@ -312,7 +452,74 @@ def test_record_shape(pipeline):
     doc = pipeline(Report(id="t2", body="On Tuesday agents came.", published="2022-06-09"))
     rec = doc.to_record().to_dict()
     assert rec["dates"] == [{"text": "On Tuesday", "value": "2022-06-07", "precision": "day",
-                             "start": 0, "end": 10}]
+                             "start": 0, "end": 10,
+                             "mentions": [{"text": "On Tuesday", "start": 0, "end": 10}]}]
+
+
+def test_record_dates_carry_every_mention(pipeline):
+    body = ("Guards were doubled in March. In March the market closed early; on Monday it "
+            "reopened, and in March traders were fined again.")
+    doc = pipeline(Report(id="m1", body=body, published="2022-06-09"))
+    rec = doc.to_record().to_dict()
+    by_text = {d["text"]: d for d in rec["dates"]}
+    assert [d["text"] for d in rec["dates"]] == ["in March", "In March", "on Monday"]
+    first = by_text["in March"]
+    assert (first["start"], first["end"]) == (first["mentions"][0]["start"], first["mentions"][0]["end"])
+    assert [body[m["start"]:m["end"]] for m in first["mentions"]] == ["in March", "in March"]
+    assert len(by_text["In March"]["mentions"]) == 1
+
+
+def test_a_day_inside_a_quotation_counts_from_the_day_the_source_spoke(pipeline):
+    body = ("평안북도의 한 소식통은 7일 “어제 공장에서 강연회가 열렸다”고 전했다. "
+            "다른 소식통은 “어제(4일) 지시가 내려왔다”고 말했다.")
+    doc = pipeline(Report(id="q1", body=body, published="2024-03-09"))
+    got = {d.text: d.value for d in doc.dates}
+    assert got["7일"] == "2024-03-07"
+    assert doc.dates[1].text == "어제" and doc.dates[1].value == "2024-03-06"  # the day before the 7th
+    assert [m.start for m in doc.dates[1].mentions] == [body.index("어제"), body.index("어제(4일)")]
+    first, second = doc.sentences[:2]
+    assert date_for_span(doc, *first).value == "2024-03-06"
+    assert date_for_span(doc, *second).value == "2024-03-04"  # the day in brackets
+    # "yesterday" outside any quotation stays the day before publication
+    doc = pipeline(Report(id="q2", body="Police fined two traders yesterday.", published="2024-03-09"))
+    assert doc.dates[0].value == "2024-03-08"
+
+
+@pytest.mark.parametrize("body,published,expected", [
+    # the event in late February; Tuesday is when the source spoke
+    ("A new order on phones came down in late February, a source said on Tuesday.", "2024-03-14", "2024-02"),
+    # the order came down on March 4; Monday is when it took effect
+    ("The order came down on March 4 and took effect from Monday.", "2024-03-14", "2024-03-04"),
+    # a trailing attribution dates the telling whoever tells it
+    ("A platoon leader was arrested in mid-August for smuggling sugar, a guard in the county "
+     "told the outlet on Sept. 1.", "2020-09-04", "2020-08"),
+    ("Four cooks from a restaurant abroad have defected, it emerged on Monday.", "2024-03-13", None),
+    ("SEOUL -- Guards in a rare pursuit shot dead three men who fled across the river, a "
+     "newspaper in the capital reported on Tuesday.", "2024-03-12", None),
+    ("A soldier swam across the river, according to a report released on Tuesday.", "2024-03-13", None),
+    # a deadline is not the event's date
+    ("Residents were told to hand in their radios by Friday.", "2024-03-13", None),
+    # the day opening a Korean sentence before the source is when the source spoke
+    ("17일 데일리NK 양강도 소식통은 “지난 5일 군인 2명이 적발됐다”고 전했다.", "2024-03-18", "2024-03-05"),
+    ("소식통(신변안전 위해 익명 요청)은 12일 “주민들이 체포됐다”고 말했다.", "2024-03-13", None),
+    # a dateline dates the story, not the event
+    ("SEOUL, March 12 (Agency) -- A guard died after an assault in the border city.", "2024-03-12", None),
+])
+def test_incident_dates_skip_speaking_days_deadlines_and_effect_dates(pipeline, body, published, expected):
+    doc = pipeline(Report(id="r", body=body, published=published))
+    got = date_for_span(doc, 0, len(body))
+    assert (got.value if got else None) == expected
+
+
+def test_anaphora_of_evenings_and_the_same_day(pipeline):
+    body = ("Agents detained two brokers on March 3. Later that same day, their homes were "
+            "searched. The following evening a meeting was called. 소식통에 따르면 지난 5일 체포가 있었고 "
+            "이튿날 공개재판이 열렸다.")
+    doc = pipeline(Report(id="a", body=body, published="2024-03-20"))
+    s = doc.sentences
+    assert date_for_span(doc, *s[1]).value == "2024-03-03"
+    assert date_for_span(doc, *s[2]).value == "2024-03-04"
+    assert date_for_span(doc, body.index("이튿날"), len(body)).value == "2024-03-06"
 
 
 @pytest.mark.parametrize("body,published", [
@@ -343,6 +550,14 @@ def test_one_megabyte_body_without_parse():
 
 # -- property tests of the resolver ---------------------------------------------------
 pubs = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+
+
+@given(pubs, st.integers(0, 6))
+def test_weekday_on_or_before_and_on_or_after(pub, wd):
+    before = dt.date.fromisoformat(R.weekday_on_or_before(pub, wd)[0])
+    after = dt.date.fromisoformat(R.weekday_on_or_after(pub, wd)[0])
+    assert before.weekday() == after.weekday() == wd
+    assert 0 <= (pub - before).days <= 6 and 0 <= (after - pub).days <= 6
 
 
 @given(pubs, st.integers(0, 6))

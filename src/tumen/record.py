@@ -106,6 +106,8 @@ class DateRef:
     start: int
     end: int
     range: list[str] | None = None  # optional [first, last] days, e.g. for a week
+    # every occurrence of this text in the body (the first is start/end), as places carry
+    mentions: list[Mention] = field(default_factory=list)
 
 
 @dataclass

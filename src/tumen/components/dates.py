@@ -1,7 +1,8 @@
 """The dates component: every date expression of a report, resolved against its
 publication date (``shared/spec/record.md``, devset guidelines section 5).
 
-``doc.dates`` lists each distinct text once, at its first occurrence, in body order.
+``doc.dates`` lists each distinct text once, at its first occurrence, in body order,
+each with the offsets of every occurrence of its text (``mentions``, as places have).
 For the components that follow, ``doc.user_data`` also gets:
 
 * ``"date_mentions"``: every occurrence (DateRef), in body order;
@@ -17,12 +18,13 @@ sentence.
 
 from __future__ import annotations
 
-from ..dates import find_dates, first_occurrences
+from ..dates import Found, find_dates, first_occurrences
+from ..dates.anchors import rebase_on_speaking_day, take_parenthetical
 from ..dates.cues import cues
 from ..dates.extract import parsed_length, resolve_anaphora
 from ..dates.roles import COMPARISON, EVENT, REPORT, date_role
 from ..pipeline import Document, component
-from ..record import DateRef
+from ..record import DateRef, Mention
 
 
 @component("dates")
@@ -36,9 +38,18 @@ class DatesComponent:
 
     def __call__(self, doc: Document) -> Document:
         annotate(doc)
-        doc.dates = [DateRef(f.text, f.value, f.precision, f.start, f.end)
-                     for f in first_occurrences(doc.user_data["date_found"])]
+        doc.dates = record_dates(doc.user_data["date_found"])
         return doc
+
+
+def record_dates(found: list[Found]) -> list[DateRef]:
+    """The record's ``dates``: each distinct text once, at its first occurrence, with
+    the offsets of every occurrence of that text in ``mentions`` (body order)."""
+    occurrences: dict[str, list[Mention]] = {}
+    for f in found:
+        occurrences.setdefault(f.text, []).append(Mention(f.text, f.start, f.end))
+    return [DateRef(f.text, f.value, f.precision, f.start, f.end, range=f.range, mentions=occurrences[f.text])
+            for f in first_occurrences(found)]
 
 
 def annotate(doc: Document) -> None:
@@ -46,6 +57,8 @@ def annotate(doc: Document) -> None:
     found, _ = find_dates(doc.body, doc.published, doc.spacy, doc.sentences)
     parsed = parsed_length(doc.spacy) if doc.spacy is not None else 0
     roles = [date_role(doc.body, f, doc.spacy, parsed) for f in found]
+    bracketed = take_parenthetical(doc.body, found)
+    rebase_on_speaking_day(doc.body, doc.published, found, roles, REPORT, skip=bracketed)
     # the day a source spoke or a comparison point is never an anaphor's antecedent
     anaphora = resolve_anaphora(doc.body, found, [r not in (REPORT, COMPARISON) for r in roles])
     doc.user_data["date_found"] = found

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from . import english, korean
 from . import resolve as R
 from .cues import cue_set
-from .tense import english_forward, korean_forward
+from .tense import english_forward, english_tense, korean_forward
 
 # A deadline month-day more than this far before publication is next year's
 # ("by Jan. 10" in a December report).  Calibrated on the devset/trainset deadlines,
@@ -45,6 +45,7 @@ class Found:
     precision: str
     rule: str
     kind: str = "date"
+    range: list[str] | None = None  # [first, last] day, for a quarter or a year range
 
 
 def parsed_length(sdoc: Any) -> int:
@@ -72,6 +73,18 @@ class Context:
         self.parsed_chars = parsed_length(self.sdoc) if self.sdoc is not None else 0
         self.sentences = sentences or []
         self._starts = [s for s, _ in self.sentences]
+        self.found: list[Found] = []  # the dates resolved so far, in body order
+
+    def year_before(self, pos: int, same_sentence: bool = False) -> int | None:
+        """The year of the nearest date resolved before ``pos`` (for "that year"), or
+        with ``same_sentence`` only one of the sentence holding ``pos``."""
+        sentence = self.sentence(pos)
+        for f in reversed(self.found):
+            if same_sentence and (sentence is None or f.start < sentence[0]):
+                return None
+            if f.end <= pos and f.value[:4].isdigit():
+                return int(f.value[:4])
+        return None
 
     def sentence(self, pos: int) -> tuple[int, int] | None:
         i = bisect.bisect_right(self._starts, pos) - 1
@@ -89,6 +102,14 @@ class Context:
             return korean_forward(self.body, start, end, self.sentence(start))
         sdoc = self.sdoc if end <= self.parsed_chars else None
         return english_forward(sdoc, self.body, start, end, prep, self.sentence(start))
+
+    def tense(self, m: re.Match, infinitive_head: bool = False) -> str | None:
+        """The tense of the English clause the expression at ``m`` belongs to
+        (tense.PAST / PRESENT / FUTURE, a to-infinitive counting as future unless
+        ``infinitive_head``: then the tense of the verb it depends on), or None."""
+        start, end = m.start(), m.end()
+        sdoc = self.sdoc if end <= self.parsed_chars else None
+        return english_tense(sdoc, self.body, start, end, self.sentence(start), infinitive_head)
 
     def _after_prep(self, start: int) -> bool:
         return bool(_PREP_BEFORE.search(self.body[max(0, start - 20):start]))
@@ -175,7 +196,7 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
                 cands.extend(_candidates(body, grammar.RULES, grammar.ANCHOR, grammar.ANCHOR_BACK,
                                              grammar.STARTERS))
     cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
-    found: list[Found] = []
+    found: list[Found] = ctx.found
     taken_end = -1
     for start, end, rule, m in cands:
         if start < taken_end:
@@ -186,8 +207,9 @@ def find_dates(body: str, published: dt.date | None, sdoc: Any = None,
             resolved = None
         if not resolved:
             continue
-        value, precision = resolved
-        found.append(Found(body[start:end], start, end, value, precision, rule.name))
+        value, precision = resolved[0], resolved[1]
+        found.append(Found(body[start:end], start, end, value, precision, rule.name,
+                           range=resolved[2] if len(resolved) > 2 else None))
         taken_end = end
     _order_ranges(body, found)
     anaphora = resolve_anaphora(body, found)
@@ -232,7 +254,7 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     days = [f for f in dates if f.precision == "day"]
     day_starts = [f.start for f in days]
     date_starts = [f.start for f in dates]
-    taken = [(f.start, f.end) for f in found]
+    taken_starts = [f.start for f in found]  # found is in body order and never overlaps
     out: list[Found] = []
     patterns = [(english.ANAPHORA, english.anaphor_offset)]
     if _HAS_HANGUL.search(body):
@@ -240,8 +262,9 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     for regex, offset_of in patterns:
         for m in regex.finditer(body):
             start, end = m.start(), m.end()
-            if any(s < end and start < e for s, e in taken):
-                continue
+            k = bisect.bisect_left(taken_starts, end) - 1
+            if k >= 0 and found[k].end > start:
+                continue  # inside a date expression
             if m.groupdict().get("then"):
                 i = bisect.bisect_right(date_starts, start) - 1
                 if i >= 0:

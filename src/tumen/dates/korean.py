@@ -205,6 +205,50 @@ def h_weekday(m, ctx):
     return R.weekday_before(ctx.pub, wd)
 
 
+def h_today(m, ctx):
+    """오늘 (publication day), 내일 (the day after), 모레 (two days after)."""
+    if ctx.pub is None or (m.group("tail") or "").startswith(("날", "의")):
+        return None  # 오늘날 (nowadays), 오늘의 (today's, as in a title)
+    return R.days_from(R.fmt_day(ctx.pub)[0], {"오늘": 0, "금일": 0, "내일": 1, "모레": 2}[m.group("tday")])
+
+
+def h_weekend(m, ctx):
+    """지난 주말 (the weekend before publication), 이번 주말, 다음 주말: the Saturday, with
+    the weekend's two days as ``range``."""
+    if ctx.pub is None:
+        return None
+    return R.weekend(ctx.pub, {"지난": -1, "이번": 0, "다음": 1, "오는": 1}[m.group("wkrel")])
+
+
+def h_quarter(m, ctx):
+    """1분기, 올해 3분기, 2024년 2분기, 상반기, 하반기: the year (the spec has no quarter
+    precision); the quarter's or half's days as ``range``."""
+    if m.group("year"):
+        year = int(m.group("year"))
+    elif ctx.pub is None:
+        return None
+    elif m.group("yrel"):
+        year = ctx.pub.year + YREL[_norm(m.group("yrel"))]
+    else:
+        year = ctx.pub.year
+    value = R.fmt_year(year)
+    if value is None:
+        return None
+    if m.group("q"):
+        q = int(m.group("q"))
+        return value[0], value[1], R.quarter_range(year, 3 * q - 2, 3 * q)
+    first = 1 if m.group("half") == "상" else 7
+    return value[0], value[1], R.quarter_range(year, first, first + 5)
+
+
+def h_year_anaphor(m, ctx):
+    """그해 (that year), 이듬해 (the following year): from the nearest preceding date."""
+    anchor = ctx.year_before(m.start())
+    if anchor is None:
+        return None
+    return R.fmt_year(anchor + (1 if "이듬해" in m.group("yan") else 0))
+
+
 def _c(pattern: str) -> re.Pattern:
     return re.compile(START + pattern)
 
@@ -212,7 +256,7 @@ def _c(pattern: str) -> re.Pattern:
 ALL = frozenset({"ko"})
 # Every Korean rule holds one of these; see english.ANCHOR.
 ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
-                    r"|봄|여름|가을|겨울|요일|이맘때|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
+                    r"|봄|여름|가을|겨울|요일|이맘때|오늘|금일|내일|모레|주말|분기|반기|그해|이듬해|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
 ANCHOR_BACK = 12
 STARTERS = None  # any word start within ANCHOR_BACK
 
@@ -230,6 +274,10 @@ RULES: tuple[Rule, ...] = (
     Rule("ko_days_ago", _c(r"(?P<count>\d{1,2}(?=\s?일)|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘)(?:\s?일)?\s*전" + AGO_TAIL), h_days_ago, ALL),
     Rule("ko_yesterday", _c(r"(?P<yday>어제|그저께|그제)" + TAIL), h_yesterday, ALL),
     Rule("ko_rel_month", _c(MREL_RE + PART + TAIL), h_rel_month, ALL),
+    Rule("ko_today", _c(r"(?P<tday>오늘|금일|내일|모레)" + TAIL), h_today, ALL),
+    Rule("ko_weekend", _c(r"(?P<wkrel>지난|이번|다음|오는)\s?주말" + TAIL), h_weekend, ALL),
+    Rule("ko_quarter", _c(rf"(?:(?P<year>\d{{4}})\s*년\s*|{YREL_RE}\s*)?(?:(?P<q>[1-4])(?:/4)?\s?분기|(?P<half>[상하])반기)" + TAIL), h_quarter, ALL),
+    Rule("ko_year_anaphor", _c(r"(?P<yan>그\s?해|그\s?이듬해|이듬해)" + TAIL), h_year_anaphor, ALL),
     Rule("ko_same_time_last_year", _c(r"(?:지난해|작년)\s*(?:이맘때|이때|같은\s*때|같은\s*기간)" + TAIL), h_same_time_last_year, ALL),
     Rule("ko_rel_year", _c(YREL_RE + PART + TAIL), h_rel_year, ALL),
     Rule("ko_year_end", _c(r"(?:올\s*)?(?:연말|연초|올해\s*말)" + TAIL), h_year_end, ALL),

@@ -85,6 +85,23 @@ def weekday_before(pub: dt.date, weekday: int, weeks_back: int = 0) -> Value | N
         return None
 
 
+def weekday_on_or_before(pub: dt.date, weekday: int) -> Value | None:
+    """The most recent ``weekday`` on or before ``pub`` (wire copy names the publication
+    day by its weekday: "said Thursday" in a Thursday story is that day)."""
+    try:
+        return fmt_day(pub - dt.timedelta(days=(pub.weekday() - weekday) % 7))
+    except OverflowError:
+        return None
+
+
+def weekday_on_or_after(pub: dt.date, weekday: int) -> Value | None:
+    """The coming ``weekday``, ``pub`` itself included (a planned "on Monday")."""
+    try:
+        return fmt_day(pub + dt.timedelta(days=(weekday - pub.weekday()) % 7))
+    except OverflowError:
+        return None
+
+
 def weekday_after(pub: dt.date, weekday: int) -> Value | None:
     """The first ``weekday`` strictly after ``pub`` ("next Monday")."""
     ahead = (weekday - pub.weekday() - 1) % 7 + 1
@@ -110,6 +127,14 @@ def month_day(pub: dt.date, month: int, day: int, forward: bool = False) -> Valu
     return make_day(year, month, day)
 
 
+def month_day_next(pub: dt.date, month: int, day: int) -> Value | None:
+    """The first such month and day on or after ``pub``."""
+    value = make_day(pub.year, month, day)
+    if value is None or value[0] < fmt_day(pub)[0]:
+        value = make_day(pub.year + 1, month, day) or value
+    return value
+
+
 def day_of_month(pub: dt.date, day: int, month_offset: int | None = None) -> Value | None:
     """Day N of a month.  ``month_offset`` fixes the month relative to publication
     (0 this month, -1 last month); None applies the rule for a bare "N일" / "the Nth":
@@ -120,6 +145,32 @@ def day_of_month(pub: dt.date, day: int, month_offset: int | None = None) -> Val
         month_offset = 0 if day <= pub.day else -1
     year, month = add_months(pub.year, pub.month, month_offset)
     return make_day(year, month, day)
+
+
+def weekend(pub: dt.date, shift: int) -> tuple[str, str, list[str]] | None:
+    """A weekend as (Saturday, "day", [Saturday, Sunday]): ``shift`` -1 the last one that
+    ended before ``pub``, 0 the one of the publication week (Monday to Sunday), 1 the
+    one after it."""
+    saturday = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(days=5)
+    if shift < 0:
+        saturday -= dt.timedelta(weeks=1 if pub.weekday() <= 5 else 0)
+        if saturday + dt.timedelta(days=1) >= pub:
+            saturday -= dt.timedelta(weeks=1)
+    else:
+        saturday += dt.timedelta(weeks=shift)
+    try:
+        sunday = saturday + dt.timedelta(days=1)
+    except OverflowError:
+        return None
+    return fmt_day(saturday)[0], "day", [saturday.isoformat(), sunday.isoformat()]
+
+
+def quarter_range(year: int, first_month: int, last_month: int) -> list[str] | None:
+    """[first, last] day of the months first_month..last_month of ``year``."""
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= first_month <= last_month <= 12):
+        return None
+    last_day = calendar.monthrange(year, last_month)[1]
+    return [f"{year:04d}-{first_month:02d}-01", f"{year:04d}-{last_month:02d}-{last_day:02d}"]
 
 
 def days_from(anchor: str, delta: int) -> Value | None:

@@ -32,16 +32,38 @@ _POSSESSIVE_AFTER = re.compile(r"^['’]s?\b")
 _DEADLINE_AFTER = re.compile(r"(?i)^,?\s+as\s+(?:the|a|its)\s+(?:\w+\s+)?deadline")
 _SUPERLATIVE_SINCE = re.compile(
     r"(?i)\b(?:most|highest|lowest|largest|biggest|worst|best|first|strongest|weakest|fewest)\b[^.;,]*$")
-_REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note"})
-_KO_REPORT_BEFORE = re.compile(r"소식통(?:은|이|들은|들이)\s*$")
+_REPORTING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "inform", "explain", "note",
+                               "emerge", "announce", "reveal", "disclose", "quote"})
+# "according to a report released on Tuesday": the day the report came out
+_RELEASED_BEFORE = re.compile(r"(?i)\baccording\s+to\s+[^,.;:!?]{0,50}\b(?:released|published|issued|aired|dated)\s*$")
+_KO_REPORT_BEFORE = re.compile(r"소식통(?:\([^()]{0,30}\))?(?:은|이|들은|들이)\s*$")
+# "7일 데일리NK 양강도 소식통에 따르면": a day opening the sentence, then the source
+_KO_REPORT_LEAD = re.compile(r"^[^“”\"\n.]{0,40}?소식통(?:\([^()]{0,30}\))?\s*(?:은|이|들은|들이|에\s*따르면|의\s*말)")
+# a dateline: "SEOUL, July 15 (Agency) --" opening the body
+_DATELINE_BEFORE = re.compile(r"^\s*(?:[A-Z][A-Za-z.'’ -]{1,30},\s*)+$")
+_DATELINE_AFTER = re.compile(r"^,?\s*(?:\d{4}\s*)?(?:\([^()\n]{1,30}\)\s*)?(?:--|—|–|-|/)")
+# the day a rule starts to apply is not the day it was issued: "took effect from Monday",
+# "effective March 1", "goes into force on the 5th"
+_TAKES_EFFECT_BEFORE = re.compile(
+    r"(?i)\b(?:(?:take|takes|took|taken|taking)\s+effect|effective|(?:in|into)\s+(?:effect|force))\s*$")
+# the same read from the words, where the parse does not see it: "..., a South Korean
+# newspaper reported on Tuesday." (a trailing attribution ending the sentence)
+_TRAILING_ATTRIBUTION = re.compile(
+    r"(?i),\s+(?:[\w’'.-]+\s+){1,8}?(?:said|says|reported|reports|told|tells|added|confirmed|announced)"
+    r"(?:\s+[\w’'.-]+){0,4}\s*$")
+_SENTENCE_ENDS_AFTER = re.compile(r"^\s*(?:[.;]|$)")
+_QUOTE_AFTER = re.compile(r"^,?\s*[“\"]")
 _KO_REPORT_AFTER = re.compile(r"^\s*[^\s“\"]*(?:에|에게)\s+(?:“|\"|전해|알려|말했|밝혔)")
 
 
 def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> str:
     text = f.text
     after = body[f.end:f.end + 40]
+    if is_dateline(body, f):
+        return REPORT  # the dateline dates the story, not an event
     if re.search(r"[\uac00-\ud7a3]", text):
-        if _KO_REPORT_BEFORE.search(body[max(0, f.start - 8):f.start]) or _KO_REPORT_AFTER.search(after):
+        if (_KO_REPORT_BEFORE.search(body[max(0, f.start - 40):f.start]) or _KO_REPORT_AFTER.search(after)
+                or (_opens_sentence(body, f.start) and _KO_REPORT_LEAD.match(after))):
             return REPORT
         if "까지" in text:
             return DEADLINE
@@ -58,15 +80,32 @@ def date_role(body: str, f: Found, sdoc: Any = None, parsed_chars: int = 0) -> s
         return COMPARISON  # "the most since 2019"
     if _DEADLINE_AFTER.match(after):
         return DEADLINE
+    if _RELEASED_BEFORE.search(body[max(0, f.start - 80):f.start]):
+        return REPORT
+    if _TAKES_EFFECT_BEFORE.search(body[max(0, f.start - 30):f.start]):
+        return DEADLINE  # when the rule applies from, not when it was issued
     if prep in FORWARD_PREPS:
         return DEADLINE
     sdoc = sdoc if f.end <= parsed_chars else None
     if sdoc is not None:
         if verb_tense(sdoc, f.start, f.end, infinitive_future=False) == FUTURE:
             return DEADLINE
-        if _reporting(sdoc, f.start, f.end):
+        if _reporting(body, sdoc, f.start, f.end):
             return REPORT
+    if _SENTENCE_ENDS_AFTER.match(after) and _TRAILING_ATTRIBUTION.search(body, max(0, f.start - 160), f.start):
+        return REPORT
     return EVENT
+
+
+def is_dateline(body: str, f: Found) -> bool:
+    """"SEOUL, July 15 (Agency) --" opening the body: the story's dateline."""
+    return (f.start < 40 and bool(_DATELINE_BEFORE.match(body[:f.start]))
+            and bool(_DATELINE_AFTER.match(body[f.end:f.end + 40])))
+
+
+def _opens_sentence(body: str, start: int) -> bool:
+    before = body[max(0, start - 3):start].rstrip(" ")
+    return not before or before[-1] in ".!?\n”\"。"
 
 
 def _comparative(body: str, start: int) -> bool:
@@ -77,7 +116,7 @@ def _comparative(body: str, start: int) -> bool:
     return any(re.search(rf"\b{re.escape(c)}\s*$", cut) for c in cues()["comparative_adjacent"])
 
 
-def _reporting(sdoc: Any, start: int, end: int) -> bool:
+def _reporting(body: str, sdoc: Any, start: int, end: int) -> bool:
     """The date hangs directly on a reporting verb whose content is a clause
     ("a source said on the 4th that ...", "told the outlet on the 24th that ...")."""
     span = sdoc.char_span(start, end, alignment_mode="expand")
@@ -92,9 +131,17 @@ def _reporting(sdoc: Any, start: int, end: int) -> bool:
     # parser hangs on the content ("prices climbed ..., a source told the outlet on June 10")
     trailing = tok.dep_ in ("conj", "parataxis") and tok.i > tok.head.i and any(
         t.text == "," for t in tok.doc[tok.head.i:tok.i])
-    if not trailing and not any(c.dep_ == "ccomp" for c in tok.children):
+    # or a direct quotation follows the date ("told the outlet on the 8th, “On the 7th ...")
+    quoted = bool(_QUOTE_AFTER.match(body[end:end + 4]))
+    if not trailing and not quoted and not any(c.dep_ == "ccomp" for c in tok.children):
         return False
     # the speaker is a source ("a source in the province told ... on the 8th that")
+    # (a trailing attribution ", a source ... told RFA on Sept. 1." or "it emerged on
+    # Monday" is one whoever the subject)
     subjects = [c for c in tok.children if c.dep_ == "nsubj"]
+    # the content before the verb ("guards shot five men, a newspaper reported on Tuesday")
+    content_first = any(c.dep_ == "ccomp" and c.i < tok.i for c in tok.children)
+    if trailing or content_first or any(s.lower_ == "it" for s in subjects):
+        return True
     return any(t.lower_ in ("source", "sources", "resident", "residents", "official", "trader")
                for s in subjects for t in s.subtree)

@@ -101,15 +101,57 @@ def _classify(verb: Any) -> str | None:
     return None
 
 
+def planned_before(body: str, start: int) -> bool:
+    """A plan named just before ``start`` in its clause ("scheduled for", "set to resume")."""
+    return bool(_PLANNED_BEFORE.search(body, max(0, start - 60), start))
+
+
+def governing_tense(sdoc: Any, start: int, end: int) -> str | None:
+    """As ``verb_tense``, but a to-infinitive takes the tense of the verb it depends on
+    ("gathered in the square to mark the anniversary on Friday" is past)."""
+    span = sdoc.char_span(start, end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return None
+    tok = span.root
+    steps = 0
+    while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok and steps < 8:
+        tok = tok.head
+        steps += 1
+    if tok.pos_ not in ("VERB", "AUX"):
+        return None
+    tense = _classify(tok)
+    hops = 0
+    while tense == INFINITIVE and tok.head is not tok and hops < 3:
+        tok = tok.head
+        hops += 1
+        if tok.pos_ in ("VERB", "AUX"):
+            tense = _classify(tok)
+    if tense == INFINITIVE:
+        return FUTURE
+    return tense if tense != PRESENT else verb_tense(sdoc, start, end)
+
+
+def english_tense(sdoc: Any, body: str, start: int, end: int,
+                  sentence: tuple[int, int] | None = None, infinitive_head: bool = False) -> str | None:
+    """The tense governing [start, end): the parse's verb, else (past spaCy's limit)
+    the words of the clause before it.  ``infinitive_head``: see ``governing_tense``."""
+    if sdoc is not None:
+        return governing_tense(sdoc, start, end) if infinitive_head else verb_tense(sdoc, start, end)
+    if sentence is not None:
+        return lexical_tense(body[sentence[0]:start])
+    return None
+
+
 def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None,
                     sentence: tuple[int, int] | None = None) -> bool:
     """True when the expression at [start, end) is a deadline, plan or prediction."""
     prep = (prep or "").lower()
+    if planned_before(body, start):
+        return True  # "was planned for early March", "a summit scheduled for April"
+    tense = english_tense(sdoc, body, start, end, sentence)
     if prep in BACKWARD_PREPS:
-        return False
-    tense = verb_tense(sdoc, start, end)
-    if sdoc is None and sentence is not None:
-        tense = lexical_tense(body[sentence[0]:start])
+        # "since March" looks back; "from March 30" in a future clause looks ahead
+        return prep != "since" and tense == FUTURE
     if prep in FORWARD_PREPS and tense != PAST:
         return True
     if tense == FUTURE:
@@ -121,6 +163,8 @@ def english_forward(sdoc: Any, body: str, start: int, end: int, prep: str | None
     return False
 
 
+# a plan named just before the date, in the same clause
+_PLANNED_BEFORE = re.compile(r"(?i)\b(?:planned|scheduled|slated|set|due|timed)\s+(?:for|to\s+\w+)\b[^.;:!?]{0,35}$")
 _LEXICAL_FUTURE = re.compile(r"(?i)\b(?:will|shall|won't|is\s+to|are\s+to|to\s+be|plans?\s+to|"
                              r"scheduled|expected\s+to|going\s+to|must)\b|'ll\b")
 _LEXICAL_PAST = re.compile(r"(?i)\b(?:was|were|had|did)\b|\b\w+ed\b")
