@@ -32,16 +32,53 @@ def reports_file(tmp_path_factory):
     # the first 12 devset reports in reverse order: d012 comes before d005, the earlier
     # report of the same event, so its link is found only after its record is made
     lines = source.read_text(encoding="utf-8").splitlines()[:12][::-1]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # and one report without a publication date (its own month partition, "undated")
+    reports = [json.loads(line) for line in lines]
+    for report in reports:
+        if report["id"] == "d003":
+            report.pop("published", None)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reports), encoding="utf-8")
     return path
 
 
+PARTITIONS = 6
+
+
 @pytest.fixture(scope="module")
-def spark_output(reports_file, tmp_path_factory):
+def spark_run(reports_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("spark-out")
-    counts = analyze_with_spark(str(reports_file), str(out), master="local[2]", partitions=2)
-    assert counts == {"reports": 12, "failed": 0}
-    return out
+    counts = analyze_with_spark(str(reports_file), str(out), master="local[2]", partitions=PARTITIONS)
+    return out, counts
+
+
+@pytest.fixture(scope="module")
+def spark_output(spark_run):
+    return spark_run[0]
+
+
+def test_pipeline_built_once_per_python_worker(spark_run):
+    """Six partitions on local[2]: the two reused Python workers build one pipeline each
+    (the accumulator counts builds), not one per partition."""
+    _, counts = spark_run
+    assert counts["reports"] == 12 and counts["failed"] == 0
+    assert 1 <= counts["pipelines_built"] <= 2 < PARTITIONS
+
+
+def test_output_partitioned_by_publication_month(reports_file, spark_output):
+    import pyarrow.dataset as ds
+
+    published = {}
+    for line in reports_file.read_text(encoding="utf-8").splitlines():
+        report = json.loads(line)
+        published[report["id"]] = report.get("published")
+    expected = {rid: (p[:7] if p else "undated") for rid, p in published.items()}
+    assert "undated" in expected.values()
+    for table in ("records", "incidents", "mentions"):
+        folders = {p.name for p in (spark_output / table).iterdir() if p.is_dir()}
+        assert folders and all(name.startswith("month=") for name in folders)
+    records = ds.dataset(str(spark_output / "records"), format="parquet", partitioning="hive").to_table()
+    months = dict(zip(records.column("id").to_pylist(), records.column("month").to_pylist()))
+    assert months == expected
 
 
 def test_spark_records_equal_local_records(reports_file, spark_output):
