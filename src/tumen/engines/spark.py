@@ -248,12 +248,14 @@ def read_reports(spark, path: str | Path):
 
 
 def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | None = None,
-                       partitions: int | None = None, spark=None) -> dict[str, Any]:
+                       partitions: int | None = None, spark=None, progress=None) -> dict[str, Any]:
     """Analyze ``input`` on Spark; write records/, incidents/ and mentions/ under ``output``,
     each partitioned by publication month (``month=YYYY-MM``, ``month=undated``).
 
-    Returns counts: reports, failed, and pipelines_built (how many executor Python
-    workers built a pipeline in this job: one per worker, however many partitions)."""
+    ``progress``: an accumulator of the session's context that the executors add each
+    analyzed report to (its value reaches the driver as each task ends).  Returns counts:
+    reports, failed, and pipelines_built (how many executor Python workers built a
+    pipeline in this job: one per worker, however many partitions)."""
     from functools import partial
 
     from pyspark.sql import functions as F
@@ -262,7 +264,7 @@ def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | N
     spark = spark or spark_session(master)
     try:
         sc = spark.sparkContext
-        builds, done = sc.accumulator(0), sc.accumulator(0)
+        builds, done = sc.accumulator(0), progress if progress is not None else sc.accumulator(0)
         # seq: the position in the input (monotonic in input order), for the linking pass
         reports = read_reports(spark, input).withColumn("seq", F.monotonically_increasing_id())
         if partitions:
