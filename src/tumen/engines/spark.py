@@ -6,14 +6,14 @@ batches (``mapInArrow``), runs the *same* ``Pipeline`` as the local engine — o
 instance per executor Python worker, built by the first partition it runs and reused
 by the later ones, never one per report — and writes Parquet under ``output``,
 partitioned by publication month (``month=YYYY-MM``; ``month=undated`` for reports
-without a publication date):
+without a publication date).
 
 ``duplicate_of`` is set as the local engine sets it: after the partitions are analyzed,
 the driver streams the records back in input order (``toLocalIterator``, never the whole
 set at once) through one ``DuplicateLinker`` (near-duplicates by MinHash, other outlets'
 reports of the same event), which keeps signatures and word sets, not bodies; the links
 it finds, and the links back to a report met after a later one, are joined onto the
-records.
+records.  The tables:
 
 * ``records/``   one row per report: the record's fields, nested (places, organizations,
   laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
@@ -189,25 +189,33 @@ def _duplicate_links(records) -> dict[str, str]:
     return links
 
 
+# The record JSON's own ``duplicate_of`` when it has none (the local engine's
+# ``json.dumps(record, ensure_ascii=False)``); inside any string of the record a quote is
+# escaped, so this matches the top-level key only.
+_NO_DUPLICATE = '"duplicate_of": null'
+
+
 def _with_links(spark, records, links: dict[str, str]):
-    """``records`` with ``duplicate_of`` (column and ``record_json``) set from ``links``."""
+    """``records`` with ``duplicate_of`` (column and ``record_json``) set from ``links``,
+    in the JVM: the JSON-encoded link (made on the driver) replaces the record JSON's
+    ``"duplicate_of": null``, which is what ``store.common._with_duplicate_of`` followed by
+    ``json.dumps`` gives (a record that already names an earlier report keeps it) — no
+    Python pass over the records."""
     if not links:
         return records
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    def relink(record_json: str, earlier: str | None) -> str:
-        from ..store.common import _with_duplicate_of  # the store's own merge of a link
+    def replacement(earlier: str) -> str:  # a java.util.regex replacement: \ and $ escaped
+        text = '"duplicate_of": ' + json.dumps(earlier, ensure_ascii=False)
+        return text.replace("\\", "\\\\").replace("$", "\\$")
 
-        if earlier is None:
-            return record_json
-        return json.dumps(_with_duplicate_of(record_json, earlier), ensure_ascii=False)
-
-    relink_udf = F.udf(relink, T.StringType())
-    found = spark.createDataFrame(list(links.items()), "link_id string, link_to string")
+    found = spark.createDataFrame([(later, earlier, replacement(earlier)) for later, earlier in links.items()],
+                                  "link_id string, link_to string, link_json string")
     joined = records.join(F.broadcast(found), records["id"] == found["link_id"], "left")
+    relinked = F.regexp_replace("record_json", F.lit(_NO_DUPLICATE), F.col("link_json"))
     return (joined.withColumn("duplicate_of", F.coalesce("link_to", "duplicate_of"))
-            .withColumn("record_json", relink_udf("record_json", "link_to"))
+            .withColumn("record_json", F.when(F.col("link_json").isNull(), F.col("record_json"))
+                        .otherwise(relinked))
             .select(*records.columns))
 
 
@@ -279,8 +287,9 @@ def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | N
         # the flat tables carry no duplicate_of: they read the analysis as it came
         _flat_incidents(analyzed).write.mode("overwrite").partitionBy("month").parquet(f"{out}/incidents")
         _flat_mentions(analyzed).write.mode("overwrite").partitionBy("month").parquet(f"{out}/mentions")
-        counts = {"reports": analyzed.count(),
-                  "failed": analyzed.filter("status = 'failed'").count(),
+        total = analyzed.agg(F.count(F.lit(1)).alias("reports"),
+                             F.count(F.when(F.col("status") == "failed", 1)).alias("failed")).first()
+        counts = {"reports": total["reports"], "failed": total["failed"],
                   "pipelines_built": builds.value}
         analyzed.unpersist()
         return counts
