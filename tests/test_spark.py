@@ -203,3 +203,29 @@ def test_standalone_cluster_records_equal_local_records(reports_file, local_line
     assert 1 <= counts["pipelines_built"] <= 2
     cluster_lines = sorted(json.dumps(record, ensure_ascii=False) for record, _ in iter_parquet_records(out))
     assert cluster_lines == local_lines
+
+
+def test_links_written_into_record_json_as_the_store_merges_them():
+    """The JVM-side relink gives exactly ``json.dumps(_with_duplicate_of(...))``: ids with
+    quotes, backslashes, ``$`` and accents; a quoted ``"duplicate_of": null`` inside a
+    text left alone; a record that already names an earlier report keeps it."""
+    from tumen.engines.spark import _with_links, spark_session
+    from tumen.store.common import _with_duplicate_of
+
+    records = [{"id": "r1", "title": 'a note reading "duplicate_of": null', "duplicate_of": None},
+               {"id": "r2", "title": None, "duplicate_of": "r0"},
+               {"id": "r3", "title": "unlinked", "duplicate_of": None}]
+    links = {"r1": 'odd $1 "id" \\ é', "r2": "r9"}
+    spark = spark_session("local[1]")
+    try:
+        frame = spark.createDataFrame(
+            [(r["id"], r["duplicate_of"], json.dumps(r, ensure_ascii=False)) for r in records],
+            "id string, duplicate_of string, record_json string")
+        out = {row["id"]: row for row in _with_links(spark, frame, links).collect()}
+    finally:
+        spark.stop()
+    for record in records:
+        expected = json.dumps(_with_duplicate_of(json.dumps(record, ensure_ascii=False),
+                                                 links.get(record["id"])), ensure_ascii=False)
+        assert out[record["id"]]["record_json"] == expected
+    assert out["r1"]["duplicate_of"] == links["r1"] and out["r3"]["duplicate_of"] is None
