@@ -1,7 +1,8 @@
-"""Scale-out figures: analysis throughput on 1 and 2 processes and on Spark local[1]
-and local[2]; the store at 100,000 and 1,000,000 reports on SQLite and PostgreSQL.
+"""Scale-out figures: analysis rate of the local engine on 2 processes and of Spark
+local[2] on the same reports, with the ratio (benchmarks/spark.py); the store at 100,000
+and 1,000,000 reports on SQLite and PostgreSQL.
 
-    python benchmarks/scale.py [--analysis-docs 1000] [--store-sizes 100000 1000000]
+    python benchmarks/scale.py [--analysis-docs 20000] [--store-sizes 100000 1000000]
                                [--postgres URL] [--skip-analysis] [--skip-store]
 
 The analysis texts are bodies from ../shared/data/corpora/kcna_2011_2012.jsonl.  The
@@ -13,12 +14,10 @@ a throw-away PostgreSQL cluster is started when PostgreSQL's binaries are instal
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,56 +25,13 @@ SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from tumen.analyze import analyze_reports  # noqa: E402
-from tumen.record import Report  # noqa: E402
-
-
-def corpus_reports(n: int) -> list[Report]:
-    out = []
-    with (SHARED / "corpora" / "kcna_2011_2012.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            o = json.loads(line)
-            if o.get("body"):
-                out.append(Report(id=o["id"], body=o["body"], title=o.get("title"), published=o.get("published")))
-                if len(out) >= n:
-                    break
-    return out
-
 
 def analysis_figures(n: int) -> None:
-    reports = corpus_reports(n)
-    print(f"\n## Analysis throughput ({len(reports)} KCNA reports)")
-    print(f"{'engine':<22}{'seconds':>10}{'reports/s':>12}{'speed-up':>10}")
-    base = None
-    for label, procs in (("local, 1 process", 1), ("local, 2 processes", 2)):
-        t0 = time.perf_counter()
-        count = sum(1 for _ in analyze_reports(reports, processes=procs))
-        secs = time.perf_counter() - t0
-        base = base or secs
-        print(f"{label:<22}{secs:>10.1f}{count / secs:>12.1f}{base / secs:>10.2f}")
-    if shutil.which("java") is None:
-        print("spark: skipped (no Java)")
-        return
-    from tumen.engines.spark import analyze_with_spark, spark_session
+    """The local engine on 2 processes and Spark local[2] on the same ``n`` reports, back to
+    back, with the ratio and the RSS at each quarter (benchmarks/spark.py)."""
+    import spark as spark_bench
 
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "in.jsonl"
-        with src.open("w", encoding="utf-8") as fh:
-            for r in reports:
-                fh.write(json.dumps(r.as_input(), ensure_ascii=False) + "\n")
-        spark_base = None
-        for master in ("local[1]", "local[2]"):
-            spark = spark_session(master)
-            try:
-                t0 = time.perf_counter()
-                counts = analyze_with_spark(str(src), f"{tmp}/out-{master[6]}", spark=spark,
-                                            partitions=int(master[6]) * 2)
-                secs = time.perf_counter() - t0
-            finally:
-                spark.stop()
-            spark_base = spark_base or secs
-            print(f"{'spark ' + master:<22}{secs:>10.1f}{counts['reports'] / secs:>12.1f}"
-                  f"{spark_base / secs:>10.2f}  (vs local 1 process: {base / secs:.2f}x)")
+    spark_bench.analysis_figures(n)
 
 
 def store_figures(sizes: list[int], postgres: str | None) -> None:
@@ -121,7 +77,7 @@ def _store_table(store_backends, sizes: list[int], postgres: str | None) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--analysis-docs", type=int, default=1000)
+    parser.add_argument("--analysis-docs", type=int, default=20_000)
     parser.add_argument("--store-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", default=os.environ.get("TUMEN_BENCH_POSTGRES"))
     parser.add_argument("--skip-analysis", action="store_true")

@@ -1,9 +1,12 @@
 """The analysis pipeline on Apache Spark.
 
 ``analyze_with_spark(input, output)`` reads reports (JSON Lines or Parquet with the
-fields id, title, published, source, url, body), runs the *same* ``Pipeline`` as the
-local engine — one instance per partition, built when the partition starts, never one
-per report — and writes Parquet under ``output``:
+fields id, title, published, source, url, body), moves them to the executors as Arrow
+batches (``mapInArrow``), runs the *same* ``Pipeline`` as the local engine — one
+instance per executor Python worker, built by the first partition it runs and reused
+by the later ones, never one per report — and writes Parquet under ``output``,
+partitioned by publication month (``month=YYYY-MM``; ``month=undated`` for reports
+without a publication date).
 
 ``duplicate_of`` and the events (``event``, ``event_link``, ``follows`` of each incident,
 ``translation_of``; ``tumen.events``) are set as the local engine sets them: after the
@@ -13,7 +16,7 @@ partitions are analyzed, the driver streams the records back in input order
 signatures and word sets, not bodies, and one ``EventLinker``, which keeps each
 incident's comparable features; the links it finds, the links back to a report met
 after a later one and each record's final events are joined onto the records (in
-``record_json``; the nested ``incidents`` column keeps the analysis as it came).
+``record_json``; the nested ``incidents`` column keeps the analysis as it came).  The tables:
 
 * ``records/``   one row per report: the record's fields, nested (places, organizations,
   laws, dates, incidents with their mentions), plus ``record_json`` (the record exactly
@@ -78,51 +81,92 @@ def _record_schema():
     ])
 
 
-def _analyze_partition(rows: Iterable[tuple[Any, int]]) -> Iterator[tuple[str, str, str, int]]:
-    """Runs on an executor: one pipeline for the whole partition.  ``rows`` are
-    (report row, position in the input)."""
-    from ..pipeline import Pipeline
+# One pipeline per executor Python worker, built by the first partition the worker runs
+# and reused by every later one (Spark reuses its Python workers between tasks:
+# spark.python.worker.reuse, on by default), so spaCy and the gazetteers load once per
+# worker, not once per partition.
+_PIPELINE = None
+BATCH = 32
+
+
+def _worker_pipeline(builds=None):
+    global _PIPELINE
+    if _PIPELINE is None:
+        from ..pipeline import Pipeline
+
+        _PIPELINE = Pipeline().initialize()
+        if builds is not None:
+            builds.add(1)
+    return _PIPELINE
+
+
+def _analyzed_schema():
+    from pyspark.sql import types as T
+
+    return T.StructType([T.StructField("id", T.StringType()), T.StructField("record_json", T.StringType()),
+                         T.StructField("body", T.StringType()), T.StructField("seq", T.LongType())])
+
+
+def _analyze_batches(batches, builds=None, analyzed=None):
+    """Runs on an executor (``mapInArrow``): Arrow batches of reports (the report fields
+    and ``seq``, the position in the input) in, Arrow batches of (id, record_json, body,
+    seq) out, through the worker's one pipeline."""
+    import pyarrow as pa
+
     from ..record import Report
 
-    pipeline = None
-    batch: list[Report] = []
-    seqs: list[int] = []
-
-    def flush():
-        for doc, seq in zip(pipeline.pipe(batch), seqs):
-            record = doc.to_record().to_dict()
-            yield record["id"], json.dumps(record, ensure_ascii=False), doc.report.body, seq
-
-    for row, seq in rows:
-        if pipeline is None:
-            pipeline = Pipeline().initialize()
-        seqs.append(seq)
-        data = row.asDict() if hasattr(row, "asDict") else dict(row)
-        body = data.get("body") or ""
-        batch.append(Report(id=str(data.get("id")), body=body,
-                            title=_opt(data.get("title")), published=_opt(data.get("published")),
-                            source=_opt(data.get("source")), url=_opt(data.get("url"))))
-        if len(batch) >= 32:
-            yield from flush()
-            batch, seqs = [], []
-    if batch:
-        yield from flush()
+    schema = pa.schema([("id", pa.string()), ("record_json", pa.string()), ("body", pa.string()),
+                        ("seq", pa.int64())])
+    for batch in batches:
+        columns = {name: batch.column(name).to_pylist() for name in (*REPORT_FIELDS, "seq")}
+        for at in range(0, batch.num_rows, BATCH):
+            part = range(at, min(at + BATCH, batch.num_rows))
+            reports = [Report(id=str(columns["id"][i]), body=columns["body"][i] or "",
+                              title=_opt(columns["title"][i]), published=_opt(columns["published"][i]),
+                              source=_opt(columns["source"][i]), url=_opt(columns["url"][i]))
+                       for i in part]
+            out = {"id": [], "record_json": [], "body": [], "seq": []}
+            for doc, i in zip(_worker_pipeline(builds).pipe(reports), part):
+                record = doc.to_record().to_dict()
+                out["id"].append(record["id"])
+                out["record_json"].append(json.dumps(record, ensure_ascii=False))
+                out["body"].append(doc.report.body)
+                out["seq"].append(columns["seq"][i])
+            if analyzed is not None:
+                analyzed.add(len(part))
+            yield pa.RecordBatch.from_pydict(out, schema=schema)
 
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _to_row(item: tuple[str, str, str, int]) -> dict:
-    rid, record_json, body, seq = item
-    record = json.loads(record_json)
-    row = {name: record.get(name) for name in (
-        "id", "title", "published", "source", "url", "tags", "places", "organizations", "laws",
-        "dates", "incidents", "duplicate_of", "analyzer", "status", "error")}
-    row["body"] = body
-    row["record_json"] = record_json
-    row["seq"] = seq
-    return row
+RECORD_FIELDS = ("id", "title", "published", "source", "url", "tags", "places", "organizations", "laws",
+                 "dates", "incidents", "duplicate_of", "analyzer", "status", "error")
+
+
+def _nested(analyzed):
+    """(id, record_json, body, seq) rows with the record's fields parsed from its JSON in
+    the JVM (``from_json``), nested as ``_record_schema`` says."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    full = _record_schema()
+    fields = T.StructType([f for f in full.fields if f.name in RECORD_FIELDS])
+    parsed = analyzed.withColumn("_r", F.from_json("record_json", fields))
+    return parsed.select(*[F.col(f"_r.{name}").alias(name) for name in RECORD_FIELDS],
+                         "body", "record_json", "seq")
+
+
+def _month(column: str = "published"):
+    """The publication month (YYYY-MM) of a report, ``undated`` when it has none."""
+    from pyspark.sql import functions as F
+
+    month = F.regexp_extract(F.col(column), r"^(\d{4}-\d{2})", 1)
+    return F.when(F.col(column).isNull() | (month == ""), F.lit(UNDATED)).otherwise(month)
+
+
+UNDATED = "undated"
 
 
 def _duplicate_links(records) -> tuple[dict[str, str], dict[str, str]]:
@@ -179,7 +223,7 @@ def _with_links(spark, records, links_and_events: tuple[dict[str, str], dict[str
     relink_udf = F.udf(relink, T.StringType())
     rows = [(rid, links.get(rid), events.get(rid)) for rid in dict.fromkeys([*links, *events])]
     found = spark.createDataFrame(rows, "link_id string, link_to string, link_events string")
-    joined = records.join(found, records["id"] == found["link_id"], "left")
+    joined = records.join(F.broadcast(found), records["id"] == found["link_id"], "left")
     return (joined.withColumn("duplicate_of", F.coalesce("link_to", "duplicate_of"))
             .withColumn("record_json", relink_udf("record_json", "link_to", "link_events"))
             .select(*records.columns))
@@ -197,8 +241,11 @@ def spark_session(master: str | None = None, app_name: str = "tumen-analyze"):
                .config("spark.driver.bindAddress", os.environ.get("SPARK_DRIVER_BIND", "127.0.0.1"))
                .config("spark.python.worker.reuse", "true")
                .config("spark.ui.showConsoleProgress", "false"))
-    if master.startswith("local"):
-        builder = builder.config("spark.driver.host", "127.0.0.1")
+    host = os.environ.get("SPARK_DRIVER_HOST")
+    if host is None and (master.startswith("local") or "//127.0.0.1:" in master or "//localhost:" in master):
+        host = "127.0.0.1"
+    if host:
+        builder = builder.config("spark.driver.host", host)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("SPARK_LOG_LEVEL", "ERROR"))
     return spark
@@ -219,24 +266,41 @@ def read_reports(spark, path: str | Path):
 
 
 def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | None = None,
-                       partitions: int | None = None, spark=None) -> dict[str, Any]:
-    """Analyze ``input`` on Spark; write records/, incidents/ and mentions/ under ``output``."""
+                       partitions: int | None = None, spark=None, progress=None) -> dict[str, Any]:
+    """Analyze ``input`` on Spark; write records/, incidents/ and mentions/ under ``output``,
+    each partitioned by publication month (``month=YYYY-MM``, ``month=undated``).
+
+    ``progress``: an accumulator of the session's context that the executors add each
+    analyzed report to (its value reaches the driver as each task ends).  Returns counts:
+    reports, failed, and pipelines_built (how many executor Python workers built a
+    pipeline in this job: one per worker, however many partitions)."""
+    from functools import partial
+
+    from pyspark.sql import functions as F
+
     own = spark is None
     spark = spark or spark_session(master)
     try:
-        reports = read_reports(spark, input).rdd.zipWithIndex()  # (row, position in the input)
+        sc = spark.sparkContext
+        builds, done = sc.accumulator(0), progress if progress is not None else sc.accumulator(0)
+        # seq: the position in the input (monotonic in input order), for the linking pass
+        reports = read_reports(spark, input).withColumn("seq", F.monotonically_increasing_id())
         if partitions:
             reports = reports.repartition(partitions)
-        analyzed = reports.mapPartitions(_analyze_partition).map(_to_row)
-        analyzed = spark.createDataFrame(analyzed, schema=_record_schema()).cache()
-        records = _with_links(spark, analyzed, _duplicate_links(analyzed)).orderBy("seq").drop("seq")
+        analyzed = reports.mapInArrow(partial(_analyze_batches, builds=builds, analyzed=done),
+                                      _analyzed_schema())
+        analyzed = _nested(analyzed).withColumn("month", _month()).cache()
+        records = _with_links(spark, analyzed, _duplicate_links(analyzed))
         out = str(output)
-        records.write.mode("overwrite").parquet(f"{out}/records")
+        records.repartition("month").sortWithinPartitions("seq").drop("seq") \
+            .write.mode("overwrite").partitionBy("month").parquet(f"{out}/records")
         # the flat tables carry no duplicate_of: they read the analysis as it came
-        _flat_incidents(analyzed).write.mode("overwrite").parquet(f"{out}/incidents")
-        _flat_mentions(analyzed).write.mode("overwrite").parquet(f"{out}/mentions")
-        counts = {"reports": analyzed.count(),
-                  "failed": analyzed.filter("status = 'failed'").count()}
+        _flat_incidents(analyzed).write.mode("overwrite").partitionBy("month").parquet(f"{out}/incidents")
+        _flat_mentions(analyzed).write.mode("overwrite").partitionBy("month").parquet(f"{out}/mentions")
+        total = analyzed.agg(F.count(F.lit(1)).alias("reports"),
+                             F.count(F.when(F.col("status") == "failed", 1)).alias("failed")).first()
+        counts = {"reports": total["reports"], "failed": total["failed"],
+                  "pipelines_built": builds.value}
         analyzed.unpersist()
         return counts
     finally:
@@ -247,9 +311,9 @@ def analyze_with_spark(input: str | Path, output: str | Path, *, master: str | N
 def _flat_incidents(records):
     from pyspark.sql import functions as F
 
-    exploded = records.select("id", F.posexplode_outer("incidents").alias("seq", "i")).where("i IS NOT NULL")
+    exploded = records.select("id", "month", F.posexplode_outer("incidents").alias("seq", "i")).where("i IS NOT NULL")
     return exploded.select(
-        F.col("id").alias("report_id"), "seq", "i.type", "i.actor", "i.target", "i.place", "i.province",
+        F.col("id").alias("report_id"), "month", "seq", "i.type", "i.actor", "i.target", "i.place", "i.province",
         "i.date", "i.date_precision", "i.penalty",
         F.col("i.evidence.text").alias("evidence_text"), F.col("i.evidence.start").alias("evidence_start"),
         F.col("i.evidence.end").alias("evidence_end"))
@@ -259,18 +323,18 @@ def _flat_mentions(records):
     from pyspark.sql import functions as F
 
     def entity(kind: str, column: str, id_expr, name_expr):
-        items = records.select("id", F.explode_outer(column).alias("e")).where("e IS NOT NULL")
-        return items.select("id", F.lit(kind).alias("kind"), id_expr.alias("entity_id"),
+        items = records.select("id", "month", F.explode_outer(column).alias("e")).where("e IS NOT NULL")
+        return items.select("id", "month", F.lit(kind).alias("kind"), id_expr.alias("entity_id"),
                             name_expr.alias("name"), F.explode("e.mentions").alias("m")).select(
-            F.col("id").alias("report_id"), "kind", "entity_id", "name",
+            F.col("id").alias("report_id"), "month", "kind", "entity_id", "name",
             F.col("m.text").alias("text"), F.col("m.start").alias("start"), F.col("m.end").alias("end"),
             F.lit(None).cast("string").alias("value"), F.lit(None).cast("string").alias("precision"))
 
     places = entity("place", "places", F.col("e.id"), F.col("e.name"))
     orgs = entity("organization", "organizations", F.col("e.id"), F.col("e.name"))
     laws = entity("law", "laws", F.lit(None).cast("string"), F.col("e.name"))
-    dates = records.select("id", F.explode("dates").alias("d")).select(
-        F.col("id").alias("report_id"), F.lit("date").alias("kind"),
+    dates = records.select("id", "month", F.explode("dates").alias("d")).select(
+        F.col("id").alias("report_id"), "month", F.lit("date").alias("kind"),
         F.lit(None).cast("string").alias("entity_id"), F.col("d.text").alias("name"),
         F.col("d.text").alias("text"), F.col("d.start").alias("start"), F.col("d.end").alias("end"),
         F.col("d.value").alias("value"), F.col("d.precision").alias("precision"))
