@@ -194,6 +194,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=400, help="per endpoint")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="analyze only this many corpus reports (every k-th, so all "
+                        "three corpora) and repeat them: a large store without a long analysis")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="tumen serve --workers (default: the number of cores)")
@@ -205,12 +208,15 @@ def main() -> None:
     postgres = bool(args.db) and args.db.startswith(("postgresql://", "postgres://"))
     db = args.db if postgres else Path(args.db) if args.db else Path(tmp) / "serve.db"
     reports = read_corpora(args.shared)
+    if args.distinct and args.distinct < len(reports):
+        reports = reports[::len(reports) // args.distinct][:args.distinct]
     print(f"corpora: {len(reports):,} reports with a body", file=sys.stderr)
     # a store from an earlier run is reused when it holds about as many reports
     # (exact duplicate bodies in the corpora are skipped by the store: ~0.05 %)
     stored = open_store(db).count() if postgres or db.exists() else 0
     if stored < 0.99 * args.reports:
         records = records_for(reports, ROOT / "bench-out" / "serve-records.jsonl")
+        records = {r.id: records[r.id] for r in reports}
         if postgres and stored:
             sys.exit(f"{db} holds {stored:,} reports: give an empty database")
         if not postgres and db.exists():

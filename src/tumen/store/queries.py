@@ -690,19 +690,29 @@ def report_seqs(conn: sqlite3.Connection) -> Iterator[int]:
         yield row[0]
 
 
-def match_seq_text(conn: sqlite3.Connection, match: str, filters: Filters | None = None) -> str:
+def match_seq_text(conn: sqlite3.Connection, match: str, filters: Filters | None = None,
+                   limit: int | None = None) -> str:
     """Report seqs matching an FTS5 expression, comma-separated (one row: the fastest
-    way to move ~50,000 integers out of SQLite into numpy)."""
+    way to move ~50,000 integers out of SQLite into numpy); with ``limit``, only the
+    newest (highest seq) ``limit`` of them, highest first."""
     if _pg(conn):
         from .pg_schema import TS_CONFIG
 
-        rows = _run(conn, "SELECT string_agg(seq::text, ',') FROM reports_fts WHERE tsv @@"
-                          f" to_tsquery('{TS_CONFIG}', ?)", [(filters or Filters(match=match)).tsquery()])
+        inner = f"SELECT seq FROM reports_fts WHERE tsv @@ to_tsquery('{TS_CONFIG}', ?)"
+        params: list[Any] = [(filters or Filters(match=match)).tsquery()]
+        if limit is not None:
+            inner += " ORDER BY seq DESC LIMIT ?"
+            params.append(limit)
+        rows = _run(conn, f"SELECT string_agg(seq::text, ',') FROM ({inner}) m", params)
         return rows[0][0] or ""
+    inner = "SELECT rowid FROM reports_fts WHERE reports_fts MATCH ?"
+    args: tuple = (match,)
+    if limit is not None:
+        inner += " ORDER BY rowid DESC LIMIT ?"
+        args = (match, limit)
     try:
         with time_limit(conn):
-            row = conn.execute("SELECT group_concat(rowid) FROM reports_fts"
-                               " WHERE reports_fts MATCH ?", (match,)).fetchone()
+            row = conn.execute(f"SELECT group_concat(rowid) FROM ({inner})", args).fetchone()
     except sqlite3.OperationalError as exc:
         raise QueryError(f"bad search query: {exc}") from exc
     return row[0] or ""
