@@ -152,6 +152,29 @@ def make_queries(words: list[str], facets: dict, n: int, rng: random.Random) -> 
     return out
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the server's workers), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -245,6 +268,7 @@ def main() -> None:
         words = vocabulary(reports)
         facets = httpx.get(base + "/api/facets", timeout=60).json()["facets"]
         total = httpx.get(base + "/api/search", timeout=60).json()["total"]
+        print(f"server RSS after start: {tree_rss_mb(server.pid):,.0f} MB")
         print(f"\nload average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"store: {total:,} reports; server: {args.workers} worker process(es); "
               f"{args.clients} concurrent clients, "
@@ -256,7 +280,8 @@ def main() -> None:
             lat.sort()
             p95 = lat[int(0.95 * (len(lat) - 1))]
             print(f"{label:30s} median {statistics.median(lat):7.1f} ms   p95 {p95:7.1f} ms"
-                  f"   max {lat[-1]:7.1f} ms   {len(lat) / seconds:6.1f} req/s   errors {errors}")
+                  f"   max {lat[-1]:7.1f} ms   {len(lat) / seconds:6.1f} req/s   errors {errors}"
+                  f"   server RSS {tree_rss_mb(server.pid):,.0f} MB")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()
