@@ -136,30 +136,19 @@ def time_limit(conn: sqlite3.Connection, ms: int = QUERY_TIME_LIMIT_MS) -> Itera
 
 @contextmanager
 def _pg_time_limit(conn: Any, ms: int) -> Iterator[None]:
-    """PostgreSQL's own limit: ``statement_timeout`` for the statements inside.  The
-    setting stays on the connection (two round trips a query saved: 12 ms of a 58 ms
-    search under load); the unlimited paths (a snapshot read, a write transaction)
-    lift it first (``_pg_unlimited``)."""
+    """PostgreSQL's own limit: ``statement_timeout`` for the statements inside."""
     errors = _pg_errors()
-    if getattr(conn, "_time_limit_ms", 0) != ms:
-        conn.execute(f"SET statement_timeout = {int(ms)}")
-        conn._time_limit_ms = ms
+    conn.execute(f"SET statement_timeout = {int(ms)}")
     try:
         yield
     except errors.QueryCanceled as exc:
         raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
-
-
-def _pg_unlimited(conn: Any) -> None:
-    if getattr(conn, "_time_limit_ms", 0):
+    finally:
         conn.execute("SET statement_timeout = 0")
-        conn._time_limit_ms = 0
 
 
 def begin_snapshot(conn: sqlite3.Connection) -> None:
     """Start a read transaction whose statements all see one snapshot."""
-    if _pg(conn):
-        _pg_unlimited(conn)
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if _pg(conn) else "BEGIN")
 
 
@@ -171,7 +160,6 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         # record that a concurrent batch is replacing and then clears its dirty mark.
         from .postgres import WRITE_LOCK
 
-        _pg_unlimited(conn)
         conn.execute("BEGIN")
         try:
             conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
