@@ -5,6 +5,11 @@ and 1,000,000 reports on SQLite and PostgreSQL.
     python benchmarks/scale.py [--analysis-docs 20000] [--store-sizes 100000 1000000]
                                [--postgres URL] [--skip-analysis] [--skip-store]
 
+The store rows are the CLI's search (``store.search``, bm25 + snippets) and a filtered
+search (a word, a date range, a source); the web's search page and facet counts at
+100,000 and 1,000,000 reports are measured by ``benchmarks/serve.py`` on stores grown by
+``benchmarks/grow_store.py`` (see docs/scaling.md).
+
 The analysis texts are bodies from ../shared/data/corpora/kcna_2011_2012.jsonl.  The
 store sizes are synthesized by repeating the three article corpora with new ids (see
 benchmarks/store_backends.py, which measures one backend).  Without ``--postgres``
@@ -62,7 +67,8 @@ def store_figures(sizes: list[int], postgres: str | None) -> None:
 
 def _store_table(store_backends, sizes: list[int], postgres: str | None) -> None:
     print("\n## Store at scale")
-    print(f"{'backend':<12}{'reports':>10}{'ingest/s':>10}{'size MB':>10}{'search p95 ms':>15}{'facet p95 ms':>14}")
+    print(f"{'backend':<12}{'reports':>10}{'ingest/s':>10}{'size MB':>10}{'search p50/p95 ms':>19}"
+          f"{'filtered p50/p95 ms':>21}   RSS MB at each quarter of the ingest")
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             targets = [("sqlite", str(Path(tmp) / "scale.db"))]
@@ -72,7 +78,9 @@ def _store_table(store_backends, sizes: list[int], postgres: str | None) -> None
                 m = store_backends.measure(url, size)
                 sys.stdout.flush()
                 print(f"{name:<12}{size:>10,}{m['ingest_rate']:>10,.0f}{m['db_mb']:>10,.0f}"
-                      f"{m['search_p95_ms']:>15.1f}{m['facet_p95_ms']:>14.1f}")
+                      f"{m['search_p50_ms']:>10.1f} /{m['search_p95_ms']:>7.1f}"
+                      f"{m['facet_p50_ms']:>12.1f} /{m['facet_p95_ms']:>7.1f}   "
+                      + " ".join(f"{r:,}" for r in m.get("rss_mb_quarters", [])))
 
 
 def main() -> None:

@@ -152,6 +152,29 @@ def make_queries(words: list[str], facets: dict, n: int, rng: random.Random) -> 
     return out
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the server's workers), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -194,6 +217,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=400, help="per endpoint")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="analyze only this many corpus reports (every k-th, so all "
+                        "three corpora) and repeat them: a large store without a long analysis")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="tumen serve --workers (default: the number of cores)")
@@ -205,12 +231,15 @@ def main() -> None:
     postgres = bool(args.db) and args.db.startswith(("postgresql://", "postgres://"))
     db = args.db if postgres else Path(args.db) if args.db else Path(tmp) / "serve.db"
     reports = read_corpora(args.shared)
+    if args.distinct and args.distinct < len(reports):
+        reports = reports[::len(reports) // args.distinct][:args.distinct]
     print(f"corpora: {len(reports):,} reports with a body", file=sys.stderr)
     # a store from an earlier run is reused when it holds about as many reports
     # (exact duplicate bodies in the corpora are skipped by the store: ~0.05 %)
     stored = open_store(db).count() if postgres or db.exists() else 0
     if stored < 0.99 * args.reports:
         records = records_for(reports, ROOT / "bench-out" / "serve-records.jsonl")
+        records = {r.id: records[r.id] for r in reports}
         if postgres and stored:
             sys.exit(f"{db} holds {stored:,} reports: give an empty database")
         if not postgres and db.exists():
@@ -239,6 +268,7 @@ def main() -> None:
         words = vocabulary(reports)
         facets = httpx.get(base + "/api/facets", timeout=60).json()["facets"]
         total = httpx.get(base + "/api/search", timeout=60).json()["total"]
+        print(f"server RSS after start: {tree_rss_mb(server.pid):,.0f} MB")
         print(f"\nload average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"store: {total:,} reports; server: {args.workers} worker process(es); "
               f"{args.clients} concurrent clients, "
@@ -250,7 +280,8 @@ def main() -> None:
             lat.sort()
             p95 = lat[int(0.95 * (len(lat) - 1))]
             print(f"{label:30s} median {statistics.median(lat):7.1f} ms   p95 {p95:7.1f} ms"
-                  f"   max {lat[-1]:7.1f} ms   {len(lat) / seconds:6.1f} req/s   errors {errors}")
+                  f"   max {lat[-1]:7.1f} ms   {len(lat) / seconds:6.1f} req/s   errors {errors}"
+                  f"   server RSS {tree_rss_mb(server.pid):,.0f} MB")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         server.terminate()

@@ -163,6 +163,15 @@ def _fresh_target(url: str) -> Iterator[str]:
 _bench_ids = itertools.count(1)
 
 
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
 def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
     """Ingest rate, database size, search and facet latency of ``reports`` reports in a
     store at ``url``: a SQLite path (must be empty) or a PostgreSQL URL (a fresh
@@ -183,6 +192,7 @@ def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
         if store.count():
             raise RuntimeError(f"{target}: the store is not empty")
         seconds, added, near, offered = 0.0, 0, 0, 0
+        rss, quarter = [], 1
         stream = synth_reports(reports, shared)
         while chunk := list(itertools.islice(stream, CHUNK)):
             t = time.perf_counter()
@@ -191,6 +201,9 @@ def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
             added += result.added
             near += result.near_duplicates
             offered += len(chunk)
+            while quarter <= 4 and offered >= quarter * reports / 4:
+                rss.append(round(rss_mb()))  # memory flat as the archive grows?
+                quarter += 1
         size = _db_mb(store, target)
         for q in queries[:10]:  # warm caches
             search(store, q, limit=20)
@@ -212,7 +225,7 @@ def measure(url: str, reports: int, shared: Path = DEFAULT_SHARED) -> dict:
             "ingest_s": round(seconds, 2), "ingest_rate": rate,
             "db_mb": round(size, 1), "search_p50_ms": round(s50, 2), "search_p95_ms": round(s95, 2),
             "facet_p50_ms": round(f50, 2), "facet_p95_ms": round(f95, 2),
-            "facet_hits_per_query": round(hits / len(facets), 1)}
+            "facet_hits_per_query": round(hits / len(facets), 1), "rss_mb_quarters": rss}
 
 
 def _start_cluster(directory: str) -> str:

@@ -24,9 +24,9 @@ MAX_VALUES_PER_FACET = 10
 MAX_VALUE_CHARS = 200
 COMMON = ("q", "page") + FACETS
 PARAMS = {
-    "search": COMMON,
+    "search": COMMON + ("exact",),
     "incidents": COMMON + ("sort", "order"),
-    "facets": COMMON + ("scope",),
+    "facets": COMMON + ("scope", "exact"),
     "export": ("q",) + FACETS + ("sort", "order"),
 }
 FACET_LABELS = {"tag": "Tag", "province": "Province", "place": "Place", "org": "Organization",
@@ -44,6 +44,7 @@ class State:
     sort: str = "date"
     order: str = "desc"
     scope: str = "reports"
+    exact: bool = False  # count every match of a very common word (else an estimate)
     filters: Filters = field(default_factory=Filters)
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +151,11 @@ def parse_state(params: Mapping[str, list[str]] | Iterable[tuple[str, str]], kin
         if order not in ("asc", "desc"):
             raise QueryError("order: use asc or desc")
         state.order = order
+    exact = _one(params, "exact")
+    if exact is not None:
+        if exact not in ("0", "1"):
+            raise QueryError("exact: use 1 (count every match) or 0")
+        state.exact = exact == "1"
     scope = _one(params, "scope")
     if scope is not None:
         if scope not in ("reports", "incidents"):

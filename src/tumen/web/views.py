@@ -100,13 +100,13 @@ def _report_facets(db: WebDB, state: State) -> tuple[list[tuple[str, str, int]],
     """(facet counts, matching reports, (index, mask) or None): the in-memory index,
     else SQL."""
     def compute():
-        fast = db.facets.report_facets(state.filters)
+        fast = db.facets.report_facets(state.filters, exact=state.exact)
         if fast is not None:
             return fast
         return (Q.report_facet_counts(db.reader, state.filters),
                 Q.count_reports(db.reader, state.filters), None)
 
-    key = ("reports", state.filters.match, tuple(sorted(
+    key = ("reports", state.filters.match, state.exact, tuple(sorted(
         (k, tuple(v)) for k, v in state.facets.items())))
     return db.cached(key, compute)
 
@@ -124,7 +124,9 @@ def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
 def search_view(db: WebDB, state: State) -> dict[str, Any]:
     """Reports matching the query and facets, best first, with facet counts."""
     offset = (state.page - 1) * PAGE_SIZE
-    facet_rows, total, selection = _report_facets(db, state)
+    counted = _report_facets(db, state)
+    facet_rows, total, selection = counted
+    estimated = bool(getattr(counted, "estimated", False))
     order = "relevance" if state.filters.match else "newest"
     if offset >= total:
         rows = []
@@ -142,7 +144,8 @@ def search_view(db: WebDB, state: State) -> dict[str, Any]:
                 "source": r["source"], "url": r["url"], "status": r["status"],
                 "duplicate_of": r["duplicate_of"], "snippet": _segments(r["snippet"])}
                for r in rows]
-    return {"state": state.to_dict(), "total": total, "page": state.page,
+    return {"state": state.to_dict(), "total": total, "estimated": estimated,
+            "page": state.page,
             "pages": max(1, math.ceil(total / PAGE_SIZE)), "page_size": PAGE_SIZE,
             "order": order, "results": results, "facets": _facet_lists(facet_rows, state)}
 

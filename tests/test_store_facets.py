@@ -1,0 +1,179 @@
+"""Facet counts kept incrementally stay equal to a recount from scratch.
+
+On both backends (``store_url``: a SQLite file and a PostgreSQL database): reports are
+ingested and analyzed in batches, re-analyzed, and corrected through the web API
+(incident edits, deletions, tag corrections), and after every step the derived web
+index -- the per-report facet rows (``web_facets``), their running totals
+(``web_facet_totals``), and the in-memory facet index the search page counts with --
+must equal a plain ``GROUP BY`` over the facet rows and a recount of every report's
+record with its corrections applied.  The bounded count of a very common word is
+checked too: an estimate scaled from the newest matches, exact on demand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
+from tumen.record import Report
+from tumen.store import open_store
+
+pytestmark = pytest.mark.slow  # the pipeline (gazetteer components, no spaCy) loads once
+
+PLACES = ["Hyesan", "Musan County", "Sinuiju", "Chongjin", "Kaesong", "Wonsan", "Hamhung"]
+ORGS = ["Ministry of State Security", "Police", "Border Guard General Bureau",
+        "Workers' Party of Korea"]
+ACTS = ["arrested three traders for selling smuggled phones",
+        "fined market vendors for selling foreign films",
+        "sent a family to a labor camp after a border crossing",
+        "held a public meeting on the new price rules"]
+
+
+def _report(i: int) -> Report:
+    place, org, act = PLACES[i % 7], ORGS[i % 4], ACTS[(i // 2) % 4]
+    month = 1 + i % 12
+    return Report(
+        id=f"facet-{i}", title=f"Notes from {place}", published=f"202{i % 4}-{month:02d}-15",
+        source=("Desk A", "Desk B", "Desk C")[i % 3],
+        body=(f"The {org} {act} in {place} in {month:02d}/202{i % 4}, residents said. "
+              f"Market prices in {PLACES[(i + 3) % 7]} rose again that week."))
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    from tumen.pipeline import Pipeline
+
+    return Pipeline(("places", "organizations", "laws", "dates", "incidents", "tags"),
+                    use_spacy=False).initialize()
+
+
+def _ingest_and_analyze(url: str, pipeline, reports: list[Report]) -> None:
+    with open_store(url) as store:
+        store.add_reports(reports)
+        store.save_records([doc.to_record().to_dict() for doc in pipeline.pipe(reports)])
+
+
+def _recount(conn) -> Counter:
+    """Facet counts from scratch: every report's facet values, corrections applied."""
+    from tumen.corrections import index_rows
+    from tumen.store import queries as Q
+
+    counts: Counter = Counter()
+    ids = [r[0] for r in conn.execute("SELECT id FROM reports").fetchall()]
+    for rid in ids:
+        report = Q.get_report_row(conn, rid)
+        facets, _ = index_rows(report, Q.get_record_json(conn, rid), Q.get_corrections(conn, rid))
+        counts.update(facets)
+    return counts
+
+
+def _check(web) -> None:
+    from tumen.store import queries as Q
+
+    web.sync()
+    conn = web.reader
+    group_by = Counter({(f, v): n for f, v, n in conn.execute(
+        "SELECT facet, value, count(*) FROM web_facets GROUP BY facet, value").fetchall()})
+    assert group_by == _recount(conn)
+    totals = Counter({(f, v): n for f, v, n in Q.report_facet_counts(conn, Q.Filters())})
+    assert totals == group_by
+    fast = web.facets.report_facets(Q.Filters())
+    assert fast is not None and Counter({(f, v): n for f, v, n in fast[0]}) == group_by
+    assert fast[1] == conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    # filtered: a word, a facet value, both -- the index against SQL's GROUP BY
+    from tumen.web.params import parse_state
+
+    for pairs in ([("q", "market")], [("q", "labor camp")], [("source", "Desk B")],
+                  [("q", "prices"), ("place", "Hyesan")], [("q", "hyes*")]):
+        state = parse_state(pairs, "search")
+        fast = web.facets.report_facets(state.filters)
+        slow = Q.report_facet_counts(conn, state.filters)
+        assert sorted(fast[0]) == sorted(slow), pairs
+        assert fast[1] == Q.count_reports(conn, state.filters), pairs
+        assert not fast.estimated
+
+
+def test_facet_counts_equal_group_by_after_ingest_and_corrections(store_url, pipeline):  # noqa: F811
+    from tumen.web import create_app
+    from tumen.web.db import WebDB
+
+    _ingest_and_analyze(store_url, pipeline, [_report(i) for i in range(0, 24)])
+    web = WebDB(store_url)
+    try:
+        _check(web)
+        _ingest_and_analyze(store_url, pipeline, [_report(i) for i in range(24, 40)])
+        _check(web)
+        with TestClient(create_app(store_url)) as c:
+            token = c.get("/api/me").json()["csrf_token"]
+            headers = {"X-CSRF-Token": token}
+            edited = 0
+            for rid in ("facet-3", "facet-10", "facet-30"):
+                record = c.get(f"/api/reports/{rid}").json()["record"]
+                incidents = record["incidents"]
+                if incidents:
+                    first = incidents[0]
+                    new_type = "propaganda" if first["type"] != "propaganda" else "meeting"
+                    r = c.post(f"/api/reports/{rid}/corrections", headers=headers,
+                               json={"action": "edit", "key": first["key"],
+                                     "changes": {"type": new_type, "place": "Kimchaek"}})
+                    assert r.status_code == 200, r.text
+                    edited += 1
+                if len(incidents) > 1:
+                    r = c.post(f"/api/reports/{rid}/corrections", headers=headers,
+                               json={"action": "delete", "key": incidents[1]["key"]})
+                    assert r.status_code == 200, r.text
+                r = c.post(f"/api/reports/{rid}/corrections", headers=headers,
+                           json={"action": "tags",
+                                 "changes": {"tags": record["tags"][1:] + ["price survey"]}})
+                assert r.status_code == 200, r.text
+            assert edited >= 2
+        _check(web)
+        # re-analysis writes the records again: corrections survive, counts too
+        with open_store(store_url) as store:
+            store.save_records([store.get_record(f"facet-{i}") for i in (3, 10, 11, 30)])
+        _check(web)
+        _ingest_and_analyze(store_url, pipeline, [_report(i) for i in range(40, 52)])
+        _check(web)
+    finally:
+        web.close()
+
+
+def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pipeline,  # noqa: F811
+                                                                   monkeypatch):
+    from tumen.store import queries as Q
+    from tumen.web import facetindex
+    from tumen.web.db import WebDB
+    from tumen.web.params import parse_state
+
+    _ingest_and_analyze(store_url, pipeline, [_report(i) for i in range(0, 60)])
+    web = WebDB(store_url)
+    try:
+        monkeypatch.setattr(facetindex, "MATCH_BOUND", 20)
+        state = parse_state([("q", "market")], "search")  # in every report
+        about = web.facets.report_facets(state.filters)
+        exact = web.facets.report_facets(state.filters, exact=True)
+        assert about.estimated and not exact.estimated
+        assert exact[1] == 60 == Q.count_reports(web.reader, state.filters)
+        assert sorted(exact[0]) == sorted(Q.report_facet_counts(web.reader, state.filters))
+        # the newest 20 of 60 matches, scaled by 3: the estimate is that sample's counts x3
+        assert about[1] == 60
+        sample = Counter()
+        for rid in [f"facet-{i}" for i in range(40, 60)]:
+            from tumen.corrections import index_rows
+
+            report = Q.get_report_row(web.reader, rid)
+            sample.update(index_rows(report, Q.get_record_json(web.reader, rid), [])[0])
+        assert {(f, v): n for f, v, n in about[0]} == {k: 3 * n for k, n in sample.items()}
+        from tumen.web import create_app
+
+        with TestClient(create_app(store_url)) as c:
+            page = c.get("/", params={"q": "market"}).text
+            assert "about <strong>60</strong> reports" in page and "exact=1" in page
+            data = c.get("/api/search", params={"q": "market", "exact": "1"}).json()
+            assert data["total"] == 60 and data["estimated"] is False
+            assert c.get("/api/search", params={"q": "market", "exact": "2"}).status_code == 400
+    finally:
+        web.close()
