@@ -261,3 +261,19 @@ def test_the_typer_reads_a_place_name_as_any_place(pipeline):
     hoeryong, hyesan, sinuiju = features("Hoeryŏng"), features("Hyesan"), features("Sinuiju")
     assert hoeryong == hyesan == sinuiju
     assert "w:placename" in hoeryong[0] and not any("hyesan" in f for f in hyesan[0])
+
+
+def test_incidents_are_found_without_a_publication_date(pipeline):
+    """A report with no publication date gets the same incidents (types, places,
+    evidence); only dates that need the publication day ("on Tuesday") stay open,
+    while a date written in full is kept."""
+    body = ARREST_REPORT + "\n\nOn March 3, 2019, police in Sinuiju detained a man for smuggling copper to China."
+    dated = analyze(pipeline, body)
+    undated = analyze(pipeline, body, published=None)
+    check_offsets(undated)
+    key = lambda doc: sorted((i.type, i.place, i.evidence.start) for i in doc.incidents)  # noqa: E731
+    assert key(undated) == key(dated) and {"arrest", "punishment", "market"} <= {t for t, _, _ in key(undated)}
+    first = next(i for i in undated.incidents if i.type == "arrest" and i.place == "Hyesan")
+    assert first.date is None and first.date_precision is None
+    assert next(i for i in dated.incidents if i.type == "arrest" and i.place == "Hyesan").date is not None
+    assert any(i.date == "2019-03-03" and i.place == "Sinuiju" for i in undated.incidents)
