@@ -20,6 +20,10 @@ it; ``--component-cv`` prints them), at the time of writing:
 
     devset        type 0.836  type+place 0.829  full 0.815  evidence overlap 0.92
     trainset (CV) type 0.808  type+place 0.801  full 0.762  evidence overlap 0.97
+
+Trained on trainset + realtrain, with the clause features (2026-12-07): devset type
+0.839, type+place 0.820, full 0.820; realtrain 5-fold CV (benchmarks/incidents.py)
+type 0.624, type+place 0.599, full 0.528.
 """
 
 from __future__ import annotations
