@@ -22,8 +22,8 @@ it; ``--component-cv`` prints them), at the time of writing:
     trainset (CV) type 0.808  type+place 0.801  full 0.762  evidence overlap 0.97
 
 Trained on trainset + realtrain, with the clause features (2026-12-07): devset type
-0.839, type+place 0.820, full 0.820; realtrain 5-fold CV (benchmarks/incidents.py)
-type 0.624, type+place 0.599, full 0.528.
+0.843, type+place 0.824, full 0.824; realtrain 5-fold CV (benchmarks/incidents.py)
+type 0.631, type+place 0.605, full 0.532.
 """
 
 from __future__ import annotations
