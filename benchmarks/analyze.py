@@ -7,7 +7,12 @@ reports/s and words/s of Tumen's analysis, the same texts through
 (target: Tumen ≤ 1.3 × spaCy), RSS at each quarter of the run (memory must stay flat),
 and Tumen on two processes (the store analysis uses every core).
 
-    python benchmarks/analyze.py [--corpus-docs 2000] [--skip-two]
+Then the 259 real published reports of ../shared/data/realtrain (bodies of about 250
+words, English and Korean): reports per CPU-second (process time, so other work on the
+machine does not count) of Tumen's full analysis beside a bare ``en_core_web_sm`` pipe
+(target: Tumen ≥ 15 reports per CPU-second).
+
+    python benchmarks/analyze.py [--corpus-docs 2000] [--skip-two] [--realtrain-only]
 """
 
 from __future__ import annotations
@@ -56,11 +61,49 @@ def load_texts(corpus_docs: int) -> list[Report]:
     return reports
 
 
+def load_realtrain() -> list[Report]:
+    reports = []
+    with (SHARED / "realtrain" / "reports.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            o = json.loads(line)
+            reports.append(Report(id=o["id"], body=o["body"], title=o.get("title"), published=o.get("published"),
+                                  source=o.get("source"), url=o.get("url")))
+    return reports
+
+
+def realtrain_cpu_rates() -> None:
+    """Reports per CPU-second on the realtrain bodies: a bare spaCy pipe, then Tumen."""
+    import spacy
+
+    reports = load_realtrain()
+    words = sum(len(r.body.split()) for r in reports)
+    print(f"realtrain: {len(reports)} reports ({words:,} words, {words / len(reports):.0f} per report)")
+    nlp = spacy.load(SPACY_MODEL)
+    list(nlp.pipe(["warm up."]))
+    t0 = time.process_time()
+    for _ in nlp.pipe((r.body for r in reports), batch_size=32):
+        pass
+    spacy_cpu = time.process_time() - t0
+    del nlp
+    pipeline = Pipeline().initialize()
+    list(pipeline.pipe([Report(id="w", body="Warm up in Hyesan on Monday.", published="2024-01-01")]))
+    t0 = time.process_time()
+    for doc in pipeline.pipe(reports, batch_size=32):
+        doc.to_record().to_dict()
+    tumen_cpu = time.process_time() - t0
+    print(f"realtrain reports per CPU-second: Tumen {len(reports) / tumen_cpu:.1f}  "
+          f"bare {SPACY_MODEL} pipe {len(reports) / spacy_cpu:.1f}  (target: Tumen >= 15)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus-docs", type=int, default=2000)
     parser.add_argument("--skip-two", action="store_true", help="skip the two-process run")
+    parser.add_argument("--realtrain-only", action="store_true", help="only the realtrain CPU-second figures")
     args = parser.parse_args()
+    if args.realtrain_only:
+        realtrain_cpu_rates()
+        return
 
     reports = load_texts(args.corpus_docs)
     words = sum(len(r.body.split()) for r in reports)
@@ -99,6 +142,7 @@ def main() -> None:
         two_s = time.perf_counter() - t0
         print(f"Tumen, 2 processes: {two_s:.1f}s  {n / two_s:.1f} reports/s  "
               f"(speed-up {tumen_s / two_s:.2f}x, includes starting the workers)")
+    realtrain_cpu_rates()
 
 
 if __name__ == "__main__":

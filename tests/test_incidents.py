@@ -261,3 +261,42 @@ def test_the_typer_reads_a_place_name_as_any_place(pipeline):
     hoeryong, hyesan, sinuiju = features("Hoeryŏng"), features("Hyesan"), features("Sinuiju")
     assert hoeryong == hyesan == sinuiju
     assert "w:placename" in hoeryong[0] and not any("hyesan" in f for f in hyesan[0])
+
+
+def test_incidents_are_found_without_a_publication_date(pipeline):
+    """A report with no publication date gets the same incidents (types, places,
+    evidence); only dates that need the publication day ("on Tuesday") stay open,
+    while a date written in full is kept."""
+    body = ARREST_REPORT + "\n\nOn March 3, 2019, police in Sinuiju detained a man for smuggling copper to China."
+    dated = analyze(pipeline, body)
+    undated = analyze(pipeline, body, published=None)
+    check_offsets(undated)
+    key = lambda doc: sorted((i.type, i.place, i.evidence.start) for i in doc.incidents)  # noqa: E731
+    assert key(undated) == key(dated) and {"arrest", "punishment", "market"} <= {t for t, _, _ in key(undated)}
+    first = next(i for i in undated.incidents if i.type == "arrest" and i.place == "Hyesan")
+    assert first.date is None and first.date_precision is None
+    assert next(i for i in dated.incidents if i.type == "arrest" and i.place == "Hyesan").date is not None
+    assert any(i.date == "2019-03-03" and i.place == "Sinuiju" for i in undated.incidents)
+
+
+@pytest.mark.slow
+def test_real_reports_name_no_private_person_outside_evidence(pipeline):
+    """On every real report of ../shared/data/realtrain, no name listed in its gold
+    ``persons_not_to_extract`` appears in an incident's fields other than the evidence
+    text, and every evidence is one of the report's sentences at its offsets."""
+    real = SHARED / "data" / "realtrain"
+    if not (real / "gold.jsonl").exists():
+        pytest.skip("realtrain not available")
+    reports = [json.loads(line) for line in (real / "reports.jsonl").open(encoding="utf-8")]
+    golds = {g["id"]: g for g in map(json.loads, (real / "gold.jsonl").open(encoding="utf-8"))}
+    found = 0
+    for r in reports:
+        doc = analyze(pipeline, r["body"], title=r.get("title") or "A report", published=r.get("published"))
+        check_offsets(doc)
+        found += bool(doc.incidents)
+        names = [n.lower() for n in golds[r["id"]].get("persons_not_to_extract") or [] if n.strip()]
+        for inc in doc.incidents:
+            fields = [inc.actor, inc.target, inc.place, inc.province, inc.penalty, inc.prescribed_penalty]
+            text = " | ".join(f.lower() for f in fields if f)
+            assert not any(n in text for n in names), (r["id"], inc)
+    assert found >= len(reports) // 2
