@@ -221,7 +221,7 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
         for record in analyze_reports(bodies.tap(reports), processes=processes, components=components):
             body = bodies.pop(record["id"])
             _link(linker, record, body)
-            event_linker.link(record, body)
+            event_linker.link(record, body, linker.relinked_to(str(record["id"])))
             spool.write(json.dumps(record, ensure_ascii=False) + "\n")
             spooled.append((str(record["id"]), not record.get("duplicate_of")))
             summary.analyzed += 1
@@ -289,7 +289,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
                                       components=components, config=house_model_config(store)):
             body = bodies.pop(record["id"], "")
             _link(linker, record, body)
-            event_linker.link(record, body)
+            event_linker.link(record, body, linker.relinked_to(str(record["id"])))
             annotations = event_linker.annotations(record["id"])
             _events.apply(record, annotations)
             given[record["id"]] = _events.signature(annotations)

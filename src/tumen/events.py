@@ -572,8 +572,11 @@ class EventLinker:
                 if found is not None:
                     self._add_stored(found)
 
-    def link(self, record: dict, body: str = "") -> None:
-        """Index ``record`` and put each of its incidents in an event."""
+    def link(self, record: dict, body: str = "", versions: Iterable[str] = ()) -> None:
+        """Index ``record`` and put each of its incidents in an event.  ``versions``: reports
+        met before it that the duplicate linker has since pointed at it (a later version met
+        first), paired like the report ``duplicate_of`` names, so that the events do not
+        depend on the order the reports come in."""
         rid = str(record["id"])
         incs = incident_features(record, body)
         rec = _Record(rid, _date(record.get("published")), _host(record.get("url")),
@@ -600,7 +603,7 @@ class EventLinker:
             found = self.stored_record(str(earlier))
             if found is not None:
                 self._add_stored(found)
-        partners = {other for other in (rec.translation_of, self._versions.get(rid), earlier)
+        partners = {other for other in (rec.translation_of, self._versions.get(rid), earlier, *versions)
                     if other and other in self.records and other != rid}
         for partner in sorted(partners):
             for inc, other in itertools.product(incs, self.records[partner].incidents):

@@ -107,6 +107,7 @@ class DuplicateLinker:
         self.stored = stored
         self.stored_seen: dict[str, _Seen] = {}
         self._relinks: dict[str, _Seen] = {}  # later report id -> earliest report met after it
+        self._relinked_to: dict[str, set[str]] = {}  # earlier report id -> later ids relinked to it
 
     @property
     def relinks(self) -> list[tuple[str, str]]:
@@ -116,7 +117,14 @@ class DuplicateLinker:
     def _relink(self, later: _Seen, earlier: _Seen) -> None:
         known = self._relinks.get(later.id)
         if known is None or self._earlier(earlier, known):
+            if known is not None:
+                self._relinked_to.get(known.id, set()).discard(later.id)
             self._relinks[later.id] = earlier
+            self._relinked_to.setdefault(earlier.id, set()).add(later.id)
+
+    def relinked_to(self, rid: str) -> list[str]:
+        """The reports met before ``rid`` that are now pointed at it (its later versions)."""
+        return sorted(self._relinked_to.get(rid, ()))
 
     @staticmethod
     def event_keys(record: dict) -> set[tuple[str, str]]:

@@ -190,7 +190,7 @@ def _duplicate_links(records) -> tuple[dict[str, str], dict[str, str]]:
         elif found:
             links[record["id"]] = found
             record["duplicate_of"] = found  # as the local engine has it when linking events
-        event_linker.link(record, row["body"] or "")
+        event_linker.link(record, row["body"] or "", linker.relinked_to(str(record["id"])))
         ids.append(record["id"])
     # reports met before an earlier one of the same event (input not in date order)
     for later, earlier in linker.relinks:
