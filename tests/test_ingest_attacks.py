@@ -442,9 +442,19 @@ def test_killed_server_during_an_upload_leaves_no_process_on_its_port(tmp_path):
         for pid in left:
             os.kill(pid, signal.SIGKILL)  # the old code's orphan
         assert not left, f"processes {left} outlived the killed server"
-        with socket.socket() as s:  # the port is free again: a restart can bind it
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-            s.bind(("127.0.0.1", port))
+        # the port is free again: a restart can bind it (a grandchild, such as a worker's
+        # reader, ends on its own parent's death a moment later: wait for it, bounded)
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+                try:
+                    s.bind(("127.0.0.1", port))
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+            time.sleep(0.2)
     finally:
         if server.poll() is None:
             server.kill()
