@@ -32,13 +32,9 @@ def _future_aux() -> frozenset[str]:
 INFINITIVE = "infinitive"
 
 
-def verb_tense(sdoc: Any, start: int, end: int, infinitive_future: bool = True) -> str | None:
-    """The tense of the verb that governs the characters [start, end) in a spaCy Doc,
-    or None when there is no parse or no governing verb.  A to-infinitive ("ordered
-    to finish by June 5") counts as future unless ``infinitive_future`` is False
-    (then its own tense is unknown: "trying to reach the river on Aug. 8")."""
-    if sdoc is None:  # callers check that [start, end) lies within the parsed text
-        return None
+def _governing_verb(sdoc: Any, start: int, end: int) -> Any:
+    """The verb (or auxiliary) over the characters [start, end): the span's root, or
+    its nearest verb up the parse (at most 8 steps); None when there is none."""
     span = sdoc.char_span(start, end, alignment_mode="expand")
     if span is None or len(span) == 0:
         return None
@@ -47,7 +43,18 @@ def verb_tense(sdoc: Any, start: int, end: int, infinitive_future: bool = True) 
     while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok and steps < 8:
         tok = tok.head
         steps += 1
-    if tok.pos_ not in ("VERB", "AUX"):
+    return tok if tok.pos_ in ("VERB", "AUX") else None
+
+
+def verb_tense(sdoc: Any, start: int, end: int, infinitive_future: bool = True) -> str | None:
+    """The tense of the verb that governs the characters [start, end) in a spaCy Doc,
+    or None when there is no parse or no governing verb.  A to-infinitive ("ordered
+    to finish by June 5") counts as future unless ``infinitive_future`` is False
+    (then its own tense is unknown: "trying to reach the river on Aug. 8")."""
+    if sdoc is None:  # callers check that [start, end) lies within the parsed text
+        return None
+    tok = _governing_verb(sdoc, start, end)
+    if tok is None:
         return None
     tense = _classify(tok)
     if tense == INFINITIVE:
@@ -109,15 +116,8 @@ def planned_before(body: str, start: int) -> bool:
 def governing_tense(sdoc: Any, start: int, end: int) -> str | None:
     """As ``verb_tense``, but a to-infinitive takes the tense of the verb it depends on
     ("gathered in the square to mark the anniversary on Friday" is past)."""
-    span = sdoc.char_span(start, end, alignment_mode="expand")
-    if span is None or len(span) == 0:
-        return None
-    tok = span.root
-    steps = 0
-    while tok.pos_ not in ("VERB", "AUX") and tok.head is not tok and steps < 8:
-        tok = tok.head
-        steps += 1
-    if tok.pos_ not in ("VERB", "AUX"):
+    tok = _governing_verb(sdoc, start, end)
+    if tok is None:
         return None
     tense = _classify(tok)
     hops = 0
