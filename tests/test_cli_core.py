@@ -9,17 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tumen.cli import main
+from cli_support import run
 from tumen.ingest import sample_paths
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
