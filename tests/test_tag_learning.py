@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_support import run
 from tumen.analyze import analyze_store
 from tumen.corrections import CorrectionError, apply_corrections, clean_tags
 from tumen.ingest import ingest
@@ -63,17 +64,6 @@ PROBE = ("Perfume and lipstick seized at Chongjin market",
          "traders were fined and the products burned.")
 
 
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from tumen.cli import main
-
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _write(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                     encoding="utf-8")
@@ -115,11 +105,11 @@ def test_editor_tags_teach_a_new_house_tag(tmp_path, capsys):
         assert Path(config["house_model"]) == result.path
         assert NEW_TAG in Path(config["vocabulary"]).read_text(encoding="utf-8")
         assert learn_house_tags(store) == result.path  # same model, same content hash
-        code, out, _ = _cli(capsys, "learn-tags", "--db", store.path)
+        code, out, _ = run(capsys, "learn-tags", "--db", store.path)
         assert code == 0
         assert f"learned from {result.examples} editor-tagged reports" in out
         assert "new house tags: cosmetics" in out
-        code, _, err = _cli(capsys, "learn-tags", "--db", str(tmp_path / "missing.db"))
+        code, _, err = run(capsys, "learn-tags", "--db", str(tmp_path / "missing.db"))
         assert code == 1 and "no such store" in err
         tags = _probe_tags(store, tmp_path)
         assert NEW_TAG in tags
