@@ -240,12 +240,6 @@ def signature_and_bands(body: str, content_hash: str | None = None
     return data, band_hashes(data)
 
 
-def fingerprint(body: str) -> tuple[np.ndarray, LeanMinHash]:
-    """The shingles and MinHash signature of a body."""
-    shingle_set = shingles(body)
-    return shingle_set, minhash(shingle_set)
-
-
 class NearDuplicateIndex:
     """An in-memory LSH (datasketch) over the signatures added to it: for per-run use
     (file-mode analysis).  The store does not use it: its bands are in a table."""

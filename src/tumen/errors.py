@@ -31,10 +31,6 @@ class StoreError(TumenError):
     """The store cannot be opened, migrated or written."""
 
 
-class AnalysisError(TumenError):
-    """A report could not be analyzed (the report is kept and marked)."""
-
-
 # Failures kept (and listed) per run; the rest are counted.  A million bad lines must
 # not take a million entries of memory nor print a million lines.
 MAX_FAILURES_KEPT = 100

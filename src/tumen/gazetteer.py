@@ -174,9 +174,6 @@ class Match:
     last: int
     entries: list[Entry]
 
-    def text_of(self, body: str) -> str:
-        return body[self.start:self.end]
-
 
 class PhraseIndex:
     """Longest-match search of many phrases over a token sequence: a dictionary keyed

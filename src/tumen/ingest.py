@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,11 +330,6 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
         dedup.forget_prepared()
         summary.seconds = time.perf_counter() - started
     return summary
-
-
-def print_summary(summary: IngestSummary, file=sys.stderr) -> None:
-    for line in summary.lines():
-        print(line, file=file)
 
 
 SAMPLES_DIR = Path(__file__).parent / "samples"

@@ -108,11 +108,6 @@ def component(name: str):
     return decorate
 
 
-def registered() -> list[str]:
-    _import_builtin_components()
-    return sorted(_REGISTRY)
-
-
 def _import_builtin_components() -> None:
     # Importing the modules runs their @component decorators.
     from . import components  # noqa: F401

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import import_module
 from pathlib import Path
 from typing import Optional
 
@@ -105,12 +104,9 @@ def check_output_file(path: str | Path, option: str) -> None:
         raise TumenError(f"{option} {path}: cannot write in folder {parent}")
 
 
-for _module in ("core", "analysis", "tags", "web", "ops"):
-    try:
-        import_module(f"{__name__}.{_module}")
-    except ModuleNotFoundError as exc:  # a command group still being written
-        if exc.name != f"{__name__}.{_module}":
-            raise
+# The command groups register their commands on ``app`` when imported; they import
+# ``app`` from here, so they come after it.
+from . import core, analysis, tags, web, ops  # noqa: E402, F401, I001
 
 
 def _one_line(text: str) -> str:

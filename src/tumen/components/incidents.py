@@ -47,10 +47,7 @@ MAX_SENTENCES = 2000
 # A meeting that "told" people to do something is one incident (README section 6: the
 # content of a meeting belongs to it); an order it passes on is its own incident only
 # when the sentence names one ("ordered", "instructed", "directive").
-MEETING_CONTENT_RULE = True
 _OWN_ORDER = re.compile(r"\b(?:ordered|instructed|directive|instruction|decree|order)\b|지시|명령", re.I)
-# Trigger patterns (resources/incident_cues.json) add types the model missed.
-USE_TRIGGERS = True
 PENALTY_TYPES = {"punishment", "public_trial"}
 
 
@@ -84,9 +81,8 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
     para_of = paragraph_index(sentences, paras)
     texts = [body[s:e] for s, e in sentences]
     probs = model.predict_proba(doc_features(doc, sentences, para_of))
-    fired = np.zeros(probs.shape, dtype=bool)
-    if USE_TRIGGERS:
-        probs, fired = apply_triggers(probs, texts, model.types)
+    # Trigger patterns (resources/incident_cues.json) add types the model missed.
+    probs, fired = apply_triggers(probs, texts, model.types)
 
     places = A.place_mentions(doc)
     orgs = A.org_mentions(doc)
@@ -99,7 +95,7 @@ def extract(doc: Document, model: TypeModel) -> list[Incident]:
         chosen = _types(row, fire, model)
         if not chosen:
             continue
-        if MEETING_CONTENT_RULE and len(chosen) == 2 and chosen[0][0] == "meeting" and chosen[1][0] == "order" \
+        if len(chosen) == 2 and chosen[0][0] == "meeting" and chosen[1][0] == "order" \
                 and not _OWN_ORDER.search(texts[k]):
             chosen = chosen[:1]  # what a meeting told people belongs to the meeting
         para = paras[para_of[k]] if paras else (start, end)

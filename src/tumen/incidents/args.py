@@ -17,7 +17,6 @@ from functools import lru_cache
 from importlib import resources
 
 from ..pipeline import Document
-from ..record import Place
 
 # How specific a place kind is: the most specific place in a sentence wins.
 KIND_RANK = {"border_crossing": 4, "district": 3, "town": 3, "city": 3, "county": 3, "province": 1}
@@ -430,10 +429,3 @@ def penalty_for(sentence: str, kind: str = "rules") -> str | None:
         if text not in out:
             out.append(text)
     return "; ".join(out)
-
-
-def place_province(places: list[Place], name: str | None) -> str | None:
-    for p in places:
-        if p.name == name:
-            return p.province or (p.name if p.kind == "province" else None)
-    return None

@@ -18,9 +18,6 @@ from ..record import INCIDENT_TYPES
 from .features import context_features, sentence_features
 
 MODEL_FILE = "incident_model.npz"
-# The trigger patterns also enter the model as features ("t:order"), so it learns how
-# far to trust each one next to the words of the sentence.
-TRIGGER_FEATURES = True
 
 
 @dataclass
@@ -81,12 +78,14 @@ def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -
     """The features of every sentence of an analyzed document."""
     body = doc.body
     extras = [context_features(doc, s, e) for s, e in sentences]
-    if TRIGGER_FEATURES:  # the patterns read the sentence as written, as they do in the component
-        types = list(INCIDENT_TYPES)
-        texts = [body[s:e] for s, e in sentences]
-        _, fired = apply_triggers(np.zeros((len(texts), len(types)), np.float32), texts, types)
-        for x, row in zip(extras, fired):
-            x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
+    # The trigger patterns also enter the model as features ("t:order"), so it learns how
+    # far to trust each one next to the words of the sentence; they read the sentence as
+    # written, as they do in the component.
+    types = list(INCIDENT_TYPES)
+    texts = [body[s:e] for s, e in sentences]
+    _, fired = apply_triggers(np.zeros((len(texts), len(types)), np.float32), texts, types)
+    for x, row in zip(extras, fired):
+        x.extend(f"t:{types[k]}" for k in np.nonzero(row)[0])
     spans = sorted((m.start, m.end) for p in doc.places for m in p.mentions)
     return featurize([_mask_places(body, s, e, spans) for s, e in sentences], paragraphs, extras)
 

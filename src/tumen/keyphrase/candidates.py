@@ -21,7 +21,7 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Container, Iterable
+from typing import Any, Container
 
 from nltk.stem.porter import PorterStemmer
 
@@ -455,7 +455,3 @@ def _runs(tokens: list[Token], member) -> list[list[int]]:
             runs.append(run)
         run.append(i)
     return runs
-
-
-def words_of(tokens: Iterable[Token]) -> list[Token]:
-    return [t for t in tokens if t.cls != "X" or t.text[:1].isalnum()]

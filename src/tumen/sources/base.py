@@ -115,10 +115,6 @@ class Source:
     failure_reported: bool = False
 
     @property
-    def compressed(self) -> bool:
-        return self.guard is not None
-
-    @property
     def failure(self) -> InputError | None:
         """Why a compressed stream ended early (None: it did not)."""
         return self.guard.failure if self.guard is not None else None

@@ -26,7 +26,6 @@ FACET_TOP = 12  # values shown per facet (selected values are always shown)
 # p95 budget under 8 clients leaves for it.  The page says so; adding a word or a facet
 # brings relevance order back.
 RANK_MAX_MATCHES = 5_000
-SEGMENT_KINDS = ("place", "org", "law", "date")
 
 
 _MARKS = re.compile(f"({Q.SNIPPET_OPEN}|{Q.SNIPPET_CLOSE})")
