@@ -37,6 +37,10 @@ demo: setup
 test: setup-dev system-deps
 	bash scripts/run-tests.sh
 
+## ruff and mypy (configured in pyproject.toml); the tests run them first.
+lint: setup-dev
+	bash scripts/lint.sh
+
 test-fast: setup-dev
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not postgres and not spark"
 
@@ -48,4 +52,4 @@ bench: setup-dev
 	$(BIN)/python benchmarks/keyphrase.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache test-artifacts tumen-demo.db*
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts tumen-demo.db*
