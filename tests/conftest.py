@@ -7,6 +7,10 @@
   (``src/tumen/samples``), ingested and not analyzed.  Treat it as read-only.
 * ``sample_store``: a private copy of ``samples_db``, open, for tests that write.
 * ``empty_store``: a fresh, migrated, empty SQLite store.
+* ``store_url``, ``pg_url`` (from ``support.pg``, loaded below): a fresh store on each
+  backend, a fresh PostgreSQL database.
+
+Helper functions live in the ``support`` package (``from support.cli import run``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["support.pg"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import run
+from support.cli import run
 from tumen.ingest import sample_paths
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_pg import pg_url  # noqa: F401
-from cli_support import run
+from support.cli import run
 from tumen.ingest import sample_paths
 
 ROOT = Path(__file__).resolve().parents[1]

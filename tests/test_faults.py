@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from hostile import synthetic_jsonl
+from support.hostile import synthetic_jsonl
 from tumen.errors import StoreError
 from tumen.ingest import ingest
 from tumen.maintenance import backup, check_store
@@ -279,7 +279,7 @@ N_READERS = 8
 def test_web_server_ingest_and_readers_at_once_never_fail(tmp_path):
     import httpx
 
-    from web_support import analyzed_sample_store
+    from support.web import analyzed_sample_store
 
     db = analyzed_sample_store(tmp_path)
     source = tmp_path / "more.jsonl"

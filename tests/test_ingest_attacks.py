@@ -671,7 +671,7 @@ def test_ids_too_long_or_with_control_characters_are_refused(tmp_path):
 def test_warcio_warnings_are_one_line_each(tmp_path):
     import re
 
-    from hostile import _warc_record
+    from support.hostile import _warc_record
 
     first = _warc_record("https://example.org/a", "<p>Rice prices rose in the county market.</p>")
     second = _warc_record("https://example.org/b", "<p>Guards along the river were replaced.</p>")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest_pg import pg_url  # noqa: F401  (fixture)
 from test_store_backends import BODIES, make_record, make_reports
 from tumen.cli import main
 from tumen.errors import StoreError

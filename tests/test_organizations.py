@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from _h4_support import DEVSET, TRAINSET, assert_offsets, run, shared_reports
+from support.entities import DEVSET, TRAINSET, assert_offsets, run, shared_reports
 
 
 def orgs(body: str, source: str | None = None) -> list[str]:

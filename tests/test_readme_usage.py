@@ -223,7 +223,7 @@ def test_readme_usage_commands_run_on_the_demo_store(workdir):
 
 @pytest.mark.postgres
 def test_readme_migrate_to_postgres(workdir, tmp_path):
-    from conftest_pg import drop_pg_database, fresh_pg_database
+    from support.pg import drop_pg_database, fresh_pg_database
 
     url = fresh_pg_database()
     try:

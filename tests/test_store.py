@@ -382,6 +382,3 @@ def test_postgres_bands_equal_the_sqlite_bands(pg_url, tmp_path):
         got = {(r["band"], r["hash"], r["report_id"])
                for r in pg.query("SELECT band, hash, report_id FROM lsh_bands")}
         assert got == _bands(lite)
-
-
-from conftest_pg import pg_url  # noqa: E402,F401  (fixture)

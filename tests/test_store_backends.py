@@ -1,6 +1,6 @@
 """The store's shared test suite, run against both backends (SQLite and PostgreSQL).
 
-Every test takes ``store_url`` (tests/conftest_pg.py): a fresh SQLite file or a fresh
+Every test takes ``store_url`` (tests/support/pg.py): a fresh SQLite file or a fresh
 PostgreSQL database.  The reports are written here for the tests (fictional).
 """
 
@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from conftest_pg import pg_url, store_url  # noqa: F401  (fixtures)
 from tumen import export as export_mod
 from tumen.errors import QueryError, StoreError
 from tumen.record import Evidence, Incident, Organization, Place, Record, Report

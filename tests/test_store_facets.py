@@ -17,7 +17,6 @@ from collections import Counter
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
 from tumen.record import Report
 from tumen.store import open_store
 

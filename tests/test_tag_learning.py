@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import run
+from support.cli import run
 from tumen.analyze import analyze_store
 from tumen.corrections import CorrectionError, apply_corrections, clean_tags
 from tumen.ingest import ingest
@@ -169,7 +169,7 @@ def test_web_tag_corrections_show_survive_reanalysis_and_teach(tmp_path):
     from fastapi.testclient import TestClient
 
     from tumen.web import create_app
-    from web_support import analyzed_sample_store
+    from support.web import analyzed_sample_store
 
     db = analyzed_sample_store(tmp_path)
     with TestClient(create_app(str(db))) as c:
@@ -247,7 +247,7 @@ def test_archive_vocabulary_file_extends_the_house_vocabulary(tmp_path):
 
 @pytest.mark.slow
 def test_learning_on_postgresql_keeps_the_model_in_the_archive(tmp_path):
-    from conftest_pg import drop_pg_database, fresh_pg_database
+    from support.pg import drop_pg_database, fresh_pg_database
 
     url = fresh_pg_database()
     try:

@@ -15,8 +15,7 @@ from tumen.record import Report
 from tumen.store import open_store
 from tumen.web import create_app
 
-from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
-from web_support import analyzed_sample_store
+from support.web import analyzed_sample_store
 
 pytestmark = pytest.mark.slow  # the shared fixture analyzes the samples (~30 s once)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from web_support import add_user, analyzed_sample_store
+from support.web import add_user, analyzed_sample_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

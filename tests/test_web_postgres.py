@@ -2,9 +2,9 @@
 
 The PostgreSQL store is filled through the real ingest of the bundled samples; its
 records are the ones the pipeline computed for the shared SQLite sample store
-(``web_support.analyzed_sample_store``), saved with ``save_records`` -- so both
+(``support.web.analyzed_sample_store``), saved with ``save_records`` -- so both
 backends hold the same reports and records and the API must answer alike.  Skips
-without PostgreSQL binaries (see ``conftest_pg.py``).
+without PostgreSQL binaries (see ``tests/support/pg.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest_pg import drop_pg_database, fresh_pg_database
+from support.pg import drop_pg_database, fresh_pg_database
 from tumen.store import open_store
 from tumen.web import create_app
 from tumen.web import auth
-from web_support import SAMPLES, analyzed_sample_store
+from support.web import SAMPLES, analyzed_sample_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

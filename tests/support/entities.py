@@ -1,4 +1,4 @@
-"""Shared helpers for the places / organizations / laws tests (not a test module)."""
+"""Shared helpers for the places / organizations / laws tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from tumen.pipeline import Pipeline
 from tumen.record import Report
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 DEVSET = SHARED / "data" / "devset" / "reports.jsonl"
 TRAINSET = [SHARED / "data" / "trainset" / f"reports_{part}.jsonl" for part in "ab"]
 

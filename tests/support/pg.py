@@ -6,7 +6,8 @@
 Set ``TUMEN_TEST_PG_URL`` to a server URL to use that server instead.  Without
 PostgreSQL binaries or psycopg, the postgres cases skip and say why.
 
-Test modules import what they use: ``from conftest_pg import store_url  # noqa: F401``.
+Loaded for every test module by ``pytest_plugins`` in ``tests/conftest.py``: a test names
+the fixture as an argument.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "pg-test-cluster.sh"
 TEMPLATE_DB = "tumen_test_template"
 
