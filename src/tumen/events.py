@@ -213,7 +213,7 @@ def incident_features(record: dict, body: str | None = None) -> list[Incident]:
     """The comparable features of each incident of ``record``."""
     rid = str(record["id"])
     published = _date(record.get("published"))
-    place_ids = {}
+    place_ids: dict[str, str] = {}
     spans_by_place: list[tuple[int, int, str, str]] = []
     for p in record.get("places") or []:
         place_ids.setdefault(p.get("name"), p.get("id"))
@@ -439,8 +439,8 @@ OR_UNKNOWN = "|?"  # ``stored(province + OR_UNKNOWN, months)``: that province's 
 
 def stored_records(store, province: str | None, month: str, skip: Container[str] = ()) -> list[dict]:
     """``EventLinker``'s ``stored`` lookup over a ``Store`` (``records_with_incidents_in``)."""
-    or_unknown = bool(province) and province.endswith(OR_UNKNOWN)
-    if or_unknown:
+    or_unknown = province is not None and province.endswith(OR_UNKNOWN)
+    if province is not None and or_unknown:
         province = province[:-len(OR_UNKNOWN)]
     return store.records_with_incidents_in(None if province == ANY else province, month.removeprefix("p"),
                                            any_province=province == ANY, dated=not month.startswith("p"),
@@ -499,8 +499,8 @@ class EventLinker:
         return list(dict.fromkeys(keys))
 
     @staticmethod
-    def _months(inc: Incident) -> list[tuple[str, str]]:
-        keys = []
+    def _months(inc: Incident) -> list[tuple[str | None, str]]:
+        keys: list[tuple[str | None, str]] = []
         if inc.date and len(inc.date) >= 7 and inc.precision != "season":
             m = inc.date[:7]
             keys += [(inc.province, m), (inc.province, "p" + m), (inc.province, "p" + _month_add(m, 1))]
@@ -514,7 +514,7 @@ class EventLinker:
         return list(dict.fromkeys(keys))
 
     def _candidates(self, inc: Incident) -> list[Incident]:
-        out = []
+        out: list[Incident] = []
         if self.stored is not None and not inc.province:
             # the archive's incidents of every province in those months: one query each
             for _, month in self._months(inc):
@@ -600,9 +600,9 @@ class EventLinker:
         # types, and whatever buckets they fell in
         earlier = record.get("duplicate_of")
         if earlier and earlier not in self.records and self.stored_record is not None:
-            found = self.stored_record(str(earlier))
-            if found is not None:
-                self._add_stored(found)
+            stored = self.stored_record(str(earlier))
+            if stored is not None:
+                self._add_stored(stored)
         partners = {other for other in (rec.translation_of, self._versions.get(rid), earlier, *versions)
                     if other and other in self.records and other != rid}
         for partner in sorted(partners):

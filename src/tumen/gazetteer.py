@@ -110,7 +110,7 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """Word tokens of ``text`` (cached: the places, organizations and laws components
     tokenize the same body; callers must not modify the list)."""
-    out = []
+    out: list[Token] = []
     append = out.append
     for m in TOKEN.finditer(text):
         raw = m.group()
@@ -160,7 +160,7 @@ def tag_line_end(text: str) -> int:
 class Entry:
     """One indexed phrase: what it points to and how it must look in the text."""
 
-    payload: object
+    payload: str  # the id the phrase names (a place, organization or law)
     phrase: str
     exact_case: bool = False  # acronyms (MSS, SPA, KPA) and "the Party"
     capitalized: bool = False  # the first letter must be upper case (proper names)
@@ -189,7 +189,7 @@ class PhraseIndex:
         self.prefixes: set[str] = set()  # keys of every phrase's first 2..n tokens
         self.max_len = 1
 
-    def add(self, phrase: str, payload: object, *, exact_case: bool | None = None,
+    def add(self, phrase: str, payload: str, *, exact_case: bool | None = None,
             capitalized: bool = False) -> None:
         toks = tokenize(phrase)
         if not toks:
@@ -440,7 +440,7 @@ class Gazetteer:
 
     def _load_places(self) -> None:
         displays = {r["id"]: r["display"] for r in _csv("place_names.csv")}
-        stop = {}
+        stop: dict[str, set[str]] = {}
         for line in _lines("place_stoplist.txt"):
             pid, _, variant = line.partition("\t")
             variant = variant.strip()

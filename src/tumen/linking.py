@@ -186,6 +186,8 @@ class DuplicateLinker:
 
     def _stored_reports(self, key: tuple[str, str], rid: str) -> list[_Seen]:
         found: dict[str, _Seen] = {}
+        if self.stored is None:
+            return []
         for row in self.stored(*key):
             oid = str(row["id"])
             if oid == rid or oid in self.seen:

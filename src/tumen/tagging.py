@@ -183,7 +183,7 @@ def _merge(base: HouseTopics, local: HouseTopics, keep: set[str]) -> HouseTopics
     for i, tag in enumerate(tags):
         src = base if (tag in keep or tag not in local.tags) else local
         row = src.tags.index(tag)
-        cols = [vocab[t] for t in sorted(src.vocab, key=src.vocab.get)]
+        cols = [vocab[t] for t in sorted(src.vocab, key=src.vocab.__getitem__)]
         coef[i, cols] = src.coef[row]
         intercept[i] = src.intercept[row]
         primary[i] = src.primary_rate.get(tag, 0.3)

@@ -25,6 +25,7 @@ class GazetteerComponent:
     def gazetteer(self) -> Gazetteer:
         if self.gaz is None:
             self.initialize()
+        assert self.gaz is not None  # initialize() loads it
         return self.gaz
 
 

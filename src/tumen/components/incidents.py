@@ -67,6 +67,7 @@ class IncidentsComponent:
     def __call__(self, doc: Document) -> Document:
         if self.model is None:
             self.initialize()
+        assert self.model is not None  # initialize() loads it
         doc.incidents = extract(doc, self.model)
         return doc
 

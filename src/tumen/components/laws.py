@@ -107,10 +107,10 @@ def find_laws(body: str) -> list[Law]:
     known = index.search(body, tokens, joins)
     covered = [(m.start, m.end) for m in known]
     law_at = {m.start: (m.entries[0].payload, m.end) for m in known}
-    for m in known:
-        name = m.entries[0].payload
+    for found in known:
+        name = found.entries[0].payload
         art = _ARTICLE_ALIAS.match(name)
-        hits.append((m.start, m.end, name, int(art.group(1)) if art else None))
+        hits.append((found.start, found.end, name, int(art.group(1)) if art else None))
     for m in ARTICLE.finditer(body):
         numbers = [int(m.group(1))] + [int(n) for n in re.findall(r"\d+", m.group(2) or "")]
         owner, end = _owner(body, m.end(), law_at)

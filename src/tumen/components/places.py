@@ -146,7 +146,8 @@ def latin_matches(body: str, tokens: list[Token], joins: list[bool], gaz: Gazett
     compass = [c for m in exact + loose if (c := _compass_typo(body, tokens, joins, loose_tokens, m, gaz))]
     ranked = sorted([(m, 0) for m in exact] + [(m, 1) for m in loose + compass + typos],
                     key=lambda mt: (-(mt[0].last - mt[0].first), mt[1], mt[0].start))
-    taken, used = [], set()
+    taken: list[Match] = []
+    used: set[int] = set()
     for m, other in ranked:
         if not used.intersection(range(m.first, m.last)):
             taken.append(m)
@@ -278,7 +279,7 @@ def _resolve(hits: list[tuple[int, int, list[str]]], gaz: Gazetteer) -> list[str
     for _, _, ids in hits:
         if len(ids) == 1 and ids[0] in gaz.places:
             provinces.add(gaz.places[ids[0]].province_id)
-    out = []
+    out: list[str | None] = []
     for _, _, ids in hits:
         ids = [i for i in ids if i in gaz.places]
         if not ids:

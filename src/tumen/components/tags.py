@@ -30,12 +30,18 @@ from __future__ import annotations
 
 import collections
 import re
+from collections.abc import Set
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from ..keyphrase.candidates import stem
 from ..keyphrase.names import is_name_tag, name_words
 from ..keyphrase.support import TagSupport, text_stems, words_supported
 from ..pipeline import Document, component
+
+if TYPE_CHECKING:
+    from ..keyphrase import KeyphraseExtractor
+    from ..keyphrase.house import HouseTopics
 
 MAX_TAGS = 10
 MIN_TAGS = 3
@@ -102,8 +108,8 @@ class TagsComponent:
         self.house_model = house_model
         self.vocabulary = vocabulary
         self.max_tags = max(MIN_TAGS, min(MAX_TAGS, max_tags))
-        self.house = None
-        self.extractor = None
+        self.house: HouseTopics | None = None
+        self.extractor: KeyphraseExtractor | None = None
 
     def initialize(self) -> None:
         from ..keyphrase import KeyphraseExtractor
@@ -143,6 +149,7 @@ class TagsComponent:
         title = doc.report.title or ""
         text = f"{title}\n\n{body}"
         names = self.person_words(doc)
+        assert self.house is not None  # __call__ initializes
         own = self.segmenter.segment(given) if given else self.segmenter.outlet_tag_line(body)
         if own:
             return [t for t in own if not is_name_tag(t, names) and t not in self.stop][:MAX_TAGS]
@@ -215,12 +222,14 @@ class TagsComponent:
             # spaCy's PERSON entities of the body (the parse's offsets are the body's),
             # except those on a place or organ the pipeline found
             ents = person_entities(load_spacy(), doc.spacy)
-            exempt = [(m.start, m.end) for e in (*doc.places, *doc.organizations) for m in e.mentions]
+            exempt = ([(m.start, m.end) for p in doc.places for m in p.mentions]
+                      + [(m.start, m.end) for o in doc.organizations for m in o.mentions])
             if ents is not None:
                 words |= name_words("", ents, exempt)
         return words
 
-    def keyphrases(self, doc: Document, exclude: set[str], names: set[str] = frozenset()) -> list[str]:
+    def keyphrases(self, doc: Document, exclude: set[str], names: Set[str] = frozenset()) -> list[str]:
+        assert self.extractor is not None  # __call__ initializes
         body = doc.body
         start = self.segmenter.skip_header(body)
         spacy_doc = doc.spacy if start == 0 and doc.spacy is not None and len(body) <= len(doc.spacy.text) else None
@@ -246,26 +255,27 @@ class TagsComponent:
 
 def main_places(doc: Document) -> tuple[str | None, str | None]:
     """The canonical lowercase names of the main province and main city/county."""
-    weight: collections.Counter[str] = collections.Counter()
+    weight: dict[str, float] = {}
     prov_of: dict[str, str | None] = {}
     kind_of: dict[str, str] = {}
     for p in doc.places:
-        weight[p.name] += len(p.mentions) or 1
+        weight[p.name] = weight.get(p.name, 0) + (len(p.mentions) or 1)
         prov_of[p.name] = p.province
         kind_of[p.name] = p.kind
     for inc in doc.incidents:
         if inc.place:
-            weight[inc.place] += INCIDENT_WEIGHT
+            weight[inc.place] = weight.get(inc.place, 0) + INCIDENT_WEIGHT
         if inc.province and inc.province != inc.place:
-            weight[inc.province] += INCIDENT_WEIGHT / 2
+            weight[inc.province] = weight.get(inc.province, 0) + INCIDENT_WEIGHT / 2
     if not weight:
         return None, None
-    by_province: collections.Counter[str] = collections.Counter()
+    by_province: dict[str, float] = {}
     for name, w in weight.items():
         prov = prov_of.get(name) or (name if kind_of.get(name) == "province" else None)
         if prov:
-            by_province[prov] += w
-    province = by_province.most_common(1)[0][0] if by_province else None
+            by_province[prov] = by_province.get(prov, 0) + w
+    # the first of the heaviest, as Counter.most_common(1) picks it
+    province = max(by_province, key=by_province.__getitem__) if by_province else None
     cities = [(w, name) for name, w in weight.items()
               if kind_of.get(name) in PLACE_KINDS_CITY and prov_of.get(name) == province and name != province]
     city = max(cities)[1] if cities else None

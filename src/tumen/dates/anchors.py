@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Set
 
 from .extract import Found
 from .resolve import days_from
@@ -51,7 +52,7 @@ _SENTENCE_END = re.compile(r"[.!?。]\s|다\.\s?")
 
 
 def rebase_on_speaking_day(body: str, published: dt.date | None, found: list[Found],
-                           roles: list[str], report_role: str, skip: set[int] = frozenset()) -> None:
+                           roles: list[str], report_role: str, skip: Set[int] = frozenset()) -> None:
     """``skip``: positions in ``found`` already anchored (by ``take_parenthetical``)."""
     if published is None:
         return

@@ -161,7 +161,7 @@ def _candidates(body: str, rules: Iterable[english.Rule], anchor: re.Pattern, ba
                 word = w.group(0).lower()
                 if word not in starters and not word[0].isdigit():
                     continue
-            for rule in by_anchor.get(group, ()):
+            for rule in by_anchor.get(group or "", ()):
                 if (pos, rule.name) in tried:
                     continue
                 tried.add((pos, rule.name))

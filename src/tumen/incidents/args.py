@@ -121,7 +121,7 @@ def main_place(doc: Document, places: list[Mentioned]) -> tuple[str | None, str 
     counts: dict[str | None, float] = {}
     for m in real:
         counts[m.province] = counts.get(m.province, 0) + (2.0 if m.start == real[0].start else 1.0)
-    province = max(counts, key=counts.get)
+    province = max(counts, key=counts.__getitem__)
     # the first sentence holding a mention in that province (sentence of its first one)
     for m in real:
         if m.province == province and (span := doc.sentence_at(m.start)):
@@ -241,7 +241,7 @@ def crossing_towns(doc: Document) -> dict[str, tuple[str, str | None]]:
     from ..gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
-    out = {}
+    out: dict[str, tuple[str, str | None]] = {}
     for place in doc.places:
         entry = gaz.place_by_id(place.id) if place.kind == "border_crossing" else None
         if entry is not None and entry.parent_id in gaz.places:

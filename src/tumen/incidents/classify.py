@@ -43,12 +43,12 @@ class TypeModel:
                        thresholds=data["thresholds"].astype(np.float32))
 
     def save(self, path) -> None:
-        names = sorted(self.vocab, key=self.vocab.get)
+        names = sorted(self.vocab, key=self.vocab.__getitem__)
         np.savez_compressed(path, types=np.array(self.types), features=np.array(names),
                             coef=self.coef.astype(np.float16), intercept=self.intercept,
                             thresholds=self.thresholds)
 
-    def vectorize(self, feature_lists: list[list[str]]) -> list[tuple[np.ndarray, float]]:
+    def vectorize(self, feature_lists: list[list[str]]) -> list[np.ndarray]:
         rows = []
         for feats in feature_lists:
             idx = np.fromiter({self.vocab[f] for f in feats if f in self.vocab}, dtype=np.int64)

@@ -32,6 +32,7 @@ import argparse
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -111,10 +112,11 @@ def fit(feats: list[list[str]], labels: list[set], c: float = C) -> TypeModel:
 
 def type_f1(pred: list[set], labels: list[set], groups, skip) -> tuple[float, float, float]:
     tp = fp = fn = 0
-    gold_by, pred_by = {}, {}
-    for p, g, r, s in zip(pred, labels, groups, skip):
+    gold_by: dict[Any, Counter[str]] = {}
+    pred_by: dict[Any, Counter[str]] = {}
+    for predicted, g, r, s in zip(pred, labels, groups, skip):
         gold_by.setdefault(r, Counter()).update(g)
-        pred_by.setdefault(r, Counter()).update(set() if s else p)
+        pred_by.setdefault(r, Counter()).update(set() if s else predicted)
     for r in gold_by:
         hit = sum((gold_by[r] & pred_by[r]).values())
         tp += hit
@@ -165,8 +167,8 @@ def component_cv(docs: list, golds: list[dict], reports: list[dict], feats, labe
     def lines(rows):
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         (tmp / "gold.jsonl").write_text(lines(golds), "utf-8")
         (tmp / "reports.jsonl").write_text(lines(reports), "utf-8")  # recordeval reads it beside the gold
         predicted = []

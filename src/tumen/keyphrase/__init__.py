@@ -148,6 +148,7 @@ class KeyphraseExtractor:
     def _rerank(self, text, keys, rows, cands, scores, order):
         """Reorder the fast ranker's top candidates by the semantic ranker; the rest
         keep their order below them."""
+        assert self.semantic is not None and self.semantic_ranker is not None  # callers check
         top = order[:self.rerank_top]
         sims, attention, drops = self.semantic.features(text, [cands[keys[i]].surface for i in top])
         second = self.semantic_ranker.score(semantic_rows(rows[top], sims, attention, drops))

@@ -70,8 +70,8 @@ class Background:
             if line.startswith("#docs\t"):
                 n_docs = int(line.split("\t")[1])
                 continue
-            word, d, noun, adj, other = line.split("\t")
-            d, noun, adj, other = int(d), int(noun), int(adj), int(other)
+            word, *counts = line.split("\t")
+            d, noun, adj, other = (int(c) for c in counts)
             if d:
                 s = stem(word)
                 if d > df.get(s, 0):

@@ -130,9 +130,9 @@ class HouseTopics:
         if tag not in self.tags:
             return frozenset()
         if not hasattr(self, "_terms"):
-            self._terms = sorted(self.vocab, key=self.vocab.get)
+            self._terms = sorted(self.vocab, key=self.vocab.__getitem__)
         row = self.coef[self.tags.index(tag)]
-        out = []
+        out: list[str] = []
         for i in np.argsort(-row):
             if row[i] <= 0 or len(out) >= top:
                 break
@@ -191,7 +191,7 @@ class HouseTopics:
 
     # -- persistence -------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        terms = sorted(self.vocab, key=self.vocab.get)
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
         np.savez_compressed(path, terms=np.array(terms), tags=np.array(self.tags),
                             coef=self.coef.astype(np.float32), intercept=self.intercept,
                             primary=np.array([self.primary_rate.get(t, UNSEEN_PRIMARY_RATE) for t in self.tags]))

@@ -19,6 +19,7 @@ hyphenated word) is one of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from typing import Iterable
 
 # Korean family names, in the romanizations reports use (McCune-Reischauer, Revised,
@@ -86,7 +87,7 @@ def name_words(text: str, spacy_doc=None, exempt: Iterable[tuple[int, int]] = ()
     return words
 
 
-def is_name_tag(tag: str, words: set[str]) -> bool:
+def is_name_tag(tag: str, words: Set[str]) -> bool:
     """Does ``tag`` name a person or contain a word of a person's name?"""
     for w in tag.lower().split():
         parts = _parts(w)

@@ -52,7 +52,7 @@ import logging
 import math
 import re
 from collections import OrderedDict
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -132,7 +132,8 @@ class MiniLM:
             bert_log.addFilter(_quiet_eager_fallback)
         self.model = SentenceTransformer(str(get_model_path()), device="cpu")
         self.tokenizer = self.model.tokenizer
-        self.transformer = self.model[0].auto_model
+        # the BERT module (a torch Module; sentence-transformers types the attribute loosely)
+        self.transformer: Any = self.model[0].auto_model
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         return np.asarray(self.model.encode(list(texts), batch_size=64, normalize_embeddings=True,
@@ -157,7 +158,7 @@ class MiniLM:
         windows = [ids[i:i + ATTENTION_WINDOW] for i in starts]
         piece = np.zeros(len(ids))
         reads = np.zeros(len(ids))
-        embedding = None
+        embedding: np.ndarray | None = None
         for b in range(0, len(windows), ATTENTION_BATCH):
             group = windows[b:b + ATTENTION_BATCH]
             width = max(len(w) for w in group) + 2
@@ -188,6 +189,7 @@ class MiniLM:
                 word = words[k][1]
                 share[word] = share.get(word, 0.0) + float(v)
         total = sum(share.values()) or 1.0
+        assert embedding is not None  # ids is not empty: there is a first window
         return embedding, {w: v / total for w, v in share.items()}
 
 
