@@ -252,8 +252,8 @@ def index_rows(report: dict[str, Any], record: dict[str, Any] | None,
     facets: set[tuple[str, str]] = set()
     if report.get("source"):
         facets.add(("source", report["source"]))
-    if _month(report.get("published")):
-        facets.add(("month", _month(report["published"])))
+    if month := _month(report.get("published")):
+        facets.add(("month", month))
     rows: list[tuple] = []
     if record is None:
         return sorted(facets), rows

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 
 class TumenError(Exception):
     """Base class of every error Tumen raises on purpose."""
@@ -36,28 +39,29 @@ class StoreError(TumenError):
 MAX_FAILURES_KEPT = 100
 
 
-class Failures(list):
+class Failures(list[Any]):
     """A list of failures that keeps the first ``MAX_FAILURES_KEPT`` and counts the rest
     (``total``; ``more`` = not kept).  Memory is constant however many fail."""
 
-    def __init__(self, items=(), limit: int = MAX_FAILURES_KEPT):
+    def __init__(self, items: Iterable[Any] = (), limit: int = MAX_FAILURES_KEPT):
         super().__init__()
         self.limit = limit
         self.more = 0
         self.extend(items)
 
-    def append(self, item) -> None:  # type: ignore[override]
+    def append(self, item: Any) -> None:
         if len(self) < self.limit:
             super().append(item)
         else:
             self.more += 1
 
-    def extend(self, items) -> None:  # type: ignore[override]
+    def extend(self, items: Iterable[Any]) -> None:
         for item in items:
             self.append(item)
         self.more += getattr(items, "more", 0)
 
-    def __iadd__(self, items):  # type: ignore[override]
+    # list's += returns a plain list's type; this one keeps the limit, so it returns Failures
+    def __iadd__(self, items: Iterable[Any]) -> Failures:  # type: ignore[misc]
         self.extend(items)
         return self
 

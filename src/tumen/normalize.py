@@ -210,8 +210,8 @@ def normalize(raw: RawReport, default_published: str | None = None) -> Report:
     if len(report_id) > MAX_ID_CHARS:
         raise InputError(where, f"id longer than {MAX_ID_CHARS} characters "
                                 f"({len(report_id):,}); give the report a shorter id")
-    if _CONTROL.search(report_id):
-        bad = _CONTROL.search(report_id).group(0)
+    if control := _CONTROL.search(report_id):
+        bad = control.group(0)
         raise InputError(where, f"id contains a control character (U+{ord(bad):04X}); "
                                 "give the report an id of printable characters")
     return Report(

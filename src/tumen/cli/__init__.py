@@ -23,7 +23,7 @@ import typer
 try:  # typer vendors its own copy of click from 0.2x on
     from typer._click import exceptions as _cx
 except ImportError:  # pragma: no cover - older typer on click
-    from click import exceptions as _cx
+    from click import exceptions as _cx  # type: ignore[no-redef]  # the same module, older home
 
 from ..errors import StoreError, TumenError
 

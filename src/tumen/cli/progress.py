@@ -31,7 +31,10 @@ def bar(description: str, total: int | None = None, enabled: bool = True
         task = progress.add_task(description, total=total)
 
         def advance(n: int = 1, description: str | None = None) -> None:
-            progress.update(task, advance=n, **({"description": description} if description else {}))
+            if description:
+                progress.update(task, advance=n, description=description)
+            else:
+                progress.update(task, advance=n)
 
         yield advance
 

@@ -125,7 +125,7 @@ def _analyze_batches(batches, builds=None, analyzed=None):
                               title=_opt(columns["title"][i]), published=_opt(columns["published"][i]),
                               source=_opt(columns["source"][i]), url=_opt(columns["url"][i]))
                        for i in part]
-            out = {"id": [], "record_json": [], "body": [], "seq": []}
+            out: dict[str, list[Any]] = {"id": [], "record_json": [], "body": [], "seq": []}
             for doc, i in zip(_worker_pipeline(builds).pipe(reports), part):
                 record = doc.to_record().to_dict()
                 out["id"].append(record["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 import zlib
@@ -54,7 +55,7 @@ class GzipGuard(io.RawIOBase):
     report), streaming readers keep the items before it and ``read_stream`` yields it.
     """
 
-    def __init__(self, inner: IO[bytes], limit: int, path: str):
+    def __init__(self, inner: gzip.GzipFile, limit: int, path: str):
         self._inner, self._limit, self._path = inner, limit, path
         self._count = 0
         self.failure: InputError | None = None
@@ -62,7 +63,7 @@ class GzipGuard(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         if self.failure is not None:
             return 0
         try:
@@ -90,7 +91,7 @@ class _PrefixedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         if self._head:
             n = min(len(buffer), len(self._head))
             buffer[:n] = self._head[:n]

@@ -192,7 +192,8 @@ def extract(html: str, path: str, *, url: str | None = None, max_depth: int = 20
     doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
                                       include_tables=True)
     title = getattr(doc, "title", None) if doc is not None else None
-    paragraphs = _blocks(doc.body) if doc is not None and doc.body is not None else []
+    extracted = getattr(doc, "body", None)  # a trafilatura Document (a dict only with as_dict)
+    paragraphs = _blocks(extracted) if extracted is not None else []
     if not paragraphs:
         # very short pages: trafilatura keeps nothing; take the page's visible blocks
         body_el = load_html(html)

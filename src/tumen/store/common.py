@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import Any, Container, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ContextManager, Container, Iterable, Iterator, TypeVar
 
 from .. import dedup
 from ..errors import QueryError
@@ -163,6 +163,9 @@ def _with_duplicate_of(record_json: str, duplicate_of: str | None) -> dict:
     return record
 
 
+_S = TypeVar("_S", bound="StoreBase")
+
+
 class StoreBase:
     """Methods of the Store API that are the same in both backends.  A subclass sets
     ``PH`` and ``RECORD_ID_ORDER`` and provides ``conn``, ``path``, ``_stored_values``,
@@ -174,12 +177,16 @@ class StoreBase:
     conn: Any
     path: str
 
+    if TYPE_CHECKING:  # what the subclass and its search mixin provide (declared for mypy)
+        def _write(self) -> ContextManager[Any]: ...
+        def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]: ...
+
     # -- plumbing ---------------------------------------------------------------------
 
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self):
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -204,7 +211,7 @@ class StoreBase:
         for report in batch:
             if not report.content_hash:
                 report.content_hash = content_hash(report.body or "")
-        hashes = list({r.content_hash for r in batch})
+        hashes = list({r.content_hash for r in batch if r.content_hash})  # all, once filled in
         ids = list({r.id for r in batch} | {suffixed(r) for r in batch})
         return (self._stored_values(cur, "content_hash", hashes),
                 self._stored_values(cur, "id", ids))
@@ -251,6 +258,7 @@ class StoreBase:
                     own: dict[tuple[int, int], list[str]], known_hashes: set[str],
                     known_ids: set[str]) -> None:
         """Book a stored report: the batch's later reports see its hash, id and bands."""
+        assert report.content_hash is not None  # _known filled it in
         known_hashes.add(report.content_hash)
         known_ids.add(report_id)
         for key in band_keys:
@@ -269,7 +277,7 @@ class StoreBase:
         two bodies' shingles."""
         ph = self.PH
         roots: dict[str, tuple] = {}
-        shingles = dedup.shingles(body) if candidates else None
+        shingles = dedup.shingles(body if candidates else "")  # compared only with candidates
         for cand in candidates:
             row = cur.execute(f"SELECT body, duplicate_of FROM reports WHERE id = {ph}",
                               (cand,)).fetchone()
@@ -418,6 +426,7 @@ class StoreBase:
         linking (``tumen.events``)."""
         y, m = int(month[:4]), int(month[5:7])
         following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+        params: tuple[str, ...]
         if any_province:
             cond, params = "", ()
         elif province is None:

@@ -149,8 +149,8 @@ def copy_sqlite_to_postgres(source: sqlite3.Connection, target: psycopg.Connecti
     plan = _plan(lambda t: _sqlite_columns(source, t), lambda t: _pg_columns(target, t), result, target_name)
     try:
         with target.transaction():
-            n = target.execute("SELECT count(*) AS n FROM reports").fetchone()
-            n = n["n"] if isinstance(n, dict) else n[0]
+            row = target.execute("SELECT count(*) AS n FROM reports").fetchone()
+            n = row["n"] if isinstance(row, dict) else row[0] if row is not None else 0
             if n:
                 raise StoreError(f"{target_name}: already holds {n} reports; migrate into an "
                                  "empty database")

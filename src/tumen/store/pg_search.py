@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import DictRow
 
 from ..errors import QueryError
 from . import SearchFilters
@@ -76,7 +77,7 @@ def to_tsquery_text(query: Any) -> str:
 class PgSearchMixin:
     """``search`` and the filter SQL of ``PostgresStore`` (which supplies ``conn``)."""
 
-    conn: psycopg.Connection
+    conn: psycopg.Connection[DictRow]
 
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
         return filter_sql(filters, FILTERS)

@@ -42,7 +42,7 @@ def _row_class(names: tuple[str, ...]) -> type:
 
         __slots__ = ()
 
-        def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        def __getitem__(self, key: Any) -> Any:
             if isinstance(key, str):
                 return tuple.__getitem__(self, index[key])
             return tuple.__getitem__(self, key)
@@ -99,10 +99,10 @@ class PgConnection:
         return PgCursor(self._conn.execute(to_pg(sql), tuple(params)))
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        rows = [tuple(r) for r in rows]
-        if rows:
+        values = [tuple(r) for r in rows]
+        if values:
             with self._conn.cursor() as cur:
-                cur.executemany(to_pg(sql), rows)
+                cur.executemany(to_pg(sql), values)
 
     def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator:
         """Rows of ``sql`` fetched as they come (no whole result in memory)."""

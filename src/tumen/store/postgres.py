@@ -20,7 +20,7 @@ import re
 from typing import Any, Iterable
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from .. import dedup
 from ..errors import StoreError
@@ -135,8 +135,10 @@ class PostgresStore(PgSearchMixin, StoreBase):
 
     def integrity_check(self) -> str:
         """'ok', or what is inconsistent (reports without a MinHash signature)."""
-        n = self.conn.execute("SELECT count(*) AS n FROM reports r WHERE NOT EXISTS "
-                              "(SELECT 1 FROM minhash m WHERE m.report_id = r.id)").fetchone()["n"]
+        row = self.conn.execute("SELECT count(*) AS n FROM reports r WHERE NOT EXISTS "
+                                "(SELECT 1 FROM minhash m WHERE m.report_id = r.id)").fetchone()
+        assert row is not None  # count(*) answers one row
+        n = row["n"]
         return "ok" if n == 0 else f"{n} reports have no near-duplicate signature"
 
     def _write(self):
@@ -163,17 +165,18 @@ class PostgresStore(PgSearchMixin, StoreBase):
         prepared = getattr(dedup, "signature_and_bands", None)
         out: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
         for report in batch:
-            if not report.body or not report.body.strip() or report.content_hash in out:
-                continue
+            key = report.content_hash
+            if not report.body or not report.body.strip() or key is None or key in out:
+                continue  # (key: _known filled in every report's content hash)
             if prepared is not None:
-                out[report.content_hash] = prepared(report.body, report.content_hash)
+                out[key] = prepared(report.body, key)
             else:
                 data = dedup.signature_bytes(dedup.minhash_of_text(report.body))
-                out[report.content_hash] = (data, dedup.band_hashes(data))
+                out[key] = (data, dedup.band_hashes(data))
         return out
 
     @staticmethod
-    def _stored_bands(cur: psycopg.Cursor, keys: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
+    def _stored_bands(cur: psycopg.Cursor[DictRow], keys: set[tuple[int, int]]) -> dict[tuple[int, int], list[str]]:
         """Stored reports per LSH band key, for every key of the batch (one query)."""
         if not keys:
             return {}
@@ -209,7 +212,7 @@ class PostgresStore(PgSearchMixin, StoreBase):
         return result
 
     @staticmethod
-    def _stored_values(cur: psycopg.Cursor, column: str, values: list[str]) -> set[str]:
+    def _stored_values(cur: psycopg.Cursor[DictRow], column: str, values: list[str]) -> set[str]:
         return {row[column] for row in cur.execute(
             f"SELECT {column} FROM reports WHERE {column} = ANY(%s)", (values,))}
 
@@ -229,6 +232,7 @@ class PostgresStore(PgSearchMixin, StoreBase):
         report_id = self._new_id(report, result, known_hashes, known_ids)
         if report_id is None:
             return
+        assert report.content_hash is not None  # _known filled it in
         signature, band_keys = signatures[report.content_hash]
         duplicate_of = self._link_near_duplicate(cur, _candidates(band_keys, stored, own),
                                                  report_id, report.published, report.body)
@@ -241,7 +245,9 @@ class PostgresStore(PgSearchMixin, StoreBase):
 
     def stats(self, top: int = 10) -> dict[str, Any]:
         def one(sql: str) -> int:
-            return next(iter(self.conn.execute(sql).fetchone().values()))
+            row = self.conn.execute(sql).fetchone()
+            assert row is not None  # an aggregate answers one row
+            return next(iter(row.values()))
 
         def pairs(sql: str) -> dict[str, int]:
             with self.conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:

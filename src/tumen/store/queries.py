@@ -418,7 +418,7 @@ class Filters:
         if self.query is None:
             from ..search import parse_query
 
-            self.query = parse_query(self.match)
+            self.query = parse_query(self.match or "")
         return to_tsquery_text(self.query)
 
     def match_clause(self, postgres: bool = False) -> tuple[str, Any]:
@@ -608,7 +608,7 @@ def list_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date
     return [dict(r) for r in _run(conn, sql, params)]
 
 
-def iter_incidents(conn: sqlite3.Connection, filters: Filters, sort: str = "date",
+def iter_incidents(conn: Any, filters: Filters, sort: str = "date",  # sqlite3 or pg_web's connection
                    descending: bool = True) -> Iterator[dict[str, Any]]:
     """Every selected incident, streamed (exports); no time limit."""
     if sort not in _SORT_SQL:

@@ -256,7 +256,7 @@ class SQLiteStore(SearchMixin, StoreBase):
                 rid = record.get("id")
                 if not cur.execute("SELECT 1 FROM reports WHERE id = ?", (rid,)).fetchone():
                     raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
-                record_rows_delete(cur, rid)
+                record_rows_delete(cur, str(rid))  # stored: an id
                 writer.write(record)
             cur.execute("COMMIT")
         except BaseException as exc:

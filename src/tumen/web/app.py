@@ -292,7 +292,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     async def form_with_csrf(request: Request) -> Any:
         form = await request.form()
         token = form.get("csrf_token") or request.headers.get("x-csrf-token")
-        if not auth.csrf_ok(request.state.session, token):
+        if not auth.csrf_ok(request.state.session, token if isinstance(token, str) else None):
             raise HTTPError(403, "the form expired or did not come from this site (CSRF check)"
                                  "; reload the page and try again")
         return form
@@ -530,10 +530,10 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             log.warning("failed login for %r from %s", name, keys[0])
             return page(request, "login.html", {"next": target,
                                                 "error": "wrong user name or password"}, 401)
-        response = RedirectResponse(target, 303)
+        redirect = RedirectResponse(target, 303)
         request.state.new_session = auth.Sessions.new(
             row["name"], auth.password_mark(sessions.secret(), row["password_hash"]))
-        return response
+        return redirect
 
     @app.post("/logout", include_in_schema=False)
     async def logout_post(request: Request):

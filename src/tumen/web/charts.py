@@ -144,7 +144,7 @@ def province_map(counts: dict[str, int], place_counts: dict[str, int] | None = N
             continue
         x, y = projection.xy((entry["lon"], entry["lat"]))
         points.append({"name": name, "count": n, "x": x, "y": y,
-                       "r": round(2.5 + 2.5 * math.sqrt(n / max(place_counts.values())), 1)})
+                       "r": round(2.5 + 2.5 * math.sqrt(n / max((place_counts or {}).values())), 1)})
     legend = []
     if peak:
         step = (peak + 1) / len(MAP_SHADES)
@@ -177,7 +177,7 @@ def timeline(rows: list[dict[str, Any]]) -> dict[str, Any]:
     order = [t for t in INCIDENT_TYPES]
     bars = []
     for month, stack in stacks.items():
-        y = top + plot_h
+        y: float = top + plot_h
         for type_ in order + sorted(set(stack) - set(order)):
             n = stack.get(type_, 0)
             if not n:
@@ -203,7 +203,7 @@ def timeline(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _month_range(first: str, last: str) -> list[str]:
     y, m = int(first[:4]), int(first[5:7])
     y2, m2 = int(last[:4]), int(last[5:7])
-    out = []
+    out: list[str] = []
     while (y, m) <= (y2, m2) and len(out) < 1200:
         out.append(f"{y:04d}-{m:02d}")
         m += 1
