@@ -260,7 +260,7 @@ def _on_a_terminal(argv: list[str]) -> tuple[int, str]:
 
 
 @pytest.mark.postgres
-def test_migrate_shows_its_progress_on_a_terminal(db, pg_url):  # noqa: F811
+def test_migrate_shows_its_progress_on_a_terminal(db, pg_url):
     code, text = _on_a_terminal([sys.executable, "-m", "tumen", "migrate", "--from", f"sqlite:{db}",
                                  "--to", pg_url])
     assert code == 0, text

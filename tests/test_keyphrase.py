@@ -174,7 +174,7 @@ def test_cli_tag_writes_json_lines(tmp_path):
     f.write_text(json.dumps({"id": "x1", "body": TEXT, "title": TITLE}) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["tag", str(f), "--top", "4", "--quiet"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert rows[0]["id"] == "x1" and len(rows[0]["keyphrases"]) == 4
 
 
@@ -306,7 +306,7 @@ def test_quality_on_inspec_sample_with_the_shipped_model():
     sys.path.insert(0, str(SHARED / "tools"))
     from kpeval import evaluate
 
-    docs = [json.loads(l) for l in (KP / "inspec.jsonl").read_text(encoding="utf-8").splitlines()[:100]]
+    docs = [json.loads(line) for line in (KP / "inspec.jsonl").read_text(encoding="utf-8").splitlines()[:100]]
     kx = KeyphraseExtractor()
     preds = {d["id"]: [p for p, _ in kx.extract(d["text"], title=d.get("title"))] for d in docs}
     f1 = evaluate(docs, preds)["scores"]["all"][10]["F1"]

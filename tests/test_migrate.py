@@ -34,7 +34,7 @@ def archive(tmp_path) -> str:
     return path
 
 
-def test_migrate_copies_everything_and_verifies(archive, pg_url):  # noqa: F811
+def test_migrate_copies_everything_and_verifies(archive, pg_url):
     summary = migrate(f"sqlite:{archive}", pg_url)
     with SQLiteStore(archive, readonly=True) as src, open_store(pg_url) as dst:
         assert summary.counts["reports"] == src.count() == dst.count()
@@ -60,7 +60,7 @@ def test_migrate_copies_everything_and_verifies(archive, pg_url):  # noqa: F811
     assert lines[0].startswith(f"migrated {summary.counts['reports']} reports")
 
 
-def test_migrate_refuses_a_target_that_holds_reports(archive, pg_url):  # noqa: F811
+def test_migrate_refuses_a_target_that_holds_reports(archive, pg_url):
     migrate(archive, pg_url)
     with pytest.raises(StoreError, match="already holds"):
         migrate(archive, pg_url)
@@ -68,7 +68,7 @@ def test_migrate_refuses_a_target_that_holds_reports(archive, pg_url):  # noqa: 
         assert dst.count() > 0
 
 
-def test_migrate_errors_are_one_line(tmp_path, pg_url):  # noqa: F811
+def test_migrate_errors_are_one_line(tmp_path, pg_url):
     with pytest.raises(StoreError, match="no such store"):
         migrate(f"sqlite:{tmp_path / 'missing.db'}", pg_url)
     with pytest.raises(StoreError, match="postgresql://"):
@@ -76,7 +76,7 @@ def test_migrate_errors_are_one_line(tmp_path, pg_url):  # noqa: F811
     assert sqlite_path("sqlite:///a/b.db") == "a/b.db" and sqlite_path("sqlite:x.db") == "x.db"
 
 
-def test_migrate_command(archive, pg_url, capsys):  # noqa: F811
+def test_migrate_command(archive, pg_url, capsys):
     with pytest.raises(SystemExit) as done:  # typer exits 0 on success
         main(["migrate", "--from", f"sqlite:{archive}", "--to", pg_url])
     assert done.value.code == 0
@@ -87,7 +87,7 @@ def test_migrate_command(archive, pg_url, capsys):  # noqa: F811
     assert len(err) == 1 and err[0].startswith("error:") and "already holds" in err[0]
 
 
-def test_migrate_back_from_postgres_to_a_new_sqlite_file(archive, pg_url, tmp_path):  # noqa: F811
+def test_migrate_back_from_postgres_to_a_new_sqlite_file(archive, pg_url, tmp_path):
     """SQLite -> PostgreSQL -> a new SQLite file: the same archive, a sound store, and one
     that keeps working (search, near-duplicate links, corrections' ids)."""
     from tumen.maintenance import check_store
@@ -119,7 +119,7 @@ def test_migrate_back_from_postgres_to_a_new_sqlite_file(archive, pg_url, tmp_pa
         migrate(pg_url, pg_url)
 
 
-def test_migrate_back_removes_the_file_when_the_copy_fails(archive, pg_url, tmp_path, monkeypatch):  # noqa: F811
+def test_migrate_back_removes_the_file_when_the_copy_fails(archive, pg_url, tmp_path, monkeypatch):
     from tumen.store import pg_copy
 
     migrate(archive, pg_url)
@@ -136,7 +136,7 @@ def test_migrate_back_removes_the_file_when_the_copy_fails(archive, pg_url, tmp_
     assert not target.exists() and not (tmp_path / "copy.db-wal").exists()
 
 
-def test_migrate_back_command(archive, pg_url, tmp_path, capsys):  # noqa: F811
+def test_migrate_back_command(archive, pg_url, tmp_path, capsys):
     migrate(archive, pg_url)
     with pytest.raises(SystemExit) as done:
         main(["migrate", "--from", pg_url, "--to", f"sqlite:{tmp_path / 'laptop.db'}"])

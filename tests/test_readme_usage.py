@@ -53,11 +53,11 @@ def _write_inputs(folder: Path) -> None:
 <description>Market managers in Hoeryong fined several traders this week for selling grain
 outside the state shops, a source in North Hamgyong Province said.</description></item>
 </channel></rss>""", encoding="utf-8")
-    page = ("<html lang='en'><head><title>Wonsan brigades sent to the farms</title></head><body>"
-            "<article><h1>Wonsan brigades sent to the farms</h1><p>Office workers in Wonsan, "
-            "Kangwon Province, were sent to cooperative farms for the rice transplanting this "
-            "month, residents said.</p><p>The mobilization is to last until the end of May, "
-            "and absence is punished with extra labor.</p></article></body></html>").encode()
+    page = (b"<html lang='en'><head><title>Wonsan brigades sent to the farms</title></head><body>"
+            b"<article><h1>Wonsan brigades sent to the farms</h1><p>Office workers in Wonsan, "
+            b"Kangwon Province, were sent to cooperative farms for the rice transplanting this "
+            b"month, residents said.</p><p>The mobilization is to last until the end of May, "
+            b"and absence is punished with extra labor.</p></article></body></html>")
     with open(folder / "crawl.warc.gz", "wb") as out:
         writer = WARCWriter(out, gzip=True)
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],

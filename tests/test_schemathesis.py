@@ -11,6 +11,7 @@ documented 400).  Bounded: a few dozen examples per operation.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ from tumen.ingest import ingest
 from tumen.store import open_store
 from tumen.web import auth
 from tumen.web.app import create_app
+
+if sys.version_info < (3, 11):  # the builtin came with 3.11; pytest brings the backport
+    from exceptiongroup import BaseExceptionGroup
 
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 40  # per operation; ~10 operations -> well under a minute on 2 cores

@@ -674,7 +674,7 @@ def test_sources_utf8_head_then_cp949_tail():
 
 
 def test_sources_jsonl_line_in_cp949_among_utf8():
-    data = ('{"id": "u", "body": "UTF-8 report."}\n'.encode()
+    data = (b'{"id": "u", "body": "UTF-8 report."}\n'
             + '{"id": "k", "body": "혜산 소식."}\n'.encode("cp949"))
     reports, errors = split(read_bytes(data, path="mixed.jsonl"))
     assert errors == [] and [r.body for r in reports] == ["UTF-8 report.", "혜산 소식."]

@@ -69,7 +69,7 @@ def make_record(report_id: str, **kw) -> dict:
 
 
 @pytest.fixture
-def store(store_url):  # noqa: F811
+def store(store_url):
     with open_store(store_url) as s:
         s.add_reports(make_reports())
         yield s
@@ -108,7 +108,7 @@ def test_rerun_adds_nothing_and_taken_ids_are_suffixed(store):
     assert store.count() == 6
 
 
-def test_duplicates_inside_one_batch(store_url):  # noqa: F811
+def test_duplicates_inside_one_batch(store_url):
     with open_store(store_url) as s:
         res = s.add_reports([Report(id="x1", body="Same words here."),
                              Report(id="x2", body="Same words here."),
@@ -140,7 +140,7 @@ def test_iter_reports_order_and_filters(store):
     assert [r.id for r in store.iter_reports(status="analyzed")] == []
 
 
-def test_store_persists_and_migrations_are_idempotent(store_url):  # noqa: F811
+def test_store_persists_and_migrations_are_idempotent(store_url):
     with open_store(store_url) as s:
         s.add_reports(make_reports()[:2])
         names = [name for name, _ in s.migrations()]
@@ -344,15 +344,16 @@ def _extras(store) -> dict[str, dict]:
             for r in store.iter_reports()}
 
 
-def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_path):  # noqa: F811
+def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_path):
     """The export's status, duplicate_of, ingested_at, source_path, locator, format,
     content_hash (and an ``original`` field) are the store's own: never kept in extra."""
     from tumen.ingest import ingest
     from tumen.store.common import MANAGED_EXTRA
 
     path = _exported_jsonl(tmp_path)
-    assert {"source_path", "locator", "format", "content_hash"} <= set(
-        json.loads(open(path, encoding="utf-8").readline()))
+    with open(path, encoding="utf-8") as fh:
+        first = json.loads(fh.readline())
+    assert {"source_path", "locator", "format", "content_hash"} <= set(first)
     with open_store(store_url) as s:
         assert ingest(s, [path], parallel=False).result.added == 5
         extras = _extras(s)
@@ -367,7 +368,7 @@ def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_p
 
 
 @pytest.mark.postgres
-def test_reingested_export_gives_the_same_extra_on_both_backends(pg_url, tmp_path):  # noqa: F811
+def test_reingested_export_gives_the_same_extra_on_both_backends(pg_url, tmp_path):
     from tumen.ingest import ingest
 
     path = _exported_jsonl(tmp_path)
@@ -377,7 +378,7 @@ def test_reingested_export_gives_the_same_extra_on_both_backends(pg_url, tmp_pat
         assert len(_extras(pg)) == 5 and _extras(pg) == _extras(lite)
 
 
-def test_many_reports_span_batches(store_url):  # noqa: F811
+def test_many_reports_span_batches(store_url):
     import random
 
     vocab = [f"w{n}" for n in range(3000)]
@@ -397,7 +398,7 @@ def test_many_reports_span_batches(store_url):  # noqa: F811
 # -- PostgreSQL only -----------------------------------------------------------------
 
 @pytest.mark.postgres
-def test_pg_bad_url_is_a_one_line_store_error(pg_url):  # noqa: F811
+def test_pg_bad_url_is_a_one_line_store_error(pg_url):
     bad = pg_url.rsplit("/", 1)[0] + "/no_such_database"
     with pytest.raises(StoreError) as info:
         open_store(bad)
@@ -423,7 +424,7 @@ def test_pg_tsquery_mapping():
 
 
 @pytest.mark.postgres
-def test_pg_report_with_nul_fails_alone(pg_url):  # noqa: F811
+def test_pg_report_with_nul_fails_alone(pg_url):
     with open_store(pg_url) as s:
         res = s.add_reports([Report(id="ok", body="A clean report."),
                              Report(id="nul", body="Broken\x00 text.", source_path="in.txt",
@@ -434,7 +435,7 @@ def test_pg_report_with_nul_fails_alone(pg_url):  # noqa: F811
 
 
 @pytest.mark.postgres
-def test_pg_batch_is_all_or_nothing(pg_url):  # noqa: F811
+def test_pg_batch_is_all_or_nothing(pg_url):
     class Boom(Exception):
         pass
 
@@ -450,7 +451,7 @@ def test_pg_batch_is_all_or_nothing(pg_url):  # noqa: F811
 
 
 @pytest.mark.postgres
-def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  # noqa: F811
+def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):
     from tumen.cli import main
     from tumen.ingest import sample_paths
 
@@ -481,7 +482,7 @@ def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  
     assert shown["report"]["body"] == first["body"]
 
 
-def test_two_writers_at_once(store_url):  # noqa: F811
+def test_two_writers_at_once(store_url):
     """Two stores (connections) ingesting into one database at the same time: every
     report stored once, none lost, the store consistent."""
     import threading
@@ -516,7 +517,7 @@ def test_two_writers_at_once(store_url):  # noqa: F811
 
 
 @pytest.mark.postgres
-def test_pg_writers_see_each_others_reports_for_near_duplicates(pg_url):  # noqa: F811
+def test_pg_writers_see_each_others_reports_for_near_duplicates(pg_url):
     """A store object links a near-duplicate of a report that ANOTHER connection
     stored after this one had read its signatures."""
     with open_store(pg_url) as a, open_store(pg_url) as b:
@@ -530,7 +531,7 @@ def test_pg_writers_see_each_others_reports_for_near_duplicates(pg_url):  # noqa
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_pg_analyze_gives_the_records_sqlite_gives(pg_url, tmp_path):  # noqa: F811
+def test_pg_analyze_gives_the_records_sqlite_gives(pg_url, tmp_path):
     """`tumen analyze` over a PostgreSQL store: the same records, stats and filtered
     searches as over a SQLite store of the same reports."""
     from tumen.analyze import analyze_store
@@ -556,7 +557,7 @@ def test_pg_analyze_gives_the_records_sqlite_gives(pg_url, tmp_path):  # noqa: F
 
 
 @pytest.mark.postgres
-def test_pg_fulltext_index_follows_edits_and_deletes(pg_url):  # noqa: F811
+def test_pg_fulltext_index_follows_edits_and_deletes(pg_url):
     with open_store(pg_url) as s:
         s.add_reports(make_reports())
         s.query("UPDATE reports SET title = 'Chongjin harbour notice' WHERE id = 'r3' RETURNING id")

@@ -95,7 +95,7 @@ def _check(web) -> None:
         assert not fast.estimated
 
 
-def test_facet_counts_equal_group_by_after_ingest_and_corrections(store_url, pipeline):  # noqa: F811
+def test_facet_counts_equal_group_by_after_ingest_and_corrections(store_url, pipeline):
     from tumen.web import create_app
     from tumen.web.db import WebDB
 
@@ -140,7 +140,7 @@ def test_facet_counts_equal_group_by_after_ingest_and_corrections(store_url, pip
         web.close()
 
 
-def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pipeline,  # noqa: F811
+def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pipeline,
                                                                    monkeypatch):
     from tumen.store import queries as Q
     from tumen.web import facetindex

@@ -95,7 +95,7 @@ def test_seed_style_tag_line_is_split_on_known_phrases():
 def test_devset_tag_line_quality(tmp_path, pipeline):
     """The full tag line on the 30 devset reports, scored by the project scorer."""
     out = tmp_path / "rec.jsonl"
-    reports = [json.loads(l) for l in (DEVSET / "reports.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    reports = [json.loads(line) for line in (DEVSET / "reports.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     fields = ("id", "title", "published", "source", "url", "body")
     with out.open("w", encoding="utf-8") as fh:
         for doc in pipeline.pipe([Report(**{k: r.get(k) for k in fields}) for r in reports]):

@@ -375,7 +375,7 @@ def _note(i: int, published: str) -> Report:
                   body=f"Officials in district {i} held meeting number {i} on prices {i * 7}.")
 
 
-def test_web_facet_index_is_one_snapshot_while_reports_are_committed(store_url, monkeypatch):  # noqa: F811
+def test_web_facet_index_is_one_snapshot_while_reports_are_committed(store_url, monkeypatch):
     """A batch committed by another connection WHILE the index is being read (here between
     its report-seq queries: the inline rebuild of a small store) is wholly out of it:
     every seq it lists is inside its masks, and a page of the newest reports never fails."""

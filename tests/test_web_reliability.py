@@ -597,7 +597,7 @@ class _Server:
                                                     log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "_Server":
+    def __enter__(self) -> _Server:
         import socket
 
         self.thread.start()
@@ -633,7 +633,7 @@ class _Server:
                     break
                 answer += part
             return answer
-        except socket.timeout:
+        except TimeoutError:
             return b""
         finally:
             sock.close()

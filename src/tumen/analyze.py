@@ -65,7 +65,7 @@ def read_jsonl_reports(path: str | Path, errors: list[str] | None = None,
     """Reports from a JSON Lines file, bodies verbatim.  A line that is not a JSON
     object with a string body is reported in ``errors`` (file and line) and skipped.
     ``published`` (ISO day) dates the reports whose line carries no date."""
-    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")
+    stream = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115 - closed in the finally
     try:
         for line_no, raw in enumerate(stream, 1):
             try:
@@ -238,7 +238,7 @@ def analyze_file(path: str | Path, out: IO[str], *, processes: int = 1, progress
 
 
 def _copy_relinked(spool: IO[str], out: IO[str], spooled: list[tuple[str, bool]],
-                   relinks: dict[str, str], event_linker: "_events.EventLinker") -> None:
+                   relinks: dict[str, str], event_linker: _events.EventLinker) -> None:
     """Copy the spooled records to ``out``, pointing each unlinked record in ``relinks``
     at its earlier report and giving every record its final events (``tumen.events``)."""
     for (rid, free), line in zip(spooled, spool):
@@ -311,7 +311,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
     return summary
 
 
-def _update_events(store, event_linker: "_events.EventLinker", given: dict[str, str]) -> None:
+def _update_events(store, event_linker: _events.EventLinker, given: dict[str, str]) -> None:
     """Rewrite the records whose events changed after they were saved: records of this run
     joined by a later one (or renamed when an earlier report came after them), and records
     of earlier runs whose events now start with a report of this run."""

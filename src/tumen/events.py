@@ -234,7 +234,9 @@ def incident_features(record: dict, body: str | None = None) -> list[Incident]:
             text, s, e = ev.get("text") or "", ev.get("start", -1), ev.get("end", -1)
         place = place_ids.get(inc.get("place"))
 
-        def specifics(text=text, s=s, e=e, actor=inc.get("actor"), penalty=inc.get("penalty")):
+        actor, penalty = inc.get("actor"), inc.get("penalty")
+
+        def specifics(text=text, s=s, e=e, actor=actor, penalty=penalty):  # bound now, computed lazily
             def inside(a, b):
                 return s >= 0 and a >= s and b <= e
             organs = {o for a, b, o in org_spans if inside(a, b)}

@@ -94,7 +94,7 @@ def roman_key(key: str) -> str:
     return key
 
 
-def rekey(tokens: list["Token"], keyfn) -> list["Token"]:
+def rekey(tokens: list[Token], keyfn) -> list[Token]:
     return [Token(t.start, t.end, t.text, keyfn(t.key)) for t in tokens]
 
 
@@ -372,7 +372,7 @@ def _lines(name: str) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def context(section: str) -> dict[str, frozenset[str]]:
     """The context word lists of one component from ``entity_context.json``."""
     import json
@@ -431,7 +431,7 @@ class Gazetteer:
     # -- loading ---------------------------------------------------------------------
     @classmethod
     @functools.lru_cache(maxsize=1)
-    def load(cls) -> "Gazetteer":
+    def load(cls) -> Gazetteer:
         gaz = cls()
         gaz._load_places()
         gaz._load_orgs()

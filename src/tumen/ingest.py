@@ -211,7 +211,7 @@ def _reader_process(paths, title_line, field_map, format, published, batch_size,
         if batch:
             _put(queue, batch, parent)
         _put(queue, None, parent)
-    except BaseException as exc:  # noqa: BLE001 - reported to the writer, then re-raised there
+    except BaseException as exc:  # reported to the writer, then re-raised there
         _put(queue, ("fatal", f"{type(exc).__name__}: {exc}"), parent)
 
 

@@ -147,7 +147,7 @@ class Pipeline:
         self._initialized = False
 
     # -- set-up -------------------------------------------------------------
-    def initialize(self) -> "Pipeline":
+    def initialize(self) -> Pipeline:
         if self._initialized:
             return self
         if self.use_spacy:

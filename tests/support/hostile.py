@@ -151,7 +151,7 @@ def builders(big_bytes: int = 200 * MiB, bomb_bytes: int = 1100 * MiB
 
     @add(Case("mixed-encodings.txt", "mixed encodings (UTF-8 then EUC-KR)", "encoding"))
     def _(p):
-        p.write_bytes("Title\n\n회의가 열렸다. ".encode("utf-8") + GOOD_BODY.encode()
+        p.write_bytes("Title\n\n회의가 열렸다. ".encode() + GOOD_BODY.encode()
                       + " 농민들이 모였다.".encode("euc-kr") + b"\n")
 
     @add(Case("nul-bytes.txt", "NUL bytes in a text file", "binary"))

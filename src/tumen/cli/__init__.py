@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `tumen export | head`: the reader left, nothing to say
         try:
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
         except OSError:
             pass
         return 1

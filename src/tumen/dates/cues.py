@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache, cache
 from importlib import resources
 from typing import Any
 
@@ -14,6 +14,6 @@ def cues() -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def cue_set(name: str) -> frozenset[str]:
     return frozenset(w.lower() for w in cues()[name])

@@ -29,7 +29,7 @@ class TypeModel:
     thresholds: np.ndarray  # (n_types,) decision threshold on the probability
 
     @classmethod
-    def load(cls, path=None) -> "TypeModel":
+    def load(cls, path=None) -> TypeModel:
         if path is None:
             ref = resources.files("tumen.resources").joinpath(MODEL_FILE)
             with resources.as_file(ref) as real:

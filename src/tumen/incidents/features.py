@@ -131,7 +131,7 @@ def context_features(doc, start: int, end: int) -> list[str]:
         if span is not None:
             feats += clause_features(span)
             for tok in span:
-                if tok.dep_ != "ROOT" or not tok.pos_ in ("VERB", "AUX"):
+                if tok.dep_ != "ROOT" or tok.pos_ not in ("VERB", "AUX"):
                     continue
                 feats.append(f"v:{tok.lemma_.lower()}")
                 feats.append(f"v:tag={tok.tag_}")

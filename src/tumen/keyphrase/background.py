@@ -54,7 +54,7 @@ class Background:
         return self._pos.get(lower)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Background":
+    def load(cls, path: str | Path | None = None) -> Background:
         from .candidates import stem
 
         if path is None:

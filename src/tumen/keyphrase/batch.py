@@ -15,7 +15,7 @@ SPACY_BATCH = 32
 def read_documents(path: str | Path, stream: IO[str] | None = None) -> Iterator[tuple[str, str, str | None]]:
     """(id, text, title) per line; ``text`` is ``body`` (or ``text``).  A line that is
     not a JSON object with an id and a body raises ``InputError`` naming file and line."""
-    fh = stream if stream is not None else open(path, encoding="utf-8")
+    fh = stream if stream is not None else open(path, encoding="utf-8")  # noqa: SIM115 - closed in the finally
     try:
         for n, line in enumerate(fh, 1):
             if not line.strip():

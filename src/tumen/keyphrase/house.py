@@ -149,7 +149,7 @@ class HouseTopics:
         return max(scored, key=lambda kv: kv[1] * self.primary_rate.get(kv[0], UNSEEN_PRIMARY_RATE))[0]
 
     # -- training --------------------------------------------------------------
-    def fit(self, examples: Iterable[tuple[str, Sequence[str], Sequence[str]]], c: float = C) -> "HouseTopics":
+    def fit(self, examples: Iterable[tuple[str, Sequence[str], Sequence[str]]], c: float = C) -> HouseTopics:
         """Learn from (text, incident types, editor tags) triples; tags outside the
         vocabulary are ignored, vocabulary tags never assigned keep cue scoring."""
         from sklearn.linear_model import LogisticRegression
@@ -197,7 +197,7 @@ class HouseTopics:
                             primary=np.array([self.primary_rate.get(t, UNSEEN_PRIMARY_RATE) for t in self.tags]))
 
     @classmethod
-    def load(cls, path: str | Path | None = None, vocabulary: str | Path | None = None) -> "HouseTopics":
+    def load(cls, path: str | Path | None = None, vocabulary: str | Path | None = None) -> HouseTopics:
         if path is None:
             raw = (resources.files("tumen") / "resources" / "house_topics.npz").read_bytes()
             data = np.load(io.BytesIO(raw))

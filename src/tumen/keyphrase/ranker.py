@@ -47,7 +47,7 @@ class LinearRanker:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
     @classmethod
-    def from_dict(cls, d: dict, features: tuple[str, ...] = FEATURES) -> "LinearRanker":
+    def from_dict(cls, d: dict, features: tuple[str, ...] = FEATURES) -> LinearRanker:
         if tuple(d["features"]) != features:
             raise ValueError("keyphrase model was trained on other features; retrain it")
         return cls(tuple(d["features"]), np.asarray(d["mean"]), np.asarray(d["scale"]),
@@ -55,7 +55,7 @@ class LinearRanker:
 
     @classmethod
     def load(cls, path: str | Path | None = None, features: tuple[str, ...] = FEATURES,
-             resource: str = "keyphrase_ranker.json") -> "LinearRanker":
+             resource: str = "keyphrase_ranker.json") -> LinearRanker:
         """A model file, or the shipped ``resource`` when ``path`` is None."""
         if path is None:
             text = (resources.files("tumen") / "resources" / resource).read_text("utf-8")

@@ -294,7 +294,7 @@ def _read_file(path: Path, options: Options, format: str | None) -> Iterator[Ite
                                 "pipe it to standard input and name '-'")
         return
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - a with below, once the errors are told apart
     except FileNotFoundError:
         yield InputError(shown, "no such file or folder")
         return

@@ -38,7 +38,7 @@ class IngestResult:
     added_ids: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (report id, duplicate_of)
 
-    def merge(self, other: "IngestResult") -> "IngestResult":
+    def merge(self, other: IngestResult) -> IngestResult:
         self.added += other.added
         self.duplicates += other.duplicates
         self.near_duplicates += other.near_duplicates

@@ -81,7 +81,7 @@ FROM minhash m CROSS JOIN json_each('{_BANDS_JSON}') b
 WHERE m.num_perm = {dedup.NUM_PERM};
 """
 
-_0003_LSH_BANDS = f"""
+_0003_LSH_BANDS = """
 CREATE TABLE lsh_bands (
     band      INTEGER NOT NULL,                -- 0 .. dedup.LSH_BANDS - 1
     hash      INTEGER NOT NULL,                -- dedup.band_hash: signed 64-bit

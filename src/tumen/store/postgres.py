@@ -30,7 +30,7 @@ from .common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_repor
                      report_values)
 from .migrations import MIGRATIONS
 from .pg_schema import postgres_sql
-from .pg_search import FILTERS, PgSearchMixin, to_tsquery_text  # noqa: F401  (re-exported)
+from .pg_search import FILTERS, PgSearchMixin, to_tsquery_text
 from .records import _TABLES as RECORD_TABLES
 from .records import RecordWriter
 

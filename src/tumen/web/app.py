@@ -402,7 +402,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         except QueryError as exc:
             data = views.correction_form_view(db, report_id, form.get("key") or None)
             if data is None:
-                raise HTTPError(404, f"no report {report_id!r}")
+                raise HTTPError(404, f"no report {report_id!r}") from None
             data["error"] = str(exc)
             return page(request, "correct.html", data, 400)
         anchor = "tags" if action == "tags" else "incidents"
@@ -617,7 +617,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
 
 
 HASH_THREADS = 2  # argon2 checks at once (each ~0.1 s of a core and 64 MiB)
-_hash_limiters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_hash_limiters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 async def _hashing(fn: Callable, *args: Any) -> Any:

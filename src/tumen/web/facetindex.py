@@ -74,7 +74,7 @@ class FacetIndex:
         self.present_upto = np.cumsum(self.present)  # stored reports with seq <= s
 
     @classmethod
-    def build(cls, conn) -> "FacetIndex":
+    def build(cls, conn) -> FacetIndex:
         """The index as ONE read snapshot of the store sees it, generation included, so
         a batch committed meanwhile is either wholly in it or wholly out of it."""
         Q.begin_snapshot(conn)
