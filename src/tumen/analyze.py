@@ -27,13 +27,13 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
 
-from . import events as _events
-from .errors import Failures, InputError
-from .sources import special_file
-from .sources.tabular import surrogate_reason
-from .linking import EVENT_TYPES, DuplicateLinker
-from .pipeline import ANALYZER_VERSION, Pipeline
-from .record import Report
+from tumen import events as _events
+from tumen.errors import Failures, InputError
+from tumen.sources import special_file
+from tumen.sources.tabular import surrogate_reason
+from tumen.linking import EVENT_TYPES, DuplicateLinker
+from tumen.pipeline import ANALYZER_VERSION, Pipeline
+from tumen.record import Report
 
 # Reports handed to a worker process at a time.  Large enough to amortize pickling,
 # small enough that the progress bar moves and memory stays flat.
@@ -124,7 +124,7 @@ def _worker_init(components: tuple[str, ...] | None, config: dict | None = None,
                  parent: int | None = None) -> None:
     global _WORKER_PIPELINE
     if parent is not None:
-        from .procs import die_with_parent
+        from tumen.procs import die_with_parent
 
         die_with_parent(parent)  # a killed analysis leaves no worker behind
     _WORKER_PIPELINE = Pipeline(components, config=config).initialize()
@@ -258,7 +258,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
     ``reanalyze``), only those of ``ids`` when given, and save their records; each
     save replaces the old record.  The archive's learned house-topic model
     (``tumen.tagging``) is used when it has one."""
-    from .tagging import house_model_config
+    from tumen.tagging import house_model_config
 
     processes = default_processes() if processes is None else processes
     summary = AnalysisSummary()

@@ -23,9 +23,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .errors import QueryError
-from .gazetteer import Gazetteer
-from .record import INCIDENT_TYPES
+from tumen.errors import QueryError
+from tumen.gazetteer import Gazetteer
+from tumen.record import INCIDENT_TYPES
 
 INDEX_VERSION = 2  # bump when index_rows() changes what it derives (rebuilds the web index)
 EDITABLE_FIELDS = ("type", "place", "date", "actor", "target", "penalty")
@@ -108,7 +108,7 @@ def clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
 def clean_tags(value: Any) -> list[str]:
     """An editor's tag line: a list, or one string of ``;``/``,`` separated tags;
     lowercased, blanks and repeats dropped, order kept."""
-    from .sources.base import split_tags
+    from tumen.sources.base import split_tags
 
     if isinstance(value, list) and not all(isinstance(t, str) for t in value):
         raise CorrectionError("tags: expected a list of strings or one string")

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Container, Iterable
 from urllib.parse import urlsplit
 
-from .gazetteer import Gazetteer
+from tumen.gazetteer import Gazetteer
 
 # A compatible pair is one event when its score reaches this.  Same type, province and
 # day already give 3.0; same month needs one more shared specific (a number of people,

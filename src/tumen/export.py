@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from .errors import TumenError
-from .store import Store
+from tumen.errors import TumenError
+from tumen.store import Store
 
 FORMATS = ("jsonl", "csv", "parquet")
 # Rows per Parquet row group: large enough for good compression, small enough that
@@ -88,7 +88,7 @@ def corrected_records(store: Store) -> Iterator[dict]:
     """Every stored record with its editors' corrections applied exactly as the web
     applies them (``corrections.apply_corrections``); a record nobody corrected is
     exported as the analyzer wrote it."""
-    from .corrections import apply_corrections
+    from tumen.corrections import apply_corrections
 
     corrected = store.corrected_report_ids()
     for record in store.iter_records():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .record import Mention, Place
+from tumen.record import Mention, Place
 
 RESOURCES = Path(__file__).parent / "resources"
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import InputError, TumenError
-from .record import RawReport, Report
-from .sources import TITLE_ONLY  # the readers' reason for a title-only item: skipped
-from .store import BATCH_SIZE, IngestResult, Store
+from tumen.errors import InputError, TumenError
+from tumen.record import RawReport, Report
+from tumen.sources import TITLE_ONLY  # the readers' reason for a title-only item: skipped
+from tumen.store import BATCH_SIZE, IngestResult, Store
 
 
 # Files named one by one in the warnings about undated reports.
@@ -121,8 +121,8 @@ def read_reports(paths: Iterable[str | Path], *, title_line: bool = True,
     """Normalized reports from ``paths``; an ``InputError`` for each unreadable item;
     the ``RawReport`` itself for an item with no body (to be counted as skipped).
     ``published`` dates the reports that carry no date of their own."""
-    from .normalize import normalize
-    from .sources import read_path, shown_path
+    from tumen.normalize import normalize
+    from tumen.sources import read_path, shown_path
 
     for path in paths:
         try:
@@ -190,9 +190,9 @@ def _put(queue, message, parent: int) -> None:
 def _reader_process(paths, title_line, field_map, format, published, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
     ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
-    from . import dedup
+    from tumen import dedup
 
-    from .procs import die_with_parent
+    from tumen.procs import die_with_parent
 
     die_with_parent(parent)
     try:
@@ -279,7 +279,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
     Each batch of ``batch_size`` reports is one transaction.  With ``parallel`` (the
     default on a machine with 2+ cores) reading, normalizing and fingerprinting run in a
     second process while this one writes."""
-    from . import dedup
+    from tumen import dedup
 
     paths = list(paths)
     if parallel is None:
@@ -349,7 +349,7 @@ def sample_paths() -> list[Path]:
 def run_demo(db: str | Path, *, progress: bool = False) -> dict:
     """``tumen demo``: a fresh store at ``db`` (replaced) with the bundled samples,
     analyzed when the analysis is installed; returns what the demo prints."""
-    from .store import open_store
+    from tumen.store import open_store
 
     db = Path(db)
     for suffix in ("", "-wal", "-shm"):
@@ -358,7 +358,7 @@ def run_demo(db: str | Path, *, progress: bool = False) -> dict:
     with open_store(db) as store:
         out["ingest"] = ingest(store, [str(p) for p in sample_paths()], progress=progress)
         try:
-            from .analyze import analyze_store
+            from tumen.analyze import analyze_store
         except ImportError as exc:
             out["analysis_note"] = f"analysis skipped: {exc}"
         else:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .record import Report
+from tumen.errors import InputError
+from tumen.record import Report
 
 LOAD_BATCH = 256
 
@@ -35,7 +35,7 @@ def _report_of(record: dict[str, Any], body: str | None) -> Report:
 
 
 def load_parquet(store, path: str | Path) -> LoadSummary:
-    from .engines.spark import iter_parquet_records
+    from tumen.engines.spark import iter_parquet_records
 
     root = Path(path)
     if not root.exists():

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import StoreError
+from tumen.errors import StoreError
 
 # Tables holding one row per item of a record, keyed by report_id (store/records.py),
 # with the record field whose length each must match.
@@ -86,7 +86,7 @@ def _sqlite_path(db: str | Path) -> str:
 
 
 def _connect_ro(path: str) -> sqlite3.Connection:
-    from .store.sqlite import BUSY_TIMEOUT_MS
+    from tumen.store.sqlite import BUSY_TIMEOUT_MS
 
     try:
         conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True,
@@ -217,7 +217,7 @@ def _check_fts_index(path: str, problems: list[str]) -> None:
     """FTS5's own integrity-check, comparing the index with the reports.  It is issued
     as a write (changing nothing), so it runs on a read-write connection, outside the
     snapshot of the other checks."""
-    from .store.sqlite import BUSY_TIMEOUT_MS
+    from tumen.store.sqlite import BUSY_TIMEOUT_MS
 
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -311,7 +311,7 @@ def repair_fts(db: str | Path) -> None:
     """Rebuild the full-text index from the reports (what ``check`` suggests when the
     index and the reports disagree).  Stored reports and records are not touched."""
     path = _sqlite_path(db)
-    from .store.sqlite import BUSY_TIMEOUT_MS
+    from tumen.store.sqlite import BUSY_TIMEOUT_MS
 
     conn = sqlite3.connect(path, isolation_level=None)
     try:

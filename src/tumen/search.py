@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .errors import QueryError
-from .record import INCIDENT_TYPES
-from .store import SearchFilters, Store
+from tumen.errors import QueryError
+from tumen.record import INCIDENT_TYPES
+from tumen.store import SearchFilters, Store
 
 # Longest query accepted.  Real queries are far shorter; the cap stops a pasted
 # document from turning into a thousand-term query.
@@ -254,7 +254,7 @@ def _mark(text: str, spans: list[tuple[int, int]], open_: str, close: str, escap
 
 
 def _unmark(text: str | None) -> tuple[str, list[tuple[int, int]]]:
-    from .store.sqlite_search import HL_CLOSE, HL_OPEN
+    from tumen.store.sqlite_search import HL_CLOSE, HL_OPEN
 
     if not text:
         return text or "", []
@@ -309,7 +309,7 @@ def check_place(value: str | None, name: str = "place") -> str | None:
     requires a province."""
     if not value:
         return None
-    from .gazetteer import Gazetteer
+    from tumen.gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
     entry = gaz.place_by_id(value.strip()) or gaz.find_place(value)
@@ -329,7 +329,7 @@ def check_org(value: str | None) -> str | None:
     former names, Korean), or given by its id."""
     if not value:
         return None
-    from .gazetteer import Gazetteer
+    from tumen.gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
     if value.strip() in gaz.orgs:
@@ -412,7 +412,7 @@ def report_view(store: Store, report_id: str) -> dict[str, Any]:
             "content_hash": report.content_hash, "extra": extra, "body": report.body}
     record = store.get_record(report_id)
     if record is not None:  # editors' corrections, applied exactly as the web applies them
-        from .corrections import apply_corrections
+        from tumen.corrections import apply_corrections
 
         record = apply_corrections(record, store.get_corrections(report_id))
     return {"report": meta, "record": record,

@@ -42,9 +42,9 @@ from typing import Any
 
 import numpy as np
 
-from .keyphrase.house import HouseTopics, examples_from_records
-from .keyphrase.names import is_name_tag, name_words
-from .store import queries as Q
+from tumen.keyphrase.house import HouseTopics, examples_from_records
+from tumen.keyphrase.names import is_name_tag, name_words
+from tumen.store import queries as Q
 
 # A tag is learned from the archive once this many reports carry it (the regression
 # needs at least two positives; HouseTopics.fit skips rarer tags).
@@ -105,7 +105,7 @@ def gather_examples(store: Any) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _is_name(tag: str) -> bool:
-    from .gazetteer import Gazetteer
+    from tumen.gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
     return (gaz.find_place(tag) is not None or gaz.org_by_name(tag) is not None
@@ -198,7 +198,7 @@ def learn_house_tags(store: Any) -> Path:
 
 def fit_house_tags(store: Any) -> LearnResult:
     """``learn_house_tags`` with the details: example count, tags learned, new tags."""
-    from .keyphrase.house import load_vocabulary
+    from tumen.keyphrase.house import load_vocabulary
 
     examples = gather_examples(store)
     vocab_text, new_tags = merged_vocabulary(store, examples)

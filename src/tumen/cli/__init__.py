@@ -26,7 +26,7 @@ try:  # typer vendors its own copy of click from 0.2x on
 except ImportError:  # pragma: no cover - older typer on click
     from click import exceptions as _cx
 
-from ..errors import StoreError, TumenError
+from tumen.errors import StoreError, TumenError
 
 app = typer.Typer(
     name="tumen",
@@ -43,7 +43,7 @@ def version() -> str:
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
-    from .. import __version__
+    from tumen import __version__
 
     try:
         return installed("tumen")

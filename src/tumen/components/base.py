@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..gazetteer import Gazetteer
-from ..record import Mention
+from tumen.gazetteer import Gazetteer
+from tumen.record import Mention
 
 
 class GazetteerComponent:

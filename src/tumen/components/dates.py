@@ -18,13 +18,13 @@ sentence.
 
 from __future__ import annotations
 
-from ..dates import Found, find_dates, first_occurrences
-from ..dates.anchors import rebase_on_speaking_day, take_parenthetical
-from ..dates.cues import cues
-from ..dates.extract import parsed_length, resolve_anaphora
-from ..dates.roles import COMPARISON, EVENT, REPORT, date_role
-from ..pipeline import Document, component
-from ..record import DateRef, Mention
+from tumen.dates import Found, find_dates, first_occurrences
+from tumen.dates.anchors import rebase_on_speaking_day, take_parenthetical
+from tumen.dates.cues import cues
+from tumen.dates.extract import parsed_length, resolve_anaphora
+from tumen.dates.roles import COMPARISON, EVENT, REPORT, date_role
+from tumen.pipeline import Document, component
+from tumen.record import DateRef, Mention
 
 
 @component("dates")

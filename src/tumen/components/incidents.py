@@ -30,12 +30,12 @@ import re
 
 import numpy as np
 
-from ..incidents import args as A
-from ..incidents.classify import TypeModel, apply_triggers, doc_features
-from ..incidents.dedupe import Candidate, merge
-from ..pipeline import Document, component
-from ..record import Evidence, Incident
-from ..text import paragraph_spans
+from tumen.incidents import args as A
+from tumen.incidents.classify import TypeModel, apply_triggers, doc_features
+from tumen.incidents.dedupe import Candidate, merge
+from tumen.pipeline import Document, component
+from tumen.record import Evidence, Incident
+from tumen.text import paragraph_spans
 
 COMMENTARY = re.compile(r"\s*(?:commentary|analysis|opinion|editorial)\s*:", re.I)
 # A sentence gives a second incident type only when that type's probability is at least

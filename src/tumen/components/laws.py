@@ -22,10 +22,10 @@ from __future__ import annotations
 import functools
 import re
 
-from ..gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, context, hangul_prefix_matches,
+from tumen.gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, context, hangul_prefix_matches,
                          hangul_tokens, is_hangul, tokenize)
-from ..pipeline import Document, component
-from ..record import Law, Mention
+from tumen.pipeline import Document, component
+from tumen.record import Law, Mention
 
 CRIMINAL = "Criminal Law of the DPRK"
 # Names of at most this many words must be capitalized to count ("Criminal Law");

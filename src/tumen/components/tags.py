@@ -32,10 +32,10 @@ import collections
 import re
 from importlib import resources
 
-from ..keyphrase.candidates import stem
-from ..keyphrase.names import is_name_tag, name_words
-from ..keyphrase.support import TagSupport, text_stems, words_supported
-from ..pipeline import Document, component
+from tumen.keyphrase.candidates import stem
+from tumen.keyphrase.names import is_name_tag, name_words
+from tumen.keyphrase.support import TagSupport, text_stems, words_supported
+from tumen.pipeline import Document, component
 
 MAX_TAGS = 10
 MIN_TAGS = 3
@@ -106,8 +106,8 @@ class TagsComponent:
         self.extractor = None
 
     def initialize(self) -> None:
-        from ..keyphrase import KeyphraseExtractor
-        from ..keyphrase.house import HouseTopics
+        from tumen.keyphrase import KeyphraseExtractor
+        from tumen.keyphrase.house import HouseTopics
 
         if self.house is None:
             self.house = HouseTopics.load(self.house_model, self.vocabulary)
@@ -198,19 +198,19 @@ class TagsComponent:
     def is_gazetteer_name(self, phrase: str) -> bool:
         """A North Korean place or organ the gazetteer knows (under any variant): its tag
         comes from ``doc.places`` / ``doc.organizations``, never as a keyphrase."""
-        from ..gazetteer import Gazetteer
+        from tumen.gazetteer import Gazetteer
 
         gaz = Gazetteer.load()
         return gaz.find_place(phrase) is not None or gaz.org_by_name(phrase) is not None
 
     def person_words(self, doc: Document) -> set[str]:
         """Words the report uses in a person's name (``keyphrase.names``)."""
-        from ..keyphrase.names import person_entities
+        from tumen.keyphrase.names import person_entities
 
         text = f"{doc.report.title or ''}\n\n{doc.body or ''}"
         words = name_words(text)
         if doc.spacy is not None and doc.language != "ko":
-            from ..pipeline import load_spacy
+            from tumen.pipeline import load_spacy
 
             # spaCy's PERSON entities of the body (the parse's offsets are the body's),
             # except those on a place or organ the pipeline found
@@ -288,7 +288,7 @@ class TagLineSegmenter:
     """Finds an outlet's tag line at the top of a body and cuts it into tags."""
 
     def __init__(self, house_tags: list[str]):
-        from ..gazetteer import Gazetteer
+        from tumen.gazetteer import Gazetteer
 
         gaz = Gazetteer.load()
         phrases = set(house_tags)
@@ -307,7 +307,7 @@ class TagLineSegmenter:
 
     def skip_header(self, body: str) -> int:
         """Offset after an outlet tag line and a "FILE PHOTO:" caption line, if any."""
-        from ..gazetteer import tag_line_end
+        from tumen.gazetteer import tag_line_end
 
         pos = 0
         end = tag_line_end(body)
@@ -319,7 +319,7 @@ class TagLineSegmenter:
         return pos
 
     def outlet_tag_line(self, body: str) -> list[str]:
-        from ..gazetteer import tag_line_end
+        from tumen.gazetteer import tag_line_end
 
         end = tag_line_end(body)
         if end < 0:

@@ -8,6 +8,6 @@ The analysis component is ``tumen.components.dates``; it also offers
 ``date_for_span(doc, start, end)`` to date an event sentence.
 """
 
-from .extract import Found, find_dates, first_occurrences
+from tumen.dates.extract import Found, find_dates, first_occurrences
 
 __all__ = ["Found", "find_dates", "first_occurrences"]

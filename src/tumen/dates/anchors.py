@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from .extract import Found
-from .resolve import days_from
+from tumen.dates.extract import Found
+from tumen.dates.resolve import days_from
 
 # rules whose value is publication day + an offset in days
 DEICTIC_RULES = frozenset({"today", "yesterday", "days_ago", "ko_yesterday", "ko_days_ago", "ko_today"})

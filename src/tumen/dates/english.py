@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from . import resolve as R
-from .cues import cue_set
-from .tense import FUTURE, PAST, planned_before
+from tumen.dates import resolve as R
+from tumen.dates.cues import cue_set
+from tumen.dates.tense import FUTURE, PAST, planned_before
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,

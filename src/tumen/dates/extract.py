@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from . import english, korean
-from . import resolve as R
-from .cues import cue_set
-from .tense import english_forward, english_tense, korean_forward
+from tumen.dates import english, korean
+from tumen.dates import resolve as R
+from tumen.dates.cues import cue_set
+from tumen.dates.tense import english_forward, english_tense, korean_forward
 
 # A deadline month-day more than this far before publication is next year's
 # ("by Jan. 10" in a December report).  Calibrated on the devset/trainset deadlines,
@@ -247,7 +247,7 @@ def resolve_anaphora(body: str, found: list[Found], usable: list[bool] | None = 
     for "that day", "the next day", "같은 날" (shifted by their offset); any date for
     "since then".  ``usable`` (parallel to ``found``) leaves out antecedents such as
     the day a source spoke."""
-    from .resolve import days_from
+    from tumen.dates.resolve import days_from
 
     usable = usable if usable is not None else [True] * len(found)
     dates = [f for f, ok in zip(found, usable) if ok]

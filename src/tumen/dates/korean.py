@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from . import resolve as R
-from .cues import cue_set
-from .english import Rule, h_same_time_last_year  # 지난해 이맘때: as "this time last year"
+from tumen.dates import resolve as R
+from tumen.dates.cues import cue_set
+from tumen.dates.english import Rule, h_same_time_last_year  # 지난해 이맘때: as "this time last year"
 
 HANGUL = r"\uac00-\ud7a3"
 START = rf"(?<![\w{HANGUL}])"

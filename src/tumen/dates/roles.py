@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .cues import cues
-from .extract import Found
-from .tense import FORWARD_PREPS, FUTURE, verb_tense
+from tumen.dates.cues import cues
+from tumen.dates.extract import Found
+from tumen.dates.tense import FORWARD_PREPS, FUTURE, verb_tense
 
 EVENT, DEADLINE, COMPARISON, REPORT = "event", "deadline", "comparison", "report"
 

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .cues import cues
+from tumen.dates.cues import cues
 
 PAST, PRESENT, FUTURE = "past", "present", "future"
 

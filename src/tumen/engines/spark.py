@@ -92,7 +92,7 @@ BATCH = 32
 def _worker_pipeline(builds=None):
     global _PIPELINE
     if _PIPELINE is None:
-        from ..pipeline import Pipeline
+        from tumen.pipeline import Pipeline
 
         _PIPELINE = Pipeline().initialize()
         if builds is not None:
@@ -113,7 +113,7 @@ def _analyze_batches(batches, builds=None, analyzed=None):
     seq) out, through the worker's one pipeline."""
     import pyarrow as pa
 
-    from ..record import Report
+    from tumen.record import Report
 
     schema = pa.schema([("id", pa.string()), ("record_json", pa.string()), ("body", pa.string()),
                         ("seq", pa.int64())])
@@ -174,8 +174,8 @@ def _duplicate_links(records) -> tuple[dict[str, str], dict[str, str]]:
     engine's ``DuplicateLinker`` and ``EventLinker`` run on the driver over the records in
     input order (streamed, one partition at a time), with the relinks (a later report
     met first) and each record's final events (``tumen.events``)."""
-    from ..events import EventLinker
-    from ..linking import DuplicateLinker
+    from tumen.events import EventLinker
+    from tumen.linking import DuplicateLinker
 
     linker = DuplicateLinker()
     event_linker = EventLinker()
@@ -210,8 +210,8 @@ def _with_links(spark, records, links_and_events: tuple[dict[str, str], dict[str
     from pyspark.sql import types as T
 
     def relink(record_json, earlier, annotations):  # str, str | None, str | None -> str
-        from ..events import apply
-        from ..store.common import _with_duplicate_of  # the store's own merge of a link
+        from tumen.events import apply
+        from tumen.store.common import _with_duplicate_of  # the store's own merge of a link
 
         if earlier is None and annotations is None:
             return record_json

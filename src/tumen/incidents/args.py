@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ..pipeline import Document
-from ..record import Place
+from tumen.pipeline import Document
+from tumen.record import Place
 
 # How specific a place kind is: the most specific place in a sentence wins.
 KIND_RANK = {"border_crossing": 4, "district": 3, "town": 3, "city": 3, "county": 3, "province": 1}
@@ -239,7 +239,7 @@ CROSSING_TYPES = frozenset({"border_crossing", "smuggling"})
 
 def crossing_towns(doc: Document) -> dict[str, tuple[str, str | None]]:
     """{crossing name: (its town or county, province)} for the crossings ``doc`` names."""
-    from ..gazetteer import Gazetteer
+    from tumen.gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
     out = {}

@@ -14,8 +14,8 @@ from importlib import resources
 
 import numpy as np
 
-from ..record import INCIDENT_TYPES
-from .features import context_features, sentence_features
+from tumen.record import INCIDENT_TYPES
+from tumen.incidents.features import context_features, sentence_features
 
 MODEL_FILE = "incident_model.npz"
 # The trigger patterns also enter the model as features ("t:order"), so it learns how
@@ -121,7 +121,7 @@ TRIGGER_FLOOR = 0.45
 def apply_triggers(probs: np.ndarray, texts: list[str], types: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Raise each type whose trigger fires unblocked to at least TRIGGER_FLOOR, and zero a
     vetoed type that no trigger supports.  Returns (new probabilities, triggered mask)."""
-    from .features import triggers
+    from tumen.incidents.features import triggers
 
     patterns, block, vetoes = triggers()
     probs = probs.copy()

@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..jsonl import read_objects
-from ..record import INCIDENT_TYPES
-from ..text import paragraph_spans
-from .classify import TypeModel, doc_features
+from tumen.jsonl import read_objects
+from tumen.record import INCIDENT_TYPES
+from tumen.text import paragraph_spans
+from tumen.incidents.classify import TypeModel, doc_features
 
 # Regularization strength and decision threshold, chosen on out-of-fold predictions of
 # the 5-fold cross-validation on the training set (C in 3, 10, 30; one threshold for
@@ -54,8 +54,8 @@ COMMENTARY = re.compile(r"\s*(commentary|analysis)\s*:", re.I)
 
 def analyze(reports: list[dict]) -> list:
     """Run the components the typer reads (places, organizations, dates, spaCy)."""
-    from ..pipeline import Pipeline
-    from ..record import Report
+    from tumen.pipeline import Pipeline
+    from tumen.record import Report
 
     pipeline = Pipeline(components=["places", "organizations", "laws", "dates"])
     return list(pipeline.pipe(Report(id=r["id"], body=r["body"], title=r.get("title"),
@@ -65,7 +65,7 @@ def analyze(reports: list[dict]) -> list:
 
 def examples(docs: list, golds: list[dict]):
     """(feature lists, label sets, report index, commentary flag) per sentence."""
-    from ..components.incidents import paragraph_index
+    from tumen.components.incidents import paragraph_index
 
     feats, labels, groups, skip = [], [], [], []
     for ri, (doc, gold) in enumerate(zip(docs, golds)):
@@ -160,7 +160,7 @@ def component_cv(docs: list, golds: list[dict], reports: list[dict], feats, labe
     import tempfile
     from dataclasses import asdict
 
-    from ..components.incidents import extract
+    from tumen.components.incidents import extract
 
     def lines(rows):
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

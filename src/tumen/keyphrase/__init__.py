@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from .background import Background, default_background
-from .candidates import (Candidate, LexiconTagger, address_tokens, extract_candidates, extract_words, phrase_key,
+from tumen.keyphrase.background import Background, default_background
+from tumen.keyphrase.candidates import (Candidate, LexiconTagger, address_tokens, extract_candidates, extract_words, phrase_key,
                          stem, tokenize)
-from .features import FEATURES, KEYWORD_FEATURES, featurize, featurize_words
-from .ranker import LinearRanker
-from .semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
+from tumen.keyphrase.features import FEATURES, KEYWORD_FEATURES, featurize, featurize_words
+from tumen.keyphrase.ranker import LinearRanker
+from tumen.keyphrase.semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
 
 __all__ = ["KeyphraseExtractor", "extract_keyphrases", "phrase_key", "merge_near_duplicates",
            "FEATURES", "KEYWORD_FEATURES", "LinearRanker", "Background"]
@@ -201,7 +201,7 @@ def with_title(text: str, title: str | None) -> str:
 def spacy_tagger():
     import spacy
 
-    from ..pipeline import SPACY_MODEL
+    from tumen.pipeline import SPACY_MODEL
 
     nlp = spacy.load(SPACY_MODEL, disable=["parser", "ner", "lemmatizer"])
     nlp.max_length = max(nlp.max_length, 2_000_000)

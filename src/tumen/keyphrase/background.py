@@ -55,7 +55,7 @@ class Background:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Background":
-        from .candidates import stem
+        from tumen.keyphrase.candidates import stem
 
         if path is None:
             ref = resources.files("tumen") / "resources" / "keyphrase_background.tsv.gz"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import IO, Iterator
 
-from ..errors import InputError
-from . import KeyphraseExtractor, default_extractor
+from tumen.errors import InputError
+from tumen.keyphrase import KeyphraseExtractor, default_extractor
 
 SPACY_BATCH = 32
 

@@ -25,7 +25,7 @@ from typing import Any, Container, Iterable
 
 from nltk.stem.porter import PorterStemmer
 
-from .background import Background
+from tumen.keyphrase.background import Background
 
 MAX_WORDS = 4  # longer gold phrases are < 3% on DUC-2001 / Inspec
 

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from .background import Background
-from .candidates import Candidate, Token
+from tumen.keyphrase.background import Background
+from tumen.keyphrase.candidates import Candidate, Token
 
 FEATURES = (
     "log_tf", "first_pos", "log_first", "in_title", "in_lead", "w1", "w2", "w3", "w4",
@@ -137,7 +137,7 @@ def _subphrases(key: str):
 def position_rank(tokens: list[Token]) -> dict[str, float]:
     """Word scores by PageRank on the co-occurrence graph of nouns and adjectives,
     biased towards words that occur early (PositionRank)."""
-    from .candidates import stem
+    from tumen.keyphrase.candidates import stem
 
     seq: list[tuple[str, int]] = []  # (stem, sentence) of content words
     for t in tokens:

@@ -30,8 +30,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..jsonl import objects_by_id, read_objects
-from .candidates import stem
+from tumen.jsonl import objects_by_id, read_objects
+from tumen.keyphrase.candidates import stem
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # A tag without learned weights scores this logit per kind of evidence it has

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .features import FEATURES
+from tumen.keyphrase.features import FEATURES
 
 # L2 strength of the logistic regression (C, sklearn's inverse regularisation);
 # chosen by leave-one-dataset-out on DUC-2001 / KPCrowd / Inspec: 0.1-10 differ by

@@ -56,9 +56,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import TumenError
-from .candidates import phrase_key, stem
-from .features import FEATURES
+from tumen.errors import TumenError
+from tumen.keyphrase.candidates import phrase_key, stem
+from tumen.keyphrase.features import FEATURES
 
 SEMANTIC_FEATURES = FEATURES + ("sim", "sim_gap", "attention", "attention_gap", "mask_drop", "mask_drop_gap")
 

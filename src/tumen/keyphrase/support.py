@@ -25,7 +25,7 @@ import functools
 import re
 from typing import Iterable
 
-from .candidates import stem
+from tumen.keyphrase.candidates import stem
 
 _WORD = re.compile(r"\w+")
 ADMIN_WORDS = frozenset({"province", "county", "city", "district", "special", "town", "village",
@@ -107,7 +107,7 @@ class TagSupport:
 @functools.lru_cache(maxsize=4096)
 def _entity_names(tag: str) -> tuple[str, ...]:
     """Every name and variant of the gazetteer place, organ or law ``tag`` names."""
-    from ..gazetteer import Gazetteer
+    from tumen.gazetteer import Gazetteer
 
     gaz = Gazetteer.load()
     place = gaz.find_place(tag)

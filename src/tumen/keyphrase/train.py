@@ -34,11 +34,11 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..jsonl import objects_by_id, read_objects
-from . import KeyphraseExtractor, phrase_key, with_title
-from .features import FEATURES, KEYWORD_FEATURES
-from .ranker import LinearRanker, train
-from .semantic import SEMANTIC_FEATURES, TRAIN_TOP, SemanticScorer, pool, semantic_rows
+from tumen.jsonl import objects_by_id, read_objects
+from tumen.keyphrase import KeyphraseExtractor, phrase_key, with_title
+from tumen.keyphrase.features import FEATURES, KEYWORD_FEATURES
+from tumen.keyphrase.ranker import LinearRanker, train
+from tumen.keyphrase.semantic import SEMANTIC_FEATURES, TRAIN_TOP, SemanticScorer, pool, semantic_rows
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 DEFAULT_KP = (SHARED / "keyphrase" / "duc2001.jsonl",)

@@ -30,16 +30,16 @@ import zlib
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import (DEFAULT_LIMITS, TITLE_ONLY, GzipGuard, Item, Limits, Options, Reader, Source,
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import (DEFAULT_LIMITS, TITLE_ONLY, GzipGuard, Item, Limits, Options, Reader, Source,
                    prefixed)
-from .encoding import HEAD_BYTES, bom_encoding
-from .feeds import read_atom, read_rss
-from .html import read_html
-from .tabular import read_csv, read_json, read_jsonl
-from .text import read_markdown, read_text
-from .warc import read_warc
+from tumen.sources.encoding import HEAD_BYTES, bom_encoding
+from tumen.sources.feeds import read_atom, read_rss
+from tumen.sources.html import read_html
+from tumen.sources.tabular import read_csv, read_json, read_jsonl
+from tumen.sources.text import read_markdown, read_text
+from tumen.sources.warc import read_warc
 
 __all__ = ["FORMATS", "TITLE_ONLY", "Limits", "detect_format", "read_path", "read_paths", "read_bytes"]
 

@@ -8,9 +8,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable, Iterator, Union
 
-from ..errors import InputError
-from ..record import RawReport
-from . import encoding as _encoding
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources import encoding as _encoding
 
 MiB = 1024 * 1024
 

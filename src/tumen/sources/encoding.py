@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 
-from ..errors import InputError
+from tumen.errors import InputError
 
 # How many bytes of a file's head are examined to choose its encoding.  64 KiB holds
 # several paragraphs of Korean (2 bytes a syllable in CP949) which charset-normalizer

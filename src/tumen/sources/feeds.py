@@ -12,10 +12,10 @@ import bisect
 import re
 from typing import Any, Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import TITLE_ONLY, Item, Source
-from .html import html_to_text
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import TITLE_ONLY, Item, Source
+from tumen.sources.html import html_to_text
 
 # An item's element: from ``<item``/``<entry`` (any namespace prefix) to the first
 # closing tag of the same name after it.  Found by pairing the opening and closing tags

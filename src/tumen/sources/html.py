@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import Item, Source
-from .encoding import bom_encoding, decode
-from .furniture import drop_furniture
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import Item, Source
+from tumen.sources.encoding import bom_encoding, decode
+from tumen.sources.furniture import drop_furniture
 
 # Elements that start a new paragraph when an HTML fragment is turned into text.
 # (HTML names, and the names trafilatura's output tree uses: head, list, item, quote, row.)

@@ -23,9 +23,9 @@ import json
 import re
 from typing import Any, Iterable, Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import TITLE_ONLY, Item, Source, split_tags
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import TITLE_ONLY, Item, Source, split_tags
 
 FIELDS = ("id", "title", "published", "source", "url", "body", "tags", "language")
 # Default aliases, used only when the canonical field is absent from an item.

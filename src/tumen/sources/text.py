@@ -26,10 +26,10 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import TITLE_ONLY, Item, Source, split_tags
-from .furniture import dateline_date, drop_furniture, is_caption_label, is_furniture_line
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import TITLE_ONLY, Item, Source, split_tags
+from tumen.sources.furniture import dateline_date, drop_furniture, is_caption_label, is_furniture_line
 
 # "Key: value" header lines and the RawReport field each one fills.
 HEADER_KEYS = {

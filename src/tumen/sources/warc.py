@@ -13,10 +13,10 @@ import logging
 import sys
 from typing import Iterator
 
-from ..errors import InputError
-from ..record import RawReport
-from .base import Item, Source
-from .html import decode_html, extract
+from tumen.errors import InputError
+from tumen.record import RawReport
+from tumen.sources.base import Item, Source
+from tumen.sources.html import decode_html, extract
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 

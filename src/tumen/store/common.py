@@ -20,11 +20,11 @@ import datetime as _dt
 import json
 from typing import Any, Container, Iterable, Iterator
 
-from .. import dedup
-from ..errors import QueryError
-from ..normalize import content_hash
-from ..record import Report
-from . import BATCH_SIZE, IngestResult, SearchFilters
+from tumen import dedup
+from tumen.errors import QueryError
+from tumen.normalize import content_hash
+from tumen.record import Report
+from tumen.store import BATCH_SIZE, IngestResult, SearchFilters
 
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
 READ_CHUNK = 500

@@ -7,7 +7,7 @@ import os
 
 
 def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | None = None):
-    from .app import create_app as _create
+    from tumen.web.app import create_app as _create
 
     return _create(db_path, host=host, require_login=require_login)
 
