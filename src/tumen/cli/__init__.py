@@ -4,6 +4,8 @@ Commands live in one module per stage (``cli/core.py``: ingest, search, show, st
 export, demo; ``cli/analysis.py``: analyze; ``cli/tags.py``: tag; ``cli/web.py``:
 serve, user; ``cli/ops.py``: backup, check, migrate, load).  Messages go to standard
 error; data (records, search results as JSON, exports to stdout) to standard output.
+A front end: may import every package below it; of ``tumen.web`` only ``cli/web.py``
+does (to serve the app and manage its accounts) -- tests/test_layout.py.
 
 Every wrong usage ends in ONE line on standard error (``error: ...``) and a non-zero
 exit status: 2 for a usage error (unknown option, bad value), 1 for anything else the

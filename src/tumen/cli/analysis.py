@@ -28,8 +28,8 @@ def analyze(
     published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="File input: publication date of the reports that carry none."),
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
-    from tumen.analyze import analyze_file, analyze_store
-    from tumen.normalize import given_day
+    from tumen.engines.local import analyze_file, analyze_store
+    from tumen.ingest.normalize import given_day
 
     day = given_day(published) if published is not None else None
     if day is not None and (input is None or engine != "local"):

@@ -48,10 +48,10 @@ def ingest(
     published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
 ) -> None:
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
-    from tumen.ingest import ingest as run_ingest
-    from tumen.ingest import parse_field_map
-    from tumen.normalize import given_day
-    from tumen.sources import FORMATS
+    from tumen.ingest.run import ingest as run_ingest
+    from tumen.ingest.run import parse_field_map
+    from tumen.ingest.normalize import given_day
+    from tumen.ingest.sources import FORMATS
 
     if format is not None and format not in FORMATS:
         raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -89,8 +89,8 @@ def search(
     """Full-text search (BM25, title weighted above body) with highlighted snippets."""
     from rich.markup import escape
 
-    from tumen.search import check_source, search_filters
-    from tumen.search import search as run_search
+    from tumen.store.search import check_source, search_filters
+    from tumen.store.search import search as run_search
 
     f = search_filters(since=since, until=until, source=source, place=place, province=province,
                        org=org, type=type, tag=tag)
@@ -122,7 +122,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="The report and its record as JSON on stdout."),
 ) -> None:
     """A report's metadata and text; with its record, the evidence marked in the text."""
-    from tumen.search import report_view
+    from tumen.store.search import report_view
 
     with _open(db) as store:
         view = report_view(store, report_id)
@@ -150,8 +150,8 @@ def export(
 ) -> None:
     """Export every report (or record), streaming; a report export reads back with ingest.
     Records carry the editors' corrections, applied as the web applies them."""
-    from tumen.export import FORMATS
-    from tumen.export import export as run_export
+    from tumen.store.export import FORMATS
+    from tumen.store.export import export as run_export
     from tumen.cli.progress import CountingStore, bar, wanted
 
     if format not in FORMATS:
@@ -170,7 +170,7 @@ def export(
 def _refuse_to_replace_an_archive(db: str) -> None:
     """The demo replaces its store: never one that holds reports other than the samples."""
     from tumen.errors import StoreError
-    from tumen.ingest import sample_paths
+    from tumen.ingest.run import sample_paths
     from tumen.store.sqlite import SQLiteStore
 
     path = Path(db)
@@ -200,7 +200,7 @@ def demo(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Ingest the bundled sample reports into a fresh store, analyze them, show what was found."""
-    from tumen.ingest import run_demo
+    from tumen.ingest.run import run_demo
 
     _refuse_to_replace_an_archive(db)
     result = run_demo(db, progress=not quiet and sys.stderr.isatty())

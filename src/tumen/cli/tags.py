@@ -25,7 +25,7 @@ def tag(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on standard error."),
 ) -> None:
     """Write {"id", "keyphrases": [ranked]} per document to standard output."""
-    from tumen.keyphrase.batch import tag_file
+    from tumen.analysis.keyphrase.batch import tag_file
 
     if tagger not in ("lexicon", "spacy"):
         raise typer.BadParameter("choose lexicon or spacy", param_hint="--tagger")
@@ -57,7 +57,7 @@ def learn_tags(
 ) -> None:
     """Learn the archive's house tags from its editors' tags (ingest tags, web corrections);
     the next `tumen analyze --reanalyze` uses them."""
-    from tumen.tagging import fit_house_tags
+    from tumen.engines.tagging import fit_house_tags
     from tumen.cli.core import _open
 
     with _open(db) as store:

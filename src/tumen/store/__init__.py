@@ -3,6 +3,10 @@
 ``open_store(url_or_path)`` returns a backend behind one API (the ``Store`` protocol):
 a path or ``sqlite:///path`` opens SQLite (``store/sqlite.py``); ``postgresql://...``
 will open PostgreSQL (``store/postgres.py``).  Callers never see SQL or a dialect.
+
+May import the base (``tumen.record``, ``tumen.errors``), the ingest stages and
+``tumen.analysis``; never the engines, ``tumen.ingest.run``, the web or the CLI
+(tests/test_layout.py).
 """
 
 from __future__ import annotations

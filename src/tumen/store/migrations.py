@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tumen import dedup
+from tumen.ingest import dedup
 from tumen.store.schema import POSTGRES_DIALECT as POSTGRES
 from tumen.store.schema import SQLITE_DIALECT as SQLITE
 from tumen.store.schema import login_failures_table, minhash_table, record_tables, reports_table

@@ -1,6 +1,6 @@
 """Copying a store between SQLite and PostgreSQL, table by table, and proving it.
 
-The SQL side of ``tumen migrate`` (``tumen/migrate.py`` is the command's logic).  Every
+The SQL side of ``tumen migrate`` (``tumen/store/migrate.py`` is the command's logic).  Every
 stored table is copied with its columns as they are (ids, ``seq`` ingest order, status,
 ``duplicate_of`` links, ingest times, original bytes, MinHash signatures, records,
 users, corrections), through ``COPY ... FROM STDIN``, in ONE transaction; before it

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 import psycopg
 from psycopg.rows import dict_row
 
-from tumen import dedup
+from tumen.ingest import dedup
 from tumen.errors import StoreError
 from tumen.record import Report
 from tumen.store import IngestResult

@@ -329,7 +329,7 @@ def sync_index(conn: sqlite3.Connection, build: Any) -> int:
     """Rebuild the derived rows of every dirty report; return how many were rebuilt.
 
     ``build(report_row, record, corrections) -> (facets, incidents)`` is supplied by the
-    caller (``tumen.corrections.index_rows``) so that this module holds only SQL.
+    caller (``tumen.store.corrections.index_rows``) so that this module holds only SQL.
     """
     total = 0
     if not conn.execute("SELECT 1 FROM web_dirty LIMIT 1").fetchone():
@@ -416,7 +416,7 @@ class Filters:
         from tumen.store.pg_search import to_tsquery_text
 
         if self.query is None:
-            from tumen.search import parse_query
+            from tumen.store.search import parse_query
 
             self.query = parse_query(self.match)
         return to_tsquery_text(self.query)

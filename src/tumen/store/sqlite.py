@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable
 
-from tumen import dedup
+from tumen.ingest import dedup
 from tumen.errors import StoreError
 from tumen.record import Report
 from tumen.store import IngestResult

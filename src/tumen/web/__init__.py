@@ -1,5 +1,6 @@
 """The web UI and JSON API (``tumen serve``).  ``create_app`` builds the app; ``serve``
-runs it with uvicorn."""
+runs it with uvicorn.  A front end: may import every package below it, never
+``tumen.cli`` (tests/test_layout.py)."""
 
 from __future__ import annotations
 

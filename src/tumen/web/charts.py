@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from tumen.gazetteer import Gazetteer
+from tumen.analysis.gazetteer import Gazetteer
 from tumen.record import INCIDENT_TYPES
 
 # One colour per incident type (qualitative palette, colour-blind friendly order).

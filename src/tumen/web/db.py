@@ -18,7 +18,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from tumen.corrections import INDEX_VERSION, index_rows
+from tumen.store.corrections import INDEX_VERSION, index_rows
 from tumen.errors import StoreError
 from tumen.web.facetindex import FacetIndexHolder
 from tumen.store import open_store

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from fastapi.responses import Response, StreamingResponse
 
-from tumen.export import SafeCSVWriter
+from tumen.store.export import SafeCSVWriter
 from tumen.store import queries as Q
 from tumen.web.db import WebDB
 from tumen.web.params import State

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
-from tumen.search import MAX_QUERY_CHARS, parse_query
+from tumen.store.search import MAX_QUERY_CHARS, parse_query
 from tumen.store.queries import FACETS, INCIDENT_SORTS, Filters
 
 PAGE_SIZE = 20  # search results per page

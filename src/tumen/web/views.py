@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from tumen import corrections as C
+from tumen.store import corrections as C
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
 from tumen.store import queries as Q
@@ -304,9 +304,9 @@ def submit_correction(db: WebDB, report_id: str, action: str, target: str | None
 
 
 def ingest_and_analyze(db: WebDB, paths: list) -> dict[str, Any]:
-    """Uploads go through the CLI's library calls: tumen.ingest, then tumen.analyze."""
-    from tumen.analyze import analyze_store
-    from tumen.ingest import ingest
+    """Uploads go through the CLI's library calls: tumen.ingest.run, then tumen.engines.local."""
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest
 
     store = db.open_store()
     try:
