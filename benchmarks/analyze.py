@@ -18,7 +18,6 @@ machine does not count) of Tumen's full analysis beside a bare ``en_core_web_sm`
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import resource
 import sys
@@ -29,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
-from tumen.engines.local import analyze_reports  # noqa: E402
 from tumen.analysis.pipeline import SPACY_MODEL, Pipeline  # noqa: E402
+from tumen.engines.local import analyze_reports  # noqa: E402
 from tumen.record import Report  # noqa: E402
 
 

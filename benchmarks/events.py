@@ -39,8 +39,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from tumen.engines.local import analyze_file
 from tumen.analysis.events import EventLinker, stored_records
+from tumen.engines.local import analyze_file
 
 HERE = Path(__file__).resolve().parent
 EVENT_SET = HERE / "data" / "events"

@@ -40,8 +40,8 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(SHARED / "tools"))
 
-from tumen.analysis.incidents import train as T  # noqa: E402
 from tumen.analysis.datafiles import read_objects  # noqa: E402
+from tumen.analysis.incidents import train as T  # noqa: E402
 from tumen.record import INCIDENT_TYPES  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "results" / ".incidents_cache.pkl"

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from tumen.ingest.run import ingest
-from tumen.store.search import search
 from tumen.store import open_store
+from tumen.store.search import search
 
 CORPORA = ("kcna_2011_2012.jsonl", "kcna_kp_2024.jsonl", "rodong_sinmun_2021_2022.jsonl")
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -26,23 +26,24 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import random
 import re
 import shutil
 import statistics
-import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tumen.ingest.run import read_reports
 from tumen.record import Report
-from tumen.store.search import search
 from tumen.store import open_store
+from tumen.store.search import search
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = ROOT.parent / "shared"

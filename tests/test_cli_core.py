@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.cli import run
+
 from tumen.ingest.run import sample_paths
 
 

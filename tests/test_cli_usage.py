@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.cli import run
+
 from tumen.ingest.run import sample_paths
 
 ROOT = Path(__file__).resolve().parents[1]

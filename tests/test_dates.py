@@ -19,8 +19,8 @@ from tumen.analysis.components.dates import date_for_span
 from tumen.analysis.dates import find_dates, first_occurrences
 from tumen.analysis.dates import resolve as R
 from tumen.analysis.pipeline import Pipeline, load_spacy, parse_iso_date
-from tumen.record import Report
 from tumen.analysis.text import sentence_spans
+from tumen.record import Report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FORMATS = {

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from tumen.errors import TumenError
-from tumen.store.export import PARQUET_BATCH, export, read_parquet
 from tumen.ingest.run import ingest
 from tumen.store import open_store
+from tumen.store.export import PARQUET_BATCH, export, read_parquet
 
 FIELDS = ("id", "title", "published", "source", "url", "body")
 

@@ -30,13 +30,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.hostile import synthetic_jsonl
+
 from tumen.errors import StoreError
 from tumen.ingest.run import ingest
+from tumen.store import BATCH_SIZE, open_store
 from tumen.store.maintenance import backup, check_store
 from tumen.store.search import search
-from tumen.store import BATCH_SIZE, open_store
 
 PYTHON = sys.executable
 TUMEN = [PYTHON, "-m", "tumen"]
@@ -278,7 +278,6 @@ N_READERS = 8
 @pytest.mark.slow
 def test_web_server_ingest_and_readers_at_once_never_fail(tmp_path):
     import httpx
-
     from support.web import analyzed_sample_store
 
     db = analyzed_sample_store(tmp_path)
@@ -481,8 +480,8 @@ FAULT_MARKER = "FAULT-INJECTION-MARKER"
 def test_a_report_whose_analysis_fails_is_kept_and_marked(tmp_path):
     """A component that raises (injected: registered here, fails on a marker word) marks
     that one report failed; the others are analyzed; nothing is lost."""
-    from tumen.engines.local import analyze_store
     from tumen.analysis.pipeline import component
+    from tumen.engines.local import analyze_store
     from tumen.record import Report
 
     @component("fault_injector")

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tumen.errors import InputError, QueryError, TumenError
-from tumen.record import RawReport
 from tumen.ingest.sources import FORMATS, Limits, read_bytes
+from tumen.record import RawReport
 
 EXAMPLES = int(os.environ.get("TUMEN_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,

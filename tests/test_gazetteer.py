@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tumen.analysis.gazetteer import Gazetteer, PhraseIndex, phrase_key, tokenize
 
 
@@ -78,8 +81,6 @@ def test_phrases_do_not_run_across_punctuation():
     assert len(index.search("Rajin Sonbong")) == 1
     assert index.search("Rajin. Sonbong") == []
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _PIECES = st.sampled_from([
     "Hyesan", "Ryanggang-do", "Musan County", "the Party", "Central Committee of the ",

@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.hostile import Case, good_reports, write_corpus, write_one
+
 from tumen.errors import InputError
 from tumen.ingest.run import ingest
-from tumen.store.maintenance import check_store
-from tumen.record import RawReport
 from tumen.ingest.sources import Limits, read_path
+from tumen.record import RawReport
 from tumen.store import open_store
+from tumen.store.maintenance import check_store
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable

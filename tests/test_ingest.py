@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tumen.ingest.run import ingest, parse_field_map, sample_paths
 from tumen.errors import InputError
+from tumen.ingest.run import ingest, parse_field_map, sample_paths
 from tumen.store import BATCH_SIZE, open_store
 
 

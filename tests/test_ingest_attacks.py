@@ -256,8 +256,8 @@ def test_file_names_that_are_not_utf8(tmp_path):
 def test_zero_width_and_bidi_characters_removed_from_the_body(tmp_path):
     from tumen.engines.local import analyze_store
     from tumen.ingest.run import ingest
-    from tumen.store.search import search
     from tumen.store import open_store
+    from tumen.store.search import search
 
     body = ("Traders in Hy\u200besan said rice prices rose.\n\n"
             "A checkpoint near Hoe\u2060ryong was \u202ereinforced\u202c and patrols "
@@ -517,8 +517,8 @@ def test_item_spans_pair_each_opening_with_its_closing_tag():
 @pytest.mark.slow
 def test_place_mentions_in_a_long_body_are_analyzed_in_linear_time():
     from tumen.analysis.components.incidents import extract
-    from tumen.analysis.incidents.classify import TypeModel
     from tumen.analysis.incidents import args as A
+    from tumen.analysis.incidents.classify import TypeModel
     from tumen.analysis.pipeline import Pipeline
     from tumen.record import Report
 
@@ -603,8 +603,8 @@ def test_migration_on_a_full_disk_names_the_cause(small_disk, monkeypatch):
 def test_failed_backup_leaves_no_part_files(small_disk, tmp_path):
     from tumen.errors import StoreError
     from tumen.ingest.run import ingest
-    from tumen.store.maintenance import backup
     from tumen.store import open_store
+    from tumen.store.maintenance import backup
 
     src = tmp_path / "big.jsonl"
     with open(src, "w", encoding="utf-8") as out:
@@ -645,8 +645,8 @@ def test_a_fifo_named_on_the_command_line_is_refused(tmp_path):
 
 
 def test_ids_too_long_or_with_control_characters_are_refused(tmp_path):
-    from tumen.ingest.run import ingest
     from tumen.ingest.normalize import MAX_ID_CHARS
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
 
     path = tmp_path / "ids.jsonl"

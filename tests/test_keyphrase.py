@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tumen.errors import InputError
 from tumen.analysis.keyphrase import KeyphraseExtractor, extract_keyphrases, merge_near_duplicates, phrase_key
 from tumen.analysis.keyphrase.background import default_background
 from tumen.analysis.keyphrase.batch import tag_file
@@ -17,6 +16,7 @@ from tumen.analysis.keyphrase.candidates import LexiconTagger, extract_candidate
 from tumen.analysis.keyphrase.features import FEATURES, featurize
 from tumen.analysis.keyphrase.house import HouseTopics, load_vocabulary
 from tumen.analysis.keyphrase.ranker import LinearRanker, train
+from tumen.errors import InputError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 KP = SHARED / "data" / "keyphrase"

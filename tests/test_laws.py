@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from support.entities import DEVSET, TRAINSET, assert_offsets, run, shared_reports
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
 from test_store_backends import BODIES, make_record, make_reports
+
 from tumen.cli import main
 from tumen.errors import StoreError
 from tumen.ingest.run import ingest, sample_paths
-from tumen.store.migrate import migrate, sqlite_path
 from tumen.record import Report
-from tumen.store.search import search
 from tumen.store import open_store
+from tumen.store.migrate import migrate, sqlite_path
+from tumen.store.search import search
 from tumen.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.postgres

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from support.entities import DEVSET, TRAINSET, assert_offsets, run, shared_reports
+
 from tumen.analysis.components.places import find_places
 from tumen.analysis.gazetteer import Gazetteer
 

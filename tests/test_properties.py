@@ -199,8 +199,8 @@ def test_ingest_stores_each_distinct_body_once(tmp_path_factory, texts):
                                        "end": st.integers(51, 99)})}), max_size=5),
     st.lists(st.text(min_size=1, max_size=15), max_size=5))
 def test_a_record_reads_back_as_saved(tmp_path_factory, incidents, tags):
-    from tumen.store.maintenance import check_store
     from tumen.store import open_store
+    from tumen.store.maintenance import check_store
 
     db = tmp_path_factory.mktemp("rec") / "s.db"
     record = {"id": "rec-1", "analyzer": "test", "status": "ok", "incidents": incidents,

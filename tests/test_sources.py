@@ -13,8 +13,8 @@ import pytest
 
 from tumen.errors import InputError
 from tumen.ingest.normalize import normalize
-from tumen.record import RawReport
 from tumen.ingest.sources import FORMATS, Limits, detect_format, read_bytes, read_path
+from tumen.record import RawReport
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sources"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from tumen.errors import InputError
 from tumen.ingest.normalize import normalize
-from tumen.record import RawReport
 from tumen.ingest.sources import FORMATS, Limits, read_bytes
+from tumen.record import RawReport
 
 # The first bytes of a plausible file of each format.
 PREFIXES = {

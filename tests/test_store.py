@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tumen.ingest import dedup
 from tumen.errors import StoreError
+from tumen.ingest import dedup
 from tumen.record import Report
 from tumen.store import BATCH_SIZE, open_store
 from tumen.store import migrations as migrations_mod

@@ -11,11 +11,11 @@ import json
 
 import pytest
 
-from tumen.store import export as export_mod
 from tumen.errors import QueryError, StoreError
 from tumen.record import Evidence, Incident, Organization, Place, Record, Report
-from tumen.store.search import report_view, search
 from tumen.store import SearchFilters, open_store
+from tumen.store import export as export_mod
+from tumen.store.search import report_view, search
 
 BODIES = {
     "r1": ("Traders arrested in Sinuiju market",
@@ -407,8 +407,8 @@ def test_pg_bad_url_is_a_one_line_store_error(pg_url):
 
 @pytest.mark.postgres
 def test_pg_tsquery_mapping():
-    from tumen.store.search import parse_query
     from tumen.store.postgres import to_tsquery_text
+    from tumen.store.search import parse_query
 
     def tsq(text: str) -> str:
         return to_tsquery_text(parse_query(text))

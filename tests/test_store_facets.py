@@ -57,8 +57,8 @@ def _ingest_and_analyze(url: str, pipeline, reports: list[Report]) -> None:
 
 def _recount(conn) -> Counter:
     """Facet counts from scratch: every report's facet values, corrections applied."""
-    from tumen.store.corrections import index_rows
     from tumen.store import queries as Q
+    from tumen.store.corrections import index_rows
 
     counts: Counter = Counter()
     ids = [r[0] for r in conn.execute("SELECT id FROM reports").fetchall()]

@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support.cli import run
+
 from tumen.engines.local import analyze_store
-from tumen.store.corrections import CorrectionError, apply_corrections, clean_tags
+from tumen.engines.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
 from tumen.ingest.run import ingest
 from tumen.store import open_store
 from tumen.store import queries as Q
-from tumen.engines.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
+from tumen.store.corrections import CorrectionError, apply_corrections, clean_tags
 
 NEW_TAG = "cosmetics"
 
@@ -167,9 +167,9 @@ def test_clean_tags():
 @pytest.mark.slow
 def test_web_tag_corrections_show_survive_reanalysis_and_teach(tmp_path):
     from fastapi.testclient import TestClient
+    from support.web import analyzed_sample_store
 
     from tumen.web import create_app
-    from support.web import analyzed_sample_store
 
     db = analyzed_sample_store(tmp_path)
     with TestClient(create_app(str(db))) as c:

@@ -3,8 +3,8 @@ full sentence from its first character through its closing punctuation or quote.
 
 from __future__ import annotations
 
-from pathlib import Path
 import json
+from pathlib import Path
 
 import pytest
 

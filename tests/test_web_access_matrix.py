@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from tumen.store.corrections import incident_key
 from tumen.ingest.run import ingest
 from tumen.store import open_store
+from tumen.store.corrections import incident_key
 from tumen.web import auth
 from tumen.web.app import create_app
 

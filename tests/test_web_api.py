@@ -10,12 +10,11 @@ import re
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from support.web import analyzed_sample_store
 
 from tumen.record import Report
 from tumen.store import open_store
 from tumen.web import create_app
-
-from support.web import analyzed_sample_store
 
 pytestmark = pytest.mark.slow  # the shared fixture analyzes the samples (~30 s once)
 
@@ -434,7 +433,8 @@ def test_web_unselective_query_lists_newest_first_with_marked_snippets(client, m
 
 
 def test_web_text_snippet_marks_words_phrases_and_prefixes():
-    from tumen.store.queries import SNIPPET_CLOSE as C, SNIPPET_OPEN as O
+    from tumen.store.queries import SNIPPET_CLOSE as C
+    from tumen.store.queries import SNIPPET_OPEN as O
     from tumen.web.views import text_snippet
 
     body = "Officials in Hyesan said the Workers' Party ordered checks on provincial markets."

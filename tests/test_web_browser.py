@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support.web import add_user, analyzed_sample_store
 
 CHROMIUM = Path("/usr/bin/chromium")

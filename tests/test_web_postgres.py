@@ -15,12 +15,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from support.pg import drop_pg_database, fresh_pg_database
-from tumen.store import open_store
-from tumen.web import create_app
-from tumen.web import auth
 from support.web import SAMPLES, analyzed_sample_store
+
+from tumen.store import open_store
+from tumen.web import auth, create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from tumen.cli import app as cli_app
 from tumen.ingest.run import ingest
-from tumen.store.search import MAX_QUERY_CHARS
 from tumen.store import open_store
+from tumen.store.search import MAX_QUERY_CHARS
 from tumen.web import auth
 from tumen.web.app import create_app  # the factory with every option (session_max_age)
 

@@ -1,6 +1,7 @@
 """Writes reports.jsonl and gold.jsonl beside this file: fictional reports written for the event set (no third-party text).  Run: python make_set.py DIR"""
 import json
 import sys
+
 R = []
 HOSTS = {"Amnok Letters": "amnokletters.example.org", "압록통신": "amnokletters.example.org",
          "Korea Inside Wire": "koreainsidewire.example.com", "Tumen Valley News": "tumenvalley.example.net",

@@ -38,8 +38,8 @@ import datetime as _dt
 import functools
 import itertools
 import re
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Container, Iterable
 from urllib.parse import urlsplit
 
 from tumen.analysis.gazetteer import Gazetteer

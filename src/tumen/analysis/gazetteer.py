@@ -20,9 +20,9 @@ import csv
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from tumen.record import Mention, Place
 

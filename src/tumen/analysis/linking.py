@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 

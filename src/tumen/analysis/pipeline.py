@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from tumen import __version__
 from tumen.record import DateRef, Incident, Law, Organization, Place, Record, Report

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -59,7 +58,7 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _root(show_version: Optional[bool] = typer.Option(
+def _root(show_version: bool | None = typer.Option(
         None, "--version", callback=_print_version, is_eager=True,
         help="Print Tumen's version and exit.")) -> None:
     """Turn field reports about North Korea into a searchable, cited record."""
@@ -74,7 +73,7 @@ def is_url(target: str) -> bool:
     return "://" in target and not target.startswith("sqlite:///")
 
 
-def store_path(db: Optional[str], must_exist: bool = True) -> str:
+def store_path(db: str | None, must_exist: bool = True) -> str:
     """The store ``--db`` names (else $TUMEN_DB, else ./tumen.db).  With ``must_exist``, a
     SQLite file that is not there is refused (a mistyped --db must not quietly create an
     empty store); only ``ingest`` and ``load`` create one."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,19 +12,19 @@ from tumen.cli import app, store_path
 
 @app.command()
 def analyze(
-    input: Optional[Path] = typer.Argument(None, help="JSON Lines reports (id, title, published, source, url, body); '-' for stdin. Omit to analyze the store."),
+    input: Path | None = typer.Argument(None, help="JSON Lines reports (id, title, published, source, url, body); '-' for stdin. Omit to analyze the store."),
     format: str = typer.Option("jsonl", "--format", help="Output format for file input (jsonl)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store to analyze (default $TUMEN_DB or ./tumen.db)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only reports published on or after this date (YYYY-MM-DD)."),
+    db: str | None = typer.Option(None, "--db", help="Store to analyze (default $TUMEN_DB or ./tumen.db)."),
+    since: str | None = typer.Option(None, "--since", help="Only reports published on or after this date (YYYY-MM-DD)."),
     reanalyze: bool = typer.Option(False, "--reanalyze", help="Analyze every report again, not only those without a current record."),
-    processes: Optional[int] = typer.Option(None, "--processes", "-j", help="Worker processes (default: all cores for the store, 1 for a file)."),
+    processes: int | None = typer.Option(None, "--processes", "-j", help="Worker processes (default: all cores for the store, 1 for a file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     engine: str = typer.Option("local", "--engine", help="local (this machine's cores) or spark."),
-    spark_input: Optional[str] = typer.Option(None, "--input", help="With --engine spark: JSON Lines or Parquet reports (a path Spark can read)."),
-    spark_output: Optional[str] = typer.Option(None, "--output", help="With --engine spark: folder for the Parquet records/, incidents/, mentions/."),
-    master: Optional[str] = typer.Option(None, "--master", help="With --engine spark: Spark master (default $SPARK_MASTER or local[*])."),
-    partitions: Optional[int] = typer.Option(None, "--partitions", help="With --engine spark: repartition the input."),
-    published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="File input: publication date of the reports that carry none."),
+    spark_input: str | None = typer.Option(None, "--input", help="With --engine spark: JSON Lines or Parquet reports (a path Spark can read)."),
+    spark_output: str | None = typer.Option(None, "--output", help="With --engine spark: folder for the Parquet records/, incidents/, mentions/."),
+    master: str | None = typer.Option(None, "--master", help="With --engine spark: Spark master (default $SPARK_MASTER or local[*])."),
+    partitions: int | None = typer.Option(None, "--partitions", help="With --engine spark: repartition the input."),
+    published: str | None = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="File input: publication date of the reports that carry none."),
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
     from tumen.engines.local import analyze_file, analyze_store

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -31,7 +30,7 @@ def _show(value, as_json: bool, printer: str) -> None:
     getattr(render, printer)(_console(), value)
 
 
-def _open(db: Optional[str], must_exist: bool = True):
+def _open(db: str | None, must_exist: bool = True):
     from tumen.store import open_store
 
     return open_store(store_path(db, must_exist))
@@ -39,18 +38,18 @@ def _open(db: Optional[str], must_exist: bool = True):
 
 @app.command()
 def ingest(
-    paths: List[Path] = typer.Argument(..., help="Files or folders of reports (text, Markdown, HTML, JSON, JSON Lines, CSV, RSS/Atom, WARC; .gz too)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    paths: list[Path] = typer.Argument(..., help="Files or folders of reports (text, Markdown, HTML, JSON, JSON Lines, CSV, RSS/Atom, WARC; .gz too)."),
+    db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
     no_title: bool = typer.Option(False, "--no-title", help="Plain text: the first line is body, not the title."),
-    map: Optional[str] = typer.Option(None, "--map", help="Field map for JSON/CSV, e.g. title=headline,body=text."),
-    format: Optional[str] = typer.Option(None, "--format", help="Force the input format instead of guessing it."),
+    map: str | None = typer.Option(None, "--map", help="Field map for JSON/CSV, e.g. title=headline,body=text."),
+    format: str | None = typer.Option(None, "--format", help="Force the input format instead of guessing it."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar, summary or warnings (failures are still listed)."),
-    published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
+    published: str | None = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
 ) -> None:
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
+    from tumen.ingest.normalize import given_day
     from tumen.ingest.run import ingest as run_ingest
     from tumen.ingest.run import parse_field_map
-    from tumen.ingest.normalize import given_day
     from tumen.ingest.sources import FORMATS
 
     if format is not None and format not in FORMATS:
@@ -74,15 +73,15 @@ def ingest(
 @app.command()
 def search(
     query: str = typer.Argument("", help='Words, "phrases", prefix*, AND/OR/NOT, (groups), title:word.'),
-    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD)."),
-    source: Optional[str] = typer.Option(None, "--source", help="Outlet name contains this (any case)."),
-    place: Optional[str] = typer.Option(None, "--place", help="Mentions this place (canonical name or gazetteer id)."),
-    province: Optional[str] = typer.Option(None, "--province", help="Mentions a place in this province."),
-    org: Optional[str] = typer.Option(None, "--org", help="Mentions this organization (canonical name or id)."),
-    type: Optional[str] = typer.Option(None, "--type", help="Has an incident of this type (order, arrest, ...)."),
-    tag: Optional[str] = typer.Option(None, "--tag", help="Has this tag (analysis or editor tag)."),
+    db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    since: str | None = typer.Option(None, "--since", help="Published on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Published on or before (YYYY, YYYY-MM or YYYY-MM-DD)."),
+    source: str | None = typer.Option(None, "--source", help="Outlet name contains this (any case)."),
+    place: str | None = typer.Option(None, "--place", help="Mentions this place (canonical name or gazetteer id)."),
+    province: str | None = typer.Option(None, "--province", help="Mentions a place in this province."),
+    org: str | None = typer.Option(None, "--org", help="Mentions this organization (canonical name or id)."),
+    type: str | None = typer.Option(None, "--type", help="Has an incident of this type (order, arrest, ...)."),
+    tag: str | None = typer.Option(None, "--tag", help="Has this tag (analysis or editor tag)."),
     limit: int = typer.Option(20, "--limit", "-n", help="Most hits to show."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per hit on stdout."),
 ) -> None:
@@ -118,7 +117,7 @@ def search(
 @app.command()
 def show(
     report_id: str = typer.Argument(..., metavar="ID", help="Report id."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
     as_json: bool = typer.Option(False, "--json", help="The report and its record as JSON on stdout."),
 ) -> None:
     """A report's metadata and text; with its record, the evidence marked in the text."""
@@ -131,7 +130,7 @@ def show(
 
 @app.command()
 def stats(
-    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
     as_json: bool = typer.Option(False, "--json", help="The figures as JSON on stdout."),
 ) -> None:
     """Counts by source, month and status (and, once analyzed, places, organizations, incidents)."""
@@ -143,16 +142,16 @@ def stats(
 @app.command()
 def export(
     format: str = typer.Option("jsonl", "--format", "-f", help="jsonl, csv or parquet."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Output file (default stdout; required for parquet)."),
+    out: str | None = typer.Option(None, "--out", "-o", help="Output file (default stdout; required for parquet)."),
     records: bool = typer.Option(False, "--records", help="Export the analysis records instead of the reports."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Export every report (or record), streaming; a report export reads back with ingest.
     Records carry the editors' corrections, applied as the web applies them."""
+    from tumen.cli.progress import CountingStore, bar, wanted
     from tumen.store.export import FORMATS
     from tumen.store.export import export as run_export
-    from tumen.cli.progress import CountingStore, bar, wanted
 
     if format not in FORMATS:
         raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,13 +12,13 @@ from tumen.cli import app, check_output_file, is_url, store_path
 @app.command()
 def load(
     path: Path = typer.Argument(..., help="Output folder of `tumen analyze --engine spark` (or its records/ folder)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store to load into (SQLite path or postgresql:// URL)."),
+    db: str | None = typer.Option(None, "--db", help="Store to load into (SQLite path or postgresql:// URL)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Load Parquet records written by the Spark engine into a store."""
-    from tumen.store.load import load_parquet
-    from tumen.store import open_store
     from tumen.cli.progress import CountingStore, bar, wanted
+    from tumen.store import open_store
+    from tumen.store.load import load_parquet
 
     target = store_path(db, must_exist=False)
     if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
@@ -43,8 +42,8 @@ def migrate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Move an archive from SQLite to PostgreSQL or back; every table copied and verified (counts, checksums)."""
-    from tumen.store.migrate import migrate as run_migrate
     from tumen.cli.progress import bar, wanted
+    from tumen.store.migrate import migrate as run_migrate
 
     with bar("copying", None, wanted(quiet)) as advance:
         done: dict[str, int] = {}
@@ -62,7 +61,7 @@ def migrate(
 @app.command()
 def backup(
     target: Path = typer.Argument(..., help="File to write the copy to (must not exist, unless --overwrite)."),
-    db: Optional[str] = typer.Option(None, "--db", help="Store to copy (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store to copy (default $TUMEN_DB or ./tumen.db)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace TARGET if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
@@ -79,7 +78,7 @@ def backup(
 
 @app.command()
 def check(
-    db: Optional[str] = typer.Option(None, "--db", help="Store to verify (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store to verify (default $TUMEN_DB or ./tumen.db)."),
     repair: bool = typer.Option(False, "--repair", help="Rebuild the full-text index first (the only repair offered)."),
     as_json: bool = typer.Option(False, "--json", help="The result as one JSON object on stdout."),
 ) -> None:

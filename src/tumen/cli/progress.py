@@ -4,8 +4,9 @@ and only when standard error is a terminal, so logs and pipes never get bar fram
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 def wanted(quiet: bool = False) -> bool:
@@ -21,8 +22,7 @@ def bar(description: str, total: int | None = None, enabled: bool = True
         yield lambda n=1, description=None: None
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(),

@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -53,12 +52,12 @@ def tag(
 
 @app.command("learn-tags")
 def learn_tags(
-    db: Optional[str] = typer.Option(None, "--db", help="Store file or URL (default $TUMEN_DB or ./tumen.db)."),
+    db: str | None = typer.Option(None, "--db", help="Store file or URL (default $TUMEN_DB or ./tumen.db)."),
 ) -> None:
     """Learn the archive's house tags from its editors' tags (ingest tags, web corrections);
     the next `tumen analyze --reanalyze` uses them."""
-    from tumen.engines.tagging import fit_house_tags
     from tumen.cli.core import _open
+    from tumen.engines.tagging import fit_house_tags
 
     with _open(db) as store:
         result = fit_house_tags(store)

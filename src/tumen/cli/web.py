@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Optional
 
 import typer
 
@@ -18,7 +17,7 @@ app.add_typer(user_app, name="user")
 
 
 @app.command()
-def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
+def serve(db: str | None = typer.Option(None, "--db", help="Store file (default $TUMEN_DB or ./tumen.db)."),
           host: str = typer.Option("127.0.0.1", "--host", help="Address to bind. Anything but a loopback address requires login."),
           port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port (1-65535)."),
           workers: int = typer.Option(1, "--workers", min=1, max=64,
@@ -46,9 +45,9 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
 @user_app.command("add")
 def user_add(name: str = typer.Argument(..., help="User name."),
              role: str = typer.Option("viewer", "--role", help="viewer, editor or admin."),
-             password: Optional[str] = typer.Option(None, "--password",
+             password: str | None = typer.Option(None, "--password",
                                                     help="Password (else $TUMEN_PASSWORD, else prompted)."),
-             db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
+             db: str | None = typer.Option(None, "--db", help="Store file.")) -> None:
     """Create a web account."""
     from tumen.web.auth import add_user
 
@@ -60,7 +59,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
 
 
 @user_app.command("list")
-def user_list(db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
+def user_list(db: str | None = typer.Option(None, "--db", help="Store file.")) -> None:
     """List web accounts (name, role, created)."""
     from tumen.web.auth import list_users
 
@@ -70,7 +69,7 @@ def user_list(db: Optional[str] = typer.Option(None, "--db", help="Store file.")
 
 @user_app.command("remove")
 def user_remove(name: str = typer.Argument(...),
-                db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
+                db: str | None = typer.Option(None, "--db", help="Store file.")) -> None:
     """Remove a web account (its sessions end at the next request)."""
     from tumen.web.auth import remove_user
 
@@ -79,7 +78,7 @@ def user_remove(name: str = typer.Argument(...),
 
 
 @user_app.command("rotate-secret")
-def user_rotate_secret(db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
+def user_rotate_secret(db: str | None = typer.Option(None, "--db", help="Store file.")) -> None:
     """Write a new session key (STORE.key, mode 0600): every session ends."""
     from tumen.web.auth import rotate_secret
 

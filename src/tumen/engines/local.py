@@ -22,17 +22,18 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from tumen.analysis import events as _events
+from tumen.analysis.linking import EVENT_TYPES, DuplicateLinker
+from tumen.analysis.pipeline import ANALYZER_VERSION, Pipeline
 from tumen.errors import Failures, InputError
 from tumen.ingest.sources import special_file
 from tumen.ingest.sources.tabular import surrogate_reason
-from tumen.analysis.linking import EVENT_TYPES, DuplicateLinker
-from tumen.analysis.pipeline import ANALYZER_VERSION, Pipeline
 from tumen.record import Report
 
 # Reports handed to a worker process at a time.  Large enough to amortize pickling,
@@ -160,9 +161,15 @@ def analyze_reports(reports: Iterable[Report], *, processes: int = 1,
 
 
 def _progress(enabled: bool, total: int | None, description: str):
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
     from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"),

@@ -37,7 +37,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 REPORT_FIELDS = ("id", "title", "published", "source", "url", "body")
 DEFAULT_MASTER = "local[*]"

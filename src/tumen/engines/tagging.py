@@ -32,8 +32,8 @@ import base64
 import csv
 import hashlib
 import io
-import re
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources

@@ -19,11 +19,10 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
-
 
 # Words per shingle.  Calibrated on the devset (shared/data/devset): with 3-word
 # shingles the syndicated pair d008/d029 (new headline, one paragraph cut, spelling

@@ -20,8 +20,8 @@ import datetime as _dt
 import hashlib
 import re
 import unicodedata
-from functools import lru_cache
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from tumen.errors import InputError
 from tumen.record import RawReport, Report

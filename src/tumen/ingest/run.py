@@ -19,15 +19,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from tumen.errors import InputError, TumenError
-from tumen.record import RawReport, Report
 from tumen.ingest.sources import TITLE_ONLY  # the readers' reason for a title-only item: skipped
+from tumen.record import RawReport, Report
 from tumen.store import BATCH_SIZE, IngestResult, Store
-
 
 # Files named one by one in the warnings about undated reports.
 MAX_WARNING_LINES = 20
@@ -158,7 +157,7 @@ def parse_field_map(text: str | None) -> dict[str, str] | None:
 
 def _progress():
     from rich.console import Console
-    from rich.progress import (Progress, SpinnerColumn, TextColumn, TimeElapsedColumn)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     return Progress(SpinnerColumn(), TextColumn("{task.description}"),
                     TextColumn("{task.completed} read"),
@@ -189,9 +188,8 @@ def _put(queue, message, parent: int) -> None:
 def _reader_process(paths, title_line, field_map, format, published, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
     ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
-    from tumen.ingest import dedup
-
     from tumen.engines.procs import die_with_parent
+    from tumen.ingest import dedup
 
     die_with_parent(parent)
     try:

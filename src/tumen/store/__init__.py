@@ -11,9 +11,10 @@ May import the base (``tumen.record``, ``tumen.errors``), the ingest stages and
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from tumen.errors import Failures, StoreError
 from tumen.record import Report

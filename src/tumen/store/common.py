@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from typing import TYPE_CHECKING, Any, ContextManager, Container, Iterable, Iterator, TypeVar
+from collections.abc import Container, Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tumen.ingest import dedup
 from tumen.errors import QueryError
+from tumen.ingest import dedup
 from tumen.ingest.normalize import content_hash
 from tumen.record import Report
 from tumen.store import BATCH_SIZE, IngestResult, SearchFilters
@@ -178,7 +180,7 @@ class StoreBase:
     path: str
 
     if TYPE_CHECKING:  # what the subclass and its search mixin provide (declared for mypy)
-        def _write(self) -> ContextManager[Any]: ...
+        def _write(self) -> AbstractContextManager[Any]: ...
         def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]: ...
 
     # -- plumbing ---------------------------------------------------------------------

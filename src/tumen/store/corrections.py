@@ -23,8 +23,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from tumen.errors import QueryError
 from tumen.analysis.gazetteer import Gazetteer
+from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
 
 INDEX_VERSION = 2  # bump when index_rows() changes what it derives (rebuilds the web index)

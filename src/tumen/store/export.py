@@ -20,9 +20,10 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 from tumen.errors import TumenError
 from tumen.store import Store

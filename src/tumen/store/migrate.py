@@ -14,9 +14,9 @@ removed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from tumen.errors import StoreError
 from tumen.store.queries import is_postgres_url

@@ -20,9 +20,15 @@ Differences from the SQLite schema, all invisible through the Store API:
 
 from __future__ import annotations
 
+from tumen.store.schema import (
+    ACCOUNT_TABLES,
+    corrections_table,
+    minhash_table,
+    record_tables,
+    reports_table,
+    web_index_tables,
+)
 from tumen.store.schema import POSTGRES_DIALECT as PG
-from tumen.store.schema import (ACCOUNT_TABLES, corrections_table, minhash_table, record_tables, reports_table,
-                     web_index_tables)
 
 # The text search configuration every tsvector/tsquery of the store uses.
 TS_CONFIG = "tumen"

@@ -15,8 +15,9 @@ The connection is in autocommit mode, like the web's SQLite connections
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import psycopg
 

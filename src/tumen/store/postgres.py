@@ -17,17 +17,17 @@ in ``pg_search.py``.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from tumen.ingest import dedup
 from tumen.errors import StoreError
+from tumen.ingest import dedup
 from tumen.record import Report
 from tumen.store import IngestResult
-from tumen.store.common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now,
-                     report_values)
+from tumen.store.common import MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now, report_values
 from tumen.store.migrations import MIGRATIONS
 from tumen.store.pg_schema import postgres_sql
 from tumen.store.pg_search import FILTERS, PgSearchMixin, to_tsquery_text

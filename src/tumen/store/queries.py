@@ -30,14 +30,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from tumen.errors import QueryError, StoreError
-from tumen.store.schema import SQLITE_DIALECT as SQLITE
 from tumen.store.schema import ACCOUNT_TABLES, corrections_table, web_index_tables
+from tumen.store.schema import SQLITE_DIALECT as SQLITE
 
 FACETS = ("tag", "province", "place", "org", "type", "source", "month")
 # Facets that describe an incident itself (the rest describe its report).

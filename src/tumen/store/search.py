@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES

@@ -9,19 +9,37 @@ a rerun add exactly what is missing.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from tumen.ingest import dedup
 from tumen.errors import StoreError
+from tumen.ingest import dedup
 from tumen.record import Report
 from tumen.store import IngestResult
-from tumen.store.common import (MANAGED_EXTRA, MAX_CANDIDATES, READ_CHUNK, StoreBase,  # noqa: F401
-                     add_own_candidates, content_hash, insert_report_sql, now, report_values)
+from tumen.store.common import (  # noqa: F401
+    MANAGED_EXTRA,
+    MAX_CANDIDATES,
+    READ_CHUNK,
+    StoreBase,
+    add_own_candidates,
+    content_hash,
+    insert_report_sql,
+    now,
+    report_values,
+)
 from tumen.store.migrations import LSH_BAND_FUNCTION, MIGRATIONS
 from tumen.store.records import RecordWriter, record_rows_delete
-from tumen.store.sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
-                            SearchMixin, _like_escape, _until)
+from tumen.store.sqlite_search import (  # noqa: F401
+    BM25_WEIGHTS,
+    FILTERS,
+    HL_CLOSE,
+    HL_OPEN,
+    SNIPPET_TOKENS,
+    SearchMixin,
+    _like_escape,
+    _until,
+)
 
 # Milliseconds a writer waits for another writer's lock before giving up.
 BUSY_TIMEOUT_MS = 10_000

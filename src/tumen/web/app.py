@@ -13,8 +13,9 @@ import json
 import logging
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
@@ -80,10 +81,10 @@ class CorrectionBody(BaseModel):
     tag line, which may be a list of strings."""
 
     model_config = ConfigDict(strict=True)
-    action: Optional[str] = None
-    key: Optional[str] = None
-    changes: Optional[dict[str, Union[str, None, list[str]]]] = None
-    evidence: Optional[str] = None
+    action: str | None = None
+    key: str | None = None
+    changes: dict[str, str | None | list[str]] | None = None
+    evidence: str | None = None
 
     @field_validator("changes")
     @classmethod

@@ -15,14 +15,15 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from tumen.store.corrections import INDEX_VERSION, index_rows
 from tumen.errors import StoreError
-from tumen.web.facetindex import FacetIndexHolder
 from tumen.store import open_store
 from tumen.store import queries as Q
+from tumen.store.corrections import INDEX_VERSION, index_rows
+from tumen.web.facetindex import FacetIndexHolder
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
 WARN_EVERY = 60  # seconds between two log lines about a store that cannot be written

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from fastapi.responses import Response, StreamingResponse
 
-from tumen.store.export import SafeCSVWriter
 from tumen.store import queries as Q
+from tumen.store.export import SafeCSVWriter
 from tumen.web.db import WebDB
 from tumen.web.params import State
 

@@ -8,14 +8,15 @@ malformed raises ``QueryError`` (the app answers 400 with the message, never 500
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
-from tumen.store.search import MAX_QUERY_CHARS, parse_query
 from tumen.store.queries import FACETS, INCIDENT_SORTS, Filters
+from tumen.store.search import MAX_QUERY_CHARS, parse_query
 
 PAGE_SIZE = 20  # search results per page
 TABLE_SIZE = 100  # incident rows per page

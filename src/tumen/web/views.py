@@ -11,9 +11,9 @@ import math
 import re
 from typing import Any
 
-from tumen.store import corrections as C
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
+from tumen.store import corrections as C
 from tumen.store import queries as Q
 from tumen.web import charts
 from tumen.web.db import WebDB

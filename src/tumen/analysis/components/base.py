@@ -4,7 +4,7 @@ once, and the grouping of their matches into entities with mentions."""
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from tumen.analysis.gazetteer import Gazetteer
 from tumen.record import Mention

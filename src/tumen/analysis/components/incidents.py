@@ -34,8 +34,8 @@ from tumen.analysis.incidents import args as A
 from tumen.analysis.incidents.classify import TypeModel, apply_triggers, doc_features
 from tumen.analysis.incidents.dedupe import Candidate, merge
 from tumen.analysis.pipeline import Document, component
-from tumen.record import Evidence, Incident
 from tumen.analysis.text import paragraph_spans
+from tumen.record import Evidence, Incident
 
 COMMENTARY = re.compile(r"\s*(?:commentary|analysis|opinion|editorial)\s*:", re.I)
 # A sentence gives a second incident type only when that type's probability is at least

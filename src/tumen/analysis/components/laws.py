@@ -22,8 +22,17 @@ from __future__ import annotations
 import functools
 import re
 
-from tumen.analysis.gazetteer import (HANGUL_PARTICLES, PhraseIndex, Token, _csv, context, hangul_prefix_matches,
-                         hangul_tokens, is_hangul, tokenize)
+from tumen.analysis.gazetteer import (
+    HANGUL_PARTICLES,
+    PhraseIndex,
+    Token,
+    _csv,
+    context,
+    hangul_prefix_matches,
+    hangul_tokens,
+    is_hangul,
+    tokenize,
+)
 from tumen.analysis.pipeline import Document, component
 from tumen.record import Law, Mention
 

@@ -25,11 +25,22 @@ from __future__ import annotations
 
 import re
 
-from tumen.analysis.gazetteer import (HANGUL_PARTICLES, Gazetteer, Match, Token, _lines, context,
-                         hangul_prefix_matches, hangul_tokens, joinable, tag_line_end, tokenize)
+from tumen.analysis.components.base import GazetteerComponent, group_mentions, outlet_spans
+from tumen.analysis.gazetteer import (
+    HANGUL_PARTICLES,
+    Gazetteer,
+    Match,
+    Token,
+    _lines,
+    context,
+    hangul_prefix_matches,
+    hangul_tokens,
+    joinable,
+    tag_line_end,
+    tokenize,
+)
 from tumen.analysis.pipeline import Document, component
 from tumen.record import Mention, Organization
-from tumen.analysis.components.base import GazetteerComponent, group_mentions, outlet_spans
 
 _CTX = context("organizations")  # word lists in resources/entity_context.json
 FOREIGN_QUALIFIERS = _CTX["foreign_qualifiers"]

@@ -20,13 +20,28 @@ from __future__ import annotations
 
 import re
 
-from tumen.analysis.gazetteer import (HANGUL_PARTICLES, KIND_PRIORITY, Entry, Gazetteer, Match, Token, _lines, _one_edit,
-                         context, edit_distance, hangul_prefix_matches, hangul_tokens, joinable, rekey,
-                         roman_key, token_key,
-                         tag_line_end, tokenize)
+from tumen.analysis.components.base import GazetteerComponent, group_mentions, outlet_spans
+from tumen.analysis.gazetteer import (
+    HANGUL_PARTICLES,
+    KIND_PRIORITY,
+    Entry,
+    Gazetteer,
+    Match,
+    Token,
+    _lines,
+    context,
+    edit_distance,
+    hangul_prefix_matches,
+    hangul_tokens,
+    joinable,
+    rekey,
+    roman_key,
+    tag_line_end,
+    token_key,
+    tokenize,
+)
 from tumen.analysis.pipeline import Document, component
 from tumen.record import Mention
-from tumen.analysis.components.base import GazetteerComponent, group_mentions, outlet_spans
 
 _CTX = context("places")  # word lists in resources/entity_context.json
 FEATURE_WORDS = _CTX["feature_words"]

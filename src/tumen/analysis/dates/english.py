@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tumen.analysis.dates import resolve as R
 from tumen.analysis.dates.cues import cue_set

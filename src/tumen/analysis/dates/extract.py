@@ -13,8 +13,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from tumen.analysis.dates import english, korean
 from tumen.analysis.dates import resolve as R

@@ -8,14 +8,13 @@ Inference is a sparse dot product, no scikit-learn object is unpickled.
 from __future__ import annotations
 
 import bisect
-
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
-from tumen.record import INCIDENT_TYPES
 from tumen.analysis.incidents.features import context_features, sentence_features
+from tumen.record import INCIDENT_TYPES
 
 MODEL_FILE = "incident_model.npz"
 

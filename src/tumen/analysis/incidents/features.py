@@ -17,12 +17,11 @@ product with the stored coefficients (no scikit-learn needed at run time).
 from __future__ import annotations
 
 import bisect
-
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _DIGIT = re.compile(r"\d")

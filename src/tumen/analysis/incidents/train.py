@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from tumen.analysis.datafiles import read_objects
-from tumen.record import INCIDENT_TYPES
-from tumen.analysis.text import paragraph_spans
 from tumen.analysis.incidents.classify import TypeModel, doc_features
+from tumen.analysis.text import paragraph_spans
+from tumen.record import INCIDENT_TYPES
 
 # Regularization strength and decision threshold, chosen on out-of-fold predictions of
 # the 5-fold cross-validation on the training set (C in 3, 10, 30; one threshold for

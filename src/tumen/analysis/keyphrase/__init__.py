@@ -25,8 +25,15 @@ from typing import Any
 import numpy as np
 
 from tumen.analysis.keyphrase.background import Background, default_background
-from tumen.analysis.keyphrase.candidates import (Candidate, LexiconTagger, address_tokens, extract_candidates, extract_words, phrase_key,
-                         stem, tokenize)
+from tumen.analysis.keyphrase.candidates import (
+    Candidate,
+    LexiconTagger,
+    address_tokens,
+    extract_candidates,
+    extract_words,
+    phrase_key,
+    tokenize,
+)
 from tumen.analysis.keyphrase.features import FEATURES, KEYWORD_FEATURES, featurize, featurize_words
 from tumen.analysis.keyphrase.ranker import LinearRanker
 from tumen.analysis.keyphrase.semantic import RERANK_TOP, SEMANTIC_FEATURES, SemanticScorer, semantic_rows

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
-from tumen.errors import InputError
 from tumen.analysis.keyphrase import KeyphraseExtractor, default_extractor
+from tumen.errors import InputError
 
 SPACY_BATCH = 32
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
-from typing import Any, Container
+from typing import Any
 
 from nltk.stem.porter import PorterStemmer
 

@@ -19,8 +19,7 @@ hyphenated word) is one of them.
 from __future__ import annotations
 
 import re
-from collections.abc import Set
-from typing import Iterable
+from collections.abc import Iterable, Set
 
 # Korean family names, in the romanizations reports use (McCune-Reischauer, Revised,
 # and the usual spellings).  Checked only where the text writes them capitalized.

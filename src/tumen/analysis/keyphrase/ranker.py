@@ -9,10 +9,10 @@ the shipped model and the benchmark's cross-dataset models are both made with it
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

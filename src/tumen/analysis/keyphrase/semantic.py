@@ -52,13 +52,14 @@ import logging
 import math
 import re
 from collections import OrderedDict
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from tumen.errors import TumenError
 from tumen.analysis.keyphrase.candidates import phrase_key, stem
 from tumen.analysis.keyphrase.features import FEATURES
+from tumen.errors import TumenError
 
 SEMANTIC_FEATURES = FEATURES + ("sim", "sim_gap", "attention", "attention_gap", "mask_drop", "mask_drop_gap")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from tumen.analysis.keyphrase.candidates import stem
 

@@ -27,19 +27,29 @@ import os
 import stat
 import sys
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from tumen.errors import InputError
-from tumen.record import RawReport
-from tumen.ingest.sources.base import (DEFAULT_LIMITS, TITLE_ONLY, GzipGuard, Item, Limits, Options, Reader, Source,
-                   prefixed)
+from tumen.ingest.sources.base import (
+    DEFAULT_LIMITS,
+    TITLE_ONLY,
+    GzipGuard,
+    Item,
+    Limits,
+    Options,
+    Reader,
+    Source,
+    prefixed,
+)
 from tumen.ingest.sources.encoding import HEAD_BYTES, bom_encoding
 from tumen.ingest.sources.feeds import read_atom, read_rss
 from tumen.ingest.sources.html import read_html
 from tumen.ingest.sources.tabular import read_csv, read_json, read_jsonl
 from tumen.ingest.sources.text import read_markdown, read_text
 from tumen.ingest.sources.warc import read_warc
+from tumen.record import RawReport
 
 __all__ = ["FORMATS", "TITLE_ONLY", "Limits", "detect_format", "read_path", "read_paths", "read_bytes"]
 

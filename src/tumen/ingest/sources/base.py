@@ -6,12 +6,13 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Callable, Iterator, Union
+from typing import IO
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources import encoding as _encoding
+from tumen.record import RawReport
 
 MiB = 1024 * 1024
 
@@ -158,7 +159,7 @@ class Source:
         return _encoding.decode(data, self.path, self._encoding), data
 
 
-Item = Union[RawReport, InputError]
+Item = RawReport | InputError
 
 # Every reader's reason for an item with a title (or nothing) but no body ends with this:
 # callers count such items as skipped (a headlines file), not as failures.

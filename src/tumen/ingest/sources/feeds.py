@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources.base import TITLE_ONLY, Item, Source
 from tumen.ingest.sources.html import html_to_text
+from tumen.record import RawReport
 
 # An item's element: from ``<item``/``<entry`` (any namespace prefix) to the first
 # closing tag of the same name after it.  Found by pairing the opening and closing tags

@@ -18,13 +18,14 @@ content) to paragraphs without any extraction heuristics.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources.base import Item, Source
 from tumen.ingest.sources.encoding import bom_encoding, decode
 from tumen.ingest.sources.furniture import drop_furniture
+from tumen.record import RawReport
 
 # Elements that start a new paragraph when an HTML fragment is turned into text.
 # (HTML names, and the names trafilatura's output tree uses: head, list, item, quote, row.)

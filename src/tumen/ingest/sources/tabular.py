@@ -21,11 +21,12 @@ import csv
 import io
 import json
 import re
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources.base import TITLE_ONLY, Item, Source, split_tags
+from tumen.record import RawReport
 
 FIELDS = ("id", "title", "published", "source", "url", "body", "tags", "language")
 # Default aliases, used only when the canonical field is absent from an item.

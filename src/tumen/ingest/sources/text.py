@@ -24,12 +24,12 @@ which stays body text).  A file whose body is empty
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources.base import TITLE_ONLY, Item, Source, split_tags
 from tumen.ingest.sources.furniture import dateline_date, drop_furniture, is_caption_label, is_furniture_line
+from tumen.record import RawReport
 
 # "Key: value" header lines and the RawReport field each one fills.
 HEADER_KEYS = {

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 from tumen.errors import InputError
-from tumen.record import RawReport
 from tumen.ingest.sources.base import Item, Source
 from tumen.ingest.sources.html import decode_html, extract
+from tumen.record import RawReport
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
