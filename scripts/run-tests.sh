@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole test suite with the project's virtualenv.  pytest's exit code 5
-# ("no tests collected") is a failure here: a suite that ran nothing proves nothing.
+# Run the static gates (scripts/lint.sh: ruff and mypy, as `make lint`), then the whole
+# test suite with the project's virtualenv.  A lint finding fails the run before any
+# test starts.  pytest's exit code 5 ("no tests collected") is a failure here: a suite
+# that ran nothing proves nothing.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
+if ! bash scripts/lint.sh; then
+  echo "run-tests: lint findings (ruff/mypy above); fix them first" >&2
+  exit 1
+fi
 "$BIN/python" -m pytest -q -p no:cacheprovider "$@"
 status=$?
 if [ $status -eq 5 ]; then
