@@ -211,7 +211,7 @@ def audit(response) -> PageAudit:
 
 def assert_safe_page(response, where: str) -> PageAudit:
     if response.status_code == 404 and response.headers["content-type"] == "application/json":
-        assert response.json() == {"detail": "Not Found"}, where  # no route: nothing echoed
+        assert response.json() == {"error": "Not Found"}, where  # no route: nothing echoed
         return PageAudit()
     assert response.headers["content-type"].startswith("text/html"), where
     csp = response.headers.get("content-security-policy", "")

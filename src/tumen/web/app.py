@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..errors import QueryError, StoreError
@@ -285,9 +286,19 @@ async def store_error(request: Request, exc: Exception) -> Response:
     return await http_error(request, HTTPError(503, str(exc)))
 
 
+async def no_route(request: Request, exc: Exception) -> Response:
+    """No route for the path (or the method): the documented error body
+    (``{"error": ...}``), with the router's own words, nothing of the request echoed.
+    (A report id holding a line break matches no route: 404 too.)"""
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
 EXCEPTION_HANDLERS: dict[Any, Callable] = {
     HTTPError: http_error, QueryError: query_error,
-    RequestValidationError: validation_error, StoreError: store_error}
+    RequestValidationError: validation_error, StoreError: store_error,
+    StarletteHTTPException: no_route}
 
 
 def _desk_host(request: Request) -> bool:

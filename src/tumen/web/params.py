@@ -210,8 +210,8 @@ class _Query(BaseModel):
                                      query=self._parsed if match else None), **extra)
 
 
-_Page = Annotated[int, BeforeValidator(_digits), Field(
-    ge=1, le=MAX_PAGE, description="Page of results, from 1")]
+_Page = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page of results, from 1"),
+                  BeforeValidator(_digits)]  # last: runs first, on the raw string
 _Exact = Annotated[Literal["0", "1"], Field(
     description="1: count every match of a very common word (else an estimate)")]
 _Sort = Annotated[Literal[INCIDENT_SORTS], Field(  # type: ignore[valid-type]
