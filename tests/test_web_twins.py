@@ -27,14 +27,14 @@ from tumen.web.params import MAX_PAGE, MAX_VALUE_CHARS, MAX_VALUES_PER_FACET, QU
 # Written for this test: three short desk notes (one id with "/" that ends in ".json").
 NOTES = [
     ("desk/2024/one.json", "Hyesan note", "2024-03-20",
-     "Security officials in Hyesan arrested two market traders in March 2024. "
-     "The traders were held for a week."),
+     ("Security officials in Hyesan arrested two market traders in March 2024. "
+      "The traders were held for a week.")),
     ("plain-2", "Musan note", "2024-04-02",
-     "A lecture on the new law was held in Musan County in April 2024. "
-     "Market stalls were closed that day."),
+     ("A lecture on the new law was held in Musan County in April 2024. "
+      "Market stalls were closed that day.")),
     ("plain-3", "Sinuiju note", "2023-11-15",
-     "Border guards in Sinuiju searched homes for foreign phones in November 2023. "
-     "No arrests were reported."),
+     ("Border guards in Sinuiju searched homes for foreign phones in November 2023. "
+      "No arrests were reported.")),
 ]
 TYPES = {"desk/2024/one.json": "arrest", "plain-2": "meeting", "plain-3": "crackdown"}
 PLACES = {"desk/2024/one.json": ("Hyesan", "Yanggang Province"),

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -32,7 +33,15 @@ from . import auth, params
 from .auth import User
 from .charts import TYPE_COLORS
 from .db import WebDB
-from .deps import TOO_LARGE, HTTPError, id_url, render, route_wants_json, wants_json, web_url
+from .deps import (
+    TOO_LARGE,
+    HTTPError,
+    id_url,
+    render,
+    route_wants_json,
+    wants_json,
+    web_url,
+)
 from .routes import ROUTERS
 from .routes.accounts import HASH_THREADS  # noqa: F401  (documented as web.app.HASH_THREADS)
 from .routes.upload import MAX_UPLOAD_BYTES  # noqa: F401

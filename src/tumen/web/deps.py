@@ -20,7 +20,6 @@ from .auth import User
 from .db import WebDB
 from .params import ExportQuery, FacetsQuery, IncidentsQuery, SearchQuery, State
 
-
 TOO_LARGE = "tumen.body_too_large"  # set in the ASGI scope when a body passed its limit
 
 
@@ -84,7 +83,7 @@ async def csrf_form(request: Request) -> Any:
     ``X-CSRF-Token``) matches the session's; else 403."""
     form = await request.form()
     token = form.get("csrf_token") or request.headers.get("x-csrf-token")
-    if not auth.csrf_ok(request.state.session, token):
+    if not auth.csrf_ok(request.state.session, token if isinstance(token, str) else None):
         raise HTTPError(403, "the form expired or did not come from this site (CSRF check)"
                              "; reload the page and try again")
     return form

@@ -5,12 +5,20 @@ repeatable, ``sort``/``order``, ``page``), so every state is a shareable URL.  A
 malformed raises ``QueryError`` (the app answers 400 with the message, never 500).
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Iterable, Literal, Mapping
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
-                      ValidationError, model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..errors import QueryError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,7 +18,7 @@ from ..deps import DB, Admin, CSRFForm, CurrentUser, render
 router = APIRouter()
 log = logging.getLogger("tumen.web")
 HASH_THREADS = 2  # argon2 checks at once (each ~0.1 s of a core and 64 MiB)
-_hash_limiters: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_hash_limiters: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 async def hashing(fn: Callable, *args: Any) -> Any:
@@ -75,10 +76,9 @@ async def login_post(request: Request, form: CSRFForm, db: DB):
         return render(request, "login.html", {"next": target,
                                               "error": "wrong user name or password"}, 401)
     sessions: auth.Sessions = request.app.state.sessions
-    response = RedirectResponse(target, 303)
     request.state.new_session = auth.Sessions.new(
         row["name"], auth.password_mark(sessions.secret(), row["password_hash"]))
-    return response
+    return RedirectResponse(target, 303)
 
 
 @router.post("/logout", include_in_schema=False)

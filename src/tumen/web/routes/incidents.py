@@ -13,29 +13,30 @@ from .. import exports, views
 from ..deps import ExportState, HTTPError, IncidentsState, SearchState, SyncedDB, twin
 
 router = APIRouter()
-JSON = {"response_model": dict[str, Any]}
-PAGE = {"response_class": HTMLResponse, "include_in_schema": False}
 
 
-@router.get("/api/incidents", tags=["incidents"], summary="Incidents table", **JSON)
-@router.get("/incidents.json", include_in_schema=False, **JSON)
-@router.get("/incidents", **PAGE)
+@router.get("/api/incidents", tags=["incidents"], summary="Incidents table",
+            response_model=dict[str, Any])
+@router.get("/incidents.json", include_in_schema=False, response_model=dict[str, Any])
+@router.get("/incidents", response_class=HTMLResponse, include_in_schema=False)
 def incidents(request: Request, state: IncidentsState, db: SyncedDB) -> Any:
     """One page of incidents (corrections applied) with facets, timeline and map data."""
     return twin(request, "incidents.html", views.incidents_view(db, state), st=state)
 
 
-@router.get("/api/timeline", tags=["incidents"], summary="Incidents per month and type", **JSON)
-@router.get("/timeline.json", include_in_schema=False, **JSON)
-@router.get("/timeline", **PAGE)
+@router.get("/api/timeline", tags=["incidents"], summary="Incidents per month and type",
+            response_model=dict[str, Any])
+@router.get("/timeline.json", include_in_schema=False, response_model=dict[str, Any])
+@router.get("/timeline", response_class=HTMLResponse, include_in_schema=False)
 def timeline(request: Request, state: SearchState, db: SyncedDB) -> Any:
     """Incidents per month, stacked by type, for the filter."""
     return twin(request, "timeline.html", views.timeline_view(db, state), st=state)
 
 
-@router.get("/api/map", tags=["incidents"], summary="Incidents per province and place", **JSON)
-@router.get("/map.json", include_in_schema=False, **JSON)
-@router.get("/map", **PAGE)
+@router.get("/api/map", tags=["incidents"], summary="Incidents per province and place",
+            response_model=dict[str, Any])
+@router.get("/map.json", include_in_schema=False, response_model=dict[str, Any])
+@router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def map_(request: Request, state: SearchState, db: SyncedDB) -> Any:
     """Incidents per province (choropleth) and per place (points), for the filter."""
     return twin(request, "map.html", views.map_view(db, state), st=state)

@@ -9,7 +9,7 @@ of /reports/ID/correct is the form, not a report).
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,8 +18,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ...errors import QueryError
 from ...store import queries as Q
 from .. import auth, views
-from ..deps import (DB, TOO_LARGE, CSRFForm, Editor, HTTPError, SyncedDB, id_url, render,
-                    require_role, twin)
+from ..deps import (
+    DB,
+    TOO_LARGE,
+    CSRFForm,
+    Editor,
+    HTTPError,
+    SyncedDB,
+    id_url,
+    render,
+    require_role,
+    twin,
+)
 
 router = APIRouter()
 
@@ -29,10 +39,10 @@ class CorrectionBody(BaseModel):
     tag line, which may be a list of strings."""
 
     model_config = ConfigDict(strict=True)
-    action: Optional[str] = None
-    key: Optional[str] = None
-    changes: Optional[dict[str, Union[str, None, list[str]]]] = None
-    evidence: Optional[str] = None
+    action: str | None = None
+    key: str | None = None
+    changes: dict[str, str | None | list[str]] | None = None
+    evidence: str | None = None
 
     @field_validator("changes")
     @classmethod
