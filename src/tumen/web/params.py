@@ -1,8 +1,12 @@
 """Query-string parameters of every page and API call: validated, and turned back into URLs.
 
 A page's whole state lives in its query string (``q``, one parameter per facet,
-repeatable, ``sort``/``order``, ``page``), so every state is a shareable URL.  Anything
-malformed raises ``QueryError`` (the app answers 400 with the message, never 500).
+repeatable, ``sort``/``order``, ``page``), so every state is a shareable URL.  One
+pydantic model per kind of page (``SearchQuery``, ``IncidentsQuery``, ``FacetsQuery``,
+``ExportQuery``) validates it, once: the routes take it as their query dependency
+(``Annotated[Model, Query()]``), so it is also their OpenAPI description.  Anything
+malformed is a one-line message (``message``; ``QueryError`` outside a request): the
+app answers 400 with it, never 500.  ``State`` is what the views and templates take.
 """
 
 from collections.abc import Iterable, Mapping
