@@ -26,14 +26,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__
-from ..errors import QueryError, StoreError
-from ..store import queries as Q
-from . import auth, params
-from .auth import User
-from .charts import TYPE_COLORS
-from .db import WebDB
-from .deps import (
+from tumen import __version__
+from tumen.errors import QueryError, StoreError
+from tumen.store import queries as Q
+from tumen.web import auth, params
+from tumen.web.auth import User
+from tumen.web.charts import TYPE_COLORS
+from tumen.web.db import WebDB
+from tumen.web.deps import (
     TOO_LARGE,
     HTTPError,
     id_url,
@@ -42,9 +42,9 @@ from .deps import (
     wants_json,
     web_url,
 )
-from .routes import ROUTERS
-from .routes.accounts import HASH_THREADS  # noqa: F401  (documented as web.app.HASH_THREADS)
-from .routes.upload import MAX_UPLOAD_BYTES  # noqa: F401
+from tumen.web.routes import ROUTERS
+from tumen.web.routes.accounts import HASH_THREADS  # noqa: F401  (documented as web.app.HASH_THREADS)
+from tumen.web.routes.upload import MAX_UPLOAD_BYTES  # noqa: F401
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -15,10 +15,10 @@ from urllib.parse import quote
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from . import auth
-from .auth import User
-from .db import WebDB
-from .params import ExportQuery, FacetsQuery, IncidentsQuery, SearchQuery, State
+from tumen.web import auth
+from tumen.web.auth import User
+from tumen.web.db import WebDB
+from tumen.web.params import ExportQuery, FacetsQuery, IncidentsQuery, SearchQuery, State
 
 TOO_LARGE = "tumen.body_too_large"  # set in the ASGI scope when a body passed its limit
 

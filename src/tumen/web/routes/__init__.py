@@ -5,7 +5,7 @@ in (the report form's route must come before the report's catch-all path)."""
 
 from __future__ import annotations
 
-from . import accounts, api, incidents, reports, search, upload
+from tumen.web.routes import accounts, api, incidents, reports, search, upload
 
 ROUTERS = (search.router, api.router, reports.router, incidents.router, accounts.router,
            upload.router)

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...errors import TumenError
-from ...store import queries as Q
-from .. import auth
-from ..deps import DB, Admin, CSRFForm, CurrentUser, render
+from tumen.errors import TumenError
+from tumen.store import queries as Q
+from tumen.web import auth
+from tumen.web.deps import DB, Admin, CSRFForm, CurrentUser, render
 
 router = APIRouter()
 log = logging.getLogger("tumen.web")

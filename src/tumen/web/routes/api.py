@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from .. import views
-from ..deps import FacetsState, SyncedDB
+from tumen.web import views
+from tumen.web.deps import FacetsState, SyncedDB
 
 router = APIRouter()  # full paths, no prefix: handlers see their route's whole path
 

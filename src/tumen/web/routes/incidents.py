@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from .. import exports, views
-from ..deps import ExportState, HTTPError, IncidentsState, SearchState, SyncedDB, twin
+from tumen.web import exports, views
+from tumen.web.deps import ExportState, HTTPError, IncidentsState, SearchState, SyncedDB, twin
 
 router = APIRouter()
 

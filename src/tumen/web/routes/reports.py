@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from ...errors import QueryError
-from ...store import queries as Q
-from .. import auth, views
-from ..deps import (
+from tumen.errors import QueryError
+from tumen.store import queries as Q
+from tumen.web import auth, views
+from tumen.web.deps import (
     DB,
     TOO_LARGE,
     CSRFForm,

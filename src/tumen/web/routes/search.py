@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from .. import views
-from ..deps import SearchState, SyncedDB, twin
+from tumen.web import views
+from tumen.web.deps import SearchState, SyncedDB, twin
 
 router = APIRouter()
 

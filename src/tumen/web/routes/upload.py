@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import views
-from ..deps import DB, CSRFForm, Editor, render
+from tumen.web import views
+from tumen.web.deps import DB, CSRFForm, Editor, render
 
 router = APIRouter()
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one uploaded file
