@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tumen.ingest import ingest
+from tumen.ingest.run import ingest
 from tumen.record import INCIDENT_TYPES
 from tumen.store import open_store
 from tumen.store.queries import FACETS, INCIDENT_SORTS
