@@ -18,7 +18,13 @@ from fastapi.responses import HTMLResponse
 from tumen.web import auth
 from tumen.web.auth import User
 from tumen.web.db import WebDB
-from tumen.web.params import ExportQuery, FacetsQuery, IncidentsQuery, SearchQuery, State
+from tumen.web.params import (
+    ExportQuery,
+    FacetsQuery,
+    IncidentsQuery,
+    SearchQuery,
+    State,
+)
 
 TOO_LARGE = "tumen.body_too_large"  # set in the ASGI scope when a body passed its limit
 

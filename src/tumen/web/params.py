@@ -27,8 +27,8 @@ from pydantic_core import PydanticCustomError
 
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
-from tumen.store.search import MAX_QUERY_CHARS, parse_query
 from tumen.store.queries import FACETS, INCIDENT_SORTS, Filters
+from tumen.store.search import MAX_QUERY_CHARS, parse_query
 
 PAGE_SIZE = 20  # search results per page
 TABLE_SIZE = 100  # incident rows per page

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tumen.web import exports, views
-from tumen.web.deps import ExportState, HTTPError, IncidentsState, SearchState, SyncedDB, twin
+from tumen.web.deps import (
+    ExportState,
+    HTTPError,
+    IncidentsState,
+    SearchState,
+    SyncedDB,
+    twin,
+)
 
 router = APIRouter()
 
