@@ -62,9 +62,9 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(SHARED / "tools"))
 
-from tumen.incidents import train as T  # noqa: E402
-from tumen.incidents.classify import TypeModel  # noqa: E402
-from tumen.jsonl import read_objects  # noqa: E402
+from tumen.analysis.datafiles import read_objects  # noqa: E402
+from tumen.analysis.incidents import train as T  # noqa: E402
+from tumen.analysis.incidents.classify import TypeModel  # noqa: E402
 from tumen.record import INCIDENT_TYPES  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "results" / ".incidents_cache.pkl"
@@ -76,7 +76,7 @@ def source_key() -> str:
     h = hashlib.sha256()
     for path in sorted((ROOT / "src" / "tumen").rglob("*")):
         rel = path.relative_to(ROOT / "src" / "tumen").as_posix()
-        if not path.is_file() or rel.startswith(("incidents/", "components/incidents.py")) \
+        if not path.is_file() or rel.startswith(("analysis/incidents/", "analysis/components/incidents.py")) \
                 or "__pycache__" in rel or rel.startswith("resources/incident_"):
             continue
         h.update(rel.encode())
@@ -187,7 +187,7 @@ def per_type(golds, reports, preds) -> list[str]:
 def predict(docs, model, embeddings=None) -> list[dict]:
     """Records of ``docs``; ``embeddings`` (one matrix of sentence embeddings per doc) is
     handed to an EncodedModel before each document is analyzed."""
-    from tumen.components.incidents import extract
+    from tumen.analysis.components.incidents import extract
 
     out = []
     for i, d in enumerate(docs):
