@@ -1,7 +1,7 @@
 """Incident figures on real reporting: report-level cross-validation on realtrain.
 
     python benchmarks/incidents.py [--folds 5] [--no-cache] [--skip-transfer]
-                                   [--encoder minilm|e5 --mode concat|only|stack]
+                                   [--seed N] [--encoder minilm|e5 --mode concat|only|stack]
 
 1. 5-fold cross-validation on ../shared/data/realtrain, folds by report, every duplicate
    pair (``duplicate_of``) in one fold: the typer of each fold is trained on the trainset
@@ -107,9 +107,10 @@ def load(use_cache: bool):
     return t_reports, t_golds, t_docs, r_reports, r_golds, r_docs
 
 
-def duplicate_folds(golds: list[dict], folds: int) -> list[int]:
+def duplicate_folds(golds: list[dict], folds: int, seed: int | None = None) -> list[int]:
     """The fold of every report: reports linked by duplicate_of share one fold; the
-    groups are dealt round-robin in file order."""
+    groups are dealt round-robin in file order (``seed``: in a shuffled order, for
+    repeated cross-validation)."""
     index = {g["id"]: i for i, g in enumerate(golds)}
     parent = list(range(len(golds)))
 
@@ -122,14 +123,15 @@ def duplicate_folds(golds: list[dict], folds: int) -> list[int]:
     for i, g in enumerate(golds):
         if g.get("duplicate_of") in index:
             parent[find(i)] = find(index[g["duplicate_of"]])
+    order = list(range(len(golds)))
+    if seed is not None:
+        np.random.default_rng(seed).shuffle(order)
     roots: dict[int, int] = {}
-    out = []
-    for i in range(len(golds)):
+    for i in order:
         r = find(i)
         if r not in roots:
             roots[r] = len(roots) % folds
-        out.append(roots[r])
-    return out
+    return [roots[find(i)] for i in range(len(golds))]
 
 
 def recordeval(golds: list[dict], reports: list[dict], preds: list[dict]) -> dict:
@@ -350,6 +352,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--skip-transfer", action="store_true")
+    parser.add_argument("--seed", type=int, help="deal the reports into folds in a shuffled order")
     parser.add_argument("--encoder", choices=["minilm", "e5"],
                         help="add a pretrained sentence encoder's embedding as a typer signal")
     parser.add_argument("--mode", choices=["concat", "only", "stack"], default="concat",
@@ -377,7 +380,7 @@ def main() -> None:
         return fit_encoded(feats, labels, np.vstack([t_emb, r_emb[idx]]), args)
 
     golds = scorable(r_golds, r_reports)
-    fold_of = duplicate_folds(r_golds, args.folds)
+    fold_of = duplicate_folds(r_golds, args.folds, args.seed)
     preds: list[dict | None] = [None] * len(r_docs)
     for f in range(args.folds):
         model = fit(np.array([i for i, g in enumerate(rg) if fold_of[g] != f], dtype=np.int64))
