@@ -12,6 +12,13 @@ records: no "now"-type values, no bare weeks).  Two readings of the same record:
   quarter as TimeML's ``YYYY-Qn`` (the record's spec has no quarter precision, so a
   quarter's value is its year; this line shows what that costs, it is not the score).
 
+Then the ceiling under the spec, computed from the gold files through the same scorer: a
+system whose values are all spec values (day, month, year, season) can never match
+TimeML's quarters and halves (``1989-Q3``, ``1989-QX``, ``1990-H1``).  Two readings:
+every other gold date right and each quarter emitted with its year value (what the spec
+asks), or quarters not emitted at all; and the same where also the gold values no spec
+value can equal (decades ``199``, ``1968-XX``, ``2000-01-05TEV``) are not emitted.
+
 Printed beside HeidelTime 2.2.1's and ``dateparser.search_dates``'s figures on the same
 files and scope (from ``../shared/data/dates/README.md``).
 
@@ -28,6 +35,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -91,6 +99,33 @@ def system_dates(records: Path, every_mention: bool, quarters: bool = False) -> 
     return out
 
 
+QUARTER = re.compile(r"\d{4}-(?:Q[1-4X]|H[12])")
+SPEC_VALUE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?|-(?:SP|SU|FA|WI))?")
+
+
+def ceiling(te, gold: list[dict], quarters_emitted: bool, strict: bool) -> dict:
+    """The scores of the best spec-conforming system: each gold DATE-spec expression at
+    its gold span with its gold value, except a quarter (or half), emitted with its year
+    (``quarters_emitted``) or not at all; with ``strict`` a gold value no spec value can
+    equal is not emitted either."""
+    out = {}
+    for doc in gold:
+        dates = []
+        for g in doc["timexes"]:
+            if g["type"] != "DATE":
+                continue
+            value = g["value"] or ""
+            if QUARTER.fullmatch(value):
+                if not quarters_emitted:
+                    continue
+                value = value[:4]
+            elif strict and not SPEC_VALUE.fullmatch(value):
+                continue
+            dates.append({"text": g["text"], "start": g["start"], "end": g["end"], "value": value})
+        out[doc["id"]] = dates
+    return te.score(gold, out, "DATE-spec")["value"]
+
+
 def accuracy(args) -> None:
     te = _timexeval()
     keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tumen-dates-"))
@@ -109,6 +144,12 @@ def accuracy(args) -> None:
                   f"{100 * v['F1']:9.1f} {100 * r['F1']:8.1f}")
         for name, figures in REFERENCE.items():
             print(f"{name:36} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
+        for strict in (False, True):
+            for emitted in (True, False):
+                v = ceiling(te, gold, emitted, strict)
+                name = ("ceiling under the spec" + (", strict" if strict else "")
+                        + (": quarters as year" if emitted else ": no quarters"))
+                print(f"{name:36} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} {100 * v['F1']:9.1f} {'':>8}")
         print(f"  ({len(gold)} documents analyzed in {took:.0f} s; records in {records})", flush=True)
 
 
