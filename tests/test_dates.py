@@ -268,12 +268,21 @@ def test_spelled_out_years_and_year_ranges(nlp):
     got = found("Prices peaked in nineteen ninety-four and again in the year two thousand. The "
                 "1957-58 famine and the 1998-2000 crisis are remembered.", "2005-06-01", nlp)
     assert got["in nineteen ninety-four"].value == "1994"
-    assert got["the year two thousand".split(" ", 2)[2]].value == "2000"
+    assert got["in the year two thousand"].value == "2000"
     r = got["1957-58"]
     assert (r.value, r.precision, r.range) == ("1957", "year", ["1957-01-01", "1958-12-31"])
     assert got["1998-2000"].range == ["1998-01-01", "2000-12-31"]
     # a spelled number before a noun is a count
     assert dates("About two thousand troops and nineteen hundred people came.", "2005-06-01", nlp) == {}
+    # a century and two digits is a year without a preposition too, even before a noun;
+    # "the year two thousand" before a verb is a year
+    got = dates("Pyongyang, nineteen ninety-six: a famine year. A nineteen ninety-seven decree "
+                "followed. The goal of doubling output by the year two thousand has been dropped. "
+                "The rations were cut in nineteen ninety-five on an order from above.", "2005-06-01", nlp)
+    assert got["nineteen ninety-six"] == ("1996", "year")
+    assert got["nineteen ninety-seven"] == ("1997", "year")
+    assert got["by the year two thousand"] == ("2000", "year")
+    assert got["in nineteen ninety-five"] == ("1995", "year")
 
 
 def test_month_days_by_tense(nlp):

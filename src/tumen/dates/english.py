@@ -51,6 +51,8 @@ _TWO_DIGITS_W = rf"(?:(?:{_TENS_W})(?:[-\s](?:{_UNITS_W}))?|{_TEENS_W})"
 SPELLED_YEAR = (rf"(?i:(?:eighteen|nineteen)\s+(?:{_TWO_DIGITS_W}|hundred)(?![\w-])"
                 rf"|two\s+thousand(?:\s+(?:and\s+)?(?:{_TWO_DIGITS_W}|{_UNITS_W}))?(?![\w-]))")
 YEAR = rf"(?P<year>1[89]\d\d|20\d\d|{SPELLED_YEAR})(?![\d])"
+# A spelled year of a century and two digits ("nineteen ninety-six"): never a count.
+_SPELLED_CENTURY_YEAR = re.compile(rf"(?i:(?:eighteen|nineteen)\s+{_TWO_DIGITS_W})")
 SEASON = r"(?P<season>(?i:spring|summer|autumn|winter|fall))(?![\w])"
 WEEKDAY = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![\w])"
 NUM = r"(?P<num>(?i:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)|\d{1,3})"
@@ -303,12 +305,11 @@ def h_season(m, ctx):
 
 def h_year(m, ctx):
     year = year_of(m.group("year"))
-    if not m.group("year").isdigit():
-        # "two thousand troops": a spelled number is a year only after a preposition or
-        # "the year", and before no noun
-        before = ctx.body[max(0, m.start() - 9):m.start()].lower()
-        nxt = ctx.next_word(m.end())
-        if not (m.group("prep") or before.endswith("year ")) or (nxt and nxt.islower() and nxt not in ("and", "or")):
+    if not m.group("year").isdigit() and not _SPELLED_CENTURY_YEAR.fullmatch(m.group("year")):
+        # "two thousand troops", "nineteen hundred people": such a spelled number is a
+        # year only after a preposition or "the year", and before no noun.  "nineteen
+        # ninety-six" is never a count: it is a year anywhere.
+        if not (m.group("prep") or m.groupdict().get("theyear")) or ctx.noun_follows(m.end()):
             return None
     nxt = ctx.next_word(m.end())
     if nxt and nxt.lower() in cue_set("year_unit_words"):
@@ -337,7 +338,7 @@ def h_rel_year(m, ctx):
     if ctx.pub is None or _duration(m, ctx):
         return None
     rel = m.group("yrel").lower().split()[-1]
-    delta = {"this": 0, "last": -1, "next": 1, "the": 0}[rel]
+    delta = {"this": 0, "last": -1, "next": 1, "the": 0, "current": 0}[rel]
     mod = _mod(m)
     if m.group("yrel").lower() == "the" and not mod:
         return None  # bare "the year"
@@ -548,8 +549,9 @@ def h_weekday(m, ctx):
         return R.weekday_before(ctx.pub, wd)
     if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
         return R.weekday_on_or_before(ctx.pub, wd)  # "Wednesday's ruling"
-    if planned_before(ctx.body, m.start()):
-        return R.weekday_on_or_after(ctx.pub, wd)  # "set to resume Monday"
+    if planned_before(ctx.body, m.start()) or ctx.planned(m):
+        # "set to resume Monday", "planned a rally on Saturday", "postponed until Tuesday"
+        return R.weekday_on_or_after(ctx.pub, wd)
     tense = ctx.tense(m, infinitive_head=True)
     if tense == FUTURE or (tense != PAST and _prep(m) in WEEKDAY_FORWARD_PREPS):
         return R.weekday_on_or_after(ctx.pub, wd)
@@ -618,8 +620,8 @@ RULES: tuple[Rule, ...] = (
     Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this\s+past|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("iso_date", _c(PREP + DAY_MOD + r"(?P<year>1[89]\d\d|20\d\d)-(?P<imonth>0[1-9]|1[0-2])-(?P<iday>0[1-9]|[12]\d|3[01])(?![\w-])"),
          h_iso_date, _a("year")),
-    Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
-    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
+    Rule("year", _c(PREP + MOD + r"(?:(?P<theyear>(?i:the\s+year))\s+)?" + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
+    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the\s+current|the))\s+(?:(?i:fiscal)\s+)?year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
     Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?![\w'’-])(?!\s*['’]s)"),

@@ -82,6 +82,14 @@ def _classify(verb: Any) -> str | None:
         return FUTURE  # "traders expect further rises over the winter"
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
     words = {a.lower_ for a in auxes}
+    if verb.tag_ == "VBN" and "have" in words:
+        if words & _PAST_MODALS or "to" in words:
+            return PAST  # "may have been", "is said to have fled": a past event
+    if verb.tag_ == "VBN" and "to" in words:
+        return INFINITIVE  # "guidelines to be published in early November"
+    if (verb.tag_ == "VBN" and verb.lemma_.lower() in _future_verbs()
+            and words & {"is", "are", "am", "'s", "'re"}):
+        return FUTURE  # "the closing is expected in December", "talks are planned for May"
     if words & _future_aux() or any(a.tag_ == "MD" for a in auxes):
         return FUTURE
     if verb.tag_ == "VB":
@@ -106,6 +114,34 @@ def _classify(verb: Any) -> str | None:
     if verb.tag_ == "VBG" and words & {"was", "were"}:
         return PAST
     return None
+
+
+# Modals that with "have" speak of the past ("may have been", "could have fled").
+_PAST_MODALS = frozenset({"may", "might", "could", "must", "should", "would", "can"})
+
+
+@lru_cache(maxsize=1)
+def _plan_verbs() -> frozenset[str]:
+    return frozenset(cues()["plan_verbs"])
+
+
+def governed_by_plan(sdoc: Any, start: int, end: int) -> bool:
+    """True when the verb over [start, end), or a verb it depends on through a
+    to-infinitive, plans or defers something ("planned a rally on Saturday", "were
+    planning to march on Monday", "postponed the hearing until Tuesday"): the date is
+    the coming one, whatever the tense."""
+    if sdoc is None:
+        return False
+    tok = _governing_verb(sdoc, start, end)
+    hops = 0
+    while tok is not None and hops < 3:
+        if tok.lemma_.lower() in _plan_verbs():
+            return True
+        if tok.dep_ not in ("xcomp", "ccomp") or tok.head is tok or _classify(tok) != INFINITIVE:
+            return False
+        tok = tok.head
+        hops += 1
+    return False
 
 
 def planned_before(body: str, start: int) -> bool:
