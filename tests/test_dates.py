@@ -224,6 +224,38 @@ def test_weekdays_in_future_or_planned_clauses_are_the_coming_ones(nlp):
     assert got["on Saturday, March 16"] == ("2024-03-16", "day")
 
 
+def test_plans_and_deferrals_point_forward_whatever_the_tense(nlp):
+    # 2024-03-15 is a Friday: a weekday something is planned for, or put off until, is
+    # the coming one even under a past verb
+    got = dates("Farmers planned a protest outside the county office on Saturday and were planning "
+                "to march to the station on Monday. The court postponed until Tuesday any ruling "
+                "on the appeal. The ministry has scheduled a briefing Thursday. Guards searched "
+                "the train on Wednesday.", "2024-03-15", nlp)
+    assert got["on Saturday"] == ("2024-03-16", "day")
+    assert got["on Monday"] == ("2024-03-18", "day")
+    assert got["until Tuesday"] == ("2024-03-19", "day")
+    assert got["Thursday"] == ("2024-03-21", "day")
+    assert got["on Wednesday"] == ("2024-03-13", "day")
+    # "is expected in", a passive to-infinitive: ahead; "may have been": behind
+    got = dates("The handover is expected in December. New rules to be published in early "
+                "November will set the quota. The fire may have been started on Tuesday.",
+                "2023-10-30", nlp)
+    assert got["in December"] == ("2023-12", "month")
+    assert got["in early November"] == ("2023-11", "month")
+    assert got["on Tuesday"] == ("2023-10-24", "day")
+    # the current (fiscal) year is the publication year; "the fiscal year" alone is not a date
+    got = dates("Output in the current fiscal year will fall, and the current year is hard. "
+                "Last fiscal year was better. The fiscal year ends in June.", "2023-10-30", nlp)
+    assert got["in the current fiscal year"] == ("2023", "year")
+    assert got["the current year"] == ("2023", "year")
+    assert got["Last fiscal year"] == ("2022", "year")
+    assert not any("fiscal year ends" in text for text in got)
+    # Korean: a plan (예정) or a postponement (연기) to a day is the coming day
+    got = dates("당국은 다음 주 월요일에 회의를 열 예정이다. 장마당 단속은 오는 20일까지 연기됐다.",
+                "2024-03-15", nlp)
+    assert got["오는 20일까지"] == ("2024-03-20", "day")
+
+
 def test_today_tonight_tomorrow(nlp):
     got = dates("Officials said today that the bridge reopens tomorrow; a rally is planned tonight.",
                 "2024-03-13", nlp)
