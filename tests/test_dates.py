@@ -236,6 +236,11 @@ def test_plans_and_deferrals_point_forward_whatever_the_tense(nlp):
     assert got["until Tuesday"] == ("2024-03-19", "day")
     assert got["Thursday"] == ("2024-03-21", "day")
     assert got["on Wednesday"] == ("2024-03-13", "day")
+    # the day the planning was done, and a plan that was called off, lie behind
+    got = dates("On Tuesday, the county committee planned to send brigades to the farms. A rally "
+                "planned in the square for Wednesday was called off.", "2024-03-15", nlp)
+    assert got["On Tuesday"] == ("2024-03-12", "day")
+    assert got["Wednesday"] == ("2024-03-13", "day")
     # "is expected in", a passive to-infinitive: ahead; "may have been": behind
     got = dates("The handover is expected in December. New rules to be published in early "
                 "November will set the quota. The fire may have been started on Tuesday.",
@@ -343,6 +348,7 @@ def test_weekends_and_names_that_are_not_months(nlp):
     assert (last.value, last.precision, last.range) == ("2024-03-09", "day", ["2024-03-09", "2024-03-10"])
     assert got["next weekend"].range == ["2024-03-23", "2024-03-24"]
     assert dates("Jan Novak marched at the annual March for Peace.", "2024-03-13", nlp) == {}
+    assert dates('Women led the "March of the Mothers" past the embassy.', "2024-03-13", nlp) == {}
 
 
 # -- Korean -------------------------------------------------------------------------

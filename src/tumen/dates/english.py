@@ -235,8 +235,8 @@ def _name_not_month(m, ctx) -> bool:
     word = m.group("month")
     if word == "Jan" and re.match(r"\s+[A-Z]", ctx.body[m.end():]):
         return True
-    before = ctx.body[max(0, m.start() - 8):m.start()].lower()
-    return bool(re.search(r"\b(?:the|annual|a)\s+$", before) and _TITLE_AFTER.match(ctx.body, m.end()))
+    before = ctx.body[max(0, m.start() - 10):m.start()].lower()
+    return bool(re.search(r"\b(?:the|annual|a)\s+[`'\"“‘]*$", before) and _TITLE_AFTER.match(ctx.body, m.end()))
 
 
 def h_bare_month(m, ctx):

@@ -129,14 +129,16 @@ def governed_by_plan(sdoc: Any, start: int, end: int) -> bool:
     """True when the verb over [start, end), or a verb it depends on through a
     to-infinitive, plans or defers something ("planned a rally on Saturday", "were
     planning to march on Monday", "postponed the hearing until Tuesday"): the date is
-    the coming one, whatever the tense."""
+    the coming one, whatever the tense.  Not when the date comes before the plan verb
+    ("On Friday, the council planned to ...": the day of the planning), nor for a
+    participle naming a noun ("a service planned for Saturday was cancelled")."""
     if sdoc is None:
         return False
     tok = _governing_verb(sdoc, start, end)
     hops = 0
     while tok is not None and hops < 3:
         if tok.lemma_.lower() in _plan_verbs():
-            return True
+            return tok.idx < start and tok.dep_ != "acl"
         if tok.dep_ not in ("xcomp", "ccomp") or tok.head is tok or _classify(tok) != INFINITIVE:
             return False
         tok = tok.head
