@@ -236,6 +236,12 @@ def test_plans_and_deferrals_point_forward_whatever_the_tense(nlp):
     assert got["until Tuesday"] == ("2024-03-19", "day")
     assert got["Thursday"] == ("2024-03-21", "day")
     assert got["on Wednesday"] == ("2024-03-13", "day")
+    # news copy's present schedules ("meet Monday"); a present that tells does not
+    got = dates("The two envoys meet separately Monday with the mediator. Officials say Tuesday "
+                "was calm. The bridge stays shut since Wednesday.", "2024-03-15", nlp)
+    assert got["Monday"] == ("2024-03-18", "day")
+    assert got["Tuesday"] == ("2024-03-12", "day")
+    assert got["since Wednesday"] == ("2024-03-13", "day")
     # the day the planning was done, and a plan that was called off, lie behind
     got = dates("On Tuesday, the county committee planned to send brigades to the farms. A rally "
                 "planned in the square for Wednesday was called off.", "2024-03-15", nlp)

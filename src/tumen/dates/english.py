@@ -17,7 +17,7 @@ from typing import Callable
 
 from . import resolve as R
 from .cues import cue_set
-from .tense import FUTURE, PAST, planned_before
+from .tense import FUTURE, PAST, PRESENT, planned_before
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
@@ -555,6 +555,8 @@ def h_weekday(m, ctx):
     tense = ctx.tense(m, infinitive_head=True)
     if tense == FUTURE or (tense != PAST and _prep(m) in WEEKDAY_FORWARD_PREPS):
         return R.weekday_on_or_after(ctx.pub, wd)
+    if tense == PRESENT and _prep(m) != "since" and ctx.scheduled(m):
+        return R.weekday_on_or_after(ctx.pub, wd)  # "the two leaders meet Monday"
     return R.weekday_on_or_before(ctx.pub, wd)
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from . import english, korean
 from . import resolve as R
 from .cues import cue_set
-from .tense import english_forward, english_tense, governed_by_plan, korean_forward
+from .tense import english_forward, english_tense, governed_by_plan, korean_forward, scheduled_present
 
 # A deadline month-day more than this far before publication is next year's
 # ("by Jan. 10" in a December report).  Calibrated on the devset/trainset deadlines,
@@ -124,6 +124,12 @@ class Context:
         something (``tense.governed_by_plan``)."""
         sdoc = self.sdoc if m.end() <= self.parsed_chars else None
         return governed_by_plan(sdoc, m.start(), m.end())
+
+    def scheduled(self, m: re.Match) -> bool:
+        """True when the English verb over ``m`` is a present that schedules
+        (``tense.scheduled_present``)."""
+        sdoc = self.sdoc if m.end() <= self.parsed_chars else None
+        return scheduled_present(sdoc, m.start(), m.end())
 
     def tense(self, m: re.Match, infinitive_head: bool = False) -> str | None:
         """The tense of the English clause the expression at ``m`` belongs to

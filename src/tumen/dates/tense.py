@@ -146,6 +146,22 @@ def governed_by_plan(sdoc: Any, start: int, end: int) -> bool:
     return False
 
 
+# Verbs whose present tense tells, not schedules ("officials say Monday ...", "it is Monday").
+_TELLING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "claim", "note", "be", "have",
+                             "remain", "stay", "continue", "appear", "seem"})
+
+
+def scheduled_present(sdoc: Any, start: int, end: int) -> bool:
+    """True when the verb over [start, end) is in the present tense and schedules
+    rather than tells: news copy's present for a coming event ("the two leaders meet
+    Monday", "the court rules on Friday")."""
+    if sdoc is None:
+        return False
+    tok = _governing_verb(sdoc, start, end)
+    return (tok is not None and tok.idx < start and _classify(tok) == PRESENT
+            and tok.lemma_.lower() not in _TELLING_LEMMAS)
+
+
 def planned_before(body: str, start: int) -> bool:
     """A plan named just before ``start`` in its clause ("scheduled for", "set to resume")."""
     return bool(_PLANNED_BEFORE.search(body, max(0, start - 60), start))
