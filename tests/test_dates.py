@@ -425,6 +425,34 @@ def test_korean_non_dates():
     assert dates(body, "2024-11-14") == {}
 
 
+def test_korean_prices_durations_plans_and_year_end():
+    # numbers glued to a unit are prices or counts, never years; "N일 만인" is a duration
+    body = "쌀값이 kg당 1900∼2000원으로 올랐고 옥수수는 1800원이다. 탈북한 지 3일 만인 19일 체포됐다."
+    assert dates(body, "2023-05-06") == {"19일": ("2023-04-19", "day")}
+    # a plan from a day after publication is this month's; a date days ahead of publication
+    # is this year's even in a past clause
+    got = dates("주민 이주작업은 21일부터 시작될 예정이다. 명절(4월 15일)을 앞두고 경비가 강화됐다.", "2023-04-11")
+    assert got["21일부터"] == ("2023-04-21", "day")
+    assert got["4월 15일"] == ("2023-04-15", "day")
+    # 연말 as a point is December; bounding a period ("연말까지") it is the year
+    got = dates("연말을 맞아 검열이 시작됐다. 연말까지 끝내라는 지시다.", "2023-11-20")
+    assert got["연말을"] == ("2023-12", "month")
+    assert got["연말까지"] == ("2023", "year")
+
+
+def test_end_of_a_year_and_days_just_after_publication(nlp):
+    got = dates("The quarantine was extended through the end of 2020. Prices rose at the end of "
+                "2019 and should halve by the end of 2021.", "2020-04-29", nlp)
+    assert got["through the end of 2020"] == ("2020", "year")
+    assert got["at the end of 2019"] == ("2019-12", "month")
+    assert got["by the end of 2021"] == ("2021", "year")
+    # a month-day a few days after publication is not last year's, even in a past clause
+    got = dates("Patrols were doubled for a watch week from May 2 to 10. Guards were "
+                "arrested on May 20.", "2016-05-01", nlp)
+    assert got["from May 2"] == ("2016-05-02", "day")
+    assert got["on May 20"] == ("2015-05-20", "day")
+
+
 def test_mixed_korean_and_english(nlp):
     got = dates("Residents of 혜산 were told on Monday; 소식통은 9일 전했다.", "2021-03-10", nlp)
     assert got["on Monday"] == ("2021-03-08", "day")

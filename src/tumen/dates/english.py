@@ -109,6 +109,13 @@ def _num(text: str | None) -> int | None:
     return NUMBERS.get(text)
 
 
+# A number glued to a Hangul word other than 년 (optionally after a range "∼2000"): a
+# price or a count ("1800원", "1900∼2000원으로"), not a year.
+_ATTACHED_UNIT = re.compile(r"(?:\s?[~∼〜-]\s?\d[\d,]*)?(?!년)[\uac00-\ud7a3]")
+# Prepositions before "the end of <year>" that make it a bound of a period running
+# through that year ("through the end of 2020", "by the end of 1990"): the year; "at the
+# end of 2019", "since the end of 2019" name December.
+PERIOD_BOUND_PREPS = frozenset({"by", "until", "till", "through", "throughout", "before", "after", "to"})
 # Prepositions that close a period ("banned until March", "patrols through the end of
 # March").  Under a past verb the period was set in the past, but its end may still be
 # ahead: the month (or day) nearest publication is taken, past or coming.
@@ -163,7 +170,7 @@ def h_month_day(m, ctx):
     if (m.groupdict().get("mdrel") or "").lower() == "last":  # "last Oct. 23"
         return R.month_day(ctx.pub, month, day, forward=False)
     forward = ctx.forward(m, _prep(m))
-    value = R.month_day(ctx.pub, month, day, forward=forward)
+    value = R.month_day(ctx.pub, month, day, forward=forward, grace=R.GRACE_DAYS)
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
         # a deadline far behind publication is next year's ("by Jan. 10" in December)
         value = R.make_day(ctx.pub.year + 1, month, day)
@@ -319,9 +326,11 @@ def h_year(m, ctx):
         return None
     if ctx.pub is not None and year > ctx.pub.year + ctx.max_years_ahead:
         return None  # a number, not a year
-    if _mod(m).startswith("the end of"):
-        return R.fmt_month(year, 12)  # "the end of 2020" is December, as "the end of last year"
-    return R.fmt_year(year)
+    if _ATTACHED_UNIT.match(ctx.body, m.end()):
+        return None  # "1800원", "1900∼2000원": a price or a count written in Korean
+    if _mod(m).startswith("the end of") and _prep(m) not in PERIOD_BOUND_PREPS:
+        return R.fmt_month(year, 12)  # "at the end of 2020" is December, as "the end of last year"
+    return R.fmt_year(year)  # "through the end of 2020", "by the end of 2020": the year
 
 
 _THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")

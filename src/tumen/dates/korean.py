@@ -62,7 +62,9 @@ def h_month_day(m, ctx):
         if value and value[0] <= R.fmt_day(ctx.pub)[0]:
             value = R.make_day(ctx.pub.year + 1, month, day)
         return value
-    return R.month_day(ctx.pub, month, day, forward=False if pre else ctx.forward(m, None))
+    if pre:
+        return R.month_day(ctx.pub, month, day, forward=False)
+    return R.month_day(ctx.pub, month, day, forward=ctx.forward(m, None), grace=R.GRACE_DAYS)
 
 
 def h_rel_month_day(m, ctx):
@@ -75,7 +77,8 @@ def h_day(m, ctx):
     if not _day_ok(m, ctx) or ctx.pub is None:
         return None
     day = int(m.group("dd"))
-    if m.group("pre") == "오는":  # the coming Nth
+    if m.group("pre") == "오는" or (m.group("pre") is None and day > ctx.pub.day and ctx.forward(m, None)):
+        # the coming Nth: "오는 20일", or "21일부터 … 들어갈 예정" (a plan) after publication
         return R.day_of_month(ctx.pub, day, 0 if day > ctx.pub.day else 1)
     return R.day_of_month(ctx.pub, day, None)
 
@@ -145,8 +148,13 @@ def h_rel_year(m, ctx):
 
 
 def h_year_end(m, ctx):
+    """연말, 연초, 올해 말: the publication year; 연말 not bounding a period ("연말을 맞아",
+    "연말에") is December, as "at the end of 2019"; "연말까지" is the year."""
     if ctx.pub is None:
         return None
+    tail = m.group("tail") or ""
+    if "연초" not in m.group(0) and not tail.startswith(("까지", "부터", "내내")):
+        return R.fmt_month(ctx.pub.year, 12)
     return R.relative_year(ctx.pub, 0)
 
 

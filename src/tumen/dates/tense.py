@@ -237,12 +237,10 @@ def lexical_tense(clause: str) -> str | None:
 def korean_forward(body: str, start: int, end: int, sentence: tuple[int, int] | None) -> bool:
     """Korean: a closing particle or a future ending in the sentence points forward."""
     token = body[start:end]
-    if "부터" in token:
-        return False
     if any(c in token for c in ("까지", "앞두고", "내내")):
         return True
     if sentence is None:
-        return False
+        return False  # "3월부터" looks back unless a future ending follows it
     text = body[end:sentence[1]]
     return bool(_HANGUL_RIEUL_FUTURE.search(text) and _has_rieul_future(text))
 
