@@ -440,6 +440,20 @@ def test_korean_prices_durations_plans_and_year_end():
     assert got["연말까지"] == ("2023", "year")
 
 
+def test_days_written_in_figures(nlp):
+    got = dates("2016/Sept/18 Border guards were rotated (Sources: a news site, 21/05/2014). "
+                "The order of 2023.10.01 and the raid of 9/21/2016 were reported.", "2016-09-20", nlp)
+    assert got["2016/Sept/18"] == ("2016-09-18", "day")
+    assert got["21/05/2014"] == ("2014-05-21", "day")
+    assert got["2023.10.01"] == ("2023-10-01", "day")
+    assert got["9/21/2016"] == ("2016-09-21", "day")
+    # which figure is the month is not written: no day; a link's path is no date
+    got = dates("It happened on 05/06/2014. See https://example.com/2018/11/08/raids for more.", "2016-09-20", nlp)
+    assert got == {"2014": ("2014", "year")}
+    # Korean copy writes days with dots too
+    assert dates("보위부는 2023.10.1 검열을 시작했다.", "2023-10-05") == {"2023.10.1": ("2023-10-01", "day")}
+
+
 def test_end_of_a_year_and_days_just_after_publication(nlp):
     got = dates("The quarantine was extended through the end of 2020. Prices rose at the end of "
                 "2019 and should halve by the end of 2021.", "2020-04-29", nlp)

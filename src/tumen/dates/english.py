@@ -326,6 +326,8 @@ def h_year(m, ctx):
         return None
     if ctx.pub is not None and year > ctx.pub.year + ctx.max_years_ahead:
         return None  # a number, not a year
+    if ctx.body[m.end():m.end() + 1] == "/":
+        return None  # a path in a link ("…/2018/11/08/…")
     if _ATTACHED_UNIT.match(ctx.body, m.end()):
         return None  # "1800원", "1900∼2000원": a price or a count written in Korean
     if _mod(m).startswith("the end of") and _prep(m) not in PERIOD_BOUND_PREPS:
@@ -528,6 +530,26 @@ def h_iso_date(m, ctx):
     return R.make_day(year_of(m.group("year")), int(m.group("imonth")), int(m.group("iday")))
 
 
+def h_numeric_date(m, ctx):
+    """"2023.10.01", "2016/09/18", "2016/Sept/18", "21/05/2014": a day written in figures.
+    Day and month in either order ("05/21/2014") only when one of them cannot be a month;
+    never inside a link ("…/2018/11/08/…")."""
+    if ctx.body[m.end():m.end() + 1] == "/" or ctx.body[max(0, m.start() - 1):m.start()] in ("/", "=", "."):
+        return None
+    g = m.groupdict()
+    year = int(g["year"] or g["year2"])
+    if g.get("month"):
+        return R.make_day(year, _month(m), int(g["day"]))
+    if g.get("nmonth"):
+        return R.make_day(year, int(g["nmonth"]), int(g["nday"]))
+    first, second = int(g["d1"]), int(g["d2"])
+    if first > 12 >= second:
+        return R.make_day(year, second, first)
+    if second > 12 >= first:
+        return R.make_day(year, first, second)
+    return None  # "05/06/2014": which is the month is not written
+
+
 def h_weekday_of_week(m, ctx):
     """"on Monday last week": the weekday of the calendar week (Monday to Sunday) before,
     of or after the publication week."""
@@ -631,6 +653,9 @@ RULES: tuple[Rule, ...] = (
     Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this\s+past|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("iso_date", _c(PREP + DAY_MOD + r"(?P<year>1[89]\d\d|20\d\d)-(?P<imonth>0[1-9]|1[0-2])-(?P<iday>0[1-9]|[12]\d|3[01])(?![\w-])"),
          h_iso_date, _a("year")),
+    Rule("numeric_date", _c(PREP + r"(?:(?P<year>1[89]\d\d|20\d\d)(?:(?P<nsep>[./])(?P<nmonth>0?[1-9]|1[0-2])(?P=nsep)(?P<nday>0?[1-9]|[12]\d|3[01])"
+                            r"|/" + MONTH + r"/" + DAY + r")|(?P<d1>[0-3]?\d)/(?P<d2>[0-3]?\d)/(?P<year2>1[89]\d\d|20\d\d))(?![\w/]|\.\d)"),
+         lambda m, ctx: h_numeric_date(m, ctx), _a("year")),
     Rule("year", _c(PREP + MOD + r"(?:(?P<theyear>(?i:the\s+year))\s+)?" + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the\s+current|the))\s+(?:(?i:fiscal)\s+)?year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),

@@ -263,7 +263,7 @@ def _c(pattern: str) -> re.Pattern:
 
 ALL = frozenset({"ko"})
 # Every Korean rule holds one of these; see english.ANCHOR.
-ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
+ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|\d{4}\.\s?\d{1,2}\.\s?\d|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
                     r"|봄|여름|가을|겨울|요일|이맘때|오늘|금일|내일|모레|주말|분기|반기|그해|이듬해|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
 ANCHOR_BACK = 12
 STARTERS = None  # any word start within ANCHOR_BACK
@@ -271,6 +271,9 @@ STARTERS = None  # any word start within ANCHOR_BACK
 
 RULES: tuple[Rule, ...] = (
     Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day, ALL),
+    # "2023.10.1", "2023. 10. 1.": a day in figures, as Korean copy writes it
+    Rule("ko_dotted_day", _c(r"(?P<year>(?:19|20)\d\d)\.\s?(?P<mo>1[0-2]|0?[1-9])\.\s?(?P<dd>3[01]|[12]\d|0?[1-9])(?!\d)\.?" + TAIL),
+         h_full_day, ALL),
     Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*|(?P<pre>지난|오는)\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day, ALL),
     Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day, ALL),
     Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day, ALL),
