@@ -275,6 +275,10 @@ def test_today_tonight_tomorrow(nlp):
     assert got["tonight"] == ("2024-03-13", "day")
     # generic or title uses are not dates
     assert dates("The youth of tomorrow listen to Radio Free Today.", "2024-03-13", nlp) == {}
+    # a possessive dates an event or an edition ("tomorrow's vote"), not an age ("today's youth")
+    got = dates("The county council called tomorrow's vote a formality, as today's papers noted. "
+                "Today's youth think otherwise.", "2024-03-13", nlp)
+    assert got == {"tomorrow": ("2024-03-14", "day"), "today": ("2024-03-13", "day")}
 
 
 def test_years_counted_from_another_date(nlp):

@@ -414,7 +414,16 @@ def h_today(m, ctx):
     before = ctx.body[max(0, m.start() - 12):m.start()]
     if re.search(r"(?i:\bof|\bfor)\s+$", before) or (m.group("tday")[0].isupper() and re.search(r"[A-Z]\w*\s+$", before)):
         return None  # "the people of tomorrow", a title ("This is Radio Today")
+    if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
+        # "tomorrow's vote", "today's editions" are that day's; "today's youth" is now
+        words = _POSSESSED.match(ctx.body, m.end() + 2)
+        if not words or not any(w.lower() in cue_set("dated_event_nouns") for w in words.group(0).split()):
+            return None
     return R.days_from(R.fmt_day(ctx.pub)[0], 1 if word == "tomorrow" else 0)
+
+
+# the first two words after a possessive "today's"
+_POSSESSED = re.compile(r"\s+[\w-]+(?:\s+[\w-]+)?")
 
 
 QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
@@ -660,7 +669,7 @@ RULES: tuple[Rule, ...] = (
     Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the\s+current|the))\s+(?:(?i:fiscal)\s+)?year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
-    Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?![\w'’-])(?!\s*['’]s)"),
+    Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?:(?=['’]s(?![\w]))|(?![\w'’-])(?!\s*['’]s))"),
          h_today, _a("tday")),
     Rule("weekend", _c(PREP + r"(?P<wkrel>(?i:last|this\s+past|this|next|this\s+coming))\s+weekend(?![\w'’-])"),
          lambda m, ctx: h_weekend(m, ctx), _a("wk")),
