@@ -458,6 +458,12 @@ def test_days_written_in_figures(nlp):
     assert dates("보위부는 2023.10.1 검열을 시작했다.", "2023-10-05") == {"2023.10.1": ("2023-10-01", "day")}
 
 
+def test_years_far_ahead_after_a_preposition(nlp):
+    got = dates("The bonds can be redeemed in 2029; the forestry plan runs through 2035. Exports "
+                "rose by 2040 tons, and the counter hit 2090.", "2020-05-01", nlp)
+    assert got == {"in 2029": ("2029", "year"), "through 2035": ("2035", "year")}
+
+
 def test_end_of_a_year_and_days_just_after_publication(nlp):
     got = dates("The quarantine was extended through the end of 2020. Prices rose at the end of "
                 "2019 and should halve by the end of 2021.", "2020-04-29", nlp)

@@ -116,6 +116,9 @@ _ATTACHED_UNIT = re.compile(r"(?:\s?[~∼〜-]\s?\d[\d,]*)?(?!년)[\uac00-\ud7a3
 # through that year ("through the end of 2020", "by the end of 1990"): the year; "at the
 # end of 2019", "since the end of 2019" name December.
 PERIOD_BOUND_PREPS = frozenset({"by", "until", "till", "through", "throughout", "before", "after", "to"})
+# Prepositions after which a four-digit number far ahead of publication is still a year.
+TIME_PREPS = frozenset({"in", "by", "until", "till", "through", "before", "after", "from", "starting"})
+
 # Prepositions that close a period ("banned until March", "patrols through the end of
 # March").  Under a past verb the period was set in the past, but its end may still be
 # ahead: the month (or day) nearest publication is taken, past or coming.
@@ -324,7 +327,10 @@ def h_year(m, ctx):
     before = ctx.body[max(0, m.start("year") - 12):m.start("year")].lower()
     if re.search(r"(?:article|no\.|number|#|\$|€|£|group|unit|route|kim)\s*$", before):
         return None
-    if ctx.pub is not None and year > ctx.pub.year + ctx.max_years_ahead:
+    ahead = ctx.max_years_ahead
+    if _prep(m) in TIME_PREPS and m.group("year").isdigit():
+        ahead = ctx.max_years_ahead_after_prep  # "puttable in 1999", "a plan through 2035"
+    if ctx.pub is not None and year > ctx.pub.year + ahead:
         return None  # a number, not a year
     if ctx.body[m.end():m.end() + 1] == "/":
         return None  # a path in a link ("…/2018/11/08/…")

@@ -28,6 +28,8 @@ DEADLINE_SLACK = dt.timedelta(days=60)
 # A bare four-digit number more than this many years after publication is not a
 # year (prices and counts such as "2300 won" are caught by the unit list first).
 MAX_YEARS_AHEAD = 5
+# After "in", "by", "until" ... a year may be further ahead ("by 2050"), not beyond this.
+MAX_YEARS_AHEAD_AFTER_PREP = 50
 
 _WORD = re.compile(r"\s*([\w'’\uac00-\ud7a3]+)")
 _HAS_HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -67,6 +69,7 @@ class Context:
 
     deadline_slack = DEADLINE_SLACK
     max_years_ahead = MAX_YEARS_AHEAD
+    max_years_ahead_after_prep = MAX_YEARS_AHEAD_AFTER_PREP
 
     def __init__(self, body: str, pub: dt.date | None, sdoc: Any = None,
                  sentences: list[tuple[int, int]] | None = None):
