@@ -315,12 +315,12 @@ def h_season(m, ctx):
 
 def h_year(m, ctx):
     year = year_of(m.group("year"))
-    if not m.group("year").isdigit() and not _SPELLED_CENTURY_YEAR.fullmatch(m.group("year")):
-        # "two thousand troops", "nineteen hundred people": such a spelled number is a
-        # year only after a preposition or "the year", and before no noun.  "nineteen
-        # ninety-six" is never a count: it is a year anywhere.
-        if not (m.group("prep") or m.groupdict().get("theyear")) or ctx.noun_follows(m.end()):
-            return None
+    # "two thousand troops", "nineteen hundred people": such a spelled number is a year
+    # only after a preposition or "the year", and before no noun.  "nineteen ninety-six"
+    # is never a count: it is a year anywhere.
+    spelled_count = not m.group("year").isdigit() and not _SPELLED_CENTURY_YEAR.fullmatch(m.group("year"))
+    if spelled_count and (not (m.group("prep") or m.groupdict().get("theyear")) or ctx.noun_follows(m.end())):
+        return None
     nxt = ctx.next_word(m.end())
     if nxt and nxt.lower() in cue_set("year_unit_words"):
         return None

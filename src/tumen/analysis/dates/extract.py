@@ -34,9 +34,9 @@ MAX_YEARS_AHEAD_AFTER_PREP = 50
 _WORD = re.compile(r"\s*([\w'’\uac00-\ud7a3]+)")
 _HAS_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAS_LATIN = re.compile(r"[A-Za-z]")
-_FUNCTION_WORDS = frozenset(
-    "and or but when as so if the a an to of in on at by for with from into after before "
-    "until since while that which".split())
+_FUNCTION_WORDS = frozenset({
+    "and", "or", "but", "when", "as", "so", "if", "the", "a", "an", "to", "of", "in", "on", "at",
+    "by", "for", "with", "from", "into", "after", "before", "until", "since", "while", "that", "which"})
 
 
 @dataclass

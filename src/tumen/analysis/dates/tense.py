@@ -82,9 +82,8 @@ def _classify(verb: Any) -> str | None:
         return FUTURE  # "traders expect further rises over the winter"
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
     words = {a.lower_ for a in auxes}
-    if verb.tag_ == "VBN" and "have" in words:
-        if words & _PAST_MODALS or "to" in words:
-            return PAST  # "may have been", "is said to have fled": a past event
+    if verb.tag_ == "VBN" and "have" in words and (words & _PAST_MODALS or "to" in words):
+        return PAST  # "may have been", "is said to have fled": a past event
     if verb.tag_ == "VBN" and "to" in words:
         return INFINITIVE  # "guidelines to be published in early November"
     if (verb.tag_ == "VBN" and verb.lemma_.lower() in _future_verbs()
