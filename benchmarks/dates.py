@@ -151,7 +151,7 @@ def accuracy(args) -> None:
     keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tumen-dates-"))
     keep.mkdir(parents=True, exist_ok=True)
     print("DATE-spec scope (timexeval.py); value F1 = value-correct / (system + gold) x 2")
-    print(f"{'system':36} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
+    print(f"{'system':40} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
     for corpus in CORPORA:
         records = keep / f"{corpus}.records.jsonl"
         took = analyze(corpus, records)
@@ -160,16 +160,16 @@ def accuracy(args) -> None:
                                          ("mentions, quarters as Qn", True, True)):
             res = te.score(gold, system_dates(records, every, quarters), "DATE-spec")
             v, r = res["value"], res["relaxed"]
-            print(f"{'Tumen (' + reading + ')':36} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
+            print(f"{'Tumen (' + reading + ')':40} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
                   f"{100 * v['F1']:9.1f} {100 * r['F1']:8.1f}")
         for name, figures in REFERENCE.items():
-            print(f"{name:36} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
+            print(f"{name:40} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
         for perfect in (False, True):
             for emitted in (True, False):
                 v = ceiling(te, gold, emitted, perfect)
                 name = (("perfect spec system" if perfect else "ceiling under the spec")
                         + (": quarters as year" if emitted else ": no quarters"))
-                print(f"{name:36} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} {100 * v['F1']:9.1f} {'':>8}")
+                print(f"{name:40} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} {100 * v['F1']:9.1f} {'':>8}")
         print(f"  ({len(gold)} documents analyzed in {took:.0f} s; records in {records})", flush=True)
 
 
