@@ -264,6 +264,7 @@ def test_plans_and_deferrals_point_forward_whatever_the_tense(nlp):
     # Korean: a plan (예정) or a postponement (연기) to a day is the coming day
     got = dates("당국은 다음 주 월요일에 회의를 열 예정이다. 장마당 단속은 오는 20일까지 연기됐다.",
                 "2024-03-15", nlp)
+    assert got["다음 주 월요일에"] == ("2024-03-18", "day")
     assert got["오는 20일까지"] == ("2024-03-20", "day")
 
 
