@@ -77,10 +77,6 @@ class Document:
     def body(self) -> str:
         return self.report.body
 
-    @property
-    def text(self) -> str:
-        return self.report.body
-
     def sentence_at(self, offset: int) -> tuple[int, int] | None:
         """The (start, end) of the sentence holding ``offset`` (a bisect: ``sentences``
         are in order and do not overlap; a scan per mention made long bodies quadratic)."""
