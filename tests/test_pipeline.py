@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pytest
 
-from tumen.analyze import read_jsonl_reports
-from tumen.pipeline import (DEFAULT_COMPONENTS, DOC_FIELDS, Document, Pipeline, PipelineError,
-                            component, detect_language, parse_iso_date)
+from tumen.analysis.pipeline import (DEFAULT_COMPONENTS, DOC_FIELDS, Document, Pipeline, PipelineError,
+                                     component, detect_language, parse_iso_date)
+from tumen.engines.local import read_jsonl_reports
 from tumen.record import Report
 
 

@@ -20,8 +20,8 @@ from typing import Any, Iterable, Iterator
 
 import psycopg
 
-from ..errors import StoreError
-from .postgres import CONNECT_TIMEOUT, _one_line, redact
+from tumen.errors import StoreError
+from tumen.store.postgres import CONNECT_TIMEOUT, _one_line, redact
 
 _PLACEHOLDER = re.compile(r"\?")
 

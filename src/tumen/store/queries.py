@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
-from ..errors import QueryError, StoreError
-from .schema import SQLITE_DIALECT as SQLITE
-from .schema import ACCOUNT_TABLES, corrections_table, web_index_tables
+from tumen.errors import QueryError, StoreError
+from tumen.store.schema import SQLITE_DIALECT as SQLITE
+from tumen.store.schema import ACCOUNT_TABLES, corrections_table, web_index_tables
 
 FACETS = ("tag", "province", "place", "org", "type", "source", "month")
 # Facets that describe an incident itself (the rest describe its report).
@@ -97,7 +97,7 @@ def connect(path: str) -> sqlite3.Connection:
     """A connection for the web: rows as sqlite3.Row, WAL, waits on a busy writer.
     A ``postgresql://`` URL gives a ``pg_web.PgConnection`` (autocommit, same rows)."""
     if is_postgres_url(path):
-        from .pg_web import PgConnection
+        from tumen.store.pg_web import PgConnection
 
         return PgConnection(path)  # type: ignore[return-value]
     if str(path).startswith("sqlite:///"):
@@ -158,7 +158,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         # The store's write lock, as BEGIN IMMEDIATE takes SQLite's: index syncs, web
         # writes and ingest/analysis batches run one at a time, so a sync never reads a
         # record that a concurrent batch is replacing and then clears its dirty mark.
-        from .postgres import WRITE_LOCK
+        from tumen.store.postgres import WRITE_LOCK
 
         conn.execute("BEGIN")
         try:
@@ -333,7 +333,7 @@ def sync_index(conn: sqlite3.Connection, build: Any) -> int:
     """Rebuild the derived rows of every dirty report; return how many were rebuilt.
 
     ``build(report_row, record, corrections) -> (facets, incidents)`` is supplied by the
-    caller (``tumen.corrections.index_rows``) so that this module holds only SQL.
+    caller (``tumen.store.corrections.index_rows``) so that this module holds only SQL.
     """
     total = 0
     if not conn.execute("SELECT 1 FROM web_dirty LIMIT 1").fetchone():
@@ -417,10 +417,10 @@ class Filters:
 
     def tsquery(self) -> str:
         """``match`` as ``to_tsquery`` input (PostgreSQL stores)."""
-        from .pg_search import to_tsquery_text
+        from tumen.store.pg_search import to_tsquery_text
 
         if self.query is None:
-            from ..search import parse_query
+            from tumen.store.search import parse_query
 
             self.query = parse_query(self.match)
         return to_tsquery_text(self.query)
@@ -428,7 +428,7 @@ class Filters:
     def match_clause(self, postgres: bool = False) -> tuple[str, Any]:
         """The full-text condition on a ``seq`` column and its parameter."""
         if postgres:
-            from .pg_schema import TS_CONFIG
+            from tumen.store.pg_schema import TS_CONFIG
 
             return (f"seq IN (SELECT seq FROM reports_fts WHERE tsv @@ to_tsquery('{TS_CONFIG}', ?))",
                     self.tsquery())
@@ -535,9 +535,9 @@ def _pg_search_reports(conn: Any, clauses: list[str], params: list[Any], limit: 
                        offset: int) -> list[dict[str, Any]]:
     """search_reports on PostgreSQL: ranked by the store's ts_rank weights, snippets by
     ts_headline (computed for the page only)."""
-    from .pg_schema import TS_CONFIG
-    from .pg_search import RANK_WEIGHTS
-    from .sqlite_search import SNIPPET_TOKENS
+    from tumen.store.pg_schema import TS_CONFIG
+    from tumen.store.pg_search import RANK_WEIGHTS
+    from tumen.store.sqlite_search import SNIPPET_TOKENS
 
     options = (f'StartSel="{SNIPPET_OPEN}", StopSel="{SNIPPET_CLOSE}", '
                f'MaxWords={SNIPPET_TOKENS}, MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
@@ -711,7 +711,7 @@ def match_seq_text(conn: sqlite3.Connection, match: str, filters: Filters | None
     way to move ~50,000 integers out of SQLite into numpy); with ``limit``, only the
     newest (highest seq) ``limit`` of them, highest first."""
     if _pg(conn):
-        from .pg_schema import TS_CONFIG
+        from tumen.store.pg_schema import TS_CONFIG
 
         inner = f"SELECT seq FROM reports_fts WHERE tsv @@ to_tsquery('{TS_CONFIG}', ?)"
         params: list[Any] = [(filters or Filters(match=match)).tsquery()]

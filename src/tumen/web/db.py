@@ -18,11 +18,11 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..corrections import INDEX_VERSION, index_rows
-from ..errors import StoreError
-from .facetindex import FacetIndexHolder
-from ..store import open_store
-from ..store import queries as Q
+from tumen.store.corrections import INDEX_VERSION, index_rows
+from tumen.errors import StoreError
+from tumen.web.facetindex import FacetIndexHolder
+from tumen.store import open_store
+from tumen.store import queries as Q
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
 WARN_EVERY = 60  # seconds between two log lines about a store that cannot be written
