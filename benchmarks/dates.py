@@ -219,7 +219,7 @@ def speed(args) -> None:
         n_dates = 0
         for doc in docs:
             comp(doc)
-            n_dates += len(doc.user_data["date_mentions"])
+            n_dates += len(doc.date_mentions)
         took = time.perf_counter() - t
         line = (f"{name:9} {len(texts):5} reports  dates {1000 * took / len(texts):8.2f} ms/report  "
                 f"{n_dates / len(texts):6.1f} dates/report")

@@ -499,7 +499,7 @@ def test_component_lists_each_text_once_and_resolves_anaphora(pipeline):
     assert texts == ["on March 6", "On Monday", "on Monday", "in January"]
     assert all(body[d.start:d.end] == d.text for d in doc.dates)
     assert [d.start for d in doc.dates] == sorted(d.start for d in doc.dates)
-    anaphora = doc.user_data["date_anaphora"]
+    anaphora = doc.date_anaphora
     assert (body.index("The next day"), body.index("The next day") + 12, "2018-03-07", "day") in anaphora
     assert not any(d.text.lower().startswith(("the next", "that day")) for d in doc.dates)
     # the evidence sentence dates its event through the anaphor

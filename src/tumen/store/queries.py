@@ -288,9 +288,13 @@ def get_report_row(conn: sqlite3.Connection, report_id: str) -> dict[str, Any] |
 
 
 def get_record_json(conn: sqlite3.Connection, report_id: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT record_json FROM records WHERE report_id = ?",
-                       (report_id,)).fetchone()
-    return json.loads(row[0]) if row else None
+    row = conn.execute("SELECT c.record_json, r.duplicate_of FROM records c JOIN reports r ON r.id = c.report_id "
+                       "WHERE c.report_id = ?", (report_id,)).fetchone()
+    if row is None:
+        return None
+    record = json.loads(row[0])
+    record["duplicate_of"] = row[1]  # stored once, in reports.duplicate_of
+    return record
 
 
 def near_duplicates(conn: sqlite3.Connection, report_id: str, duplicate_of: str | None

@@ -9,7 +9,7 @@ a rerun add exactly what is missing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,20 +218,21 @@ class SQLiteStore(SearchMixin, StoreBase):
         report_id = self._new_id(report, result, known_hashes, known_ids)
         if report_id is None:
             return None
-        signature_bytes, band_keys = dedup.signature_and_bands(report.body, report.content_hash)
+        signature = dedup.signature_of(report)
+        band_keys = signature.bands
         duplicate_of = self._link_near_duplicate(cur, self._candidates(cur, bands, band_keys),
                                                  report_id, report.published, report.body)
         cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of))
         seq = cur.lastrowid
         cur.execute("INSERT INTO minhash VALUES (?, ?, ?)",
-                    (report_id, dedup.NUM_PERM, signature_bytes))
+                    (report_id, dedup.NUM_PERM, signature.minhash))
         self._note_added(result, report, report_id, duplicate_of, band_keys, bands,
                          known_hashes, known_ids)
         return seq
 
     @staticmethod
     def _candidates(cur: sqlite3.Cursor, bands: dict[tuple[int, int], list[str]],
-                    band_keys: list[tuple[int, int]]) -> list[str]:
+                    band_keys: Sequence[tuple[int, int]]) -> list[str]:
         """Reports sharing at least one LSH band: stored ones (one indexed query, those
         sharing the most bands first, at most ``MAX_CANDIDATES``), then this batch's."""
         params = [v for key in band_keys for v in key]

@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-from tumen.analysis.incidents.features import context_features, sentence_features
+from tumen.analysis.incidents.features import context_features, mention_starts, sentence_features
 from tumen.record import INCIDENT_TYPES
 
 MODEL_FILE = "incident_model.npz"
@@ -76,7 +76,8 @@ def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] |
 def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
     """The features of every sentence of an analyzed document."""
     body = doc.body
-    extras = [context_features(doc, s, e) for s, e in sentences]
+    starts = mention_starts(doc)
+    extras = [context_features(doc, s, e, starts) for s, e in sentences]
     # The trigger patterns also enter the model as features ("t:order"), so it learns how
     # far to trust each one next to the words of the sentence; they read the sentence as
     # written, as they do in the component.
