@@ -9,8 +9,9 @@ a rerun add exactly what is missing.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .. import dedup
 from ..errors import StoreError
@@ -135,14 +136,12 @@ class SQLiteStore(SearchMixin, StoreBase):
     def _add_batch(self, batch: list[Report]) -> IngestResult:
         result = IngestResult()
         stored_at = now()
-        cur = self.conn.cursor()
         # The batch's own LSH bands, (band, hash) -> ids: written to ``lsh_bands`` at the
         # end of the batch (sorted, one executemany), looked up in memory meanwhile so
         # the batch's reports see each other.  Lookups in the table see every committed
         # report, concurrent writers' too (BEGIN IMMEDIATE: we hold the write lock).
         bands: dict[tuple[int, int], list[str]] = {}
-        try:
-            cur.execute("BEGIN IMMEDIATE")
+        with self._transaction("store reports") as cur:
             known_hashes, known_ids = self._known(cur, batch)
             first_seq = None
             for report in batch:
@@ -157,35 +156,31 @@ class SQLiteStore(SearchMixin, StoreBase):
                             "SELECT seq, title, body FROM reports WHERE seq >= ?", (first_seq,))
             cur.executemany("INSERT OR IGNORE INTO lsh_bands (band, hash, report_id) VALUES (?, ?, ?)",
                             sorted((band, h, rid) for (band, h), ids in bands.items() for rid in ids))
+        return result
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Cursor]:
+        """One write transaction (``BEGIN IMMEDIATE``: the store's write lock) yielding a
+        cursor: committed at the end, rolled back on any error (KeyboardInterrupt too: a
+        batch is all or nothing).  A database error is a ``StoreError``: "<path>: cannot
+        <what> (<cause>)"."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield cur
             cur.execute("COMMIT")
-        except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
+        except BaseException as exc:
+            # SQLite may have rolled back already (disk full does): a second ROLLBACK
+            # would raise "no transaction is active" and hide the cause
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError):
-                raise StoreError(f"{self.path}: cannot store reports ({exc})") from exc
+                raise StoreError(f"{self.path}: cannot {what} ({exc})") from exc
             raise
-        return result
 
-    def _write(self):
-        """A write transaction (BEGIN IMMEDIATE: the store's write lock) yielding a cursor;
-        rolled back on any error."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def transaction():
-            cur = self.conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise StoreError(f"{self.path}: cannot write ({exc})") from exc
-                raise
-
-        return transaction()
+    def _write(self) -> Any:
+        """A write transaction yielding a cursor (``StoreBase``'s writes use it)."""
+        return self._transaction("write")
 
     @staticmethod
     def _stored_values(cur: sqlite3.Cursor, column: str, values: list[str]) -> set[str]:
@@ -248,9 +243,7 @@ class SQLiteStore(SearchMixin, StoreBase):
     # -- records ----------------------------------------------------------------------
 
     def _save_batch(self, batch: list[dict]) -> int:
-        cur = self.conn.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
+        with self._transaction("store records") as cur:
             writer = RecordWriter(cur, now())
             for record in batch:
                 rid = record.get("id")
@@ -258,11 +251,4 @@ class SQLiteStore(SearchMixin, StoreBase):
                     raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
                 record_rows_delete(cur, rid)
                 writer.write(record)
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise StoreError(f"{self.path}: cannot store records ({exc})") from exc
-            raise
         return len(batch)
