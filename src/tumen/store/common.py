@@ -375,21 +375,6 @@ class StoreBase:
             return None
         return _with_duplicate_of(row["record_json"], row["duplicate_of"])
 
-    def get_corrections(self, report_id: str) -> list[dict]:
-        """Editors' corrections of one report's record, oldest first, in the shape
-        ``tumen.corrections.apply_corrections`` takes (the web's shape)."""
-        rows = self.conn.execute(
-            "SELECT id, report_id, action, target, changes_json, author, created_at "
-            f"FROM corrections WHERE report_id = {self.PH} ORDER BY id", (report_id,)).fetchall()
-        return [{"id": r["id"], "report_id": r["report_id"], "action": r["action"],
-                 "target": r["target"], "changes": json.loads(r["changes_json"]),
-                 "author": r["author"], "created_at": r["created_at"]} for r in rows]
-
-    def corrected_report_ids(self) -> set[str]:
-        """Ids of the reports that have at least one editor's correction."""
-        return {r["report_id"] for r in
-                self.conn.execute("SELECT DISTINCT report_id FROM corrections").fetchall()}
-
     def reports_with_event(self, province: str, date: str, types: Iterable[str] | None = None) -> list[dict]:
         """Reports whose stored record has an incident in ``province`` on the day ``date``
         (of one of ``types``, when given): dicts with id, published and body, one per

@@ -9,17 +9,20 @@ a rerun add exactly what is missing.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .. import dedup
-from ..errors import StoreError
+from ..errors import QueryError, StoreError
 from ..record import Report
 from . import IngestResult
 from .common import (MANAGED_EXTRA, MAX_CANDIDATES, READ_CHUNK, StoreBase,  # noqa: F401
                      add_own_candidates, content_hash, insert_report_sql, now, report_values)
 from .migrations import LSH_BAND_FUNCTION, MIGRATIONS
+from .queries import QUERY_TIME_LIMIT_MS
+from .readmodel import ReadModel
 from .records import RecordWriter, record_rows_delete
 from .sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
                             SearchMixin, _like_escape, _until)
@@ -56,14 +59,21 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-class SQLiteStore(SearchMixin, StoreBase):
+class SQLiteStore(SearchMixin, ReadModel, StoreBase):
     """A Tumen store in one SQLite file (the backend-neutral methods are in
-    ``common.StoreBase``)."""
+    ``common.StoreBase`` and ``readmodel.ReadModel``).
+
+    ``migrate=False`` opens a store that a migrating open has already set up (the web's
+    reader and writer connections: they neither migrate nor switch the journal mode,
+    so a store on a full disk can still be read); ``check_same_thread=False`` lets one
+    connection be used from several threads, one at a time."""
 
     PH = "?"
+    IntegrityError = sqlite3.IntegrityError
+    DatabaseError = sqlite3.Error
 
     def __init__(self, path: str | Path, *, readonly: bool = False,
-                 check_same_thread: bool = True):
+                 check_same_thread: bool = True, migrate: bool = True):
         self.path = str(path)
         self.readonly = readonly
         try:
@@ -80,7 +90,10 @@ class SQLiteStore(SearchMixin, StoreBase):
             self.conn.create_function(LSH_BAND_FUNCTION, 2, dedup.band_hash, deterministic=True)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
+            self.conn.execute("PRAGMA temp_store = MEMORY")  # the read model's temp table
+            if not readonly and not migrate:
+                self.conn.execute(f"PRAGMA cache_size = -{CACHE_MB * 1024}")
+            elif not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 # NORMAL is durable across process crashes in WAL mode (only a power
                 # loss can drop the last commits), and much faster than FULL.
@@ -96,6 +109,57 @@ class SQLiteStore(SearchMixin, StoreBase):
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query as dicts (for store/queries.py and checks)."""
         return [dict(row) for row in self.conn.execute(sql, tuple(params))]
+
+    # -- the read model's dialect (see readmodel.py) -----------------------------------
+
+    def _x(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, tuple(params))
+
+    def _xmany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def _read_error(self, exc: sqlite3.OperationalError) -> Exception:
+        message = str(exc)
+        if "locked" in message or "no such table" in message or "disk" in message:
+            return StoreError(f"the store cannot answer now: {message}")
+        return QueryError(f"bad search query: {message}")
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list:
+        try:
+            with self.time_limit():
+                return self.conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise self._read_error(exc) from exc
+
+    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+        try:
+            cursor = self.conn.execute(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"bad search query: {exc}") from exc
+        yield from cursor
+
+    @contextmanager
+    def time_limit(self, ms: int = QUERY_TIME_LIMIT_MS) -> Iterator[None]:
+        deadline = time.monotonic() + ms / 1000
+        self.conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in one transaction; returns their names."""

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import __version__
 from ..errors import QueryError, StoreError, TumenError
-from ..store import queries as Q
 from . import auth, exports, views
 from .auth import User
 from .charts import TYPE_COLORS
@@ -190,27 +189,27 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     templates.env.filters["web_url"] = _web_url
     templates.env.filters["id_url"] = id_url
     def session_ended(token: str) -> bool:
-        return Q.get_setting(db.reader, ENDED_SESSION + token) is not None
+        return db.reader.setting(ENDED_SESSION + token) is not None
 
     def end_session(token: str, until: float) -> None:
-        with db.writer() as conn:
-            Q.set_setting_default(conn, ENDED_SESSION + token, str(int(until)))
+        with db.writer() as store:
+            store.set_setting_default(ENDED_SESSION + token, str(int(until)))
 
     key = auth.SecretKey(db_path)  # outside the store: STORE.key or TUMEN_SECRET
     sessions = auth.Sessions(key.current, max_age=session_max_age, is_ended=session_ended,
                              on_end=end_session)
     def record_failure(keys: tuple[str, ...], at: float, forget_before: float) -> None:
-        with db.writer() as conn:
-            Q.add_login_failure(conn, keys, at, forget_before)
+        with db.writer() as store:
+            store.add_login_failure(keys, at, forget_before)
 
     # failed logins are kept in the store: every worker process counts them all
     limiter = app.state.login_limiter = auth.LoginLimiter(
-        recent=lambda key, since: Q.login_failures(db.reader, key, since), record=record_failure)
+        recent=lambda key, since: db.reader.login_failures(key, since), record=record_failure)
 
     def login_mode() -> bool:
         if require_login is False and host in auth.LOCAL_HOSTS:
             return False
-        return auth.login_required(host, Q.count_users(db.reader) > 0, require_login)
+        return auth.login_required(host, db.reader.count_users() > 0, require_login)
 
     app.state.login_mode = login_mode
 
@@ -239,7 +238,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
         user = None
         if login_mode():
             name = session.get("user")
-            row = Q.get_user(db.reader, name) if name else None
+            row = db.reader.user(name) if name else None
             # the session was made with this password: a changed password, or a removed
             # and re-added account, has another hash, and the session ends
             if row is not None and hmac.compare_digest(
@@ -360,8 +359,8 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     @app.get("/reports/{report_id:path}/correct", response_class=HTMLResponse,
              include_in_schema=False)
     def correction_page(request: Request, report_id: str, key: str | None = None):
-        if (Q.get_report_row(db.reader, report_id + "/correct") is not None
-                and Q.get_report_row(db.reader, report_id) is None):
+        if (db.reader.report_row(report_id + "/correct") is not None
+                and db.reader.report_row(report_id) is None):
             return report_page(request, report_id + "/correct")  # an id ending "/correct"
         require(request, "editor")
         data = views.correction_form_view(db, report_id, key)
@@ -518,7 +517,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
                 "next": target, "error": f"too many failed logins; try again in {wait} s"}, 429)
             response.headers["Retry-After"] = str(wait)
             return response
-        row = Q.get_user(db.reader, name) if name else None
+        row = db.reader.user(name) if name else None
 
         def check() -> bool:  # an unknown name costs a check too (against a dummy hash)
             stored = row["password_hash"] if row is not None else auth.dummy_hash()
@@ -551,7 +550,7 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
     @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
     def users_page(request: Request):
         require(request, "admin")
-        return page(request, "users.html", {"users": Q.list_users(db.reader),
+        return page(request, "users.html", {"users": db.reader.list_users(),
                                             "roles": list(auth.ROLES)})
 
     @app.post("/admin/users", include_in_schema=False)
@@ -564,16 +563,16 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
             if action == "remove":
                 if name == me.name:
                     raise auth.AuthError("you cannot remove yourself")
-                with db.writer() as conn:
-                    Q.remove_user(conn, name)
+                with db.writer() as store:
+                    store.remove_user(name)
             else:
                 role = auth.check_role(str(form.get("role") or "viewer"))
                 password_hash = await _hashing(auth.hash_password,
                                                str(form.get("password") or ""))
-                with db.writer() as conn:
-                    Q.add_user(conn, name, role, password_hash)
+                with db.writer() as store:
+                    store.add_user(name, role, password_hash)
         except TumenError as exc:
-            return page(request, "users.html", {"users": Q.list_users(db.reader),
+            return page(request, "users.html", {"users": db.reader.list_users(),
                                                 "roles": list(auth.ROLES), "error": str(exc)}, 400)
         return RedirectResponse("/admin/users", 303)
 

@@ -14,7 +14,6 @@ from typing import Any, Iterator
 from fastapi.responses import Response, StreamingResponse
 
 from ..export import SafeCSVWriter
-from ..store import queries as Q
 from .db import WebDB
 from .params import State
 
@@ -26,7 +25,7 @@ EXPORT_COLUMNS = ("report_id", "key", "type", "date", "date_precision", "place",
 
 
 def export_rows(db: WebDB, state: State) -> Iterator[dict[str, Any]]:
-    for row in Q.iter_incidents(db.reader, state.filters, state.sort, state.order == "desc"):
+    for row in db.reader.iter_incidents(state.filters, state.sort, state.order == "desc"):
         row["corrected"] = bool(row["corrected"])
         yield {name: row[name] for name in EXPORT_COLUMNS}
 
