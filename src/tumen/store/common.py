@@ -357,6 +357,9 @@ class StoreBase:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) AS n FROM reports").fetchone()["n"]
 
+    def count_records(self) -> int:
+        return self.conn.execute("SELECT count(*) AS n FROM records").fetchone()["n"]
+
     # -- records ----------------------------------------------------------------------
 
     def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:

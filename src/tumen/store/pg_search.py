@@ -48,7 +48,8 @@ FILTERS: dict[str, tuple[str, int, Any]] = {
                  "(lower(p.province) = lower(%s) OR p.province_id = %s))", 2, str),
     "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
             "(lower(o.name) = lower(%s) OR o.org_id = %s))", 2, str),
-    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s)",
+    # incidents of the corrected record (the web index: the search syncs it first)
+    "type": ("EXISTS (SELECT 1 FROM web_incidents i WHERE i.report_id = r.id AND i.type = %s)",
              1, str),
     "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(%s)) OR "
             "EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.tags_json, '[]')::jsonb) v "
@@ -112,6 +113,8 @@ class PgSearchMixin:
         filters; with no query, the filtered reports newest first.  Rows have the SQLite
         backend's shape: id, title, published, source, url, duplicate_of, status, score
         (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
+        if filters is not None and filters.type:
+            self.fresh_index()  # type: ignore[attr-defined]  (ReadModel's)
         where, params = self._filter_sql(filters or SearchFilters())
         try:
             if query is None:

@@ -306,10 +306,10 @@ class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
                                "ORDER BY 2 DESC, 1 NULLS FIRST"),
             "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
                               "GROUP BY 1 ORDER BY 1 NULLS FIRST"),
-            "records": one("SELECT count(*) FROM records"),
+            "records": self.count_records(),
             "places": one("SELECT count(DISTINCT coalesce(place_id, name)) FROM places"),
             "organizations": one("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations"),
-            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC, 1"),
+            "incidents_by_type": self.incident_type_counts(),  # of the corrected records
             "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
                                    f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"),
             "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "

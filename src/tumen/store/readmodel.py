@@ -237,14 +237,23 @@ class ReadModel:
 
     def corrected_record(self, report_id: str) -> dict[str, Any] | None:
         """The report's record as the analyzer wrote it with the editors' corrections
-        applied (``tumen.corrections.apply_corrections``), or None without a record.
-        ``tumen show``, ``tumen export`` and the web all read records through here."""
+        applied (``tumen.corrections.apply_corrections``: every incident gains its
+        ``key``), or None without a record.  ``tumen show`` and the web read it here."""
         from ..corrections import apply_corrections
 
         record = self.get_record(report_id)  # type: ignore[attr-defined]  (StoreBase's)
         if record is None:
             return None
         return apply_corrections(record, self.get_corrections(report_id))
+
+    def corrected_records(self) -> Iterator[dict[str, Any]]:
+        """Every stored record, streamed, a corrected one exactly as ``corrected_record``
+        gives it; a record nobody corrected as the analyzer wrote it (``tumen export``)."""
+        corrected = self.corrected_report_ids()
+        for record in self.iter_records():  # type: ignore[attr-defined]  (StoreBase's)
+            if record.get("id") in corrected:
+                record = self.corrected_record(record["id"]) or record
+            yield record
 
     def group_of(self, report_id: str, duplicate_of: str | None) -> list[dict[str, Any]]:
         """Reports in the same near-duplicate group (the original and its copies)."""
@@ -422,10 +431,16 @@ class ReadModel:
         clauses, params = self._incident_clauses(filters)
         return self._run("SELECT count(*) FROM web_incidents" + _where(clauses), params)[0][0]
 
+    def fresh_index(self) -> None:
+        """Bring the derived index up to date before reading it (a read-only handle
+        reads it as it is)."""
+        if not getattr(self, "readonly", False):
+            self.sync_index()
+
     def incident_type_counts(self) -> dict[str, int]:
         """Incidents per type over the corrected records (the index brought up to date
         first), most frequent first."""
-        self.sync_index()
+        self.fresh_index()
         rows = self._run("SELECT type, count(*) FROM web_incidents GROUP BY type"
                          " ORDER BY count(*) DESC, type")
         return {r[0]: r[1] for r in rows}

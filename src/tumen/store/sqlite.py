@@ -292,10 +292,10 @@ class SQLiteStore(SearchMixin, ReadModel, StoreBase):
             "by_source": pairs("SELECT source, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC"),
             "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
                               "GROUP BY 1 ORDER BY 1"),
-            "records": q("SELECT count(*) FROM records").fetchone()[0],
+            "records": self.count_records(),
             "places": q("SELECT count(DISTINCT coalesce(place_id, name)) FROM places").fetchone()[0],
             "organizations": q("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations").fetchone()[0],
-            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC"),
+            "incidents_by_type": self.incident_type_counts(),  # of the corrected records
             "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
                                    f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT {int(top)}"),
             "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "

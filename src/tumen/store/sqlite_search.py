@@ -45,7 +45,8 @@ FILTERS: dict[str, tuple[str, int, Any]] = {
                  "(p.province = ? COLLATE NOCASE OR p.province_id = ?))", 2, str),
     "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
             "(o.name = ? COLLATE NOCASE OR o.org_id = ?))", 2, str),
-    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = ?)",
+    # incidents of the corrected record (the web index: the search syncs it first)
+    "type": ("EXISTS (SELECT 1 FROM web_incidents i WHERE i.report_id = r.id AND i.type = ?)",
              1, str),
     "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(?)) OR "
             "EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE lower(json_each.value) = lower(?)))",
@@ -119,6 +120,8 @@ class SearchMixin:
                offset: int = 0) -> list[dict]:
         """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
         with no query, the filtered reports newest first."""
+        if filters is not None and filters.type:
+            self.fresh_index()  # type: ignore[attr-defined]  (ReadModel's)
         where, params = self._filter_sql(filters or SearchFilters())
         cols = HIT_COLUMNS
         if query is None:
