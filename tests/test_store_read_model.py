@@ -72,3 +72,33 @@ def test_search_type_and_stats_count_the_corrected_incidents(corrected_db, capsy
     if old_type not in corrected_types:
         code, out, _ = run(capsys, "search", "--type", old_type, "--db", db, "--json")
         assert code == 0 and rid not in out
+
+
+def test_the_store_takes_and_returns_typed_records_with_the_same_json(corrected_db):
+    from tumen.record import Record
+
+    db, rid, _, _ = corrected_db
+    with open_store(db) as store:
+        stored = store.get_record(rid)
+        typed = store.record(rid)
+        assert isinstance(typed, Record) and typed.incidents and typed.places
+        assert json.dumps(typed.to_dict(), ensure_ascii=False) == json.dumps(stored, ensure_ascii=False)
+        typed.tags = typed.tags + ["typed-save"]
+        assert store.save_records([typed]) == 1
+        again = store.get_record(rid)
+    assert again["tags"][-1] == "typed-save"
+    assert {k: v for k, v in again.items() if k != "tags"} == \
+        {k: v for k, v in stored.items() if k != "tags"}
+
+
+def test_record_from_dict_keeps_fields_set_after_the_pipeline():
+    from tumen.record import Record
+
+    data = {"id": "x1", "title": None, "published": None, "source": None, "url": None,
+            "tags": [], "places": [], "organizations": [], "laws": [], "dates": [],
+            "incidents": [{"type": "arrest", "evidence": {"text": "held", "start": 0, "end": 4},
+                           "actor": None, "target": None, "place": None, "province": None,
+                           "date": None, "date_precision": None, "penalty": None,
+                           "prescribed_penalty": None, "event": "e1", "follows": None}],
+            "duplicate_of": None, "analyzer": "t", "status": "ok", "translation_of": "x0"}
+    assert json.dumps(Record.from_dict(data).to_dict()) == json.dumps(data)

@@ -23,7 +23,7 @@ from typing import Any, Container, Iterable, Iterator
 from .. import dedup
 from ..errors import QueryError
 from ..normalize import content_hash
-from ..record import Report
+from ..record import Record, Report
 from . import BATCH_SIZE, IngestResult, SearchFilters
 
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
@@ -362,13 +362,20 @@ class StoreBase:
 
     # -- records ----------------------------------------------------------------------
 
-    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
-        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
-        previous record and rows atomically; one transaction per batch."""
-        return sum(self._save_batch(batch) for batch in batches(records, batch_size))
+    def save_records(self, records: Iterable[Record | dict], batch_size: int = BATCH_SIZE) -> int:
+        """Store analysis records (``Record``s, or dicts of ``Record.to_dict()``'s shape).
+        Each replaces the report's previous record and rows atomically; one transaction
+        per batch."""
+        as_dicts = (r.to_dict() if isinstance(r, Record) else r for r in records)
+        return sum(self._save_batch(batch) for batch in batches(as_dicts, batch_size))
 
     def _save_batch(self, batch: list[dict]) -> int:
         raise NotImplementedError
+
+    def record(self, report_id: str) -> Record | None:
+        """The analyzer's record of a report, typed (``get_record`` gives its JSON dict)."""
+        data = self.get_record(report_id)
+        return Record.from_dict(data) if data is not None else None
 
     def get_record(self, report_id: str) -> dict | None:
         row = self.conn.execute(
