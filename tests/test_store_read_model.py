@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cli_support import run
+from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
 from tumen.analyze import analyze_store
 from tumen.ingest import ingest
 from tumen.store import open_store
@@ -24,12 +25,12 @@ REPORT = {
 
 
 @pytest.fixture
-def corrected_db(tmp_path):
-    """A store with one analyzed report whose first incident an editor retyped through
-    the store; (path, report id, the original type, the new type)."""
+def corrected_db(tmp_path, store_url):  # noqa: F811
+    """A store (SQLite, PostgreSQL) with one analyzed report whose first incident an
+    editor retyped through the store; (path or URL, report id, old type, new type)."""
     source = tmp_path / "reports.jsonl"
     source.write_text(json.dumps(REPORT) + "\n", encoding="utf-8")
-    db = tmp_path / "s.db"
+    db = store_url
     with open_store(db) as store:
         assert ingest(store, [str(source)]).ok
         assert analyze_store(store, processes=1, progress=False).analyzed == 1
