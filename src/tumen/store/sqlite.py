@@ -107,7 +107,7 @@ class SQLiteStore(SearchMixin, ReadModel, StoreBase):
     # -- plumbing ---------------------------------------------------------------------
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a read query as dicts (for store/queries.py and checks)."""
+        """Rows of a read query as dicts (for checks)."""
         return [dict(row) for row in self.conn.execute(sql, tuple(params))]
 
     # -- the read model's dialect (see readmodel.py) -----------------------------------
