@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
-from tumen.analyze import analyze_reports  # noqa: E402
-from tumen.pipeline import SPACY_MODEL, Pipeline  # noqa: E402
+from tumen.engines.local import analyze_reports  # noqa: E402
+from tumen.analysis.pipeline import SPACY_MODEL, Pipeline  # noqa: E402
 from tumen.record import Report  # noqa: E402
 
 

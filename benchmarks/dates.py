@@ -124,10 +124,10 @@ def reports(path: Path, limit: int | None = None) -> list[tuple[str, str | None]
 
 
 def speed(args) -> None:
-    from tumen.components.dates import DatesComponent
-    from tumen.pipeline import SPACY_MODEL, Document, load_spacy, parse_iso_date
+    from tumen.analysis.components.dates import DatesComponent
+    from tumen.analysis.pipeline import SPACY_MODEL, Document, load_spacy, parse_iso_date
     from tumen.record import Report
-    from tumen.text import sentence_spans
+    from tumen.analysis.text import sentence_spans
 
     sets = {
         "devset": reports(DATA / "devset" / "reports.jsonl"),

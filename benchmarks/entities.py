@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
 
-from tumen.components.laws import find_laws, law_index  # noqa: E402
-from tumen.components.organizations import find_organizations  # noqa: E402
-from tumen.components.places import find_places  # noqa: E402
-from tumen.gazetteer import Gazetteer  # noqa: E402
-from tumen.pipeline import SPACY_MODEL  # noqa: E402
+from tumen.analysis.components.laws import find_laws, law_index  # noqa: E402
+from tumen.analysis.components.organizations import find_organizations  # noqa: E402
+from tumen.analysis.components.places import find_places  # noqa: E402
+from tumen.analysis.gazetteer import Gazetteer  # noqa: E402
+from tumen.analysis.pipeline import SPACY_MODEL  # noqa: E402
 
 
 def bodies(path: Path, limit: int | None = None) -> list[str]:

@@ -39,8 +39,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from tumen.analyze import analyze_file
-from tumen.events import EventLinker, stored_records
+from tumen.engines.local import analyze_file
+from tumen.analysis.events import EventLinker, stored_records
 
 HERE = Path(__file__).resolve().parent
 EVENT_SET = HERE / "data" / "events"

@@ -40,8 +40,8 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(SHARED / "tools"))
 
-from tumen.incidents import train as T  # noqa: E402
-from tumen.jsonl import read_objects  # noqa: E402
+from tumen.analysis.incidents import train as T  # noqa: E402
+from tumen.analysis.datafiles import read_objects  # noqa: E402
 from tumen.record import INCIDENT_TYPES  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "results" / ".incidents_cache.pkl"
@@ -161,7 +161,7 @@ def per_type(golds, reports, preds) -> list[str]:
 
 
 def predict(docs, model) -> list[dict]:
-    from tumen.components.incidents import extract
+    from tumen.analysis.components.incidents import extract
 
     return [{"id": d.report.id, "incidents": [asdict(x) for x in extract(d, model)]} for d in docs]
 

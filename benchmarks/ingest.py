@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tumen.ingest import ingest
-from tumen.search import search
+from tumen.ingest.run import ingest
+from tumen.store.search import search
 from tumen.store import open_store
 
 CORPORA = ("kcna_2011_2012.jsonl", "kcna_kp_2024.jsonl", "rodong_sinmun_2021_2022.jsonl")

@@ -31,7 +31,7 @@ How Tumen is trained here -- never on the documents it is scored on:
   fast ranker, then its top 30 candidates reordered by a second linear model that adds
   their sentence-embedding similarity to the document, the self-attention their words
   receive when MiniLM reads the whole text, and how far the text's embedding moves when
-  the phrase is masked in it (``tumen.keyphrase.semantic``);
+  the phrase is masked in it (``tumen.analysis.keyphrase.semantic``);
   both models trained on the same other collections as above.  Its documents/s include
   the spaCy tagging and the MiniLM encoding.
 * ``tumen (5-fold CV)`` (with ``--cv``): trained in-domain on four fifths of the same
@@ -96,7 +96,7 @@ TUMEN_ROWS = {"tumen": "Tumen (x-dataset)", "tumen_keywords": "Tumen keywords (x
 
 
 def load(name: str) -> list[dict]:
-    from tumen.keyphrase.train import load_kp
+    from tumen.analysis.keyphrase.train import load_kp
 
     fname, ids = DATASETS[name]
     keep = set((KP / ids).read_text().split()) if ids else None
@@ -104,12 +104,12 @@ def load(name: str) -> list[dict]:
 
 
 def load_training(name: str) -> list[dict]:
-    from tumen.keyphrase.train import DEFAULT_REPORTS, load_kp, load_reports
+    from tumen.analysis.keyphrase.train import DEFAULT_REPORTS, load_kp, load_reports
 
     if name == "trainset":
         return [d for r, g in DEFAULT_REPORTS for d in load_reports(r, g)]
     if name == "kcna-titles":
-        from tumen.keyphrase.train import load_title_silver
+        from tumen.analysis.keyphrase.train import load_title_silver
 
         return load_title_silver()
     if name == "kpcrowd":
@@ -129,7 +129,7 @@ def score(docs: list[dict], preds: dict[str, list[str]]) -> dict:
 
 def tumen_predict(docs: list[dict], ranker, semantic=None, semantic_ranker=None, keywords: bool = False
                   ) -> tuple[dict[str, list[str]], float]:
-    from tumen.keyphrase import KeyphraseExtractor
+    from tumen.analysis.keyphrase import KeyphraseExtractor
 
     kx = KeyphraseExtractor(ranker=ranker, semantic=semantic, semantic_ranker=semantic_ranker,
                             keywords=keywords)
@@ -140,8 +140,8 @@ def tumen_predict(docs: list[dict], ranker, semantic=None, semantic_ranker=None,
 
 
 def run_tumen(name: str, docs: list[dict], cache: dict) -> dict:
-    from tumen.keyphrase.ranker import train
-    from tumen.keyphrase.train import examples
+    from tumen.analysis.keyphrase.ranker import train
+    from tumen.analysis.keyphrase.train import examples
 
     sources = CROSS_TRAIN[name]
     train_docs = [d for s in sources for d in load_training(s)]
@@ -152,7 +152,7 @@ def run_tumen(name: str, docs: list[dict], cache: dict) -> dict:
 
 
 def run_tumen_keywords(name: str, docs: list[dict]) -> dict:
-    from tumen.keyphrase.train import train_keywords
+    from tumen.analysis.keyphrase.train import train_keywords
 
     sources = CROSS_TRAIN_KEYWORDS[name]
     ranker = train_keywords([d for s in sources for d in load_training(s)], trained_on="+".join(sources))
@@ -162,7 +162,7 @@ def run_tumen_keywords(name: str, docs: list[dict]) -> dict:
 
 
 def run_tumen_semantic(name: str, docs: list[dict], scorer) -> dict:
-    from tumen.keyphrase.train import train_semantic
+    from tumen.analysis.keyphrase.train import train_semantic
 
     sources = CROSS_TRAIN[name]
     train_docs = [d for s in sources for d in load_training(s)]
@@ -175,8 +175,8 @@ def run_tumen_semantic(name: str, docs: list[dict], scorer) -> dict:
 
 def run_tumen_cv(name: str, docs: list[dict], folds: int = 5, scorer=None) -> dict:
     """In-domain k-fold rows; with ``scorer``, of the semantic rerank."""
-    from tumen.keyphrase.ranker import train
-    from tumen.keyphrase.train import examples, train_semantic
+    from tumen.analysis.keyphrase.ranker import train
+    from tumen.analysis.keyphrase.train import examples, train_semantic
 
     rng = np.random.default_rng(0)
     order = rng.permutation(len(docs))
@@ -218,7 +218,7 @@ def _pytextrank(algo):
         import pytextrank  # noqa: F401  (registers the pipes)
         import spacy
 
-        from tumen.pipeline import SPACY_MODEL
+        from tumen.analysis.pipeline import SPACY_MODEL
 
         nlp = spacy.load(SPACY_MODEL)
         nlp.max_length = 2_000_000
@@ -245,7 +245,7 @@ def _keybert_np(texts):
     from keyphrase_vectorizers import KeyphraseCountVectorizer
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    from tumen.pipeline import SPACY_MODEL
+    from tumen.analysis.pipeline import SPACY_MODEL
 
     kb = _keybert_model()
     nlp = spacy.load(SPACY_MODEL, exclude=["parser", "ner", "lemmatizer"])
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     anchors = [] if args.quick or args.anchors is None else (args.anchors or list(ANCHORS))
     scorer = None
     if args.semantic:
-        from tumen.keyphrase.semantic import SemanticScorer, minilm_encoder
+        from tumen.analysis.keyphrase.semantic import SemanticScorer, minilm_encoder
 
         scorer = SemanticScorer(minilm_encoder(threads=args.threads))
     for name in [] if args.table_only else args.datasets:

@@ -66,7 +66,7 @@ def read_corpora(shared: Path) -> list[Report]:
 
 def _init() -> None:
     global _PIPE
-    from tumen.pipeline import Pipeline
+    from tumen.analysis.pipeline import Pipeline
 
     _PIPE = Pipeline(COMPONENTS, use_spacy=False).initialize()
 

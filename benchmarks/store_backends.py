@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from tumen.ingest import read_reports
+from tumen.ingest.run import read_reports
 from tumen.record import Report
-from tumen.search import search
+from tumen.store.search import search
 from tumen.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

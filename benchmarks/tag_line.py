@@ -4,7 +4,7 @@ Analyzes ../shared/data/realtrain (or reads records already analyzed, ``--pred``
 prints, for the English reports, the gold lines and Tumen's:
 
 * **unsupported (editor's measure)**: the share of tags that
-  ``tumen.keyphrase.support.TagSupport`` cannot support from the report's title and
+  ``tumen.analysis.keyphrase.support.TagSupport`` cannot support from the report's title and
   body: not every content word occurs (Porter stems; "province", "county" etc. are not
   content words), not a gazetteer place, organ or law with a name or variant in the
   text, not a house topic with one of its own cues in the text;
@@ -34,8 +34,8 @@ sys.path.insert(0, str(SHARED / "tools"))
 
 from kpeval import evaluate  # noqa: E402
 
-from tumen.keyphrase.house import load_vocabulary  # noqa: E402
-from tumen.keyphrase.support import TagSupport, text_stems, words_supported  # noqa: E402
+from tumen.analysis.keyphrase.house import load_vocabulary  # noqa: E402
+from tumen.analysis.keyphrase.support import TagSupport, text_stems, words_supported  # noqa: E402
 
 
 def read(path: Path) -> list[dict]:
@@ -45,7 +45,7 @@ def read(path: Path) -> list[dict]:
 
 def analyze(reports: Path) -> list[dict]:
     """Records as ``tumen analyze FILE --format jsonl`` writes them (one process)."""
-    from tumen.analyze import analyze_file
+    from tumen.engines.local import analyze_file
 
     out = io.StringIO()
     analyze_file(reports, out, processes=1, progress=False)

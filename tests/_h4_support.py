@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tumen.pipeline import Pipeline
+from tumen.analysis.pipeline import Pipeline
 from tumen.record import Report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -37,7 +37,7 @@ def devset_reports(shared_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def samples_db(tmp_path_factory) -> Path:
-    from tumen.ingest import ingest, sample_paths
+    from tumen.ingest.run import ingest, sample_paths
     from tumen.store import open_store
 
     db = tmp_path_factory.mktemp("samples") / "samples.db"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tumen.analyze import analyze_file, read_jsonl_reports
+from tumen.engines.local import analyze_file, read_jsonl_reports
 
 REPORTS = [
     {"id": "a1", "title": "Phones seized", "published": "2023-03-10", "source": "Test Wire",

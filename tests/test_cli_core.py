@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import run
-from tumen.ingest import sample_paths
+from tumen.ingest.run import sample_paths
 
 
 @pytest.fixture

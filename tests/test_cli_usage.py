@@ -19,7 +19,7 @@ import pytest
 
 from conftest_pg import pg_url  # noqa: F401
 from cli_support import run
-from tumen.ingest import sample_paths
+from tumen.ingest.run import sample_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
@@ -43,8 +43,8 @@ SAMPLES_ANALYZED = ("17-kimhyongjik-phone-arrests.txt", "15-pochon-potato-harves
 @pytest.fixture(scope="module")
 def analyzed_db(tmp_path_factory) -> str:
     """A store of four bundled samples with their analysis records."""
-    from tumen.analyze import analyze_store
-    from tumen.ingest import ingest
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
 
     path = tmp_path_factory.mktemp("analyzed") / "analyzed.db"

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tumen.components.dates import date_for_span
-from tumen.dates import find_dates, first_occurrences
-from tumen.dates import resolve as R
-from tumen.pipeline import Pipeline, load_spacy, parse_iso_date
+from tumen.analysis.components.dates import date_for_span
+from tumen.analysis.dates import find_dates, first_occurrences
+from tumen.analysis.dates import resolve as R
+from tumen.analysis.pipeline import Pipeline, load_spacy, parse_iso_date
 from tumen.record import Report
-from tumen.text import sentence_spans
+from tumen.analysis.text import sentence_spans
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FORMATS = {
@@ -420,7 +420,7 @@ def test_korean_anaphora_resolve_against_the_last_stated_day():
 
 
 def test_date_for_span_skips_deadlines_comparisons_and_report_days(pipeline):
-    from tumen.components.dates import dates_in_span
+    from tumen.analysis.components.dates import dates_in_span
 
     body = ("A source in the city told the outlet on the 8th that agents raided the market on the 5th. "
             "The committee has set March 30 as the deadline for the levy. "

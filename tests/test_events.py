@@ -1,4 +1,4 @@
-"""Events: incidents of many reports that tell one real-world event (``tumen.events``)."""
+"""Events: incidents of many reports that tell one real-world event (``tumen.analysis.events``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tumen.events import EVENT_LINK_THRESHOLD, EventLinker, apply
+from tumen.analysis.events import EVENT_LINK_THRESHOLD, EventLinker, apply
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_SET = ROOT / "benchmarks" / "data" / "events"
@@ -143,7 +143,7 @@ def _read(path):
 
 
 def _analyze(path):
-    from tumen.analyze import analyze_file
+    from tumen.engines.local import analyze_file
 
     out = io.StringIO()
     analyze_file(path, out, progress=False)
@@ -202,7 +202,7 @@ def test_event_ids_are_the_same_whatever_the_order_of_the_file(event_set_records
 def test_store_runs_link_to_stored_events_and_rename_them_when_an_earlier_report_comes(event_set_records, tmp_path):
     """One event told by four reports: the three later ones analyzed into the store first,
     the earliest (the Korean original) in a second run; then all reanalyzed."""
-    from tumen.analyze import analyze_store, read_jsonl_reports
+    from tumen.engines.local import analyze_store, read_jsonl_reports
     from tumen.store import open_store
 
     reports = {r.id: r for r in read_jsonl_reports(EVENT_SET / "reports.jsonl")}

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from tumen.errors import TumenError
-from tumen.export import PARQUET_BATCH, export, read_parquet
-from tumen.ingest import ingest
+from tumen.store.export import PARQUET_BATCH, export, read_parquet
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 
 FIELDS = ("id", "title", "published", "source", "url", "body")

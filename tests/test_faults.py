@@ -33,9 +33,9 @@ import pytest
 
 from hostile import synthetic_jsonl
 from tumen.errors import StoreError
-from tumen.ingest import ingest
-from tumen.maintenance import backup, check_store
-from tumen.search import search
+from tumen.ingest.run import ingest
+from tumen.store.maintenance import backup, check_store
+from tumen.store.search import search
 from tumen.store import BATCH_SIZE, open_store
 
 PYTHON = sys.executable
@@ -142,7 +142,7 @@ def test_ingest_killed_at_several_points_loses_and_doubles_nothing(tmp_path):
 # -- kill the analysis ----------------------------------------------------------------
 @pytest.mark.slow
 def test_analysis_killed_mid_way_leaves_whole_records_and_rerun_finishes(tmp_path):
-    from tumen.analyze import SAVE_BATCH
+    from tumen.engines.local import SAVE_BATCH
 
     source = tmp_path / "reports.jsonl"
     n_reports = 2 * SAVE_BATCH + 40
@@ -481,8 +481,8 @@ FAULT_MARKER = "FAULT-INJECTION-MARKER"
 def test_a_report_whose_analysis_fails_is_kept_and_marked(tmp_path):
     """A component that raises (injected: registered here, fails on a marker word) marks
     that one report failed; the others are analyzed; nothing is lost."""
-    from tumen.analyze import analyze_store
-    from tumen.pipeline import component
+    from tumen.engines.local import analyze_store
+    from tumen.analysis.pipeline import component
     from tumen.record import Report
 
     @component("fault_injector")
@@ -518,7 +518,7 @@ def test_a_report_whose_analysis_fails_is_kept_and_marked(tmp_path):
 def test_disk_full_during_analysis_keeps_whole_records(tmp_path):
     """SQLite's max_page_count fills the store while records are saved: a clear error,
     whole batches of records only, and a rerun with room finishes the rest."""
-    from tumen.analyze import SAVE_BATCH, analyze_store
+    from tumen.engines.local import SAVE_BATCH, analyze_store
 
     source = tmp_path / "reports.jsonl"
     n_reports = 3 * SAVE_BATCH

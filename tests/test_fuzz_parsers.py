@@ -3,7 +3,7 @@
 Each parser gets arbitrary and mutated input and must answer with its result or its
 own named error, never anything else:
 
-* file readers (tumen.sources), *mutated* valid files of every format (bit flips,
+* file readers (tumen.ingest.sources), *mutated* valid files of every format (bit flips,
   cuts, insertions, duplicated spans) -- tests/test_sources_fuzz.py adds random bytes;
 * the encoding sniffer and decoder;
 * the search query language, parsed and then run against a real store (FTS5 syntax
@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from tumen.errors import InputError, QueryError, TumenError
 from tumen.record import RawReport
-from tumen.sources import FORMATS, Limits, read_bytes
+from tumen.ingest.sources import FORMATS, Limits, read_bytes
 
 EXAMPLES = int(os.environ.get("TUMEN_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
@@ -125,7 +125,7 @@ def test_every_seed_is_read_as_a_report():
 @FUZZ
 @given(st.binary(max_size=3000), st.booleans())
 def test_fuzz_encoding_sniff_and_decode(data, complete):
-    from tumen.sources.encoding import decode, sniff
+    from tumen.ingest.sources.encoding import decode, sniff
 
     try:
         encoding = sniff(data, "f.txt", complete=complete)
@@ -139,7 +139,7 @@ def test_fuzz_encoding_sniff_and_decode(data, complete):
 # -- the search query language, through to SQLite -------------------------------------
 @pytest.fixture(scope="module")
 def search_store(tmp_path_factory):
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
 
     folder = tmp_path_factory.mktemp("fuzzstore")
@@ -160,7 +160,7 @@ queries = st.one_of(st.text(max_size=60), st.lists(QUERY_ALPHABET, max_size=25).
 @FUZZ
 @given(query=queries)
 def test_fuzz_search_query_never_reaches_sqlite_malformed(search_store, query):
-    from tumen.search import search
+    from tumen.store.search import search
 
     try:
         hits = search(search_store, query, limit=5)
@@ -173,7 +173,7 @@ def test_fuzz_search_query_never_reaches_sqlite_malformed(search_store, query):
 @FUZZ
 @given(st.text(max_size=20), st.text(max_size=20))
 def test_fuzz_search_date_filters(since, until):
-    from tumen.search import check_date
+    from tumen.store.search import check_date
 
     for value, name in ((since, "since"), (until, "until")):
         try:
@@ -185,7 +185,7 @@ def test_fuzz_search_date_filters(since, until):
 @FUZZ
 @given(st.text(max_size=60))
 def test_fuzz_field_map(text):
-    from tumen.ingest import parse_field_map
+    from tumen.ingest.run import parse_field_map
 
     try:
         mapping = parse_field_map(text)
@@ -198,7 +198,7 @@ def test_fuzz_field_map(text):
 @FUZZ
 @given(st.text(max_size=60))
 def test_fuzz_publication_date(value):
-    from tumen.normalize import parse_published
+    from tumen.ingest.normalize import parse_published
 
     out = parse_published(value)
     assert out is None or len(out) == 10
@@ -208,7 +208,7 @@ def test_fuzz_publication_date(value):
 @FUZZ
 @given(data=st.data())
 def test_fuzz_analysis_jsonl_reader(tmp_path_factory, data):
-    from tumen.analyze import read_jsonl_reports
+    from tumen.engines.local import read_jsonl_reports
 
     seed = SEEDS["jsonl"] + b'{"id": 3, "body": 5}\n[1, 2]\n'
     payload = data.draw(st.one_of(mutated(seed), st.binary(max_size=400)))

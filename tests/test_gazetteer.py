@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tumen.gazetteer import Gazetteer, PhraseIndex, phrase_key, tokenize
+from tumen.analysis.gazetteer import Gazetteer, PhraseIndex, phrase_key, tokenize
 
 
 def test_load_is_cached_and_complete():
@@ -91,9 +91,9 @@ _PIECES = st.sampled_from([
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(_PIECES, st.text(max_size=6)), max_size=25))
 def test_entity_components_never_crash_and_offsets_hold(pieces):
-    from tumen.components.laws import find_laws
-    from tumen.components.organizations import find_organizations
-    from tumen.components.places import find_places
+    from tumen.analysis.components.laws import find_laws
+    from tumen.analysis.components.organizations import find_organizations
+    from tumen.analysis.components.places import find_places
 
     text = "".join(pieces)
     gaz = Gazetteer.load()
@@ -106,7 +106,7 @@ def test_entity_components_never_crash_and_offsets_hold(pieces):
 
 
 def test_roman_key_equates_romanizations():
-    from tumen.gazetteer import roman_key, south_spelling
+    from tumen.analysis.gazetteer import roman_key, south_spelling
 
     for a, b in [("hamkyung", "hamgyong"), ("hamgyeong", "hamgyong"), ("hoiryeong", "hoeryong"),
                  ("onsung", "onsong"), ("ryangang", "yanggang"), ("gaechon", "kaechon"),
@@ -119,7 +119,7 @@ def test_roman_key_equates_romanizations():
 
 
 def test_ministry_forms():
-    from tumen.gazetteer import ministry_forms
+    from tumen.analysis.gazetteer import ministry_forms
 
     assert ministry_forms(["Ministry of Public Health", "보건성"]) == [
         "Public Health Ministry", "Minister of Public Health", "Public Health Minister"]

@@ -19,10 +19,10 @@ import pytest
 
 from hostile import Case, good_reports, write_corpus, write_one
 from tumen.errors import InputError
-from tumen.ingest import ingest
-from tumen.maintenance import check_store
+from tumen.ingest.run import ingest
+from tumen.store.maintenance import check_store
 from tumen.record import RawReport
-from tumen.sources import Limits, read_path
+from tumen.ingest.sources import Limits, read_path
 from tumen.store import open_store
 
 HERE = Path(__file__).resolve().parent
@@ -203,7 +203,7 @@ def test_cli_ingest_reports_each_bad_file_on_one_line(corpus, tmp_path):
 
 _MEMORY_SCRIPT = r"""
 import json, resource, sys
-from tumen.ingest import ingest
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 with open_store(sys.argv[1]) as store:
     s = ingest(store, sys.argv[2:], parallel=False)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tumen.incidents.args import is_furniture, penalty_for
-from tumen.pipeline import Pipeline
+from tumen.analysis.incidents.args import is_furniture, penalty_for
+from tumen.analysis.pipeline import Pipeline
 from tumen.record import INCIDENT_TYPES, Report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -250,9 +250,9 @@ def test_demanded_penalty_stays_with_the_meeting(pipeline):
 def test_the_typer_reads_a_place_name_as_any_place(pipeline):
     """Which town an event happened in is no evidence of what kind of event it was: the
     typer sees every gazetteer place as one token, whatever the name or romanization."""
-    from tumen.components.incidents import paragraph_index
-    from tumen.incidents.classify import doc_features
-    from tumen.text import paragraph_spans
+    from tumen.analysis.components.incidents import paragraph_index
+    from tumen.analysis.incidents.classify import doc_features
+    from tumen.analysis.text import paragraph_spans
 
     def features(town):
         doc = analyze(pipeline, f"Police in {town} detained two traders at the market on Monday, a source said.")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tumen.ingest import ingest, parse_field_map, sample_paths
+from tumen.ingest.run import ingest, parse_field_map, sample_paths
 from tumen.errors import InputError
 from tumen.store import BATCH_SIZE, open_store
 
@@ -142,7 +142,7 @@ def test_ingest_killed_mid_way_then_rerun_leaves_one_copy_each(tmp_path):
 
 @pytest.mark.slow
 def test_ingest_shared_corpora_stores_every_body_once(tmp_path, shared_dir):
-    from tumen.normalize import normalize
+    from tumen.ingest.normalize import normalize
     from tumen.record import RawReport
 
     corpora = shared_dir / "data" / "corpora"
@@ -209,7 +209,7 @@ def test_ingest_ctrl_c_exits_130_and_leaves_whole_batches(tmp_path):
 
 _PEAK_RSS_CHILD = r"""
 import resource, sys
-from tumen.ingest import ingest
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 with open_store(sys.argv[1]) as store:
     summary = ingest(store, [sys.argv[2]])

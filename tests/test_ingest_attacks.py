@@ -45,7 +45,7 @@ def write_long_text(path: Path, megabytes: float, seed: int = 7) -> Path:
 
 _MEMORY_SCRIPT = r"""
 import json, sys
-from tumen.ingest import ingest
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 with open_store(sys.argv[1]) as store:
     s = ingest(store, sys.argv[2:], parallel=False)
@@ -89,7 +89,7 @@ def test_streamed_minhash_equals_the_whole_matrix():
     """The block-wise signature is the signature: same values as one N x 64 matrix."""
     import numpy as np
 
-    from tumen import dedup
+    from tumen.ingest import dedup
 
     rnd = random.Random(5)
     text = " ".join(rnd.choice(_WORDS + ["혜산", "Hyésan"]) for _ in range(20_000))
@@ -127,7 +127,7 @@ def test_a_flood_of_bad_lines_is_summarized(tmp_path):
 
 def test_failures_kept_are_capped_in_memory(tmp_path):
     from tumen.errors import MAX_FAILURES_KEPT
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
 
     path = tmp_path / "flood.jsonl"
@@ -178,7 +178,7 @@ def test_lone_surrogate_line_is_refused_and_the_rest_ingested(tmp_path):
 def test_upload_with_a_lone_surrogate_line_stores_the_rest(tmp_path):
     from fastapi.testclient import TestClient
 
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
     from tumen.web.app import create_app
 
@@ -201,7 +201,7 @@ def test_upload_with_a_lone_surrogate_line_stores_the_rest(tmp_path):
 
 def test_lone_surrogate_in_a_json_array_names_the_item(tmp_path):
     from tumen.errors import InputError
-    from tumen.sources import read_path
+    from tumen.ingest.sources import read_path
 
     path = tmp_path / "a.json"
     path.write_text('[{"id": "x", "body": "fine text"},\n {"id": "y", "body": "bad ' + _LONE[1:-1]
@@ -254,9 +254,9 @@ def test_file_names_that_are_not_utf8(tmp_path):
 # 15. zero-width and bidi characters: gone from the frozen body, kept in the original
 
 def test_zero_width_and_bidi_characters_removed_from_the_body(tmp_path):
-    from tumen.analyze import analyze_store
-    from tumen.ingest import ingest
-    from tumen.search import search
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest
+    from tumen.store.search import search
     from tumen.store import open_store
 
     body = ("Traders in Hy\u200besan said rice prices rose.\n\n"
@@ -386,7 +386,7 @@ def test_killed_server_during_an_upload_leaves_no_process_on_its_port(tmp_path):
 
     import httpx
 
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
     from tumen.store import BATCH_SIZE, open_store
 
     db = tmp_path / "w.db"
@@ -487,8 +487,8 @@ def _unclosed_feed(n: int) -> bytes:
 
 
 def test_feed_of_unclosed_items_is_read_in_linear_time():
-    from tumen.sources import read_bytes
-    from tumen.sources.feeds import item_spans
+    from tumen.ingest.sources import read_bytes
+    from tumen.ingest.sources.feeds import item_spans
 
     small, big = _unclosed_feed(20_000), _unclosed_feed(40_000)
     ratio = _cpu_seconds(item_spans, big) / _cpu_seconds(item_spans, small)
@@ -505,7 +505,7 @@ def test_feed_of_unclosed_items_is_read_in_linear_time():
 
 
 def test_item_spans_pair_each_opening_with_its_closing_tag():
-    from tumen.sources.feeds import item_spans
+    from tumen.ingest.sources.feeds import item_spans
 
     data = (b"<rss><channel><item><title>a</title></item>\n<item>never closed\n"
             b"<x:item a='1'>b</x:item ><entry>c</entry><items>no</items></channel></rss>")
@@ -516,10 +516,10 @@ def test_item_spans_pair_each_opening_with_its_closing_tag():
 
 @pytest.mark.slow
 def test_place_mentions_in_a_long_body_are_analyzed_in_linear_time():
-    from tumen.components.incidents import extract
-    from tumen.incidents.classify import TypeModel
-    from tumen.incidents import args as A
-    from tumen.pipeline import Pipeline
+    from tumen.analysis.components.incidents import extract
+    from tumen.analysis.incidents.classify import TypeModel
+    from tumen.analysis.incidents import args as A
+    from tumen.analysis.pipeline import Pipeline
     from tumen.record import Report
 
     pipe = Pipeline(("places", "organizations", "dates")).initialize()
@@ -602,8 +602,8 @@ def test_migration_on_a_full_disk_names_the_cause(small_disk, monkeypatch):
 
 def test_failed_backup_leaves_no_part_files(small_disk, tmp_path):
     from tumen.errors import StoreError
-    from tumen.ingest import ingest
-    from tumen.maintenance import backup
+    from tumen.ingest.run import ingest
+    from tumen.store.maintenance import backup
     from tumen.store import open_store
 
     src = tmp_path / "big.jsonl"
@@ -645,8 +645,8 @@ def test_a_fifo_named_on_the_command_line_is_refused(tmp_path):
 
 
 def test_ids_too_long_or_with_control_characters_are_refused(tmp_path):
-    from tumen.ingest import ingest
-    from tumen.normalize import MAX_ID_CHARS
+    from tumen.ingest.run import ingest
+    from tumen.ingest.normalize import MAX_ID_CHARS
     from tumen.store import open_store
 
     path = tmp_path / "ids.jsonl"

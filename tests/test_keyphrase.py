@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from tumen.errors import InputError
-from tumen.keyphrase import KeyphraseExtractor, extract_keyphrases, merge_near_duplicates, phrase_key
-from tumen.keyphrase.background import default_background
-from tumen.keyphrase.batch import tag_file
-from tumen.keyphrase.candidates import LexiconTagger, extract_candidates, tokenize
-from tumen.keyphrase.features import FEATURES, featurize
-from tumen.keyphrase.house import HouseTopics, load_vocabulary
-from tumen.keyphrase.ranker import LinearRanker, train
+from tumen.analysis.keyphrase import KeyphraseExtractor, extract_keyphrases, merge_near_duplicates, phrase_key
+from tumen.analysis.keyphrase.background import default_background
+from tumen.analysis.keyphrase.batch import tag_file
+from tumen.analysis.keyphrase.candidates import LexiconTagger, extract_candidates, tokenize
+from tumen.analysis.keyphrase.features import FEATURES, featurize
+from tumen.analysis.keyphrase.house import HouseTopics, load_vocabulary
+from tumen.analysis.keyphrase.ranker import LinearRanker, train
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 KP = SHARED / "data" / "keyphrase"
@@ -92,7 +92,7 @@ def test_empty_and_symbol_only_text(kx):
 
 
 def test_spacy_tags_give_the_same_kind_of_phrases(kx):
-    from tumen.pipeline import load_spacy
+    from tumen.analysis.pipeline import load_spacy
 
     sdoc = load_spacy()(TEXT)
     phrases = [p for p, _ in kx.extract(TEXT, spacy_doc=sdoc, top=10)]
@@ -103,7 +103,7 @@ def test_spacy_tags_give_the_same_kind_of_phrases(kx):
 def test_each_tag_source_is_ranked_by_the_model_trained_on_it(kx):
     """A spaCy parse (the pipeline's) is ranked by the spaCy-tag model, text tagged here
     by the lexicon model; one explicit ranker serves both."""
-    from tumen.pipeline import load_spacy
+    from tumen.analysis.pipeline import load_spacy
 
     lexicon_model = LinearRanker.load()
     spacy_model = LinearRanker.load(resource="keyphrase_ranker_spacy.json")
@@ -179,7 +179,7 @@ def test_cli_tag_writes_json_lines(tmp_path):
 
 
 def test_keyword_mode_ranks_single_words_of_every_kind():
-    from tumen.keyphrase.candidates import extract_words
+    from tumen.analysis.keyphrase.candidates import extract_words
 
     tokens = tokenize(f"{TITLE}\n\n{TEXT}", LexiconTagger(default_background()))
     words = extract_words(tokens, title_tokens=10)
@@ -200,8 +200,8 @@ def test_keyword_mode_ranks_single_words_of_every_kind():
 
 
 def test_keyword_mode_gives_names_whole_and_skips_web_addresses():
-    from tumen.keyphrase.candidates import address_tokens, extract_words, word_contexts
-    from tumen.keyphrase.features import KEYWORD_FEATURES, featurize_words
+    from tumen.analysis.keyphrase.candidates import address_tokens, extract_words, word_contexts
+    from tumen.analysis.keyphrase.features import KEYWORD_FEATURES, featurize_words
 
     # Written for this test.
     title = "Port officials seize smuggled cigarettes"
@@ -238,7 +238,7 @@ def test_keyword_mode_gives_names_whole_and_skips_web_addresses():
 def test_keyword_mode_leaves_out_contractions_of_function_words():
     """"don't", "we're", "they’ll" are function words, never keywords; a name with an
     apostrophe ("O'Brien") and a possessive ("officers'") are still words."""
-    from tumen.keyphrase.candidates import extract_words
+    from tumen.analysis.keyphrase.candidates import extract_words
 
     # Written for this test.
     text = ("Officers don't say why. \"We're checking phones,\" O'Brien said, and they’ll "
@@ -284,7 +284,7 @@ def test_house_topics_learn_from_editor_tags(tmp_path):
                 ("The squid catch fell and fishing crews were idle.", [], ["fishing"]),
                 ("Market stalls reopened and traders returned.", ["market"], ["markets"]),
                 ("Prices in the market rose for rice and corn.", ["market"], ["markets"])]
-    from tumen.keyphrase.house import examples_from_records
+    from tumen.analysis.keyphrase.house import examples_from_records
 
     assert examples_from_records([{"body": "x", "tags": []}, {"title": "t", "body": "squid", "tags": ["fishing"],
                                    "incidents": [{"type": "other"}]}]) == [("t\n\nsquid", ["other"], ["fishing"])]
@@ -337,7 +337,7 @@ class WordOverlapEncoder:
 
 
 def test_semantic_rerank_reorders_only_the_top_pool():
-    from tumen.keyphrase.semantic import SemanticScorer
+    from tumen.analysis.keyphrase.semantic import SemanticScorer
 
     enc = WordOverlapEncoder()
     sem = KeyphraseExtractor(semantic=SemanticScorer(enc), rerank_top=8)
@@ -364,7 +364,7 @@ def test_semantic_rerank_reorders_only_the_top_pool():
 def test_semantic_similarity_lifts_the_phrase_closest_to_the_text():
     import numpy as np
 
-    from tumen.keyphrase.semantic import SemanticScorer
+    from tumen.analysis.keyphrase.semantic import SemanticScorer
 
     target = "grain sales stations"
 
@@ -383,7 +383,7 @@ def test_semantic_similarity_lifts_the_phrase_closest_to_the_text():
 
 
 def test_semantic_phrase_cache_is_bounded():
-    from tumen.keyphrase.semantic import SemanticScorer
+    from tumen.analysis.keyphrase.semantic import SemanticScorer
 
     sc = SemanticScorer(WordOverlapEncoder(), cache_size=5)
     sims = sc.similarities(TEXT, [f"phrase {i}" for i in range(12)])
@@ -399,7 +399,7 @@ def _minilm_available() -> bool:
 def test_semantic_attention_feature_is_the_log_share_of_the_phrase_words():
     import math
 
-    from tumen.keyphrase.semantic import ATTENTION_FLOOR, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
+    from tumen.analysis.keyphrase.semantic import ATTENTION_FLOOR, SEMANTIC_FEATURES, SemanticScorer, semantic_rows
 
     class AttendingEncoder(WordOverlapEncoder):
         def attention(self, text):
@@ -419,7 +419,7 @@ def test_semantic_attention_feature_is_the_log_share_of_the_phrase_words():
 
 
 def test_semantic_mask_drop_measures_how_far_masking_a_phrase_moves_the_text():
-    from tumen.keyphrase.semantic import MASK_CHARS, SemanticScorer
+    from tumen.analysis.keyphrase.semantic import MASK_CHARS, SemanticScorer
 
     enc = WordOverlapEncoder()
     sc = SemanticScorer(enc)
@@ -438,7 +438,7 @@ def test_semantic_mask_drop_measures_how_far_masking_a_phrase_moves_the_text():
 
 
 def test_minilm_attention_covers_the_whole_text_or_names_the_missing_extra():
-    from tumen.keyphrase.semantic import ATTENTION_WINDOW, MiniLM, SemanticUnavailable
+    from tumen.analysis.keyphrase.semantic import ATTENTION_WINDOW, MiniLM, SemanticUnavailable
 
     if not _minilm_available():  # CI installs no torch: the reader says what to install
         with pytest.raises(SemanticUnavailable, match=r"\[semantic\]"):

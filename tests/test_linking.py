@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tumen.linking import DuplicateLinker
+from tumen.analysis.linking import DuplicateLinker
 
 ARTICLE = (
     "Security agents in the border city raided three houses on the night of the fifth and "
@@ -86,7 +86,7 @@ def test_file_analysis_links_a_report_that_comes_before_the_earlier_one(tmp_path
 
     import pytest
 
-    from tumen.analyze import analyze_file
+    from tumen.engines.local import analyze_file
 
     source = SHARED_DEVSET / "reports.jsonl"
     if not source.exists():
@@ -132,8 +132,8 @@ def test_store_analysis_links_reports_on_the_same_event_across_runs(tmp_path):
 
     import pytest
 
-    from tumen.analyze import analyze_store
-    from tumen.ingest import ingest
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest
     from tumen.store import open_store
 
     source = SHARED_DEVSET / "reports.jsonl"

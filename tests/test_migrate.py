@@ -8,10 +8,10 @@ from conftest_pg import pg_url  # noqa: F401  (fixture)
 from test_store_backends import BODIES, make_record, make_reports
 from tumen.cli import main
 from tumen.errors import StoreError
-from tumen.ingest import ingest, sample_paths
-from tumen.migrate import migrate, sqlite_path
+from tumen.ingest.run import ingest, sample_paths
+from tumen.store.migrate import migrate, sqlite_path
 from tumen.record import Report
-from tumen.search import search
+from tumen.store.search import search
 from tumen.store import open_store
 from tumen.store.sqlite import SQLiteStore
 
@@ -89,7 +89,7 @@ def test_migrate_command(archive, pg_url, capsys):  # noqa: F811
 def test_migrate_back_from_postgres_to_a_new_sqlite_file(archive, pg_url, tmp_path):  # noqa: F811
     """SQLite -> PostgreSQL -> a new SQLite file: the same archive, a sound store, and one
     that keeps working (search, near-duplicate links, corrections' ids)."""
-    from tumen.maintenance import check_store
+    from tumen.store.maintenance import check_store
 
     migrate(archive, pg_url)
     back = tmp_path / "back" / "copy.db"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tumen.errors import InputError
-from tumen.normalize import normalize, normalize_text, parse_published
+from tumen.ingest.normalize import normalize, normalize_text, parse_published
 from tumen.record import RawReport
 
 
@@ -137,7 +137,7 @@ def test_normalize_given_publication_day_only_for_undated_reports():
 @pytest.mark.parametrize("value", ["2022-13-45", "2022-02-30", "28.01.2022", "2022", "yesterday", ""])
 def test_given_day_rejects_what_is_not_a_day(value):
     from tumen.errors import InputError
-    from tumen.normalize import given_day
+    from tumen.ingest.normalize import given_day
 
     with pytest.raises(InputError, match="--published"):
         given_day(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tumen.pipeline import Document, Pipeline, component, detect_language, parse_iso_date
+from tumen.analysis.pipeline import Document, Pipeline, component, detect_language, parse_iso_date
 from tumen.record import Report
 
 

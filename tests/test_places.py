@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from _h4_support import DEVSET, TRAINSET, assert_offsets, run, shared_reports
-from tumen.components.places import find_places
-from tumen.gazetteer import Gazetteer
+from tumen.analysis.components.places import find_places
+from tumen.analysis.gazetteer import Gazetteer
 
 
 def places(body: str, source: str | None = None) -> list[str]:

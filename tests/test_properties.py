@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tumen.errors import InputError
-from tumen.normalize import MAX_YEAR, MIN_YEAR, normalize, normalize_text, parse_published
+from tumen.ingest.normalize import MAX_YEAR, MIN_YEAR, normalize, normalize_text, parse_published
 from tumen.record import RawReport, Report
 
 # Fragments that make the analysis components fire (fictional sentences written here,
@@ -99,7 +99,7 @@ def test_publication_date_spellings_round_trip(day):
 # -- offset integrity over the whole pipeline ----------------------------------------
 @pytest.fixture(scope="module")
 def pipeline():
-    from tumen.pipeline import Pipeline
+    from tumen.analysis.pipeline import Pipeline
 
     return Pipeline().initialize()
 
@@ -141,7 +141,7 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 @settings(max_examples=200, deadline=None)
 @given(bodies, published)
 def test_date_values_are_well_formed_for_their_precision(body, pub):
-    from tumen.dates.extract import find_dates
+    from tumen.analysis.dates.extract import find_dates
 
     body = normalize_text(body)
     found, anaphora = find_dates(body, pub)
@@ -158,7 +158,7 @@ def test_date_values_are_well_formed_for_their_precision(body, pub):
 @settings(max_examples=200, deadline=None)
 @given(st.dates(dt.date(1950, 1, 1), dt.date(2030, 12, 31)), published)
 def test_an_explicit_full_date_resolves_to_itself(day, pub):
-    from tumen.dates.extract import find_dates
+    from tumen.analysis.dates.extract import find_dates
 
     text = f"The meeting was held on {MONTHS[day.month - 1]} {day.day}, {day.year} in the county."
     found, _ = find_dates(text, pub)
@@ -199,7 +199,7 @@ def test_ingest_stores_each_distinct_body_once(tmp_path_factory, texts):
                                        "end": st.integers(51, 99)})}), max_size=5),
     st.lists(st.text(min_size=1, max_size=15), max_size=5))
 def test_a_record_reads_back_as_saved(tmp_path_factory, incidents, tags):
-    from tumen.maintenance import check_store
+    from tumen.store.maintenance import check_store
     from tumen.store import open_store
 
     db = tmp_path_factory.mktemp("rec") / "s.db"

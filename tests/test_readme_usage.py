@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tumen.ingest import sample_paths
+from tumen.ingest.run import sample_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -153,7 +153,7 @@ def test_readme_usage_commands_run_on_the_demo_store(workdir):
     assert f"{demo_reports + 3} reports" in proc.stdout and "incidents by type" in proc.stdout
 
     _ok(workdir, line("tumen export --format parquet --out archive.parquet"))
-    from tumen.export import read_parquet
+    from tumen.store.export import read_parquet
 
     assert len(list(read_parquet(workdir / "archive.parquet"))) == demo_reports + 3
     _ok(workdir, line("tumen export --records"))

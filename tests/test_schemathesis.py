@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tumen.ingest import ingest
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 from tumen.web import auth
 from tumen.web.app import create_app

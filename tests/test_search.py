@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tumen.errors import QueryError
-from tumen.search import MAX_QUERY_CHARS, parse_query, report_view, search
+from tumen.store.search import MAX_QUERY_CHARS, parse_query, report_view, search
 
 
 def _ids(hits):

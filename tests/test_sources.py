@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tumen.errors import InputError
-from tumen.normalize import normalize
+from tumen.ingest.normalize import normalize
 from tumen.record import RawReport
-from tumen.sources import FORMATS, Limits, detect_format, read_bytes, read_path
+from tumen.ingest.sources import FORMATS, Limits, detect_format, read_bytes, read_path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sources"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -71,7 +71,7 @@ def test_sources_markdown_front_matter_and_markup():
 
 
 def test_sources_markdown_to_text_keeps_words():
-    from tumen.sources.text import markdown_to_text
+    from tumen.ingest.sources.text import markdown_to_text
 
     text = "> A *quoted* line with **bold**, `code`, 2 * 3 * 4 and a_b_c.\n- item *one*\n## Head"
     assert markdown_to_text(text) == "A quoted line with bold, code, 2 * 3 * 4 and a_b_c.\n- item one\nHead"
@@ -235,7 +235,7 @@ def _page(head: str = "", before: str = "", lang: str = ' lang="en"', url: str |
             f"</nav></header><article><h1>Stall rules for Hyesan traders</h1>{before}{_STALLS}"
             f"</article><footer><p>&copy; 2024 River Wire</p></footer></body></html>")
     if url is not None:
-        from tumen.sources.html import extract
+        from tumen.ingest.sources.html import extract
 
         page = extract(html, "page.html", url=url)
         return RawReport(body=page["body"], published=page["published"], url=page["url"])
@@ -322,7 +322,7 @@ def test_sources_html_line_breaks_and_source_newlines():
     r, = read_bytes(html.encode(), path="br.html")
     assert "factory.\nThe second line, wrapped in the source." in r.body
     assert "\n\nAnother paragraph with bold words." in r.body
-    from tumen.sources.html import html_to_text
+    from tumen.ingest.sources.html import html_to_text
     assert html_to_text("<p>One\nline<br/>two</p><p>Three <b>four</b></p>") == "One line\ntwo\n\nThree four"
 
 
@@ -583,7 +583,7 @@ def test_sources_folder_recursive_sorted_hidden_skipped(tmp_path):
 
 def test_sources_stdin_jsonl():
     data = (FIXTURES / "wire.jsonl").read_bytes()
-    code = ("from tumen.sources import read_path\n"
+    code = ("from tumen.ingest.sources import read_path\n"
             "from tumen.record import RawReport\n"
             "for i in read_path('-'):\n"
             "    print(i.id if isinstance(i, RawReport) else 'error', i.source_path if isinstance(i, RawReport) else i.path)\n")
@@ -700,7 +700,7 @@ def test_markdown_unclosed_link_target_is_linear_time():
     backtrack exponentially.  2,000 characters must take well under a second."""
     import time
 
-    from tumen.sources.text import markdown_to_text
+    from tumen.ingest.sources.text import markdown_to_text
 
     started = time.process_time()
     assert markdown_to_text("[a](" + "b" * 2000 + " x").startswith("[a](")

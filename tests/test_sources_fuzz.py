@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tumen.errors import InputError
-from tumen.normalize import normalize
+from tumen.ingest.normalize import normalize
 from tumen.record import RawReport
-from tumen.sources import FORMATS, Limits, read_bytes
+from tumen.ingest.sources import FORMATS, Limits, read_bytes
 
 # The first bytes of a plausible file of each format.
 PREFIXES = {

@@ -21,9 +21,10 @@ pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
-from tumen.analyze import analyze_file  # noqa: E402
-from tumen.engines.spark import analyze_with_spark, iter_parquet_records  # noqa: E402
-from tumen.load import load_parquet  # noqa: E402
+from tumen.engines.local import analyze_file  # noqa: E402
+from tumen.engines.spark import analyze_with_spark  # noqa: E402
+from tumen.store.load import iter_parquet_records  # noqa: E402
+from tumen.store.load import load_parquet  # noqa: E402
 from tumen.store import open_store  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

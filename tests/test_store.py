@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tumen import dedup
+from tumen.ingest import dedup
 from tumen.errors import StoreError
 from tumen.record import Report
 from tumen.store import BATCH_SIZE, open_store
@@ -121,7 +121,7 @@ def _devset(devset_reports):
 
 
 def test_store_near_duplicates_devset_pair_links_and_same_incident_pairs_do_not(empty_store, devset_reports):
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
 
     summary = ingest(empty_store, [str(devset_reports)])
     assert summary.ok

@@ -12,10 +12,10 @@ import json
 import pytest
 
 from conftest_pg import pg_url, store_url  # noqa: F401  (fixtures)
-from tumen import export as export_mod
+from tumen.store import export as export_mod
 from tumen.errors import QueryError, StoreError
 from tumen.record import Evidence, Incident, Organization, Place, Record, Report
-from tumen.search import report_view, search
+from tumen.store.search import report_view, search
 from tumen.store import SearchFilters, open_store
 
 BODIES = {
@@ -263,7 +263,7 @@ def test_search_ranks_title_above_body_and_marks_matches(store):
 
 
 def test_search_rows_have_the_same_shape(store):
-    parsed = __import__("tumen.search", fromlist=["parse_query"]).parse_query("rice")
+    parsed = __import__("tumen.store.search", fromlist=["parse_query"]).parse_query("rice")
     rows = store.search(parsed, SearchFilters(), limit=5)
     assert set(rows[0]) == {"id", "title", "published", "source", "url", "duplicate_of",
                             "status", "score", "snippet", "title_hl"}
@@ -348,7 +348,7 @@ def _extras(store) -> dict[str, dict]:
 def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_path):  # noqa: F811
     """The export's status, duplicate_of, ingested_at, source_path, locator, format,
     content_hash (and an ``original`` field) are the store's own: never kept in extra."""
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
     from tumen.store.common import MANAGED_EXTRA
 
     path = _exported_jsonl(tmp_path)
@@ -369,7 +369,7 @@ def test_reingested_export_keeps_no_store_managed_keys_in_extra(store_url, tmp_p
 
 @pytest.mark.postgres
 def test_reingested_export_gives_the_same_extra_on_both_backends(pg_url, tmp_path):  # noqa: F811
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
 
     path = _exported_jsonl(tmp_path)
     with open_store(pg_url) as pg, open_store(tmp_path / "same.db") as lite:
@@ -407,7 +407,7 @@ def test_pg_bad_url_is_a_one_line_store_error(pg_url):  # noqa: F811
 
 @pytest.mark.postgres
 def test_pg_tsquery_mapping():
-    from tumen.search import parse_query
+    from tumen.store.search import parse_query
     from tumen.store.postgres import to_tsquery_text
 
     def tsq(text: str) -> str:
@@ -453,7 +453,7 @@ def test_pg_batch_is_all_or_nothing(pg_url):  # noqa: F811
 @pytest.mark.postgres
 def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  # noqa: F811
     from tumen.cli import main
-    from tumen.ingest import sample_paths
+    from tumen.ingest.run import sample_paths
 
     def run(*args: str) -> str:
         capsys.readouterr()
@@ -468,7 +468,7 @@ def test_pg_cli_commands_with_tumen_db(pg_url, monkeypatch, tmp_path, capsys):  
     hits = [json.loads(line) for line in run("search", "--json", "market").splitlines()]
     assert hits and all("snippet" in h and h["highlights"] for h in hits)
     # the same figures and the same hits as a SQLite store of the same reports
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
 
     with open_store(tmp_path / "same.db") as lite:
         ingest(lite, [str(p) for p in sample_paths()])
@@ -534,8 +534,8 @@ def test_pg_writers_see_each_others_reports_for_near_duplicates(pg_url):  # noqa
 def test_pg_analyze_gives_the_records_sqlite_gives(pg_url, tmp_path):  # noqa: F811
     """`tumen analyze` over a PostgreSQL store: the same records, stats and filtered
     searches as over a SQLite store of the same reports."""
-    from tumen.analyze import analyze_store
-    from tumen.ingest import ingest, sample_paths
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest, sample_paths
 
     paths = [str(p) for p in sample_paths()]
     with open_store(pg_url) as pg, open_store(tmp_path / "same.db") as lite:

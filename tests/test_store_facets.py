@@ -44,7 +44,7 @@ def _report(i: int) -> Report:
 
 @pytest.fixture(scope="module")
 def pipeline():
-    from tumen.pipeline import Pipeline
+    from tumen.analysis.pipeline import Pipeline
 
     return Pipeline(("places", "organizations", "laws", "dates", "incidents", "tags"),
                     use_spacy=False).initialize()
@@ -58,7 +58,7 @@ def _ingest_and_analyze(url: str, pipeline, reports: list[Report]) -> None:
 
 def _recount(store) -> Counter:
     """Facet counts from scratch: every report's facet values, corrections applied."""
-    from tumen.corrections import index_rows
+    from tumen.store.corrections import index_rows
 
     counts: Counter = Counter()
     for report in store.iter_reports():
@@ -157,7 +157,7 @@ def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pi
         assert about[1] == 60
         sample = Counter()
         for rid in [f"facet-{i}" for i in range(40, 60)]:
-            from tumen.corrections import index_rows
+            from tumen.store.corrections import index_rows
 
             sample.update(index_rows(web.reader.report_row(rid), web.reader.corrected_record(rid))[0])
         assert {(f, v): n for f, v, n in about[0]} == {k: 3 * n for k, n in sample.items()}

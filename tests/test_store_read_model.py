@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from cli_support import run
 from conftest_pg import store_url  # noqa: F401  (fixture: a SQLite file or a PostgreSQL database)
-from tumen.analyze import analyze_store
-from tumen.ingest import ingest
+from tumen.engines.local import analyze_store
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 
 # Our own wording (not from any corpus): an arrest, with a place and a month.

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from cli_support import run
-from tumen.analyze import analyze_store
-from tumen.corrections import CorrectionError, apply_corrections, clean_tags
-from tumen.ingest import ingest
+from tumen.engines.local import analyze_store
+from tumen.store.corrections import CorrectionError, apply_corrections, clean_tags
+from tumen.ingest.run import ingest
 from tumen.store import open_store
-from tumen.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
+from tumen.engines.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
 
 NEW_TAG = "cosmetics"
 

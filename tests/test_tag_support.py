@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tumen.keyphrase.house import load_vocabulary
-from tumen.keyphrase.names import is_name_tag, name_words
-from tumen.keyphrase.support import TagSupport, text_stems, words_supported
-from tumen.pipeline import Pipeline
+from tumen.analysis.keyphrase.house import load_vocabulary
+from tumen.analysis.keyphrase.names import is_name_tag, name_words
+from tumen.analysis.keyphrase.support import TagSupport, text_stems, words_supported
+from tumen.analysis.pipeline import Pipeline
 from tumen.record import Report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -130,7 +130,7 @@ def test_support_by_words_entities_and_own_cues(support):
 # -- real reports, read at run time ------------------------------------------------------
 
 def _analyze_realtrain() -> tuple[dict[str, dict], list[dict], dict[str, dict]]:
-    from tumen.analyze import analyze_file
+    from tumen.engines.local import analyze_file
 
     out = io.StringIO()
     analyze_file(REALTRAIN / "reports.jsonl", out, processes=1, progress=False)

@@ -1,7 +1,7 @@
 """An editor tag that is a name (capitalized wherever the reports use it) never joins
 the learned house vocabulary: Tumen does not learn to profile a private person."""
 
-from tumen.tagging import _is_proper_noun
+from tumen.engines.tagging import _is_proper_noun
 
 
 def test_a_name_tag_is_recognized_from_how_the_reports_write_it():
@@ -19,7 +19,7 @@ def test_topics_written_in_lower_case_are_not_names():
 def test_an_editor_tag_holding_a_family_name_never_joins_the_vocabulary():
     """Editors wrote "choe case" in lower case, but "Choe" is the family name of the woman
     the reports are about: the tag would profile her."""
-    from tumen.tagging import merged_vocabulary
+    from tumen.engines.tagging import merged_vocabulary
 
     class Store:  # an archive without its own vocabulary file
         path = ":memory:"

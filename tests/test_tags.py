@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tumen.pipeline import Pipeline
+from tumen.analysis.pipeline import Pipeline
 from tumen.record import Report
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -46,7 +46,7 @@ def test_tag_line_mixes_topics_places_and_keyphrases(pipeline):
     assert len(set(tags)) == len(tags)
     assert "north hamgyong province" in tags[:3]
     assert "musan county" in tags[:4]
-    from tumen.keyphrase.house import load_vocabulary
+    from tumen.analysis.keyphrase.house import load_vocabulary
 
     house = {t.tag for t in load_vocabulary()}
     assert tags[0] in house
@@ -80,8 +80,8 @@ def test_tags_without_places_or_incidents():
 
 
 def test_seed_style_tag_line_is_split_on_known_phrases():
-    from tumen.components.tags import TagLineSegmenter
-    from tumen.keyphrase.house import load_vocabulary
+    from tumen.analysis.components.tags import TagLineSegmenter
+    from tumen.analysis.keyphrase.house import load_vocabulary
 
     seg = TagLineSegmenter([t.tag for t in load_vocabulary()])
     body = "remittance ryanggang province border agreement equipment\nFILE PHOTO: x\n\nText."
@@ -117,8 +117,8 @@ CREDITING_BODY = (
 
 
 def test_an_outlet_the_report_credits_is_never_a_tag(pipeline):
-    from tumen.components.tags import credited_outlets
-    from tumen.keyphrase import KeyphraseExtractor
+    from tumen.analysis.components.tags import credited_outlets
+    from tumen.analysis.keyphrase import KeyphraseExtractor
 
     assert credited_outlets(CREDITING_BODY) == {"frontier granary weekly"}
     assert credited_outlets("He spoke to Yalu Observer. Clothing prices rose.") == {"yalu observer"}

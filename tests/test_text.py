@@ -1,4 +1,4 @@
-"""Sentence and paragraph splitting (tumen.text): the evidence convention needs one
+"""Sentence and paragraph splitting (tumen.analysis.text): the evidence convention needs one
 full sentence from its first character through its closing punctuation or quote."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tumen.text import fold, paragraph_spans, sentence_spans
+from tumen.analysis.text import fold, paragraph_spans, sentence_spans
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

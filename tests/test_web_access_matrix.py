@@ -19,8 +19,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from tumen.corrections import incident_key
-from tumen.ingest import ingest
+from tumen.store.corrections import incident_key
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 from tumen.web import auth
 from tumen.web.app import create_app

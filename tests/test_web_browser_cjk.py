@@ -45,7 +45,7 @@ _DRAW = """(texts) => {
 def korean_page(tmp_path_factory):
     import uvicorn
 
-    from tumen.ingest import ingest, sample_paths
+    from tumen.ingest.run import ingest, sample_paths
     from tumen.store import open_store
     from tumen.web import create_app
 

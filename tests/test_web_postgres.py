@@ -31,7 +31,7 @@ def sqlite_db(tmp_path_factory):
 
 
 def _fill(url: str, sqlite_db) -> None:
-    from tumen.ingest import ingest
+    from tumen.ingest.run import ingest
 
     store = open_store(url)
     source = open_store(sqlite_db)
@@ -272,7 +272,7 @@ def _login(client, name, password):
 
 
 def test_pg_web_serves_a_migrated_archive_with_its_users_and_corrections(tmp_path):
-    from tumen.migrate import migrate
+    from tumen.store.migrate import migrate
 
     db = analyzed_sample_store(tmp_path)  # a copy of its own: this test writes to it
     with TestClient(create_app(str(db))) as c:

@@ -21,8 +21,8 @@ from urllib.parse import quote, urljoin
 import pytest
 from fastapi.testclient import TestClient
 
-from tumen.export import export
-from tumen.ingest import ingest
+from tumen.store.export import export
+from tumen.ingest.run import ingest
 from tumen.store import open_store
 from tumen.web import auth
 from tumen.web.app import create_app

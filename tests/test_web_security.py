@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tumen.cli import app as cli_app
-from tumen.ingest import ingest
-from tumen.search import MAX_QUERY_CHARS
+from tumen.ingest.run import ingest
+from tumen.store.search import MAX_QUERY_CHARS
 from tumen.store import open_store
 from tumen.web import auth
 from tumen.web.app import create_app  # the factory with every option (session_max_age)

@@ -17,8 +17,8 @@ _BUILT: dict[str, Path] = {}
 def analyzed_sample_store(tmp_root: Path) -> Path:
     """Path of a fresh copy of the analyzed sample store."""
     if "db" not in _BUILT:
-        from tumen.analyze import analyze_store
-        from tumen.ingest import ingest
+        from tumen.engines.local import analyze_store
+        from tumen.ingest.run import ingest
         from tumen.store import open_store
 
         path = tmp_root / "samples-master.db"

@@ -4,6 +4,8 @@ Commands live in one module per stage (``cli/core.py``: ingest, search, show, st
 export, demo; ``cli/analysis.py``: analyze; ``cli/tags.py``: tag; ``cli/web.py``:
 serve, user; ``cli/ops.py``: backup, check, migrate, load).  Messages go to standard
 error; data (records, search results as JSON, exports to stdout) to standard output.
+A front end: may import every package below it; of ``tumen.web`` only ``cli/web.py``
+does (to serve the app and manage its accounts) -- tests/test_layout.py.
 
 Every wrong usage ends in ONE line on standard error (``error: ...``) and a non-zero
 exit status: 2 for a usage error (unknown option, bad value), 1 for anything else the
@@ -26,7 +28,7 @@ try:  # typer vendors its own copy of click from 0.2x on
 except ImportError:  # pragma: no cover - older typer on click
     from click import exceptions as _cx
 
-from ..errors import StoreError, TumenError
+from tumen.errors import StoreError, TumenError
 
 app = typer.Typer(
     name="tumen",
@@ -43,7 +45,7 @@ def version() -> str:
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
-    from .. import __version__
+    from tumen import __version__
 
     try:
         return installed("tumen")

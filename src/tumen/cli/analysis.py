@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from . import app, store_path
+from tumen.cli import app, store_path
 
 
 @app.command()
@@ -28,22 +28,22 @@ def analyze(
     published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="File input: publication date of the reports that carry none."),
 ) -> None:
     """Analyze reports into records: places, organizations, laws, dates, incidents, tags."""
-    from ..analyze import analyze_file, analyze_store
-    from ..normalize import given_day
+    from tumen.engines.local import analyze_file, analyze_store
+    from tumen.ingest.normalize import given_day
 
     day = given_day(published) if published is not None else None
     if day is not None and (input is None or engine != "local"):
         raise typer.BadParameter("dates the reports of a JSON Lines file; stored reports take "
                                  "theirs at ingest (tumen ingest PATH --published YYYY-MM-DD)",
                                  param_hint="--published")
-    from .progress import wanted
+    from tumen.cli.progress import wanted
 
     if engine not in ("local", "spark"):
         raise typer.BadParameter("choose local or spark", param_hint="--engine")
     if engine == "spark":
         if not spark_input or not spark_output:
             raise typer.BadParameter("--engine spark needs --input and --output", param_hint="--input/--output")
-        from ..engines.spark import analyze_with_spark
+        from tumen.engines.spark import analyze_with_spark
 
         counts = analyze_with_spark(spark_input, spark_output, master=master, partitions=partitions)
         if not quiet:
@@ -61,7 +61,7 @@ def analyze(
         summary = analyze_file(input, sys.stdout, processes=processes or 1, progress=wanted(quiet),
                                published=day)
     else:
-        from ..store import open_store
+        from tumen.store import open_store
 
         with open_store(store_path(db)) as store:
             summary = analyze_store(store, since=since, reanalyze=reanalyze,

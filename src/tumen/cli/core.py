@@ -9,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from . import app, check_output_file, is_url, store_path
+from tumen.cli import app, check_output_file, is_url, store_path
 
 DEMO_DB = "tumen-demo.db"
 
@@ -26,13 +26,13 @@ def _show(value, as_json: bool, printer: str) -> None:
     if as_json:
         sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
         return
-    from . import render
+    from tumen.cli import render
 
     getattr(render, printer)(_console(), value)
 
 
 def _open(db: Optional[str], must_exist: bool = True):
-    from ..store import open_store
+    from tumen.store import open_store
 
     return open_store(store_path(db, must_exist))
 
@@ -48,10 +48,10 @@ def ingest(
     published: Optional[str] = typer.Option(None, "--published", metavar="YYYY-MM-DD", help="Publication date of the reports that carry none (a page saved without its date)."),
 ) -> None:
     """Store reports: original bytes, normalized body, stable id; duplicates once, near-duplicates linked."""
-    from ..ingest import ingest as run_ingest
-    from ..ingest import parse_field_map
-    from ..normalize import given_day
-    from ..sources import FORMATS
+    from tumen.ingest.run import ingest as run_ingest
+    from tumen.ingest.run import parse_field_map
+    from tumen.ingest.normalize import given_day
+    from tumen.ingest.sources import FORMATS
 
     if format is not None and format not in FORMATS:
         raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -89,8 +89,8 @@ def search(
     """Full-text search (BM25, title weighted above body) with highlighted snippets."""
     from rich.markup import escape
 
-    from ..search import check_source, search_filters
-    from ..search import search as run_search
+    from tumen.store.search import check_source, search_filters
+    from tumen.store.search import search as run_search
 
     f = search_filters(since=since, until=until, source=source, place=place, province=province,
                        org=org, type=type, tag=tag)
@@ -122,7 +122,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="The report and its record as JSON on stdout."),
 ) -> None:
     """A report's metadata and text; with its record, the evidence marked in the text."""
-    from ..search import report_view
+    from tumen.store.search import report_view
 
     with _open(db) as store:
         view = report_view(store, report_id)
@@ -150,9 +150,9 @@ def export(
 ) -> None:
     """Export every report (or record), streaming; a report export reads back with ingest.
     Records carry the editors' corrections, applied as the web applies them."""
-    from ..export import FORMATS
-    from ..export import export as run_export
-    from .progress import CountingStore, bar, wanted
+    from tumen.store.export import FORMATS
+    from tumen.store.export import export as run_export
+    from tumen.cli.progress import CountingStore, bar, wanted
 
     if format not in FORMATS:
         raise typer.BadParameter(f"{format!r}: choose one of {', '.join(FORMATS)}", param_hint="--format")
@@ -169,9 +169,9 @@ def export(
 
 def _refuse_to_replace_an_archive(db: str) -> None:
     """The demo replaces its store: never one that holds reports other than the samples."""
-    from ..errors import StoreError
-    from ..ingest import sample_paths
-    from ..store.sqlite import SQLiteStore
+    from tumen.errors import StoreError
+    from tumen.ingest.run import sample_paths
+    from tumen.store.sqlite import SQLiteStore
 
     path = Path(db)
     if path.is_dir():
@@ -200,11 +200,11 @@ def demo(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Ingest the bundled sample reports into a fresh store, analyze them, show what was found."""
-    from ..ingest import run_demo
+    from tumen.ingest.run import run_demo
 
     _refuse_to_replace_an_archive(db)
     result = run_demo(db, progress=not quiet and sys.stderr.isatty())
-    from .render import print_demo
+    from tumen.cli.render import print_demo
 
     print_demo(_console(), result)
     if not result["ingest"].ok:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from . import app, check_output_file, is_url, store_path
+from tumen.cli import app, check_output_file, is_url, store_path
 
 
 @app.command()
@@ -17,9 +17,9 @@ def load(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Load Parquet records written by the Spark engine into a store."""
-    from ..load import load_parquet
-    from ..store import open_store
-    from .progress import CountingStore, bar, wanted
+    from tumen.store.load import load_parquet
+    from tumen.store import open_store
+    from tumen.cli.progress import CountingStore, bar, wanted
 
     target = store_path(db, must_exist=False)
     if not quiet and not is_url(target) and not Path(target.removeprefix("sqlite:///")).exists():
@@ -43,8 +43,8 @@ def migrate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Move an archive from SQLite to PostgreSQL or back; every table copied and verified (counts, checksums)."""
-    from ..migrate import migrate as run_migrate
-    from .progress import bar, wanted
+    from tumen.store.migrate import migrate as run_migrate
+    from tumen.cli.progress import bar, wanted
 
     with bar("copying", None, wanted(quiet)) as advance:
         done: dict[str, int] = {}
@@ -67,7 +67,7 @@ def backup(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """A consistent copy of a live SQLite store (SQLite's online backup API), verified."""
-    from ..maintenance import backup as run_backup
+    from tumen.store.maintenance import backup as run_backup
 
     source = store_path(db)
     if not (overwrite and target.is_file()):
@@ -87,7 +87,7 @@ def check(
     records.  Lists every problem; exit status 1 when there is one."""
     import json
 
-    from ..maintenance import check_store, repair_fts
+    from tumen.store.maintenance import check_store, repair_fts
 
     path = store_path(db)
     if repair:

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from . import app
+from tumen.cli import app
 
 
 @app.command()
@@ -25,20 +25,20 @@ def tag(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on standard error."),
 ) -> None:
     """Write {"id", "keyphrases": [ranked]} per document to standard output."""
-    from ..keyphrase.batch import tag_file
+    from tumen.analysis.keyphrase.batch import tag_file
 
     if tagger not in ("lexicon", "spacy"):
         raise typer.BadParameter("choose lexicon or spacy", param_hint="--tagger")
     if keywords and semantic:
         raise typer.BadParameter("keyword mode has no semantic rerank", param_hint="--keywords")
     if str(input) != "-" and not input.is_file():
-        from ..errors import InputError
+        from tumen.errors import InputError
 
         raise InputError(str(input), "no such file")
     start = time.perf_counter()
     n = 0
     stream = sys.stdin if str(input) == "-" else None
-    from .progress import bar, wanted
+    from tumen.cli.progress import bar, wanted
 
     with bar("tagging", None, wanted(quiet)) as advance:
         for row in tag_file(input, top=top, tagger=tagger, stream=stream, semantic=semantic,
@@ -57,8 +57,8 @@ def learn_tags(
 ) -> None:
     """Learn the archive's house tags from its editors' tags (ingest tags, web corrections);
     the next `tumen analyze --reanalyze` uses them."""
-    from ..tagging import fit_house_tags
-    from .core import _open
+    from tumen.engines.tagging import fit_house_tags
+    from tumen.cli.core import _open
 
     with _open(db) as store:
         result = fit_house_tags(store)

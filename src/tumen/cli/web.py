@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from . import app, store_path
+from tumen.cli import app, store_path
 
 user_app = typer.Typer(help="Manage web accounts (roles: viewer, editor, admin).",
                        no_args_is_help=True)
@@ -30,8 +30,8 @@ def serve(db: Optional[str] = typer.Option(None, "--db", help="Store file (defau
     On 127.0.0.1 with no users in the store, the local desk user acts as admin (no
     login).  Once a user exists, or when bound to another address, login is required.
     """
-    from ..web import serve as run
-    from ..web.auth import LOCAL_HOSTS, list_users
+    from tumen.web import serve as run
+    from tumen.web.auth import LOCAL_HOSTS, list_users
 
     path = store_path(db)
     if (host not in LOCAL_HOSTS or require_login) and not list_users(path):
@@ -50,7 +50,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
                                                     help="Password (else $TUMEN_PASSWORD, else prompted)."),
              db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
     """Create a web account."""
-    from ..web.auth import add_user
+    from tumen.web.auth import add_user
 
     if password is None:
         password = os.environ.get("TUMEN_PASSWORD") or typer.prompt(
@@ -62,7 +62,7 @@ def user_add(name: str = typer.Argument(..., help="User name."),
 @user_app.command("list")
 def user_list(db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
     """List web accounts (name, role, created)."""
-    from ..web.auth import list_users
+    from tumen.web.auth import list_users
 
     for user in list_users(store_path(db)):
         print(f"{user['name']}\t{user['role']}\t{user['created_at']}")
@@ -72,7 +72,7 @@ def user_list(db: Optional[str] = typer.Option(None, "--db", help="Store file.")
 def user_remove(name: str = typer.Argument(...),
                 db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
     """Remove a web account (its sessions end at the next request)."""
-    from ..web.auth import remove_user
+    from tumen.web.auth import remove_user
 
     remove_user(store_path(db), name)
     print(f"removed {name}", file=sys.stderr)
@@ -81,7 +81,7 @@ def user_remove(name: str = typer.Argument(...),
 @user_app.command("rotate-secret")
 def user_rotate_secret(db: Optional[str] = typer.Option(None, "--db", help="Store file.")) -> None:
     """Write a new session key (STORE.key, mode 0600): every session ends."""
-    from ..web.auth import rotate_secret
+    from tumen.web.auth import rotate_secret
 
     path = rotate_secret(store_path(db))
     print(f"new session key in {path}: every session has ended", file=sys.stderr)

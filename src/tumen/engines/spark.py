@@ -9,7 +9,7 @@ partitioned by publication month (``month=YYYY-MM``; ``month=undated`` for repor
 without a publication date).
 
 ``duplicate_of`` and the events (``event``, ``event_link``, ``follows`` of each incident,
-``translation_of``; ``tumen.events``) are set as the local engine sets them: after the
+``translation_of``; ``tumen.analysis.events``) are set as the local engine sets them: after the
 partitions are analyzed, the driver streams the records back in input order
 (``toLocalIterator``, never the whole set at once) through one ``DuplicateLinker``
 (near-duplicates by MinHash, other outlets' reports of the same event), which keeps
@@ -37,7 +37,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 REPORT_FIELDS = ("id", "title", "published", "source", "url", "body")
 DEFAULT_MASTER = "local[*]"
@@ -92,7 +92,7 @@ BATCH = 32
 def _worker_pipeline(builds=None):
     global _PIPELINE
     if _PIPELINE is None:
-        from ..pipeline import Pipeline
+        from tumen.analysis.pipeline import Pipeline
 
         _PIPELINE = Pipeline().initialize()
         if builds is not None:
@@ -113,7 +113,7 @@ def _analyze_batches(batches, builds=None, analyzed=None):
     seq) out, through the worker's one pipeline."""
     import pyarrow as pa
 
-    from ..record import Report
+    from tumen.record import Report
 
     schema = pa.schema([("id", pa.string()), ("record_json", pa.string()), ("body", pa.string()),
                         ("seq", pa.int64())])
@@ -173,9 +173,9 @@ def _duplicate_links(records) -> tuple[dict[str, str], dict[str, str]]:
     """({later report id: earlier report id}, {report id: its events as JSON}): the local
     engine's ``DuplicateLinker`` and ``EventLinker`` run on the driver over the records in
     input order (streamed, one partition at a time), with the relinks (a later report
-    met first) and each record's final events (``tumen.events``)."""
-    from ..events import EventLinker
-    from ..linking import DuplicateLinker
+    met first) and each record's final events (``tumen.analysis.events``)."""
+    from tumen.analysis.events import EventLinker
+    from tumen.analysis.linking import DuplicateLinker
 
     linker = DuplicateLinker()
     event_linker = EventLinker()
@@ -210,8 +210,8 @@ def _with_links(spark, records, links_and_events: tuple[dict[str, str], dict[str
     from pyspark.sql import types as T
 
     def relink(record_json, earlier, annotations):  # str, str | None, str | None -> str
-        from ..events import apply
-        from ..store.common import _with_duplicate_of  # the store's own merge of a link
+        from tumen.analysis.events import apply
+        from tumen.store.common import _with_duplicate_of  # the store's own merge of a link
 
         if earlier is None and annotations is None:
             return record_json
@@ -339,16 +339,3 @@ def _flat_mentions(records):
         F.col("d.text").alias("text"), F.col("d.start").alias("start"), F.col("d.end").alias("end"),
         F.col("d.value").alias("value"), F.col("d.precision").alias("precision"))
     return places.unionByName(orgs).unionByName(laws).unionByName(dates)
-
-
-def iter_parquet_records(path: str | Path, batch_size: int = 256) -> Iterator[tuple[dict, str | None]]:
-    """(record dict, body) pairs from a ``records/`` Parquet folder written above,
-    streamed in batches with pyarrow (no Spark needed to read it back)."""
-    import pyarrow.dataset as ds
-
-    root = Path(path)
-    folder = root / "records" if (root / "records").is_dir() else root
-    dataset = ds.dataset(str(folder), format="parquet")
-    for batch in dataset.to_batches(columns=["record_json", "body"], batch_size=batch_size):
-        for record_json, body in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            yield json.loads(record_json), body

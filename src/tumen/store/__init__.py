@@ -9,6 +9,10 @@ Where things are: ``common.py`` (reports and records, the ingest rules),
 record, search with snippets and facets, incidents, users, settings, corrections, the
 house model as bytes), ``sqlite*.py`` and ``pg_*.py``/``postgres.py`` (each dialect's
 own SQL: full-text search, locking, time limits, migrations).
+
+May import the base (``tumen.record``, ``tumen.errors``), the ingest stages and
+``tumen.analysis``; never the engines, ``tumen.ingest.run``, the web or the CLI
+(tests/test_layout.py).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Protocol
 
-from ..errors import Failures, StoreError
-from ..record import Report
+from tumen.errors import Failures, StoreError
+from tumen.record import Report
 
 # Reports written per transaction.  A batch is atomic: an ingest killed mid-way keeps
 # every committed batch and none of the interrupted one, and a rerun skips what is
@@ -133,7 +137,7 @@ def open_store(url_or_path: str | Path, **options: Any) -> Store:
     target = str(url_or_path)
     if target.startswith(("postgres://", "postgresql://")):
         try:
-            from .postgres import PostgresStore  # type: ignore[import-not-found]
+            from tumen.store.postgres import PostgresStore  # type: ignore[import-not-found]
         except ModuleNotFoundError as exc:
             raise StoreError(f"{target}: the PostgreSQL backend is not available ({exc})") from exc
         return PostgresStore(target, **options)
@@ -141,7 +145,7 @@ def open_store(url_or_path: str | Path, **options: Any) -> Store:
         target = target[len("sqlite:///"):]
     elif "://" in target:
         raise StoreError(f"{target}: unknown store URL (use a file path, sqlite:///path or postgresql://...)")
-    from .sqlite import SQLiteStore
+    from tumen.store.sqlite import SQLiteStore
 
     return SQLiteStore(target, **options)
 

@@ -20,11 +20,11 @@ import datetime as _dt
 import json
 from typing import Any, Container, Iterable, Iterator
 
-from .. import dedup
-from ..errors import QueryError
-from ..normalize import content_hash
-from ..record import Record, Report
-from . import BATCH_SIZE, IngestResult, SearchFilters
+from tumen.ingest import dedup
+from tumen.errors import QueryError
+from tumen.ingest.normalize import content_hash
+from tumen.record import Record, Report
+from tumen.store import BATCH_SIZE, IngestResult, SearchFilters
 
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
 READ_CHUNK = 500
@@ -410,7 +410,7 @@ class StoreBase:
         that month; only the first kind with ``dated=True``, only the second with
         ``dated=False``; with ``or_unknown``, incidents without a province too; the
         records of the ids in ``skip`` are left out (not even decoded).  For event
-        linking (``tumen.events``)."""
+        linking (``tumen.analysis.events``)."""
         y, m = int(month[:4]), int(month[5:7])
         following = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
         if any_province:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dedup
-from .schema import POSTGRES_DIALECT as POSTGRES
-from .schema import SQLITE_DIALECT as SQLITE
-from .schema import login_failures_table, minhash_table, record_tables, reports_table
+from tumen.ingest import dedup
+from tumen.store.schema import POSTGRES_DIALECT as POSTGRES
+from tumen.store.schema import SQLITE_DIALECT as SQLITE
+from tumen.store.schema import login_failures_table, minhash_table, record_tables, reports_table
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ MIGRATIONS: list[Migration] = [
 
 # Web (issue 5): users, corrections and the web's derived read index.  The SQL lives
 # in store/queries.py (read by store/readmodel.py); appended here, after the core ones.
-from .queries import WEB_MIGRATIONS_SQL  # noqa: E402
+from tumen.store.queries import WEB_MIGRATIONS_SQL  # noqa: E402
 
 MIGRATIONS.extend(Migration(name, sqlite=sql) for name, sql in WEB_MIGRATIONS_SQL)
 

@@ -1,6 +1,6 @@
 """Copying a store between SQLite and PostgreSQL, table by table, and proving it.
 
-The SQL side of ``tumen migrate`` (``tumen/migrate.py`` is the command's logic).  Every
+The SQL side of ``tumen migrate`` (``tumen/store/migrate.py`` is the command's logic).  Every
 stored table is copied with its columns as they are (ids, ``seq`` ingest order, status,
 ``duplicate_of`` links, ingest times, original bytes, MinHash signatures, records,
 users, corrections), through ``COPY ... FROM STDIN``, in ONE transaction; before it
@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 
 import psycopg
 
-from ..errors import StoreError
+from tumen.errors import StoreError
 
 # Tables copied, in foreign-key order, with the column that orders their rows.
 COPY_TABLES: tuple[tuple[str, str], ...] = (
@@ -186,7 +186,7 @@ def copy_postgres_to_sqlite(source: psycopg.Connection, target: sqlite3.Connecti
     empty) SQLite store ``target`` -- a connection with the store's band-hash function,
     as ``SQLiteStore`` opens it -- and verify it, in one transaction of ``target``;
     raises ``StoreError`` on any difference (nothing is committed then)."""
-    from .migrations import LSH_BANDS_FILL_SQL
+    from tumen.store.migrations import LSH_BANDS_FILL_SQL
 
     result = CopyResult()
     plan = _plan(lambda t: _pg_columns(source, t), lambda t: _sqlite_columns(target, t), result, target_name)

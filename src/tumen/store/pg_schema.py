@@ -20,8 +20,8 @@ Differences from the SQLite schema, all invisible through the Store API:
 
 from __future__ import annotations
 
-from .schema import POSTGRES_DIALECT as PG
-from .schema import (ACCOUNT_TABLES, corrections_table, minhash_table, record_tables, reports_table,
+from tumen.store.schema import POSTGRES_DIALECT as PG
+from tumen.store.schema import (ACCOUNT_TABLES, corrections_table, minhash_table, record_tables, reports_table,
                      web_index_tables)
 
 # The text search configuration every tsvector/tsquery of the store uses.

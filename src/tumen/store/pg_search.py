@@ -26,11 +26,11 @@ from typing import Any
 
 import psycopg
 
-from ..errors import QueryError, StoreError
-from . import SearchFilters
-from .common import HIT_COLUMNS, filter_sql
-from .pg_schema import TS_CONFIG
-from .sqlite_search import HL_CLOSE, HL_OPEN, SNIPPET_TOKENS, _like_escape, _until
+from tumen.errors import QueryError, StoreError
+from tumen.store import SearchFilters
+from tumen.store.common import HIT_COLUMNS, filter_sql
+from tumen.store.pg_schema import TS_CONFIG
+from tumen.store.sqlite_search import HL_CLOSE, HL_OPEN, SNIPPET_TOKENS, _like_escape, _until
 
 # ts_rank weights {D, C, B, A}: title (A) words count ten times body (B) words, the
 # same 10:1 as the SQLite backend's bm25 column weights.

@@ -23,20 +23,20 @@ from typing import Any, Iterable, Iterator
 import psycopg
 from psycopg.rows import dict_row
 
-from .. import dedup
-from ..errors import QueryError, StoreError
-from ..record import Report
-from . import IngestResult
-from .common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now,
+from tumen.ingest import dedup
+from tumen.errors import QueryError, StoreError
+from tumen.record import Report
+from tumen.store import IngestResult
+from tumen.store.common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now,
                      report_values)
-from .migrations import MIGRATIONS
-from .pg_rows import PgCursor, row_factory, to_pg
-from .pg_schema import postgres_sql
-from .pg_search import FILTERS, PgSearchMixin, to_tsquery_text  # noqa: F401  (re-exported)
-from .queries import QUERY_TIME_LIMIT_MS
-from .readmodel import ReadModel
-from .records import _TABLES as RECORD_TABLES
-from .records import RecordWriter
+from tumen.store.migrations import MIGRATIONS
+from tumen.store.pg_rows import PgCursor, row_factory, to_pg
+from tumen.store.pg_schema import postgres_sql
+from tumen.store.pg_search import FILTERS, PgSearchMixin, to_tsquery_text  # noqa: F401  (re-exported)
+from tumen.store.queries import QUERY_TIME_LIMIT_MS
+from tumen.store.readmodel import ReadModel
+from tumen.store.records import _TABLES as RECORD_TABLES
+from tumen.store.records import RecordWriter
 
 # Advisory lock keys ("Tumen" in ASCII, +1): one writer at a time, one migrator.
 WRITE_LOCK = 0x54756D656E

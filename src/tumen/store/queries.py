@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schema import SQLITE_DIALECT as SQLITE
-from .schema import ACCOUNT_TABLES, corrections_table, web_index_tables
+from tumen.store.schema import SQLITE_DIALECT as SQLITE
+from tumen.store.schema import ACCOUNT_TABLES, corrections_table, web_index_tables
 
 FACETS = ("tag", "province", "place", "org", "type", "source", "month")
 # Facets that describe an incident itself (the rest describe its report).
@@ -90,10 +90,10 @@ class Filters:
 
     def tsquery(self) -> str:
         """``match`` as ``to_tsquery`` input (PostgreSQL stores)."""
-        from .pg_search import to_tsquery_text
+        from tumen.store.pg_search import to_tsquery_text
 
         if self.query is None:
-            from ..search import parse_query
+            from tumen.store.search import parse_query
 
             self.query = parse_query(self.match)
         return to_tsquery_text(self.query)

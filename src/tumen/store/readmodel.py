@@ -21,8 +21,8 @@ from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, ContextManager, Iterable, Iterator
 
-from ..errors import QueryError, StoreError
-from .queries import (FULL_TOTALS_THRESHOLD, INCIDENT_COLUMNS, INCIDENT_FACETS, INCIDENT_SORTS,
+from tumen.errors import QueryError, StoreError
+from tumen.store.queries import (FULL_TOTALS_THRESHOLD, INCIDENT_COLUMNS, INCIDENT_FACETS, INCIDENT_SORTS,
                       QUERY_TIME_LIMIT_MS, SYNC_BATCH, Filters, _where)
 
 _SORT_SQL = {
@@ -212,7 +212,7 @@ class ReadModel:
 
     def get_corrections(self, report_id: str) -> list[dict[str, Any]]:
         """Editors' corrections of one report's record, oldest first, in the shape
-        ``tumen.corrections.apply_corrections`` takes."""
+        ``tumen.store.corrections.apply_corrections`` takes."""
         rows = self._x("SELECT * FROM corrections WHERE report_id = ? ORDER BY id",
                        (report_id,)).fetchall()
         return [_correction(r) for r in rows]
@@ -237,9 +237,9 @@ class ReadModel:
 
     def corrected_record(self, report_id: str) -> dict[str, Any] | None:
         """The report's record as the analyzer wrote it with the editors' corrections
-        applied (``tumen.corrections.apply_corrections``: every incident gains its
+        applied (``tumen.store.corrections.apply_corrections``: every incident gains its
         ``key``), or None without a record.  ``tumen show`` and the web read it here."""
-        from ..corrections import apply_corrections
+        from tumen.store.corrections import apply_corrections
 
         record = self.get_record(report_id)  # type: ignore[attr-defined]  (StoreBase's)
         if record is None:
@@ -311,7 +311,7 @@ class ReadModel:
         return total
 
     def _sync_batch(self, ids: list[str], wholesale: bool) -> None:
-        from ..corrections import apply_corrections, index_rows
+        from tumen.store.corrections import apply_corrections, index_rows
 
         touched: set[tuple[str, str]] = set()
         marks = ",".join("?" * len(ids))

@@ -14,17 +14,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .. import dedup
-from ..errors import QueryError, StoreError
-from ..record import Report
-from . import IngestResult
-from .common import (MANAGED_EXTRA, MAX_CANDIDATES, READ_CHUNK, StoreBase,  # noqa: F401
+from tumen.ingest import dedup
+from tumen.errors import QueryError, StoreError
+from tumen.record import Report
+from tumen.store import IngestResult
+from tumen.store.common import (MANAGED_EXTRA, MAX_CANDIDATES, READ_CHUNK, StoreBase,  # noqa: F401
                      add_own_candidates, content_hash, insert_report_sql, now, report_values)
-from .migrations import LSH_BAND_FUNCTION, MIGRATIONS
-from .queries import QUERY_TIME_LIMIT_MS
-from .readmodel import ReadModel
-from .records import RecordWriter, record_rows_delete
-from .sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
+from tumen.store.migrations import LSH_BAND_FUNCTION, MIGRATIONS
+from tumen.store.queries import QUERY_TIME_LIMIT_MS
+from tumen.store.readmodel import ReadModel
+from tumen.store.records import RecordWriter, record_rows_delete
+from tumen.store.sqlite_search import (BM25_WEIGHTS, FILTERS, HL_CLOSE, HL_OPEN, SNIPPET_TOKENS,  # noqa: F401
                             SearchMixin, _like_escape, _until)
 
 # Milliseconds a writer waits for another writer's lock before giving up.

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ..errors import QueryError
-from . import SearchFilters
-from .common import HIT_COLUMNS, filter_sql
+from tumen.errors import QueryError
+from tumen.store import SearchFilters
+from tumen.store.common import HIT_COLUMNS, filter_sql
 
 # bm25 column weights (title, body): a word in the title counts as much as ten in
 # the body, which puts "the report about X" above "a report mentioning X".

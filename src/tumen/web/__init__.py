@@ -1,5 +1,6 @@
 """The web UI and JSON API (``tumen serve``).  ``create_app`` builds the app; ``serve``
-runs it with uvicorn."""
+runs it with uvicorn.  A front end: may import every package below it, never
+``tumen.cli`` (tests/test_layout.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 
 
 def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | None = None):
-    from .app import create_app as _create
+    from tumen.web.app import create_app as _create
 
     return _create(db_path, host=host, require_login=require_login)
 

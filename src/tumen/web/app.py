@@ -24,13 +24,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from .. import __version__
-from ..errors import QueryError, StoreError, TumenError
-from . import auth, exports, views
-from .auth import User
-from .charts import TYPE_COLORS
-from .db import WebDB
-from .params import parse_state
+from tumen import __version__
+from tumen.errors import QueryError, StoreError, TumenError
+from tumen.web import auth, exports, views
+from tumen.web.auth import User
+from tumen.web.charts import TYPE_COLORS
+from tumen.web.db import WebDB
+from tumen.web.params import parse_state
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -42,7 +42,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..errors import TumenError
+from tumen.errors import TumenError
 
 ROLES = ("viewer", "editor", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -130,7 +130,7 @@ def login_required(host: str, has_users: bool, force: bool | None = None) -> boo
 def secret_path(db_path: str) -> Path:
     """Where the key of the store at ``db_path`` lives: ``STORE.key`` beside a SQLite
     file; for a PostgreSQL URL, a file named by the URL's digest in ~/.config/tumen."""
-    from ..store.queries import is_postgres_url
+    from tumen.store.queries import is_postgres_url
 
     text = str(db_path)
     if is_postgres_url(text):
@@ -370,7 +370,7 @@ def csrf_ok(session: dict[str, Any], token: str | None) -> bool:
 
 # -- library calls behind `tumen user add/list/remove` -------------------------------
 def _store(db_path: str):
-    from ..store import open_store
+    from tumen.store import open_store
 
     return open_store(db_path)  # creates / migrates
 

@@ -15,8 +15,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ..gazetteer import Gazetteer
-from ..record import INCIDENT_TYPES
+from tumen.analysis.gazetteer import Gazetteer
+from tumen.record import INCIDENT_TYPES
 
 # One colour per incident type (qualitative palette, colour-blind friendly order).
 TYPE_COLORS = {

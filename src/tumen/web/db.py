@@ -18,10 +18,10 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..corrections import INDEX_VERSION
-from ..errors import StoreError
-from ..store import Store, open_store
-from .facetindex import FacetIndexHolder
+from tumen.store.corrections import INDEX_VERSION
+from tumen.errors import StoreError
+from tumen.store import Store, open_store
+from tumen.web.facetindex import FacetIndexHolder
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
 WARN_EVERY = 60  # seconds between two log lines about a store that cannot be written

@@ -13,9 +13,9 @@ from typing import Any, Iterator
 
 from fastapi.responses import Response, StreamingResponse
 
-from ..export import SafeCSVWriter
-from .db import WebDB
-from .params import State
+from tumen.store.export import SafeCSVWriter
+from tumen.web.db import WebDB
+from tumen.web.params import State
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
            "parquet": "application/vnd.apache.parquet"}

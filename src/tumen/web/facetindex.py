@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store.queries import Filters
+from tumen.store.queries import Filters
 
 SYNC_BUILD_REPORTS = 20_000  # below this many reports, rebuild inline (~0.2 s at 20k)
 MATCH_BOUND = 20_000  # matches of one word counted exactly; beyond, an estimate

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
-from ..errors import QueryError
-from ..record import INCIDENT_TYPES
-from ..search import MAX_QUERY_CHARS, parse_query
-from ..store.queries import FACETS, INCIDENT_SORTS, Filters
+from tumen.errors import QueryError
+from tumen.record import INCIDENT_TYPES
+from tumen.store.search import MAX_QUERY_CHARS, parse_query
+from tumen.store.queries import FACETS, INCIDENT_SORTS, Filters
 
 PAGE_SIZE = 20  # search results per page
 TABLE_SIZE = 100  # incident rows per page

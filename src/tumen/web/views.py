@@ -11,13 +11,13 @@ import math
 import re
 from typing import Any
 
-from .. import corrections as C
-from ..errors import QueryError
-from ..record import INCIDENT_TYPES
-from ..store.queries import FACETS, SNIPPET_CLOSE, SNIPPET_OPEN
-from . import charts
-from .db import WebDB
-from .params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
+from tumen.store import corrections as C
+from tumen.errors import QueryError
+from tumen.record import INCIDENT_TYPES
+from tumen.store.queries import FACETS, SNIPPET_CLOSE, SNIPPET_OPEN
+from tumen.web import charts
+from tumen.web.db import WebDB
+from tumen.web.params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
 
 FACET_TOP = 12  # values shown per facet (selected values are always shown)
 # Above this many matches, results come newest first instead of by BM25 rank: ranking
@@ -301,9 +301,9 @@ def submit_correction(db: WebDB, report_id: str, action: str, target: str | None
 
 
 def ingest_and_analyze(db: WebDB, paths: list) -> dict[str, Any]:
-    """Uploads go through the CLI's library calls: tumen.ingest, then tumen.analyze."""
-    from ..analyze import analyze_store
-    from ..ingest import ingest
+    """Uploads go through the CLI's library calls: tumen.ingest.run, then tumen.engines.local."""
+    from tumen.engines.local import analyze_store
+    from tumen.ingest.run import ingest
 
     store = db.open_store()
     try:

@@ -1,8 +1,0 @@
-"""Parts of the incidents component (``tumen.components.incidents``).
-
-* ``features``  sentence features (words, character n-grams, cue lexicons);
-* ``classify``  the sentence-level event typer (a stored logistic-regression model);
-* ``train``     retrains that model from ``shared/data/trainset`` (``python -m tumen.incidents.train``);
-* ``args``      actor, place, date and penalty filling;
-* ``dedupe``    merging restatements of the same event.
-"""
