@@ -48,9 +48,11 @@ FILTERS: dict[str, tuple[str, int, Any]] = {
                  "(lower(p.province) = lower(%s) OR p.province_id = %s))", 2, str),
     "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
             "(lower(o.name) = lower(%s) OR o.org_id = %s))", 2, str),
-    # incidents of the corrected record (the web index: the search syncs it first)
-    "type": ("EXISTS (SELECT 1 FROM web_incidents i WHERE i.report_id = r.id AND i.type = %s)",
-             1, str),
+    # incidents of the corrected record (see sqlite_search.FILTERS)
+    "type": ("(EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s AND NOT "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)) OR "
+             "EXISTS (SELECT 1 FROM web_incidents w WHERE w.report_id = r.id AND w.type = %s AND "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)))", 2, str),
     "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(%s)) OR "
             "EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.tags_json, '[]')::jsonb) v "
             "WHERE lower(v) = lower(%s)))", 2, str),
@@ -113,8 +115,8 @@ class PgSearchMixin:
         filters; with no query, the filtered reports newest first.  Rows have the SQLite
         backend's shape: id, title, published, source, url, duplicate_of, status, score
         (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
-        if filters is not None and filters.type:
-            self.fresh_index()  # type: ignore[attr-defined]  (ReadModel's)
+        if filters is not None and filters.type and self.corrected_report_ids():  # type: ignore[attr-defined]
+            self.fresh_index()  # type: ignore[attr-defined]  (corrected incidents: ReadModel's index)
         where, params = self._filter_sql(filters or SearchFilters())
         try:
             if query is None:

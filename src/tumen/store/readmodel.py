@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, ContextManager, Iterable, Iterator
@@ -438,12 +439,19 @@ class ReadModel:
             self.sync_index()
 
     def incident_type_counts(self) -> dict[str, int]:
-        """Incidents per type over the corrected records (the index brought up to date
-        first), most frequent first."""
-        self.fresh_index()
-        rows = self._run("SELECT type, count(*) FROM web_incidents GROUP BY type"
-                         " ORDER BY count(*) DESC, type")
-        return {r[0]: r[1] for r in rows}
+        """Incidents per type over the corrected records, most frequent first: the
+        analyzer's counts, with each corrected report's incidents replaced by those of
+        its corrected record (no write: a read-only handle counts the same)."""
+        counts: Counter[str] = Counter(
+            {r[0]: r[1] for r in self._x("SELECT type, count(*) FROM incidents GROUP BY type")})
+        for rid in sorted(self.corrected_report_ids()):
+            record = self.get_record(rid)  # type: ignore[attr-defined]  (StoreBase's)
+            if record is None:
+                continue
+            counts.subtract(i["type"] for i in record.get("incidents") or [])
+            corrected = self.corrected_record(rid) or {}
+            counts.update(i["type"] for i in corrected.get("incidents") or [])
+        return {t: n for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n > 0}
 
     def incident_facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
         """(facet, value, incidents) over the incidents that ``filters`` selects."""

@@ -45,9 +45,12 @@ FILTERS: dict[str, tuple[str, int, Any]] = {
                  "(p.province = ? COLLATE NOCASE OR p.province_id = ?))", 2, str),
     "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
             "(o.name = ? COLLATE NOCASE OR o.org_id = ?))", 2, str),
-    # incidents of the corrected record (the web index: the search syncs it first)
-    "type": ("EXISTS (SELECT 1 FROM web_incidents i WHERE i.report_id = r.id AND i.type = ?)",
-             1, str),
+    # incidents of the corrected record: the analyzer's for a report nobody corrected,
+    # else the web index's (the search brings it up to date first)
+    "type": ("(EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = ? AND NOT "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)) OR "
+             "EXISTS (SELECT 1 FROM web_incidents w WHERE w.report_id = r.id AND w.type = ? AND "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)))", 2, str),
     "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(?)) OR "
             "EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE lower(json_each.value) = lower(?)))",
             2, str),
@@ -120,8 +123,8 @@ class SearchMixin:
                offset: int = 0) -> list[dict]:
         """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
         with no query, the filtered reports newest first."""
-        if filters is not None and filters.type:
-            self.fresh_index()  # type: ignore[attr-defined]  (ReadModel's)
+        if filters is not None and filters.type and self.corrected_report_ids():  # type: ignore[attr-defined]
+            self.fresh_index()  # type: ignore[attr-defined]  (corrected incidents: ReadModel's index)
         where, params = self._filter_sql(filters or SearchFilters())
         cols = HIT_COLUMNS
         if query is None:
