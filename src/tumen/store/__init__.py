@@ -6,8 +6,8 @@ opens PostgreSQL (``store/postgres.py``).  Callers never see SQL or a dialect.
 
 Where things are: ``common.py`` (reports and records, the ingest rules),
 ``readmodel.py`` (what the web, ``tumen show``/``export``/``stats`` read: the corrected
-record, search with snippets and facets, incidents, users, settings, corrections, the
-house model as bytes), ``sqlite*.py`` and ``pg_*.py``/``postgres.py`` (each dialect's
+record, search with snippets and facets, incidents) with ``accounts.py`` (users,
+settings, corrections, the house model as bytes), ``sqlite*.py`` and ``pg_*.py``/``postgres.py`` (each dialect's
 own SQL: full-text search, locking, time limits, migrations).
 
 May import the base (``tumen.record``, ``tumen.errors``), the ingest stages and
