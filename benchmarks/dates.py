@@ -12,6 +12,15 @@ records: no "now"-type values, no bare weeks).  Two readings of the same record:
   quarter as TimeML's ``YYYY-Qn`` (the record's spec has no quarter precision, so a
   quarter's value is its year; this line shows what that costs, it is not the score).
 
+Then the ceiling under the spec, computed from the gold files through the same scorer: a
+system whose values are all spec values (day, month, year, season) can never match
+TimeML's quarters and halves (``1989-Q3``, ``1989-QX``, ``1990-H1``).  "ceiling under the
+spec": every other gold date right, each quarter emitted with its year value (what the
+spec asks) or not emitted at all.  "perfect spec system": every gold expression with the
+value the spec gives it (a quarter its year, "Wednesday night" the day, TimeML's
+``1968-XX`` the year: wrong by TimeML's notation; decades, weeks and durations not
+emitted): what a record exactly right by the spec scores.
+
 Printed beside HeidelTime 2.2.1's and ``dateparser.search_dates``'s figures on the same
 files and scope (from ``../shared/data/dates/README.md``).
 
@@ -28,6 +37,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -91,12 +101,57 @@ def system_dates(records: Path, every_mention: bool, quarters: bool = False) -> 
     return out
 
 
+QUARTER = re.compile(r"\d{4}-(?:Q[1-4X]|H[12])")
+SPEC_VALUE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?|-(?:SP|SU|FA|WI))?")
+DAY_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T.*")
+YEAR_UNDERSPECIFIED = re.compile(r"(\d{4})-XX(?:-XX)?")
+
+
+def spec_reading(value: str) -> str | None:
+    """The value a spec-conforming record gives the expression TimeML valued ``value``:
+    the same when the spec can write it; a quarter or half its year, a part of a day its
+    day, ``1968-XX`` its year; None when the spec records no date (decades, weeks,
+    durations, vague days)."""
+    if SPEC_VALUE.fullmatch(value):
+        return value
+    if QUARTER.fullmatch(value):
+        return value[:4]
+    m = DAY_TIME.fullmatch(value) or YEAR_UNDERSPECIFIED.fullmatch(value)
+    return m.group(1) if m else None
+
+
+def ceiling(te, gold: list[dict], quarters_emitted: bool, perfect: bool) -> dict:
+    """Value scores of the best spec-conforming system, from the gold itself: each gold
+    DATE-spec expression at its gold span, with its gold value (every date the spec can
+    write right) or, with ``perfect``, the value the spec gives it (``spec_reading``:
+    wrong where TimeML's differs, not emitted where the spec has none); a quarter or half
+    emitted with its year (``quarters_emitted``, what the spec asks) or not at all."""
+    out = {}
+    for doc in gold:
+        dates = []
+        for g in doc["timexes"]:
+            if g["type"] != "DATE":
+                continue
+            value = g["value"] or ""
+            if QUARTER.fullmatch(value):
+                if not quarters_emitted:
+                    continue
+                value = value[:4]
+            elif perfect:
+                value = spec_reading(value)
+                if value is None:
+                    continue
+            dates.append({"text": g["text"], "start": g["start"], "end": g["end"], "value": value})
+        out[doc["id"]] = dates
+    return te.score(gold, out, "DATE-spec")["value"]
+
+
 def accuracy(args) -> None:
     te = _timexeval()
     keep = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tumen-dates-"))
     keep.mkdir(parents=True, exist_ok=True)
     print("DATE-spec scope (timexeval.py); value F1 = value-correct / (system + gold) x 2")
-    print(f"{'system':36} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
+    print(f"{'system':40} {'corpus':9} {'value P':>8} {'value R':>8} {'value F1':>9} {'span F1':>8}")
     for corpus in CORPORA:
         records = keep / f"{corpus}.records.jsonl"
         took = analyze(corpus, records)
@@ -105,10 +160,16 @@ def accuracy(args) -> None:
                                          ("mentions, quarters as Qn", True, True)):
             res = te.score(gold, system_dates(records, every, quarters), "DATE-spec")
             v, r = res["value"], res["relaxed"]
-            print(f"{'Tumen (' + reading + ')':36} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
+            print(f"{'Tumen (' + reading + ')':40} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} "
                   f"{100 * v['F1']:9.1f} {100 * r['F1']:8.1f}")
         for name, figures in REFERENCE.items():
-            print(f"{name:36} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
+            print(f"{name:40} {corpus:9} {'':>8} {'':>8} {figures[corpus]:9.1f} {'':>8}")
+        for perfect in (False, True):
+            for emitted in (True, False):
+                v = ceiling(te, gold, emitted, perfect)
+                name = (("perfect spec system" if perfect else "ceiling under the spec")
+                        + (": quarters as year" if emitted else ": no quarters"))
+                print(f"{name:40} {corpus:9} {100 * v['P']:8.1f} {100 * v['R']:8.1f} {100 * v['F1']:9.1f} {'':>8}")
         print(f"  ({len(gold)} documents analyzed in {took:.0f} s; records in {records})", flush=True)
 
 
@@ -125,9 +186,14 @@ def reports(path: Path, limit: int | None = None) -> list[tuple[str, str | None]
 
 def speed(args) -> None:
     from tumen.analysis.components.dates import DatesComponent
-    from tumen.analysis.pipeline import SPACY_MODEL, Document, load_spacy, parse_iso_date
-    from tumen.record import Report
+    from tumen.analysis.pipeline import (
+        SPACY_MODEL,
+        Document,
+        load_spacy,
+        parse_iso_date,
+    )
     from tumen.analysis.text import sentence_spans
+    from tumen.record import Report
 
     sets = {
         "devset": reports(DATA / "devset" / "reports.jsonl"),
@@ -153,7 +219,7 @@ def speed(args) -> None:
         n_dates = 0
         for doc in docs:
             comp(doc)
-            n_dates += len(doc.user_data["date_mentions"])
+            n_dates += len(doc.date_mentions)
         took = time.perf_counter() - t
         line = (f"{name:9} {len(texts):5} reports  dates {1000 * took / len(texts):8.2f} ms/report  "
                 f"{n_dates / len(texts):6.1f} dates/report")

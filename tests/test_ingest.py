@@ -181,6 +181,27 @@ def test_ingest_serial_and_parallel_paths_agree(tmp_path):
     assert results[0] == results[1]
 
 
+def test_signatures_travel_with_the_reports_to_the_store(tmp_path):
+    """The reader process signs each report (``Report.signature``); the store keeps the
+    signature the report carries and computes one only for a report without it."""
+    from tumen.ingest import dedup
+    from tumen.ingest.run import _messages_parallel
+    from tumen.record import Report
+
+    path = _synthetic_jsonl(tmp_path / "s.jsonl", 5)
+    (batch,) = _messages_parallel([path], True, None, None, None, 10)
+    reports = [message[1] for message in batch]
+    assert [r.signature for r in reports] == [dedup.sign(r.body) for r in reports]
+    carried = dedup.sign("an unrelated body whose words share nothing with the report")
+    with open_store(tmp_path / "s.db") as store:
+        store.add_reports([Report(id="carried", body="Markets in the border towns reopened after a month.",
+                                  signature=carried),
+                           Report(id="computed", body="Officials held a meeting on the spring planting.")])
+        stored = dict(store.conn.execute("SELECT report_id, signature FROM minhash").fetchall())
+    assert stored == {"carried": carried.minhash,
+                      "computed": dedup.sign("Officials held a meeting on the spring planting.").minhash}
+
+
 @pytest.mark.slow
 def test_ingest_ctrl_c_exits_130_and_leaves_whole_batches(tmp_path):
     n = 12 * BATCH_SIZE

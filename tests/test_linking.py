@@ -149,3 +149,14 @@ def test_store_analysis_links_reports_on_the_same_event_across_runs(tmp_path):
                 analyze_store(store, processes=1, progress=False)
             links = {r["id"]: r["duplicate_of"] for r in store.iter_records()}
         assert links == {"d005": None, "d012": "d005"}, order
+
+
+def test_a_linker_after_ingest_decides_only_same_event_links():
+    """For stored reports ingest has decided the near-duplicates (the record arrives with
+    its ``duplicate_of``): ``near=False`` leaves syndicated copies alone and still links
+    other outlets' reports of the same event."""
+    linker = DuplicateLinker(near=False)
+    assert linker.link(_record("a", "2023-03-07"), ARTICLE) is None
+    assert linker.link(_record("copy", "2023-03-08"), ARTICLE) is None
+    assert linker.link(_record("b", "2023-03-09", [ARREST]), OTHER_WORDS) is None
+    assert linker.link(_record("c", "2023-03-10", [ARREST]), ARTICLE) == "b"

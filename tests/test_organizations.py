@@ -79,9 +79,10 @@ def test_korean_organs_with_particles():
     assert orgs("시당위원회 주관으로 109상무에 적발됐다.") == ["provincial Party committee", "Group 109"]
 
 
-def test_user_data_spans_and_bad_input():
+def test_mentions_and_bad_input():
     doc = run("Bowibu agents came. Later the Bowibu left.", ("organizations",))
-    assert [s[2] for s in doc.user_data["org_spans"]] == [MSS, MSS]
+    (mss,) = doc.organizations
+    assert mss.name == MSS and [(m.start, m.end) for m in mss.mentions] == [(0, 6), (30, 36)]
     assert orgs("") == []
     assert orgs("no sentence punctuation bowibu and Bowibu") == [MSS]
 

@@ -29,9 +29,8 @@ def test_mentions_are_kept_in_order_with_exact_offsets():
     assert [m.text for m in hyesan.mentions] == ["Hyesan", "Hyesan City", "Hyesan-si"]
     assert hyesan.province == "Yanggang Province" and hyesan.province_id == "KP-10"
     assert hyesan.kind == "city" and hyesan.id == "KP-10.hyesan"
-    spans = doc.user_data["place_spans"]
-    assert [s[:2] for s in spans] == [(m.start, m.end) for m in hyesan.mentions]
-    assert spans[0][2:] == ("Hyesan", "city")
+    assert [(m.start, m.end) for m in hyesan.mentions] == [(0, 6), (28, 39), (45, 54)]
+    assert hyesan.name == "Hyesan"
 
 
 def test_longest_match_rajin_sonbong_is_rason_only():

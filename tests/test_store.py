@@ -385,3 +385,78 @@ def test_postgres_bands_equal_the_sqlite_bands(pg_url, tmp_path):
 
 
 from conftest_pg import pg_url  # noqa: E402,F401  (fixture)
+
+
+# -- duplicate_of: stored once, in reports.duplicate_of --------------------------------
+
+def test_store_keeps_a_records_duplicate_of_once_in_the_report_row(empty_store):
+    """A link the analysis found (same event) is stored in ``reports.duplicate_of`` only:
+    the record's JSON keeps the key empty, every reader gives the link."""
+    empty_store.add_reports([_report("first", _words(200, 41), published="2024-02-01"),
+                             _report("second", _words(200, 42), published="2024-02-03")])
+    empty_store.save_records([dict(_record("first", _words(200, 41))),
+                              dict(_record("second", _words(200, 42)), duplicate_of="first")])
+    row = empty_store.conn.execute("SELECT r.duplicate_of, c.record_json FROM reports r "
+                                   "JOIN records c ON c.report_id = r.id WHERE r.id = 'second'").fetchone()
+    assert row[0] == "first" and json.loads(row[1])["duplicate_of"] is None
+    assert empty_store.get_record("second")["duplicate_of"] == "first"
+    assert [r["duplicate_of"] for r in empty_store.iter_records()] == [None, "first"]
+    assert empty_store.get_report("second").extra["duplicate_of"] == "first"
+    assert empty_store.near_duplicates("first") == ["second"]
+
+
+def test_store_record_follows_a_near_duplicate_group_that_gets_an_earlier_root(empty_store, devset_reports):
+    """An analyzed copy whose group gets an earlier-published root at a later ingest
+    names that root in its record too (the link is in one place, so it cannot go stale)."""
+    body = _devset(devset_reports)["d008"]["body"]
+    empty_store.add_reports([_report("a", body, published="2024-05-02"),
+                             _report("b", body + "\n\nA line this copy adds.", published="2024-05-03")])
+    empty_store.save_records([_record("a", body), dict(_record("b", body), duplicate_of="a")])
+    empty_store.add_reports([_report("root", body.replace("Ryanggang", "Yanggang"), published="2024-05-01")])
+    assert [empty_store.get_record(rid)["duplicate_of"] for rid in ("a", "b")] == ["root", "root"]
+
+
+def test_store_migration_moves_record_links_to_the_report_row(tmp_path):
+    """A store from before 0005: links that lived only in the record's JSON move to
+    ``reports.duplicate_of`` (the record's value wins, as readers preferred it), and the
+    JSON keeps the key, emptied; records without a link or with broken JSON are left."""
+    db = tmp_path / "old.db"
+    with open_store(db) as store:
+        store.add_reports([_report(rid, _words(150, 60 + k)) for k, rid in enumerate("abcd")])
+        store.save_records([_record(rid, _words(150, 60 + k)) for k, rid in enumerate("abc")])
+        for k, rid, link in ((1, "b", "a"), (2, "c", 'a "quoted" id')):  # the JSON as it used to be
+            old = json.dumps(dict(_record(rid, _words(150, 60 + k)), duplicate_of=link), ensure_ascii=False)
+            store.conn.execute("UPDATE records SET record_json = ? WHERE report_id = ?", (old, rid))
+        store.conn.execute("UPDATE reports SET duplicate_of = 'a' WHERE id = 'c'")
+        store.conn.execute("UPDATE records SET record_json = '{broken' WHERE report_id = 'a'")
+        store.conn.execute("DELETE FROM migrations WHERE name = '0005_duplicate_of_once'")
+    with open_store(db) as store:
+        assert store.migrations()[-1][0] == "0005_duplicate_of_once"
+        links = dict(store.conn.execute("SELECT id, duplicate_of FROM reports ORDER BY id").fetchall())
+        assert links == {"a": None, "b": "a", "c": 'a "quoted" id', "d": None}
+        texts = dict(store.conn.execute("SELECT report_id, record_json FROM records").fetchall())
+        assert texts["a"] == "{broken"
+        assert json.loads(texts["b"])["duplicate_of"] is None and json.loads(texts["c"])["duplicate_of"] is None
+        assert list(json.loads(texts["b"])) == list(_record("b", _words(150, 61)))  # the key stays in place
+        assert store.get_record("b")["duplicate_of"] == "a"
+
+
+@pytest.mark.postgres
+def test_postgres_migration_moves_record_links_to_the_report_row(pg_url):
+    with open_store(pg_url) as store:
+        store.add_reports([_report(rid, _words(150, 60 + k)) for k, rid in enumerate("abc")])
+        store.save_records([_record(rid, _words(150, 60 + k)) for k, rid in enumerate("abc")])
+        for k, rid, link in ((1, "b", "a"), (2, "c", 'a "quoted" id')):  # the JSON as it used to be
+            old = json.dumps(dict(_record(rid, _words(150, 60 + k)), duplicate_of=link), ensure_ascii=False)
+            store.conn.execute("UPDATE records SET record_json = %s WHERE report_id = %s", (old, rid))
+        store.conn.execute("UPDATE records SET record_json = '{broken' WHERE report_id = 'a'")
+        store.conn.execute("DELETE FROM migrations WHERE name = '0005_duplicate_of_once'")
+        store.conn.commit()
+    with open_store(pg_url) as store:
+        links = {r["id"]: r["duplicate_of"] for r in store.conn.execute("SELECT id, duplicate_of FROM reports")}
+        assert links == {"a": None, "b": "a", "c": 'a "quoted" id'}
+        texts = {r["report_id"]: r["record_json"] for r in store.conn.execute(
+            "SELECT report_id, record_json FROM records")}
+        assert texts["a"] == "{broken"
+        assert json.loads(texts["b"])["duplicate_of"] is None and json.loads(texts["c"])["duplicate_of"] is None
+        assert store.get_record("c")["duplicate_of"] == 'a "quoted" id'

@@ -71,7 +71,7 @@ def test_korean_report_gets_house_tags_only(pipeline):
 
 
 def test_tags_without_places_or_incidents():
-    pipe = Pipeline(components=("places", "organizations", "tags"), use_spacy=False)
+    pipe = Pipeline(components=("places", "organizations", "dates", "incidents", "tags"), use_spacy=False)
     doc = pipe(report("Commentary: the markets of the border region have changed. Prices, "
                       "exchange rates and trade all follow the closure of the border.", "t4",
                       title="What the border closure did"))

@@ -33,6 +33,15 @@ class RawReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Signature:
+    """A body's near-duplicate fingerprint (``tumen.dedup``): its MinHash signature as
+    bytes and the hash of each LSH band, ``(band, hash)``."""
+
+    minhash: bytes
+    bands: tuple[tuple[int, int], ...]
+
+
 @dataclass
 class Report:
     """A normalized report: the body that every offset refers to is frozen here."""
@@ -51,6 +60,9 @@ class Report:
     original: bytes | None = None
     content_hash: str | None = None  # sha256 of the normalized body
     extra: dict[str, Any] = field(default_factory=dict)
+    # computed ahead of the store (ingest's reader process) so the store need not;
+    # None: the store computes it (``dedup.signature_of``)
+    signature: Signature | None = None
 
     @property
     def tag_line(self) -> str | None:

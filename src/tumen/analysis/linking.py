@@ -17,6 +17,12 @@ whether from another outlet or syndicated):
 ``DuplicateLinker`` works in one pass over records in any order of arrival; a link
 always points to the earlier-published report (ties: the one seen first).  It keeps a
 compact index (signatures and incident keys), never the bodies.
+
+Each link is decided once.  For reports in a store, ingest has already decided the
+near-duplicates against the whole archive (``store.add_reports``: LSH bands, exact
+Jaccard, the group's earliest copy) and the record arrives with that ``duplicate_of``:
+the linker is built with ``near=False`` and decides only the same-event links, which
+need the analysis.  For a JSON Lines file (no ingest, no store) it decides both.
 """
 
 from __future__ import annotations
@@ -98,8 +104,9 @@ class DuplicateLinker:
     the Spark engine joins them back)."""
 
     def __init__(self, near_threshold: float = dedup.NEAR_DUPLICATE_THRESHOLD,
-                 stored: Callable[[str, str], Iterable[dict]] | None = None):
-        self.near = dedup.NearDuplicateIndex(threshold=near_threshold)
+                 stored: Callable[[str, str], Iterable[dict]] | None = None, *, near: bool = True):
+        # None: near-duplicates were decided at ingest (module doc)
+        self.near = dedup.NearDuplicateIndex(threshold=near_threshold) if near else None
         self.threshold = near_threshold
         self.signatures: dict[str, object] = {}
         self.events: dict[tuple[str, str], list[str]] = {}
@@ -145,15 +152,18 @@ class DuplicateLinker:
         """Index ``record`` and return the id of the earlier report it duplicates, if any."""
         rid = str(record["id"])
         me = _Seen(rid, _date(record.get("published")), len(self.seen), _content_words(body))
-        signature = dedup.minhash_of_text(body)
         best: _Seen | None = None
-        for other_id in self.near.candidates(signature):
-            other = self.seen.get(other_id)
-            if other and other_id != rid and signature.jaccard(self.signatures[other_id]) >= self.threshold:
-                if not self._earlier(other, me):
-                    self._relink(other, me)
-                elif best is None or self._earlier(other, best):
-                    best = other
+        if self.near is not None:
+            signature = dedup.minhash_of_text(body)
+            for other_id in self.near.candidates(signature):
+                other = self.seen.get(other_id)
+                if other and other_id != rid and signature.jaccard(self.signatures[other_id]) >= self.threshold:
+                    if not self._earlier(other, me):
+                        self._relink(other, me)
+                    elif best is None or self._earlier(other, best):
+                        best = other
+            self.signatures[rid] = signature
+            self.near.add(rid, signature)
         keys = self.event_keys(record)
         if best is None:
             for other in self._same_event(keys, me):
@@ -162,8 +172,6 @@ class DuplicateLinker:
                 elif best is None or self._earlier(other, best):
                     best = other
         self.seen[rid] = me
-        self.signatures[rid] = signature
-        self.near.add(rid, signature)
         for key in keys:
             self.events.setdefault(key, []).append(rid)
         return best.id if best else None

@@ -1,10 +1,14 @@
 """The analysis pipeline: named components run in order over one ``Document``.
 
 In the spirit of spaCy's ``Language``: components are registered by name with
-``@component``, declare which document attributes they read (``requires``) and write
-(``assigns``), are checked when the pipeline is built, and load heavy resources in
-``initialize()`` (once per pipeline, never at import).  ``Pipeline.pipe()`` parses a
-batch with spaCy once (``nlp.pipe``) and hands every document to each component.
+``@component``, declare which ``Document`` fields they read (``requires``) and write
+(``assigns``), and load heavy resources in ``initialize()`` (once per pipeline, never at
+import).  Everything components pass to each other is a typed field of ``Document``
+(no free-form side channel), so the pipeline checks when it is built that every field a
+component requires is assigned by an earlier one (``Pipeline.analyze()`` shows that
+graph), and checks while running that each component returns the document.
+``Pipeline.pipe()`` parses a batch with spaCy once (``nlp.pipe``) and hands every
+document to each component.
 
 Usage::
 
@@ -17,8 +21,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Protocol
 
 from tumen import __version__
 from tumen.record import DateRef, Incident, Law, Organization, Place, Record, Report
@@ -34,9 +38,22 @@ _INF = float("inf")
 DEFAULT_COMPONENTS = ("places", "organizations", "laws", "dates", "incidents", "tags")
 
 
+class Anaphor(NamedTuple):
+    """A date anaphor ("that day", "the next day", "같은 날") resolved through the
+    nearest preceding day: not a date of the record, but an event sentence's date."""
+
+    start: int
+    end: int
+    value: str
+    precision: str
+
+
 @dataclass
 class Document:
-    """One report under analysis.  Every offset refers to ``report.body``."""
+    """One report under analysis.  Every offset refers to ``report.body``.
+
+    The fields are the contract between components: a component ``requires`` the fields
+    it reads and ``assigns`` the ones it writes (``Pipeline`` checks the order)."""
 
     report: Report
     spacy: Any = None  # spacy.tokens.Doc of the body (None when spaCy is not used)
@@ -46,19 +63,18 @@ class Document:
     places: list[Place] = field(default_factory=list)
     organizations: list[Organization] = field(default_factory=list)
     laws: list[Law] = field(default_factory=list)
-    dates: list[DateRef] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)  # the record's: each text once
+    # every date occurrence in body order, and what it does in its sentence ("event",
+    # "deadline", "comparison", "report": ``tumen.dates.roles``), one role per mention
+    date_mentions: list[DateRef] = field(default_factory=list)
+    date_roles: list[str] = field(default_factory=list)
+    date_anaphora: list[Anaphor] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    # free space for components to share intermediate results (e.g. "keyphrases")
-    user_data: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "component: what failed"
 
     @property
     def body(self) -> str:
-        return self.report.body
-
-    @property
-    def text(self) -> str:
         return self.report.body
 
     def sentence_at(self, offset: int) -> tuple[int, int] | None:
@@ -118,9 +134,15 @@ def _import_builtin_components() -> None:
     from tumen.analysis import components  # noqa: F401
 
 
-_DOC_ATTRS = {"spacy", "sentences", "published", "language", "places", "organizations",
-              "laws", "dates", "incidents", "tags", "user_data"}
-_PROVIDED = {"spacy", "sentences", "published", "language"}  # set by the pipeline itself
+# The fields a component may declare, and those the pipeline itself sets (``make_doc``)
+# before the first component runs.  ``errors`` is the pipeline's own.
+DOC_FIELDS = tuple(f.name for f in fields(Document) if f.name != "errors")
+PROVIDED = ("report", "spacy", "published", "language", "sentences")
+
+
+class PipelineError(ValueError):
+    """A pipeline that cannot be built or a component that breaks the contract: a
+    programming error, never a property of one report."""
 
 
 class Pipeline:
@@ -134,22 +156,27 @@ class Pipeline:
             components = [name for name in DEFAULT_COMPONENTS if name in _REGISTRY]
         self.names = list(components)
         self.components: list[Component] = []
-        available = set(_PROVIDED)
         for name in self.names:
             if name not in _REGISTRY:
-                raise ValueError(f"unknown analysis component {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-            comp = _REGISTRY[name](**config.get(name, {}))
-            missing = [a for a in getattr(comp, "requires", ()) if a not in available]
-            if missing:
-                raise ValueError(f"component {name!r} needs {missing} which no earlier component assigns")
-            for attr in tuple(getattr(comp, "requires", ())) + tuple(getattr(comp, "assigns", ())):
-                if attr not in _DOC_ATTRS:
-                    raise ValueError(f"component {name!r} declares unknown document attribute {attr!r}")
-            available.update(getattr(comp, "assigns", ()))
-            self.components.append(comp)
+                raise PipelineError(f"unknown analysis component {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+            self.components.append(_REGISTRY[name](**config.get(name, {})))
+        check_order(self.names, self.components)
         self.use_spacy = use_spacy
         self._nlp = None
         self._initialized = False
+
+    def analyze(self) -> list[dict[str, Any]]:
+        """The declared graph, one entry per component in order (as spaCy's
+        ``analyze_pipes``): its name, the fields it requires and assigns, and for each
+        required field the component (or "pipeline") that assigns it."""
+        assigned_by = {name: "pipeline" for name in PROVIDED}
+        out = []
+        for name, comp in zip(self.names, self.components):
+            requires, assigns = _declared(comp)
+            out.append({"name": name, "requires": requires, "assigns": assigns,
+                        "from": {f: assigned_by[f] for f in requires}})
+            assigned_by.update((f, name) for f in assigns)
+        return out
 
     # -- set-up -------------------------------------------------------------
     def initialize(self) -> "Pipeline":
@@ -178,11 +205,15 @@ class Pipeline:
         return doc
 
     def run(self, doc: Document) -> Document:
-        for comp in self.components:
+        for name, comp in zip(self.names, self.components):
             try:
-                doc = comp(doc)
+                out = comp(doc)
             except Exception as exc:  # a report that cannot be analyzed is kept and marked
-                doc.errors.append(f"{comp.name}: {type(exc).__name__}: {exc}")
+                doc.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                continue
+            if out is not doc:
+                raise PipelineError(f"component {name!r} returned {type(out).__name__}, not the "
+                                    "Document it was given; end its __call__ with 'return doc'")
         return doc
 
     def __call__(self, report: Report) -> Document:
@@ -207,6 +238,31 @@ class Pipeline:
             parsed = (None for _ in batch)
         for report, sdoc in zip(batch, parsed):
             yield self.run(self.make_doc(report, sdoc))
+
+
+def _declared(comp: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return tuple(getattr(comp, "requires", ())), tuple(getattr(comp, "assigns", ()))
+
+
+def check_order(names: list[str], components: list[Any]) -> None:
+    """Raise ``PipelineError`` unless every field each component requires is a
+    ``Document`` field assigned by the pipeline or an earlier component (and every field
+    it assigns is one); the message names the component and the field."""
+    available = set(PROVIDED)
+    for k, (name, comp) in enumerate(zip(names, components)):
+        requires, assigns = _declared(comp)
+        for attr in requires + assigns:
+            if attr not in DOC_FIELDS:
+                raise PipelineError(f"component {name!r} declares {attr!r}, which is no Document "
+                                    f"field; fields: {', '.join(DOC_FIELDS)}")
+        for attr in requires:
+            if attr not in available:
+                later = [n for n, c in zip(names[k + 1:], components[k + 1:]) if attr in _declared(c)[1]]
+                where = (f"{later[0]!r} assigns it but runs after it" if later
+                         else "no component of the pipeline assigns it")
+                raise PipelineError(f"component {name!r} requires {attr!r}, which no earlier "
+                                    f"component assigns ({where})")
+        available.update(assigns)
 
 
 # A body longer than this is parsed by spaCy only up to this point (sentences

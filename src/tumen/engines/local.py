@@ -280,7 +280,7 @@ def analyze_store(store, *, since: str | None = None, reanalyze: bool = False,
         return [r for month in months for r in _events.stored_records(store, province, month, known)
                 if r["id"] not in in_this_run]
 
-    linker = DuplicateLinker(stored=archived)
+    linker = DuplicateLinker(stored=archived, near=False)  # ingest decided the near-duplicates
     event_linker = _events.EventLinker(
         stored=archived_events, stored_record=lambda rid: None if rid in in_this_run else store.get_record(rid))
     given: dict[str, str] = {}  # each record's events as saved in this run

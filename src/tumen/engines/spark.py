@@ -211,11 +211,12 @@ def _with_links(spark, records, links_and_events: tuple[dict[str, str], dict[str
 
     def relink(record_json, earlier, annotations):  # str, str | None, str | None -> str
         from tumen.analysis.events import apply
-        from tumen.store.common import _with_duplicate_of  # the store's own merge of a link
 
         if earlier is None and annotations is None:
             return record_json
-        record = _with_duplicate_of(record_json, earlier)
+        record = json.loads(record_json)
+        if earlier and not record.get("duplicate_of"):  # a link ingest made stays
+            record["duplicate_of"] = earlier
         if annotations is not None:
             apply(record, json.loads(annotations))
         return json.dumps(record, ensure_ascii=False)

@@ -24,6 +24,8 @@ from typing import Iterable, Iterator
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
+from tumen.record import Report, Signature
+
 
 # Words per shingle.  Calibrated on the devset (shared/data/devset): with 3-word
 # shingles the syndicated pair d008/d029 (new headline, one paragraph cut, spelling
@@ -213,31 +215,16 @@ def band_hashes(m: LeanMinHash | bytes) -> list[tuple[int, int]]:
                                "big", signed=True)) for b in range(LSH_BANDS)]
 
 
-# Signatures and band hashes computed ahead of the store (in ingest's reader process),
-# by content hash; the store takes them with ``signature_and_bands()`` instead of
-# recomputing.  Only the 256-byte signature and the band hashes cross the process
-# boundary: shingles are recomputed by the store for the few reports that have
-# near-duplicate candidates to confirm.
-_prepared: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
-
-
-def remember(content_hash: str, signature: bytes, bands: list[tuple[int, int]]) -> None:
-    _prepared[content_hash] = (signature, bands)
-
-
-def forget_prepared() -> None:
-    _prepared.clear()
-
-
-def signature_and_bands(body: str, content_hash: str | None = None
-                        ) -> tuple[bytes, list[tuple[int, int]]]:
-    """The signature bytes of a body and its ``band_hashes`` (precomputed ones are used
-    once)."""
-    ready = _prepared.pop(content_hash, None) if content_hash else None
-    if ready is not None:
-        return ready
+def sign(body: str) -> Signature:
+    """The near-duplicate fingerprint of a body: signature bytes and ``band_hashes``."""
     data = signature_bytes(minhash_of_text(body))
-    return data, band_hashes(data)
+    return Signature(data, tuple(band_hashes(data)))
+
+
+def signature_of(report: Report) -> Signature:
+    """The report's fingerprint: the one it carries (computed where it was read, e.g. in
+    ingest's reader process), else computed now."""
+    return report.signature if report.signature is not None else sign(report.body)
 
 
 def fingerprint(body: str) -> tuple[np.ndarray, LeanMinHash]:

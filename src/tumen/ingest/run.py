@@ -189,7 +189,7 @@ def _put(queue, message, parent: int) -> None:
 
 def _reader_process(paths, title_line, field_map, format, published, batch_size, queue, parent) -> None:
     """Read, normalize and fingerprint in a second process; send batches of
-    ("report", Report, (signature bytes, band hashes)) / ("error", where, reason) / ("skip",)."""
+    ("report", Report with its ``signature``) / ("error", where, reason) / ("skip",)."""
     from tumen.ingest import dedup
 
     from tumen.engines.procs import die_with_parent
@@ -201,7 +201,8 @@ def _reader_process(paths, title_line, field_map, format, published, batch_size,
         for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
                                  published=published):
             if isinstance(item, Report):
-                batch.append(("report", item, dedup.signature_and_bands(item.body)))
+                item.signature = dedup.sign(item.body)
+                batch.append(("report", item))
             elif isinstance(item, InputError):
                 batch.append(_error_message(item))
             else:
@@ -258,7 +259,7 @@ def _messages_serial(paths, title_line, field_map, format, published, batch_size
     for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
                              published=published):
         if isinstance(item, Report):
-            batch.append(("report", item, None))
+            batch.append(("report", item))
         elif isinstance(item, InputError):
             batch.append(_error_message(item))
         else:
@@ -279,8 +280,6 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
     Each batch of ``batch_size`` reports is one transaction.  With ``parallel`` (the
     default on a machine with 2+ cores) reading, normalizing and fingerprinting run in a
     second process while this one writes."""
-    from tumen.ingest import dedup
-
     paths = list(paths)
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1
@@ -304,8 +303,6 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                     if not message[1].published:
                         where = message[1].source_path or "-"
                         summary.undated[where] = summary.undated.get(where, 0) + 1
-                    if message[2] is not None and message[1].content_hash:
-                        dedup.remember(message[1].content_hash, *message[2])
                 elif message[0] == "error":
                     summary.result.failed.append((message[1], message[2]))
                 else:
@@ -315,7 +312,6 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
                 if published:  # an undated report stored before, ingested again with a date
                     summary.dated += store.date_undated(
                         [r.id for r in reports if r.extra.get("published_given")], published)
-            dedup.forget_prepared()
             if bar is not None:
                 elapsed = time.perf_counter() - started
                 r = summary.result
@@ -328,7 +324,6 @@ def ingest(store: Store, paths: Iterable[str | Path], *, title_line: bool = True
             close()
         if bar is not None:
             bar.stop()
-        dedup.forget_prepared()
         summary.seconds = time.perf_counter() - started
     return summary
 

@@ -157,9 +157,10 @@ def filter_sql(filters: SearchFilters, table: dict[str, tuple[str, int, Any]]) -
 
 
 def _with_duplicate_of(record_json: str, duplicate_of: str | None) -> dict:
+    """A stored record with its ``duplicate_of``, which is stored once: in
+    ``reports.duplicate_of`` (the record's JSON keeps the key, empty)."""
     record = json.loads(record_json)
-    if not record.get("duplicate_of") and duplicate_of:
-        record["duplicate_of"] = duplicate_of
+    record["duplicate_of"] = duplicate_of
     return record
 
 

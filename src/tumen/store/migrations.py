@@ -135,3 +135,33 @@ MIGRATIONS.append(Migration("0004_reports_fts_batch_insert",
 # failure once for all of them, instead of once per process.
 MIGRATIONS.append(Migration("web_0004_login_failures", sqlite=login_failures_table(SQLITE),
                             postgres=login_failures_table(POSTGRES)))
+
+# ``duplicate_of`` stored once (issue 20): ``reports.duplicate_of`` is the truth, the
+# record's JSON keeps the key empty and readers fill it from the column.  Before, a
+# link the analysis found (another outlet's report of the same event) lived only in the
+# record's JSON and was read in preference to the column: each such link moves to the
+# column, and the JSON's copy is emptied (the key kept, in place).
+_0005_DUPLICATE_OF_ONCE = """
+UPDATE reports SET duplicate_of = (
+    SELECT json_extract(c.record_json, '$.duplicate_of') FROM records c WHERE c.report_id = reports.id)
+WHERE id IN (SELECT report_id FROM records
+             WHERE json_valid(record_json) AND json_type(record_json, '$.duplicate_of') = 'text');
+UPDATE records SET record_json = replace(record_json,
+    '"duplicate_of": ' || json_quote(json_extract(record_json, '$.duplicate_of')), '"duplicate_of": null')
+WHERE json_valid(record_json) AND json_type(record_json, '$.duplicate_of') = 'text';
+"""
+# (the JSON text is read with a pattern, not parsed whole: a broken record stays as it
+# is for ``tumen check`` to report)
+_0005_DUPLICATE_OF_ONCE_PG = r"""
+UPDATE reports r SET duplicate_of = m.link
+FROM (SELECT report_id,
+             substring(record_json from '"duplicate_of": ("(?:[^"\\]|\\.)*")')::json #>> '{}' AS link
+      FROM records WHERE record_json LIKE '%"duplicate_of": "%') m
+WHERE m.report_id = r.id AND m.link IS NOT NULL;
+UPDATE records SET record_json = regexp_replace(record_json, '"duplicate_of": "(?:[^"\\]|\\.)*"',
+                                                '"duplicate_of": null')
+WHERE record_json LIKE '%"duplicate_of": "%';
+"""
+
+MIGRATIONS.append(Migration("0005_duplicate_of_once", sqlite=_0005_DUPLICATE_OF_ONCE,
+                            postgres=_0005_DUPLICATE_OF_ONCE_PG))

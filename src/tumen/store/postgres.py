@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 
 from tumen.ingest import dedup
 from tumen.errors import QueryError, StoreError
-from tumen.record import Report
+from tumen.record import Report, Signature
 from tumen.store import IngestResult
 from tumen.store.common import (MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now,
                      report_values)
@@ -208,19 +208,14 @@ class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
     # -- reports ----------------------------------------------------------------------
 
     @staticmethod
-    def _signatures(batch: list[Report]) -> dict[str, tuple[bytes, list[tuple[int, int]]]]:
-        """Signature bytes and LSH band hashes per content hash (ingest's reader process
-        may have computed them already: ``dedup`` hands those over once)."""
-        prepared = getattr(dedup, "signature_and_bands", None)
-        out: dict[str, tuple[bytes, list[tuple[int, int]]]] = {}
+    def _signatures(batch: list[Report]) -> dict[str, Signature]:
+        """Each report's fingerprint per content hash (the one the report carries, computed
+        by ingest's reader process, or computed now)."""
+        out: dict[str, Signature] = {}
         for report in batch:
             if not report.body or not report.body.strip() or report.content_hash in out:
                 continue
-            if prepared is not None:
-                out[report.content_hash] = prepared(report.body, report.content_hash)
-            else:
-                data = dedup.signature_bytes(dedup.minhash_of_text(report.body))
-                out[report.content_hash] = (data, dedup.band_hashes(data))
+            out[report.content_hash] = dedup.signature_of(report)
         return out
 
     @staticmethod
@@ -247,7 +242,7 @@ class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
                 # Candidates: stored reports sharing an LSH band (one query for the whole
                 # batch; we hold the write lock, so concurrent writers' committed reports
                 # are all in it), then the batch's own, kept in memory as they are added.
-                stored = self._stored_bands(cur, {k for _, keys in signatures.values() for k in keys})
+                stored = self._stored_bands(cur, {k for s in signatures.values() for k in s.bands})
                 own: dict[tuple[int, int], list[str]] = {}
                 # Pipeline mode: inserts are sent without waiting for each answer, so
                 # the server indexes one report while Python prepares the next.
@@ -274,19 +269,20 @@ class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
 
     def _add_one(self, cur: psycopg.Cursor, report: Report, stored_at: str, result: IngestResult,
                  known_hashes: set[str], known_ids: set[str],
-                 signatures: dict[str, tuple[bytes, list[tuple[int, int]]]],
+                 signatures: dict[str, Signature],
                  stored: dict[tuple[int, int], list[str]],
                  own: dict[tuple[int, int], list[str]]) -> None:
         report_id = self._new_id(report, result, known_hashes, known_ids)
         if report_id is None:
             return
-        signature, band_keys = signatures[report.content_hash]
+        signature = signatures[report.content_hash]
+        band_keys = signature.bands
         duplicate_of = self._link_near_duplicate(cur, _candidates(band_keys, stored, own),
                                                  report_id, report.published, report.body)
         cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of))
         # (a trigger on minhash writes the report's lsh_bands rows: migration 0003)
         cur.execute("INSERT INTO minhash VALUES (%s, %s, %s)",
-                    (report_id, dedup.NUM_PERM, signature))
+                    (report_id, dedup.NUM_PERM, signature.minhash))
         self._note_added(result, report, report_id, duplicate_of, band_keys, own,
                          known_hashes, known_ids)
 

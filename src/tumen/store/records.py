@@ -41,11 +41,15 @@ class RecordWriter:
         rid = record["id"]
         status = record.get("status") or "ok"
         tags = [t for t in (record.get("tags") or []) if t]
+        # ``duplicate_of`` is stored once, in ``reports.duplicate_of`` (set below; the
+        # readers put it back): the record's JSON keeps the key, empty.
+        link = record.get("duplicate_of")
+        kept = dict(record, duplicate_of=None) if "duplicate_of" in record else record
         self._insert("records", ("report_id", "analyzer", "analyzed_at", "status", "error",
                                  "tags_json", "record_json"),
                      (rid, record.get("analyzer"), self.analyzed_at, status, record.get("error"),
                       json.dumps(tags, ensure_ascii=False),
-                      json.dumps(record, ensure_ascii=False, default=str)))
+                      json.dumps(kept, ensure_ascii=False, default=str)))
         for p in record.get("places") or []:
             n, mentions = _mentions(p)
             self._insert("places", ("report_id", "place_id", "name", "kind", "province",
@@ -79,5 +83,9 @@ class RecordWriter:
                 seen.add(tag)
                 self._insert("tags", ("report_id", "tag", "rank"), (rid, tag, rank))
         new_status = "failed" if status == "failed" else "analyzed"
-        self.cur.execute(f"UPDATE reports SET status = {self.ph} WHERE id = {self.ph}",
-                         (new_status, rid))
+        if link:  # a link the analysis decided (same event), or ingest's passed through
+            self.cur.execute(f"UPDATE reports SET status = {self.ph}, duplicate_of = {self.ph} "
+                             f"WHERE id = {self.ph}", (new_status, link, rid))
+        else:
+            self.cur.execute(f"UPDATE reports SET status = {self.ph} WHERE id = {self.ph}",
+                             (new_status, rid))

@@ -259,13 +259,14 @@ class SQLiteStore(SearchMixin, ReadModel, StoreBase):
         report_id = self._new_id(report, result, known_hashes, known_ids)
         if report_id is None:
             return None
-        signature_bytes, band_keys = dedup.signature_and_bands(report.body, report.content_hash)
+        signature = dedup.signature_of(report)
+        band_keys = signature.bands
         duplicate_of = self._link_near_duplicate(cur, self._candidates(cur, bands, band_keys),
                                                  report_id, report.published, report.body)
         cur.execute(_INSERT_REPORT, report_values(report, report_id, stored_at, duplicate_of))
         seq = cur.lastrowid
         cur.execute("INSERT INTO minhash VALUES (?, ?, ?)",
-                    (report_id, dedup.NUM_PERM, signature_bytes))
+                    (report_id, dedup.NUM_PERM, signature.minhash))
         self._note_added(result, report, report_id, duplicate_of, band_keys, bands,
                          known_hashes, known_ids)
         return seq

@@ -14,7 +14,7 @@ class GazetteerComponent:
     """A component that looks names up in the gazetteer: it loads it in ``initialize``
     (or for the first report, when the pipeline did not initialize it)."""
 
-    requires: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ("report",)
 
     def __init__(self) -> None:
         self.gaz: Gazetteer | None = None

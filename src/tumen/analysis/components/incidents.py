@@ -57,7 +57,8 @@ PENALTY_TYPES = {"punishment", "public_trial"}
 @component("incidents")
 class IncidentsComponent:
     name = "incidents"
-    requires = ("spacy", "sentences", "places", "organizations", "dates", "user_data")
+    requires = ("report", "spacy", "sentences", "places", "organizations", "dates",
+                "date_mentions", "date_roles", "date_anaphora")
     assigns = ("incidents",)
 
     def __init__(self, model_path: str | None = None) -> None:

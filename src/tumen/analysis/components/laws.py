@@ -85,7 +85,7 @@ def _add(index: PhraseIndex, phrase: str, name: str) -> None:
 @component("laws")
 class LawsComponent:
     name = "laws"
-    requires: tuple[str, ...] = ()
+    requires = ("report",)
     assigns = ("laws",)
 
     def initialize(self) -> None:

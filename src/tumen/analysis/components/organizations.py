@@ -17,8 +17,7 @@ Central Committee".  A match is then checked against its context:
 
 Detention facilities (labor camps, labor brigades) are not in the index at all: they
 are penalties.  State media ids listed in ``org_excluded.txt`` are never reported.
-Writes ``doc.organizations`` (ordered by first mention) and
-``doc.user_data["org_spans"]``: (start, end, name, kind) for every mention, sorted.
+Assigns ``doc.organizations`` (ordered by first mention, each with its mentions).
 """
 
 from __future__ import annotations
@@ -58,9 +57,6 @@ class OrganizationsComponent(GazetteerComponent):
         doc.organizations = [Organization(id=oid, name=gaz.orgs[oid].name if oid in gaz.orgs
                                           else oid, mentions=mentions)
                              for oid, mentions in found]
-        spans = [(m.start, m.end, o.name, gaz.orgs[o.id].kind if o.id in gaz.orgs else "")
-                 for o in doc.organizations for m in o.mentions]
-        doc.user_data["org_spans"] = sorted(spans)
         return doc
 
 

@@ -12,8 +12,7 @@ table with particle rules.  A match is then checked against its context:
   of the same name) take the entry of the highest kind (province, city, county, ...),
   and among equals the one whose province the report names elsewhere.
 
-Writes ``doc.places`` (ordered by first mention) and ``doc.user_data["place_spans"]``:
-a list of (start, end, name, kind) for every mention, sorted by start.
+Assigns ``doc.places`` (ordered by first mention, each with its mentions).
 """
 
 from __future__ import annotations
@@ -60,8 +59,6 @@ class PlacesComponent(GazetteerComponent):
         gaz = self.gazetteer()
         found = find_places(doc.body, gaz, source=doc.report.source)
         doc.places = [gaz.make_place(pid, mentions) for pid, mentions in found]
-        spans = [(m.start, m.end, p.name, p.kind) for p in doc.places for m in p.mentions]
-        doc.user_data["place_spans"] = sorted(spans)
         return doc
 
 

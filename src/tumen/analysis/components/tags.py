@@ -94,7 +94,7 @@ def _stoplist() -> frozenset[str]:
 @component("tags")
 class TagsComponent:
     name = "tags"
-    requires = ("places", "organizations")
+    requires = ("report", "spacy", "language", "places", "organizations", "incidents")
     assigns = ("tags",)
 
     def __init__(self, house_model: str | None = None, vocabulary: str | None = None,

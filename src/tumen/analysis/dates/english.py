@@ -17,7 +17,7 @@ from typing import Callable
 
 from tumen.analysis.dates import resolve as R
 from tumen.analysis.dates.cues import cue_set
-from tumen.analysis.dates.tense import FUTURE, PAST, planned_before
+from tumen.analysis.dates.tense import FUTURE, PAST, PRESENT, planned_before
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
@@ -51,6 +51,8 @@ _TWO_DIGITS_W = rf"(?:(?:{_TENS_W})(?:[-\s](?:{_UNITS_W}))?|{_TEENS_W})"
 SPELLED_YEAR = (rf"(?i:(?:eighteen|nineteen)\s+(?:{_TWO_DIGITS_W}|hundred)(?![\w-])"
                 rf"|two\s+thousand(?:\s+(?:and\s+)?(?:{_TWO_DIGITS_W}|{_UNITS_W}))?(?![\w-]))")
 YEAR = rf"(?P<year>1[89]\d\d|20\d\d|{SPELLED_YEAR})(?![\d])"
+# A spelled year of a century and two digits ("nineteen ninety-six"): never a count.
+_SPELLED_CENTURY_YEAR = re.compile(rf"(?i:(?:eighteen|nineteen)\s+{_TWO_DIGITS_W})")
 SEASON = r"(?P<season>(?i:spring|summer|autumn|winter|fall))(?![\w])"
 WEEKDAY = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?![\w])"
 NUM = r"(?P<num>(?i:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)|\d{1,3})"
@@ -107,6 +109,16 @@ def _num(text: str | None) -> int | None:
     return NUMBERS.get(text)
 
 
+# A number glued to a Hangul word other than 년 (optionally after a range "∼2000"): a
+# price or a count ("1800원", "1900∼2000원으로"), not a year.
+_ATTACHED_UNIT = re.compile(r"(?:\s?[~∼〜-]\s?\d[\d,]*)?(?!년)[\uac00-\ud7a3]")
+# Prepositions before "the end of <year>" that make it a bound of a period running
+# through that year ("through the end of 2020", "by the end of 1990"): the year; "at the
+# end of 2019", "since the end of 2019" name December.
+PERIOD_BOUND_PREPS = frozenset({"by", "until", "till", "through", "throughout", "before", "after", "to"})
+# Prepositions after which a four-digit number far ahead of publication is still a year.
+TIME_PREPS = frozenset({"in", "by", "until", "till", "through", "before", "after", "from", "starting"})
+
 # Prepositions that close a period ("banned until March", "patrols through the end of
 # March").  Under a past verb the period was set in the past, but its end may still be
 # ahead: the month (or day) nearest publication is taken, past or coming.
@@ -161,7 +173,7 @@ def h_month_day(m, ctx):
     if (m.groupdict().get("mdrel") or "").lower() == "last":  # "last Oct. 23"
         return R.month_day(ctx.pub, month, day, forward=False)
     forward = ctx.forward(m, _prep(m))
-    value = R.month_day(ctx.pub, month, day, forward=forward)
+    value = R.month_day(ctx.pub, month, day, forward=forward, grace=R.GRACE_DAYS)
     if forward and value and value[0] < R.fmt_day(ctx.pub - ctx.deadline_slack)[0]:
         # a deadline far behind publication is next year's ("by Jan. 10" in December)
         value = R.make_day(ctx.pub.year + 1, month, day)
@@ -233,8 +245,8 @@ def _name_not_month(m, ctx) -> bool:
     word = m.group("month")
     if word == "Jan" and re.match(r"\s+[A-Z]", ctx.body[m.end():]):
         return True
-    before = ctx.body[max(0, m.start() - 8):m.start()].lower()
-    return bool(re.search(r"\b(?:the|annual|a)\s+$", before) and _TITLE_AFTER.match(ctx.body, m.end()))
+    before = ctx.body[max(0, m.start() - 10):m.start()].lower()
+    return bool(re.search(r"\b(?:the|annual|a)\s+[`'\"“‘]*$", before) and _TITLE_AFTER.match(ctx.body, m.end()))
 
 
 def h_bare_month(m, ctx):
@@ -303,24 +315,30 @@ def h_season(m, ctx):
 
 def h_year(m, ctx):
     year = year_of(m.group("year"))
-    if not m.group("year").isdigit():
-        # "two thousand troops": a spelled number is a year only after a preposition or
-        # "the year", and before no noun
-        before = ctx.body[max(0, m.start() - 9):m.start()].lower()
-        nxt = ctx.next_word(m.end())
-        if not (m.group("prep") or before.endswith("year ")) or (nxt and nxt.islower() and nxt not in ("and", "or")):
-            return None
+    # "two thousand troops", "nineteen hundred people": such a spelled number is a year
+    # only after a preposition or "the year", and before no noun.  "nineteen ninety-six"
+    # is never a count: it is a year anywhere.
+    spelled_count = not m.group("year").isdigit() and not _SPELLED_CENTURY_YEAR.fullmatch(m.group("year"))
+    if spelled_count and (not (m.group("prep") or m.groupdict().get("theyear")) or ctx.noun_follows(m.end())):
+        return None
     nxt = ctx.next_word(m.end())
     if nxt and nxt.lower() in cue_set("year_unit_words"):
         return None
     before = ctx.body[max(0, m.start("year") - 12):m.start("year")].lower()
     if re.search(r"(?:article|no\.|number|#|\$|€|£|group|unit|route|kim)\s*$", before):
         return None
-    if ctx.pub is not None and year > ctx.pub.year + ctx.max_years_ahead:
+    ahead = ctx.max_years_ahead
+    if _prep(m) in TIME_PREPS and m.group("year").isdigit():
+        ahead = ctx.max_years_ahead_after_prep  # "puttable in 1999", "a plan through 2035"
+    if ctx.pub is not None and year > ctx.pub.year + ahead:
         return None  # a number, not a year
-    if _mod(m).startswith("the end of"):
-        return R.fmt_month(year, 12)  # "the end of 2020" is December, as "the end of last year"
-    return R.fmt_year(year)
+    if ctx.body[m.end():m.end() + 1] == "/":
+        return None  # a path in a link ("…/2018/11/08/…")
+    if _ATTACHED_UNIT.match(ctx.body, m.end()):
+        return None  # "1800원", "1900∼2000원": a price or a count written in Korean
+    if _mod(m).startswith("the end of") and _prep(m) not in PERIOD_BOUND_PREPS:
+        return R.fmt_month(year, 12)  # "at the end of 2020" is December, as "the end of last year"
+    return R.fmt_year(year)  # "through the end of 2020", "by the end of 2020": the year
 
 
 _THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")
@@ -337,7 +355,7 @@ def h_rel_year(m, ctx):
     if ctx.pub is None or _duration(m, ctx):
         return None
     rel = m.group("yrel").lower().split()[-1]
-    delta = {"this": 0, "last": -1, "next": 1, "the": 0}[rel]
+    delta = {"this": 0, "last": -1, "next": 1, "the": 0, "current": 0}[rel]
     mod = _mod(m)
     if m.group("yrel").lower() == "the" and not mod:
         return None  # bare "the year"
@@ -402,7 +420,16 @@ def h_today(m, ctx):
     before = ctx.body[max(0, m.start() - 12):m.start()]
     if re.search(r"(?i:\bof|\bfor)\s+$", before) or (m.group("tday")[0].isupper() and re.search(r"[A-Z]\w*\s+$", before)):
         return None  # "the people of tomorrow", a title ("This is Radio Today")
+    if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
+        # "tomorrow's vote", "today's editions" are that day's; "today's youth" is now
+        words = _POSSESSED.match(ctx.body, m.end() + 2)
+        if not words or not any(w.lower() in cue_set("dated_event_nouns") for w in words.group(0).split()):
+            return None
     return R.days_from(R.fmt_day(ctx.pub)[0], 1 if word == "tomorrow" else 0)
+
+
+# the first two words after a possessive "today's"
+_POSSESSED = re.compile(r"\s+[\w-]+(?:\s+[\w-]+)?")
 
 
 QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
@@ -518,6 +545,26 @@ def h_iso_date(m, ctx):
     return R.make_day(year_of(m.group("year")), int(m.group("imonth")), int(m.group("iday")))
 
 
+def h_numeric_date(m, ctx):
+    """"2023.10.01", "2016/09/18", "2016/Sept/18", "21/05/2014": a day written in figures.
+    Day and month in either order ("05/21/2014") only when one of them cannot be a month;
+    never inside a link ("…/2018/11/08/…")."""
+    if ctx.body[m.end():m.end() + 1] == "/" or ctx.body[max(0, m.start() - 1):m.start()] in ("/", "=", "."):
+        return None
+    g = m.groupdict()
+    year = int(g["year"] or g["year2"])
+    if g.get("month"):
+        return R.make_day(year, _month(m), int(g["day"]))
+    if g.get("nmonth"):
+        return R.make_day(year, int(g["nmonth"]), int(g["nday"]))
+    first, second = int(g["d1"]), int(g["d2"])
+    if first > 12 >= second:
+        return R.make_day(year, second, first)
+    if second > 12 >= first:
+        return R.make_day(year, first, second)
+    return None  # "05/06/2014": which is the month is not written
+
+
 def h_weekday_of_week(m, ctx):
     """"on Monday last week": the weekday of the calendar week (Monday to Sunday) before,
     of or after the publication week."""
@@ -548,11 +595,14 @@ def h_weekday(m, ctx):
         return R.weekday_before(ctx.pub, wd)
     if ctx.body[m.end():m.end() + 2] in ("'s", "’s"):
         return R.weekday_on_or_before(ctx.pub, wd)  # "Wednesday's ruling"
-    if planned_before(ctx.body, m.start()):
-        return R.weekday_on_or_after(ctx.pub, wd)  # "set to resume Monday"
+    if planned_before(ctx.body, m.start()) or ctx.planned(m):
+        # "set to resume Monday", "planned a rally on Saturday", "postponed until Tuesday"
+        return R.weekday_on_or_after(ctx.pub, wd)
     tense = ctx.tense(m, infinitive_head=True)
     if tense == FUTURE or (tense != PAST and _prep(m) in WEEKDAY_FORWARD_PREPS):
         return R.weekday_on_or_after(ctx.pub, wd)
+    if tense == PRESENT and _prep(m) != "since" and ctx.scheduled(m):
+        return R.weekday_on_or_after(ctx.pub, wd)  # "the two leaders meet Monday"
     return R.weekday_on_or_before(ctx.pub, wd)
 
 
@@ -618,11 +668,14 @@ RULES: tuple[Rule, ...] = (
     Rule("season", _c(PREP + MOD + r"(?:(?P<srel>(?i:last|this\s+past|this|next|this\s+coming|the\s+coming|the\s+past|the\s+last|the\s+next|the\s+previous|all|the))\s+)?" + SEASON), h_season, _a("season")),
     Rule("iso_date", _c(PREP + DAY_MOD + r"(?P<year>1[89]\d\d|20\d\d)-(?P<imonth>0[1-9]|1[0-2])-(?P<iday>0[1-9]|[12]\d|3[01])(?![\w-])"),
          h_iso_date, _a("year")),
-    Rule("year", _c(PREP + MOD + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
-    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
+    Rule("numeric_date", _c(PREP + r"(?:(?P<year>1[89]\d\d|20\d\d)(?:(?P<nsep>[./])(?P<nmonth>0?[1-9]|1[0-2])(?P=nsep)(?P<nday>0?[1-9]|[12]\d|3[01])"
+                            r"|/" + MONTH + r"/" + DAY + r")|(?P<d1>[0-3]?\d)/(?P<d2>[0-3]?\d)/(?P<year2>1[89]\d\d|20\d\d))(?![\w/]|\.\d)"),
+         lambda m, ctx: h_numeric_date(m, ctx), _a("year")),
+    Rule("year", _c(PREP + MOD + r"(?:(?P<theyear>(?i:the\s+year))\s+)?" + YEAR + r"(?!s\b|[-–]\d)"), h_year, _a("year")),
+    Rule("rel_year", _c(PREP + MOD + r"(?P<yrel>(?i:last|this|next|earlier\s+this|later\s+this|the\s+current|the))\s+(?:(?i:fiscal)\s+)?year(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_year, _a("yw")),
     Rule("rel_month", _c(PREP + MOD + r"(?P<mrel>(?i:last|this|next|earlier\s+this|later\s+this|the))\s+month(?![\w])(?!\s+(?:ago|earlier|later|before))"), h_rel_month, _a("mw")),
     Rule("ago", _c(PREP + NUM + r"\s+(?P<unit>(?i:years?|decades?|months?))\s+ago(?![\w])"), h_ago, _a("yw mw")),
-    Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?![\w'’-])(?!\s*['’]s)"),
+    Rule("today", _c(r"(?:(?P<prep>(?i:on|since|from|until|by|before|after))\s+)?(?:(?i:later|earlier)\s+)?(?P<tday>(?i:today|tonight|tomorrow))(?:(?=['’]s(?![\w]))|(?![\w'’-])(?!\s*['’]s))"),
          h_today, _a("tday")),
     Rule("weekend", _c(PREP + r"(?P<wkrel>(?i:last|this\s+past|this|next|this\s+coming))\s+weekend(?![\w'’-])"),
          lambda m, ctx: h_weekend(m, ctx), _a("wk")),

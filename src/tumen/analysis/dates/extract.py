@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from tumen.analysis.dates import english, korean
 from tumen.analysis.dates import resolve as R
 from tumen.analysis.dates.cues import cue_set
-from tumen.analysis.dates.tense import english_forward, english_tense, korean_forward
+from tumen.analysis.dates.tense import english_forward, english_tense, governed_by_plan, korean_forward, scheduled_present
 
 # A deadline month-day more than this far before publication is next year's
 # ("by Jan. 10" in a December report).  Calibrated on the devset/trainset deadlines,
@@ -28,10 +28,15 @@ DEADLINE_SLACK = dt.timedelta(days=60)
 # A bare four-digit number more than this many years after publication is not a
 # year (prices and counts such as "2300 won" are caught by the unit list first).
 MAX_YEARS_AHEAD = 5
+# After "in", "by", "until" ... a year may be further ahead ("by 2050"), not beyond this.
+MAX_YEARS_AHEAD_AFTER_PREP = 50
 
 _WORD = re.compile(r"\s*([\w'’\uac00-\ud7a3]+)")
 _HAS_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAS_LATIN = re.compile(r"[A-Za-z]")
+_FUNCTION_WORDS = frozenset({
+    "and", "or", "but", "when", "as", "so", "if", "the", "a", "an", "to", "of", "in", "on", "at",
+    "by", "for", "with", "from", "into", "after", "before", "until", "since", "while", "that", "which"})
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Context:
 
     deadline_slack = DEADLINE_SLACK
     max_years_ahead = MAX_YEARS_AHEAD
+    max_years_ahead_after_prep = MAX_YEARS_AHEAD_AFTER_PREP
 
     def __init__(self, body: str, pub: dt.date | None, sdoc: Any = None,
                  sentences: list[tuple[int, int]] | None = None):
@@ -96,12 +102,37 @@ class Context:
         m = _WORD.match(self.body, pos)
         return m.group(1) if m else None
 
+    def noun_follows(self, pos: int) -> bool:
+        """True when the word after ``pos`` is a noun or a number ("two thousand troops"):
+        the parse's tag, else (no parse there) any lower-case word but a function word."""
+        m = _WORD.match(self.body, pos)
+        if m is None:
+            return False
+        if self.sdoc is not None and m.end(1) <= self.parsed_chars:
+            span = self.sdoc.char_span(m.start(1), m.end(1), alignment_mode="expand")
+            if span is not None and len(span):
+                return span[0].pos_ in ("NOUN", "PROPN", "NUM", "ADJ")
+        word = m.group(1)
+        return word.islower() and word not in _FUNCTION_WORDS
+
     def forward(self, m: re.Match, prep: str | None) -> bool:
         start, end = m.start(), m.end()
         if _HAS_HANGUL.search(m.group(0)):
             return korean_forward(self.body, start, end, self.sentence(start))
         sdoc = self.sdoc if end <= self.parsed_chars else None
         return english_forward(sdoc, self.body, start, end, prep, self.sentence(start))
+
+    def planned(self, m: re.Match) -> bool:
+        """True when the English verb over the expression at ``m`` plans or defers
+        something (``tense.governed_by_plan``)."""
+        sdoc = self.sdoc if m.end() <= self.parsed_chars else None
+        return governed_by_plan(sdoc, m.start(), m.end())
+
+    def scheduled(self, m: re.Match) -> bool:
+        """True when the English verb over ``m`` is a present that schedules
+        (``tense.scheduled_present``)."""
+        sdoc = self.sdoc if m.end() <= self.parsed_chars else None
+        return scheduled_present(sdoc, m.start(), m.end())
 
     def tense(self, m: re.Match, infinitive_head: bool = False) -> str | None:
         """The tense of the English clause the expression at ``m`` belongs to

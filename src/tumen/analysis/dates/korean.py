@@ -62,7 +62,9 @@ def h_month_day(m, ctx):
         if value and value[0] <= R.fmt_day(ctx.pub)[0]:
             value = R.make_day(ctx.pub.year + 1, month, day)
         return value
-    return R.month_day(ctx.pub, month, day, forward=False if pre else ctx.forward(m, None))
+    if pre:
+        return R.month_day(ctx.pub, month, day, forward=False)
+    return R.month_day(ctx.pub, month, day, forward=ctx.forward(m, None), grace=R.GRACE_DAYS)
 
 
 def h_rel_month_day(m, ctx):
@@ -75,7 +77,8 @@ def h_day(m, ctx):
     if not _day_ok(m, ctx) or ctx.pub is None:
         return None
     day = int(m.group("dd"))
-    if m.group("pre") == "오는":  # the coming Nth
+    if m.group("pre") == "오는" or (m.group("pre") is None and day > ctx.pub.day and ctx.forward(m, None)):
+        # the coming Nth: "오는 20일", or "21일부터 … 들어갈 예정" (a plan) after publication
         return R.day_of_month(ctx.pub, day, 0 if day > ctx.pub.day else 1)
     return R.day_of_month(ctx.pub, day, None)
 
@@ -145,8 +148,13 @@ def h_rel_year(m, ctx):
 
 
 def h_year_end(m, ctx):
+    """연말, 연초, 올해 말: the publication year; 연말 not bounding a period ("연말을 맞아",
+    "연말에") is December, as "at the end of 2019"; "연말까지" is the year."""
     if ctx.pub is None:
         return None
+    tail = m.group("tail") or ""
+    if "연초" not in m.group(0) and not tail.startswith(("까지", "부터", "내내")):
+        return R.fmt_month(ctx.pub.year, 12)
     return R.relative_year(ctx.pub, 0)
 
 
@@ -255,7 +263,7 @@ def _c(pattern: str) -> re.Pattern:
 
 ALL = frozenset({"ko"})
 # Every Korean rule holds one of these; see english.ANCHOR.
-ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
+ANCHOR = re.compile(r"(?P<ko>\d{1,4}\s?(?:일|월|년)|\d{4}\.\s?\d{1,2}\.\s?\d|어제|그저께|그제|하루|이틀|사흘|나흘|닷새|엿새|이레|열흘|내달|지난|이달|이번|올해|올|작년|재작년|내년|금년|다음|오는|연말|연초"
                     r"|봄|여름|가을|겨울|요일|이맘때|오늘|금일|내일|모레|주말|분기|반기|그해|이듬해|[한두세네열]\s?(?:달|개월|해)|\d{1,2}\s?(?:달|개월))")
 ANCHOR_BACK = 12
 STARTERS = None  # any word start within ANCHOR_BACK
@@ -263,6 +271,9 @@ STARTERS = None  # any word start within ANCHOR_BACK
 
 RULES: tuple[Rule, ...] = (
     Rule("ko_full_day", _c(r"(?P<year>\d{4})\s*년\s*(?P<mo>\d{1,2})\s*월\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_full_day, ALL),
+    # "2023.10.1", "2023. 10. 1.": a day in figures, as Korean copy writes it
+    Rule("ko_dotted_day", _c(r"(?P<year>(?:19|20)\d\d)\.\s?(?P<mo>1[0-2]|0?[1-9])\.\s?(?P<dd>3[01]|[12]\d|0?[1-9])(?!\d)\.?" + TAIL),
+         h_full_day, ALL),
     Rule("ko_month_day", _c(rf"(?:{YREL_RE}\s*|(?P<pre>지난|오는)\s*)?(?P<mo>\d{{1,2}})\s*월\s*(?P<dd>\d{{1,2}})\s*일" + TAIL), h_month_day, ALL),
     Rule("ko_rel_month_day", _c(MREL_RE + r"\s*(?P<dd>\d{1,2})\s*일" + TAIL), h_rel_month_day, ALL),
     Rule("ko_day", _c(r"(?:(?P<pre>지난|오는)\s*)?(?<!\d)(?P<dd>\d{1,2})일(?!요일)" + TAIL), h_day, ALL),

@@ -111,9 +111,15 @@ def weekday_after(pub: dt.date, weekday: int) -> Value | None:
         return None
 
 
-def month_day(pub: dt.date, month: int, day: int, forward: bool = False) -> Value | None:
+# A month-day or a day of the month at most this many days after publication is that
+# one, even in a past clause: nearer than the same day a year (or a month) back.
+GRACE_DAYS = 14
+
+
+def month_day(pub: dt.date, month: int, day: int, forward: bool = False, grace: int = 0) -> Value | None:
     """Month and day without a year: the publication year, or the year before when
-    that would put a past event after publication (``forward`` = deadline/plan)."""
+    that would put a past event after publication (``forward`` = deadline/plan), more
+    than ``grace`` days after it."""
     year = pub.year
     try:
         candidate = dt.date(year, month, day)
@@ -122,7 +128,7 @@ def month_day(pub: dt.date, month: int, day: int, forward: bool = False) -> Valu
             candidate = None
         else:
             return None
-    if candidate is None or (candidate > pub and not forward):
+    if candidate is None or (candidate > pub + dt.timedelta(days=grace) and not forward):
         year -= 1
     return make_day(year, month, day)
 

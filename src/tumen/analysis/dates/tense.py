@@ -82,6 +82,13 @@ def _classify(verb: Any) -> str | None:
         return FUTURE  # "traders expect further rises over the winter"
     auxes = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
     words = {a.lower_ for a in auxes}
+    if verb.tag_ == "VBN" and "have" in words and (words & _PAST_MODALS or "to" in words):
+        return PAST  # "may have been", "is said to have fled": a past event
+    if verb.tag_ == "VBN" and "to" in words:
+        return INFINITIVE  # "guidelines to be published in early November"
+    if (verb.tag_ == "VBN" and verb.lemma_.lower() in _future_verbs()
+            and words & {"is", "are", "am", "'s", "'re"}):
+        return FUTURE  # "the closing is expected in December", "talks are planned for May"
     if words & _future_aux() or any(a.tag_ == "MD" for a in auxes):
         return FUTURE
     if verb.tag_ == "VB":
@@ -106,6 +113,52 @@ def _classify(verb: Any) -> str | None:
     if verb.tag_ == "VBG" and words & {"was", "were"}:
         return PAST
     return None
+
+
+# Modals that with "have" speak of the past ("may have been", "could have fled").
+_PAST_MODALS = frozenset({"may", "might", "could", "must", "should", "would", "can"})
+
+
+@lru_cache(maxsize=1)
+def _plan_verbs() -> frozenset[str]:
+    return frozenset(cues()["plan_verbs"])
+
+
+def governed_by_plan(sdoc: Any, start: int, end: int) -> bool:
+    """True when the verb over [start, end), or a verb it depends on through a
+    to-infinitive, plans or defers something ("planned a rally on Saturday", "were
+    planning to march on Monday", "postponed the hearing until Tuesday"): the date is
+    the coming one, whatever the tense.  Not when the date comes before the plan verb
+    ("On Friday, the council planned to ...": the day of the planning), nor for a
+    participle naming a noun ("a service planned for Saturday was cancelled")."""
+    if sdoc is None:
+        return False
+    tok = _governing_verb(sdoc, start, end)
+    hops = 0
+    while tok is not None and hops < 3:
+        if tok.lemma_.lower() in _plan_verbs():
+            return tok.idx < start and tok.dep_ != "acl"
+        if tok.dep_ not in ("xcomp", "ccomp") or tok.head is tok or _classify(tok) != INFINITIVE:
+            return False
+        tok = tok.head
+        hops += 1
+    return False
+
+
+# Verbs whose present tense tells, not schedules ("officials say Monday ...", "it is Monday").
+_TELLING_LEMMAS = frozenset({"say", "tell", "report", "add", "confirm", "claim", "note", "be", "have",
+                             "remain", "stay", "continue", "appear", "seem"})
+
+
+def scheduled_present(sdoc: Any, start: int, end: int) -> bool:
+    """True when the verb over [start, end) is in the present tense and schedules
+    rather than tells: news copy's present for a coming event ("the two leaders meet
+    Monday", "the court rules on Friday")."""
+    if sdoc is None:
+        return False
+    tok = _governing_verb(sdoc, start, end)
+    return (tok is not None and tok.idx < start and _classify(tok) == PRESENT
+            and tok.lemma_.lower() not in _TELLING_LEMMAS)
 
 
 def planned_before(body: str, start: int) -> bool:
@@ -183,12 +236,10 @@ def lexical_tense(clause: str) -> str | None:
 def korean_forward(body: str, start: int, end: int, sentence: tuple[int, int] | None) -> bool:
     """Korean: a closing particle or a future ending in the sentence points forward."""
     token = body[start:end]
-    if "부터" in token:
-        return False
     if any(c in token for c in ("까지", "앞두고", "내내")):
         return True
     if sentence is None:
-        return False
+        return False  # "3월부터" looks back unless a future ending follows it
     text = body[end:sentence[1]]
     return bool(_HANGUL_RIEUL_FUTURE.search(text) and _has_rieul_future(text))
 

@@ -263,10 +263,7 @@ def date_for(doc: Document, start: int, end: int, itype: str | None = None) -> t
     spoke), the most precise, the earliest on a tie; else an anaphor ("the same day")
     the dates component resolved; else None.  (Choosing the date nearest a trigger word
     of the type instead was tried: worse on the devset and the training set.)"""
-    mentions = doc.user_data.get("date_mentions")
-    roles = doc.user_data.get("date_roles")
-    if mentions is None or roles is None or len(mentions) != len(roles):
-        mentions, roles = doc.dates, ["event"] * len(doc.dates)
+    mentions, roles = doc.date_mentions, doc.date_roles
     inside = [d for d, role in zip(mentions, roles)
               if start <= d.start and d.end <= end and role == "event" and not _DEADLINE.match(d.text)]
     if len(inside) > 1 and itype in ONGOING_TYPES:
@@ -276,7 +273,7 @@ def date_for(doc: Document, start: int, end: int, itype: str | None = None) -> t
     if inside:
         best = max(inside, key=lambda d: (PRECISION_RANK.get(d.precision, 0), -d.start))
         return best.value, best.precision
-    for a_start, a_end, value, precision in doc.user_data.get("date_anaphora", []):
+    for a_start, a_end, value, precision in doc.date_anaphora:
         if start <= a_start and a_end <= end:
             return value, precision
     return None, None

@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 
 from tumen.record import INCIDENT_TYPES
-from tumen.analysis.incidents.features import context_features, sentence_features
+from tumen.analysis.incidents.features import context_features, mention_starts, sentence_features
 
 MODEL_FILE = "incident_model.npz"
 # The trigger patterns also enter the model as features ("t:order"), so it learns how
@@ -80,7 +80,8 @@ def featurize(texts: list[str], paragraphs: list[int], extras: list[list[str]] |
 def doc_features(doc, sentences: list[tuple[int, int]], paragraphs: list[int]) -> list[list[str]]:
     """The features of every sentence of an analyzed document."""
     body = doc.body
-    extras = [context_features(doc, s, e) for s, e in sentences]
+    starts = mention_starts(doc)
+    extras = [context_features(doc, s, e, starts) for s, e in sentences]
     if TRIGGER_FEATURES:  # the patterns read the sentence as written, as they do in the component
         types = list(INCIDENT_TYPES)
         texts = [body[s:e] for s, e in sentences]

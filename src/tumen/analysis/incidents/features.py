@@ -94,31 +94,28 @@ def sentence_features(text: str, *, index: int, paragraph: int, n_sentences: int
 _MODALS = {"will", "would", "may", "might", "could", "should", "must", "shall", "can"}
 
 
-def mention_starts(doc, kind: str, items) -> list[int]:
-    """The sorted start offsets of the mentions of ``items`` (places or organizations),
-    computed once per document: each sentence then finds its own with a bisect (a scan of
-    every mention per sentence made long bodies quadratic)."""
-    key = ("mention_starts", kind)
-    cached = doc.user_data.get(key)
-    if cached is None or cached[0] is not items or cached[1] != len(items):
-        cached = (items, len(items), sorted(m.start for item in items for m in item.mentions))
-        doc.user_data[key] = cached
-    return cached[2]
+def mention_starts(doc) -> dict[str, list[int]]:
+    """The sorted start offsets of the document's organization and place mentions, by
+    kind: computed once per document, each sentence then finds its own with a bisect (a
+    scan of every mention per sentence made long bodies quadratic)."""
+    return {kind: sorted(m.start for item in items for m in item.mentions)
+            for kind, items in (("org", doc.organizations), ("place", doc.places))}
 
 
-def context_features(doc, start: int, end: int) -> list[str]:
+def context_features(doc, start: int, end: int, starts: dict[str, list[int]] | None = None) -> list[str]:
     """Features of the sentence ``doc.body[start:end]`` from the earlier components and
     the spaCy parse: which entities it names (and whether one opens the sentence), how
     precise its dates are, and the main verb's lemma, tense, voice, modality and
-    negation."""
+    negation.  ``starts``: ``mention_starts(doc)``, when the caller features many
+    sentences of one document."""
     feats: list[str] = []
     cut = start + max(1, (end - start) // 3)
-    for kind, items in (("org", doc.organizations), ("place", doc.places)):
-        starts = mention_starts(doc, kind, items)
-        i = bisect.bisect_left(starts, start)
-        if i < len(starts) and starts[i] < end:  # starts[i] is the sentence's first mention
+    starts = mention_starts(doc) if starts is None else starts
+    for kind in ("org", "place"):
+        i = bisect.bisect_left(starts[kind], start)
+        if i < len(starts[kind]) and starts[kind][i] < end:  # the sentence's first mention
             feats.append(f"e:{kind}")
-            if starts[i] < cut:
+            if starts[kind][i] < cut:
                 feats.append(f"e:{kind}_early")
     for d in doc.dates:
         if start <= d.start < end:
