@@ -22,7 +22,7 @@ are in the index, so "U.S.", "Kim's" or "2,000" never break the syntax.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 import psycopg
 
@@ -79,7 +79,12 @@ def to_tsquery_text(query: Any) -> str:
 class PgSearchMixin:
     """``search`` and the filter SQL of ``PostgresStore`` (which supplies ``conn``)."""
 
-    conn: psycopg.Connection
+    conn: psycopg.Connection[dict[str, Any]]
+    # the read model's (ReadModel, mixed in beside this class)
+    time_limit: Callable[..., ContextManager[None]]
+    corrected_report_ids: Callable[[], set[str]]
+    fresh_index: Callable[[], None]
+    _run: Callable[..., list]
 
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
         return filter_sql(filters, FILTERS)
@@ -115,8 +120,8 @@ class PgSearchMixin:
         filters; with no query, the filtered reports newest first.  Rows have the SQLite
         backend's shape: id, title, published, source, url, duplicate_of, status, score
         (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
-        if filters is not None and filters.type and self.corrected_report_ids():  # type: ignore[attr-defined]
-            self.fresh_index()  # type: ignore[attr-defined]  (corrected incidents: ReadModel's index)
+        if filters is not None and filters.type and self.corrected_report_ids():
+            self.fresh_index()  # corrected incidents: the read model's index
         where, params = self._filter_sql(filters or SearchFilters())
         try:
             if query is None:
@@ -140,7 +145,7 @@ class PgSearchMixin:
                      offset: int) -> list[dict[str, Any]]:
         where = " AND ".join("r." + c for c in clauses[1:]).replace("?", "%s")
         try:
-            with self.time_limit():  # type: ignore[attr-defined]
+            with self.time_limit():
                 return self._ts_page(params[0], where, params[1:], limit, offset,
                                      columns="h.seq, h.id, h.title, h.published, h.source, h.url, "
                                              "h.status, h.duplicate_of", title_hl=False)
@@ -157,7 +162,7 @@ class PgSearchMixin:
         if limit is not None:
             inner += " ORDER BY seq DESC LIMIT ?"
             params.append(limit)
-        rows = self._run(f"SELECT string_agg(seq::text, ',') FROM ({inner}) m", params)  # type: ignore[attr-defined]
+        rows = self._run(f"SELECT string_agg(seq::text, ',') FROM ({inner}) m", params)
         return rows[0][0] or ""
 
 

@@ -114,10 +114,10 @@ class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
         return PgCursor(cur.execute(to_pg(sql), tuple(params)))
 
     def _xmany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        rows = [tuple(r) for r in rows]
-        if rows:
+        values = [tuple(r) for r in rows]
+        if values:
             with self.conn.cursor() as cur:
-                cur.executemany(to_pg(sql), rows)
+                cur.executemany(to_pg(sql), values)
 
     def _run(self, sql: str, params: Iterable[Any] = ()) -> list:
         errors = psycopg.errors

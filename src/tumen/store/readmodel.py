@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import astuple, dataclass, fields
-from typing import Any, ContextManager, Iterable, Iterator
+from typing import Any, Callable, ContextManager, Iterable, Iterator
 
 from tumen.errors import QueryError
 from tumen.store.accounts import Accounts, _correction
@@ -71,6 +71,12 @@ class ReadModel(Accounts):
     the web writes are ``Accounts``'."""
 
     path: str
+    # the backend's driver errors; closing the handle
+    DatabaseError: type[BaseException]
+    close: Callable[[], None]
+    # StoreBase's (every store has both): the analyzer's record as JSON, every record
+    get_record: Callable[[str], dict | None]
+    iter_records: Callable[[], Iterator[dict]]
     # The temporary table of search_reports' facet counts, as the dialect names it.
     MATCH_TABLE = "temp.web_match"
 
@@ -133,7 +139,7 @@ class ReadModel(Accounts):
         ``key``), or None without a record.  ``tumen show`` and the web read it here."""
         from tumen.store.corrections import apply_corrections
 
-        record = self.get_record(report_id)  # type: ignore[attr-defined]  (StoreBase's)
+        record = self.get_record(report_id)
         if record is None:
             return None
         return apply_corrections(record, self.get_corrections(report_id))
@@ -142,7 +148,7 @@ class ReadModel(Accounts):
         """Every stored record, streamed, a corrected one exactly as ``corrected_record``
         gives it; a record nobody corrected as the analyzer wrote it (``tumen export``)."""
         corrected = self.corrected_report_ids()
-        for record in self.iter_records():  # type: ignore[attr-defined]  (StoreBase's)
+        for record in self.iter_records():
             if record.get("id") in corrected:
                 record = self.corrected_record(record["id"]) or record
             yield record
@@ -336,7 +342,7 @@ class ReadModel(Accounts):
         counts: Counter[str] = Counter(
             {r[0]: r[1] for r in self._x("SELECT type, count(*) FROM incidents GROUP BY type")})
         for rid in sorted(self.corrected_report_ids()):
-            record = self.get_record(rid)  # type: ignore[attr-defined]  (StoreBase's)
+            record = self.get_record(rid)
             if record is None:
                 continue
             counts.subtract(i["type"] for i in record.get("incidents") or [])

@@ -116,7 +116,7 @@ class SQLiteStore(SearchMixin, ReadModel, StoreBase):
         return self.conn.execute(sql, tuple(params))
 
     def _xmany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+        self.conn.executemany(sql, [tuple(r) for r in rows])
 
     def _read_error(self, exc: sqlite3.OperationalError) -> Exception:
         message = str(exc)

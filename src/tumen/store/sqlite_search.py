@@ -8,7 +8,7 @@ of SQL conditions on the report and record tables, so a new filter is one entry 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Callable, ContextManager
 
 from tumen.errors import QueryError
 from tumen.store import SearchFilters
@@ -70,6 +70,11 @@ class SearchMixin:
     """Full-text search and filters over ``self.conn`` (a SQLite connection)."""
 
     conn: sqlite3.Connection
+    # the read model's (ReadModel, mixed in beside this class)
+    time_limit: Callable[..., ContextManager[None]]
+    corrected_report_ids: Callable[[], set[str]]
+    fresh_index: Callable[[], None]
+    _read_error: Callable[[sqlite3.OperationalError], Exception]
 
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
         return filter_sql(filters, FILTERS)
@@ -123,8 +128,8 @@ class SearchMixin:
                offset: int = 0) -> list[dict]:
         """Ranked hits for a parsed query (``search.Query``, rendered to FTS5) and filters;
         with no query, the filtered reports newest first."""
-        if filters is not None and filters.type and self.corrected_report_ids():  # type: ignore[attr-defined]
-            self.fresh_index()  # type: ignore[attr-defined]  (corrected incidents: ReadModel's index)
+        if filters is not None and filters.type and self.corrected_report_ids():
+            self.fresh_index()  # corrected incidents: the read model's index
         where, params = self._filter_sql(filters or SearchFilters())
         cols = HIT_COLUMNS
         if query is None:

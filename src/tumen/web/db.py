@@ -16,11 +16,12 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from tumen.store.corrections import INDEX_VERSION
 from tumen.errors import StoreError
-from tumen.store import Store, open_store
+from tumen.store import open_store
+from tumen.store.readmodel import ReadModel
 from tumen.web.facetindex import FacetIndexHolder
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
@@ -33,8 +34,7 @@ class WebDB:
         self.path = path
         self._warned_at = 0.0
         try:
-            store = open_store(path)  # creates and migrates (including the web migrations)
-            store.close()
+            open_store(path).close()  # creates and migrates (including the web migrations)
         except StoreError as exc:
             # a store that exists but cannot be written (a full disk) is still served,
             # read-only; one that cannot be opened at all is an error
@@ -64,12 +64,13 @@ class WebDB:
         self.sync()
         self.facets.build_now()
 
-    def connect(self) -> Store:
-        """A store handle on the (already migrated) store, usable from any thread."""
-        return open_store(self.path, migrate=False, check_same_thread=False)
+    def connect(self) -> ReadModel:
+        """A store handle on the (already migrated) store, usable from any thread (every
+        backend is a ``ReadModel``: the web needs nothing else)."""
+        return cast(ReadModel, open_store(self.path, migrate=False, check_same_thread=False))
 
     @property
-    def reader(self) -> Store:
+    def reader(self) -> ReadModel:
         """This thread's store handle (for reads)."""
         store = getattr(self._local, "store", None)
         if store is None:
@@ -77,7 +78,7 @@ class WebDB:
         return store
 
     @contextmanager
-    def writer(self) -> Iterator[Store]:
+    def writer(self) -> Iterator[ReadModel]:
         """The one writing store handle.  A write that fails (a full disk, a read-only
         file) is a ``StoreError`` naming the store: the app answers 503, reads go on."""
         with self._write_lock:
