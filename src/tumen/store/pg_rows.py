@@ -35,7 +35,7 @@ def _row_class(names: tuple[str, ...]) -> type:
 
         __slots__ = ()
 
-        def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        def __getitem__(self, key: Any) -> Any:
             if isinstance(key, str):
                 return tuple.__getitem__(self, index[key])
             return tuple.__getitem__(self, key)
