@@ -66,11 +66,8 @@ def test_auth_cli_user_add_list_remove(db, monkeypatch):
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli_app, ["user", "list", "--db", str(db)])
     assert re.search(r"^dee\teditor\t", result.output, re.M) and re.search(r"^eve\tviewer\t", result.output, re.M)
-    from tumen.store import queries as Q
-
-    conn = Q.connect(str(db))
-    assert auth.verify_password(Q.get_user(conn, "eve")["password_hash"], "from-env")
-    conn.close()
+    with open_store(db) as store:
+        assert auth.verify_password(store.user("eve")["password_hash"], "from-env")
     result = runner.invoke(cli_app, ["user", "remove", "eve", "--db", str(db)])
     assert result.exit_code == 0
     assert [u["name"] for u in auth.list_users(str(db))] == ["dee"]

@@ -19,8 +19,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "tumen"
 
@@ -169,8 +167,6 @@ def test_sql_regex_finds_statements():
     assert not SQL.search("Select the reports from the list")
 
 
-@pytest.mark.xfail(strict=False, reason="issue 20: SQL still in tumen/web/db.py; "
-                                        "the store engineer moves it behind the Store API")
 def test_no_sql_outside_the_store():
     found = sql_outside_store()
     assert not found, "SQL outside tumen/store:\n" + "\n".join(found)

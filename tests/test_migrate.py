@@ -27,10 +27,8 @@ def archive(tmp_path) -> str:
         s.add_reports([Report(id="r1-copy", body=BODIES["r1"][1] + " Unverified.",
                               published="2024-06-01", original=b"\xff\xfe raw bytes")])
         s.save_records([make_record("r1"), make_record("r3", type="order")])
-        from tumen.store import queries as Q
-
-        Q.add_user(s.conn, "editor1", "editor", "$argon2id$fake")
-        Q.add_correction(s.conn, "r1", "edit", "k1", {"type": "punishment"}, "editor1")
+        s.add_user("editor1", "editor", "$argon2id$fake")
+        s.add_correction("r1", "edit", "k1", {"type": "punishment"}, "editor1")
     return path
 
 

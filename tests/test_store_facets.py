@@ -55,33 +55,29 @@ def _ingest_and_analyze(url: str, pipeline, reports: list[Report]) -> None:
         store.save_records([doc.to_record().to_dict() for doc in pipeline.pipe(reports)])
 
 
-def _recount(conn) -> Counter:
+def _recount(store) -> Counter:
     """Facet counts from scratch: every report's facet values, corrections applied."""
-    from tumen.store import queries as Q
     from tumen.store.corrections import index_rows
 
     counts: Counter = Counter()
-    ids = [r[0] for r in conn.execute("SELECT id FROM reports").fetchall()]
-    for rid in ids:
-        report = Q.get_report_row(conn, rid)
-        facets, _ = index_rows(report, Q.get_record_json(conn, rid), Q.get_corrections(conn, rid))
+    for report in store.iter_reports():
+        facets, _ = index_rows(store.report_row(report.id), store.corrected_record(report.id))
         counts.update(facets)
     return counts
 
 
 def _check(web) -> None:
-    from tumen.store import queries as Q
+    from tumen.store.queries import Filters
 
     web.sync()
-    conn = web.reader
-    group_by = Counter({(f, v): n for f, v, n in conn.execute(
-        "SELECT facet, value, count(*) FROM web_facets GROUP BY facet, value").fetchall()})
-    assert group_by == _recount(conn)
-    totals = Counter({(f, v): n for f, v, n in Q.report_facet_counts(conn, Q.Filters())})
+    store = web.reader
+    group_by = Counter({(f, v): n for f, v, n in store.facet_groups()})
+    assert group_by == _recount(store)
+    totals = Counter({(f, v): n for f, v, n in store.report_facet_counts(Filters())})
     assert totals == group_by
-    fast = web.facets.report_facets(Q.Filters())
+    fast = web.facets.report_facets(Filters())
     assert fast is not None and Counter({(f, v): n for f, v, n in fast[0]}) == group_by
-    assert fast[1] == conn.execute("SELECT count(*) FROM reports").fetchone()[0]
+    assert fast[1] == store.count()
     # filtered: a word, a facet value, both -- the index against SQL's GROUP BY
     from tumen.web.params import parse_state
 
@@ -89,9 +85,9 @@ def _check(web) -> None:
                   [("q", "prices"), ("place", "Hyesan")], [("q", "hyes*")]):
         state = parse_state(pairs, "search")
         fast = web.facets.report_facets(state.filters)
-        slow = Q.report_facet_counts(conn, state.filters)
+        slow = store.report_facet_counts(state.filters)
         assert sorted(fast[0]) == sorted(slow), pairs
-        assert fast[1] == Q.count_reports(conn, state.filters), pairs
+        assert fast[1] == store.count_reports(state.filters), pairs
         assert not fast.estimated
 
 
@@ -142,7 +138,6 @@ def test_facet_counts_equal_group_by_after_ingest_and_corrections(store_url, pip
 
 def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pipeline,
                                                                    monkeypatch):
-    from tumen.store import queries as Q
     from tumen.web import facetindex
     from tumen.web.db import WebDB
     from tumen.web.params import parse_state
@@ -155,16 +150,15 @@ def test_a_very_common_word_is_counted_about_and_exactly_on_demand(store_url, pi
         about = web.facets.report_facets(state.filters)
         exact = web.facets.report_facets(state.filters, exact=True)
         assert about.estimated and not exact.estimated
-        assert exact[1] == 60 == Q.count_reports(web.reader, state.filters)
-        assert sorted(exact[0]) == sorted(Q.report_facet_counts(web.reader, state.filters))
+        assert exact[1] == 60 == web.reader.count_reports(state.filters)
+        assert sorted(exact[0]) == sorted(web.reader.report_facet_counts(state.filters))
         # the newest 20 of 60 matches, scaled by 3: the estimate is that sample's counts x3
         assert about[1] == 60
         sample = Counter()
         for rid in [f"facet-{i}" for i in range(40, 60)]:
             from tumen.store.corrections import index_rows
 
-            report = Q.get_report_row(web.reader, rid)
-            sample.update(index_rows(report, Q.get_record_json(web.reader, rid), [])[0])
+            sample.update(index_rows(web.reader.report_row(rid), web.reader.corrected_record(rid))[0])
         assert {(f, v): n for f, v, n in about[0]} == {k: 3 * n for k, n in sample.items()}
         from tumen.web import create_app
 

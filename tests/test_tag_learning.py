@@ -17,7 +17,6 @@ from tumen.engines.local import analyze_store
 from tumen.engines.tagging import fit_house_tags, gather_examples, house_model_config, learn_house_tags
 from tumen.ingest.run import ingest
 from tumen.store import open_store
-from tumen.store import queries as Q
 from tumen.store.corrections import CorrectionError, apply_corrections, clean_tags
 
 NEW_TAG = "cosmetics"
@@ -129,11 +128,9 @@ def test_tag_corrections_are_examples_and_win_over_ingest_tags(tmp_path):
         rows = [{"id": f"r{i}", "title": t, "body": b, "tags": ["markets"]}
                 for i, (t, b) in enumerate(COSMETICS[:3])]
         ingest(store, [str(_write(tmp_path / "r.jsonl", rows))], progress=False)
-        conn = Q.connect(store.path)
-        Q.add_correction(conn, "r0", "tags", None, {"tags": ["markets", NEW_TAG]}, "ed")
-        Q.add_correction(conn, "r1", "tags", None, {"tags": ["women"]}, "ed")
-        Q.add_correction(conn, "r1", "tags", None, {"tags": [NEW_TAG]}, "ed")
-        conn.close()
+        store.add_correction("r0", "tags", None, {"tags": ["markets", NEW_TAG]}, "ed")
+        store.add_correction("r1", "tags", None, {"tags": ["women"]}, "ed")
+        store.add_correction("r1", "tags", None, {"tags": [NEW_TAG]}, "ed")
 
         by_tags = sorted(tuple(tags) for _, _, tags in gather_examples(store))
         assert by_tags == [(NEW_TAG,), ("markets",), ("markets", NEW_TAG)]
@@ -258,12 +255,8 @@ def test_learning_on_postgresql_keeps_the_model_in_the_archive(tmp_path):
         store = open_store(url)
         try:
             ingest(store, [str(_write(tmp_path / "r.jsonl", rows))], progress=False)
-            conn = Q.connect(url)
-            try:
-                Q.add_correction(conn, "o0", "tags", None, {"tags": ["floods", "farming"]}, "ed")
-                assert Q.tag_corrections(conn) == {"o0": ["floods", "farming"]}
-            finally:
-                conn.close()
+            store.add_correction("o0", "tags", None, {"tags": ["floods", "farming"]}, "ed")
+            assert store.tag_corrections() == {"o0": ["floods", "farming"]}
             result = fit_house_tags(store)
             assert result.examples == len(rows) and NEW_TAG in result.learned
             assert house_model_config(store)["tags"]["house_model"] == str(result.path)

@@ -350,12 +350,12 @@ def test_web_upload_pasted_report_is_ingested_and_analyzed(db):
 
 
 def test_web_facet_index_agrees_with_sql(db):
-    from tumen.store import queries as Q
+    from tumen.store.queries import Filters
     from tumen.web.db import WebDB
     from tumen.web.params import parse_state
 
     web = WebDB(str(db))
-    facets = Q.report_facet_counts(web.reader, Q.Filters())
+    facets = web.reader.report_facet_counts(Filters())
     some = [(f, v) for f, v, _ in facets][::7][:6]
     cases = [[], [("q", "security")], [("q", "market OR border")]] + \
         [[(f, v)] for f, v in some] + [[("q", "province"), some[0]]]
@@ -363,9 +363,9 @@ def test_web_facet_index_agrees_with_sql(db):
         state = parse_state(pairs, "search")
         fast = web.facets.report_facets(state.filters)
         assert fast is not None
-        slow = Q.report_facet_counts(web.reader, state.filters)
+        slow = web.reader.report_facet_counts(state.filters)
         assert sorted(fast[0]) == sorted(slow), pairs
-        assert fast[1] == Q.count_reports(web.reader, state.filters), pairs
+        assert fast[1] == web.reader.count_reports(state.filters), pairs
     web.close()
 
 
@@ -378,7 +378,7 @@ def test_web_facet_index_is_one_snapshot_while_reports_are_committed(store_url, 
     """A batch committed by another connection WHILE the index is being read (here between
     its report-seq queries: the inline rebuild of a small store) is wholly out of it:
     every seq it lists is inside its masks, and a page of the newest reports never fails."""
-    from tumen.store import queries as Q
+    from tumen.store.readmodel import ReadModel
     from tumen.web.db import WebDB
 
     with open_store(store_url) as s:
@@ -388,24 +388,24 @@ def test_web_facet_index_is_one_snapshot_while_reports_are_committed(store_url, 
         with open_store(store_url) as s:
             s.add_reports([_note(5, "2020-02-01")])
         web.sync()  # a new generation: the next request rebuilds the index inline
-        real_newest, committed = Q.newest_seqs, []
+        real_newest, committed = ReadModel.newest_seqs, []
 
-        def newest_after_a_commit(conn):
+        def newest_after_a_commit(store):
             if not committed:  # another writer commits newer reports right now
                 with open_store(store_url) as s:
                     committed.append(s.add_reports([_note(i, "2030-01-01") for i in (6, 7, 8)]))
-            return real_newest(conn)
+            return real_newest(store)
 
-        monkeypatch.setattr(Q, "newest_seqs", newest_after_a_commit)
+        monkeypatch.setattr(ReadModel, "newest_seqs", newest_after_a_commit)
         index = web.facets.current()
-        monkeypatch.setattr(Q, "newest_seqs", real_newest)
+        monkeypatch.setattr(ReadModel, "newest_seqs", real_newest)
         assert committed and committed[0].added == 3
-        assert index is not None and index.generation == Q.generation(web.reader)
+        assert index is not None and index.generation == web.reader.generation()
         listed = set(int(x) for x in index.newest)
         assert len(listed) == 6 and listed == set(np.nonzero(index.present)[0].tolist())
         assert max(listed) < index.size and int(index.seqs.max()) < index.size
         page = index.page(index.present, 0, 100)
-        rows = Q.reports_by_seqs(web.reader, page)
+        rows = web.reader.reports_by_seqs(page)
         assert [r["id"] for r in rows] == [f"note-{i}" for i in (5, 4, 3, 2, 1, 0)]
         counts = dict(((f, v), n) for f, v, n in index.counts(index.present))
         assert counts[("source", "Test Desk")] == 6

@@ -128,13 +128,13 @@ def test_pg_web_ranked_search_marks_snippets_and_refuses_bad_queries(client):
 
 
 def test_pg_web_facet_index_agrees_with_sql(pg_store):
-    from tumen.store import queries as Q
+    from tumen.store.queries import Filters
     from tumen.web.db import WebDB
     from tumen.web.params import parse_state
 
     web = WebDB(pg_store)
     try:
-        facets = Q.report_facet_counts(web.reader, Q.Filters())
+        facets = web.reader.report_facet_counts(Filters())
         some = [(f, v) for f, v, _ in facets][::7][:5]
         cases = [[], [("q", "security")], [("q", "market OR border")], [("q", "phon*")]] + \
             [[(f, v)] for f, v in some] + [[("q", "province"), some[0]]]
@@ -142,9 +142,9 @@ def test_pg_web_facet_index_agrees_with_sql(pg_store):
             state = parse_state(pairs, "search")
             fast = web.facets.report_facets(state.filters)
             assert fast is not None
-            slow = Q.report_facet_counts(web.reader, state.filters)
+            slow = web.reader.report_facet_counts(state.filters)
             assert sorted(fast[0]) == sorted(slow), pairs
-            assert fast[1] == Q.count_reports(web.reader, state.filters), pairs
+            assert fast[1] == web.reader.count_reports(state.filters), pairs
     finally:
         web.close()
 
@@ -301,14 +301,14 @@ def test_pg_web_serves_a_migrated_archive_with_its_users_and_corrections(tmp_pat
 
 def test_pg_web_query_time_limit_is_a_query_error(pg_store):
     from tumen.errors import QueryError
-    from tumen.store import queries as Q
+    from tumen.store import open_store
 
-    conn = Q.connect(pg_store)
+    store = open_store(pg_store, migrate=False)
     try:
         with pytest.raises(QueryError, match="longer than 50 ms"):
-            with Q.time_limit(conn, 50):
-                conn.execute("SELECT pg_sleep(2)")
-        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"  # none left behind
-        assert Q.get_user(conn, "nobody") is None
+            with store.time_limit(50):
+                store.conn.execute("SELECT pg_sleep(2)")
+        assert store.query("SHOW statement_timeout")[0]["statement_timeout"] == "0"  # none left behind
+        assert store.user("nobody") is None
     finally:
-        conn.close()
+        store.close()

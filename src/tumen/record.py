@@ -7,7 +7,7 @@ string index into ``Report.body`` (the normalized body).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -143,6 +143,22 @@ class Incident:
     # extra field (spec: "add fields freely"): a penalty an order or meeting demands or
     # threatens ("send offenders to labor camps"), which is no punishment that happened
     prescribed_penalty: str | None = None
+    # fields set on the written record after the pipeline (``tumen.events``: event,
+    # event_link, follows), kept by ``Record.from_dict`` and written after the others
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _names(kind: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(kind))
+
+
+def _typed(kind: type, item: dict[str, Any], **typed: Any) -> Any:
+    """A ``kind`` dataclass from a dict: its own fields, ``typed`` ones given built."""
+    return kind(**{k: v for k, v in item.items() if k in _names(kind) and k not in typed}, **typed)
+
+
+def _mentions(item: dict[str, Any]) -> list[Mention]:
+    return [_typed(Mention, m) for m in item.get("mentions") or []]
 
 
 INCIDENT_TYPES = (
@@ -174,9 +190,34 @@ class Record:
     # extra field: the report gave no publication date, so relative dates ("on Thursday",
     # "last year") could not be resolved (only written out when true)
     published_missing: bool = False
+    # fields set on the written record after the pipeline (``tumen.events``:
+    # translation_of), kept by ``Record.from_dict`` and written after the others
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """The record of a ``to_dict()`` dict (a stored or exported record), at the edges
+        only: ``Record.from_dict(d).to_dict() == d`` for every record the analyzer
+        writes (keys that are no field go to ``extra``, and back)."""
+        nested = ("places", "organizations", "laws", "dates", "incidents", "extra")
+        return cls(
+            **{k: v for k, v in data.items() if k in _names(cls) and k not in nested},
+            extra={k: v for k, v in data.items() if k not in _names(cls)},
+            places=[_typed(Place, p, mentions=_mentions(p)) for p in data.get("places") or []],
+            organizations=[_typed(Organization, o, mentions=_mentions(o))
+                           for o in data.get("organizations") or []],
+            laws=[_typed(Law, x, mentions=_mentions(x)) for x in data.get("laws") or []],
+            dates=[_typed(DateRef, d, mentions=_mentions(d)) for d in data.get("dates") or []],
+            incidents=[_typed(Incident, i, evidence=_typed(Evidence, i["evidence"]),
+                              extra={k: v for k, v in i.items() if k not in _names(Incident)})
+                       for i in data.get("incidents") or []],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        for incident in data["incidents"]:
+            incident.update(incident.pop("extra"))
+        extra = data.pop("extra")
         for date in data["dates"]:
             if date.get("range") is None:
                 date.pop("range", None)
@@ -184,4 +225,5 @@ class Record:
             data.pop("error")
         if not self.published_missing:
             data.pop("published_missing")
+        data.update(extra)
         return data

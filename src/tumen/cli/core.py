@@ -159,7 +159,7 @@ def export(
         check_output_file(out, "--out")
     with _open(db) as store:
         shown = wanted(quiet)
-        total = None if not shown else store.stats()["records"] if records else store.count()
+        total = None if not shown else store.count_records() if records else store.count()
         with bar(f"exporting {'records' if records else 'reports'}", total, shown) as advance:
             n = run_export(CountingStore(store, advance), format, out, records=records)
     if out not in (None, "-") and not quiet:

@@ -59,6 +59,11 @@ class CountingStore:
             self._advance()
             yield record
 
+    def corrected_records(self) -> Iterator[dict]:
+        for record in self._store.corrected_records():
+            self._advance()
+            yield record
+
     def save_records(self, records: Any, *args: Any, **kwargs: Any) -> int:
         n = self._store.save_records(records, *args, **kwargs)
         self._advance(n or 0)

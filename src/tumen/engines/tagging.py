@@ -19,16 +19,16 @@ cues), plus every editor tag used on ``MIN_EXAMPLES`` or more reports that is ne
 vocabulary tag nor a gazetteer place, organization or law name (names come from the
 entity components, not from topics).
 
-Where the model lives: INSIDE the archive, in the store's ``web_settings`` table
-(``house_model``: the ``.npz`` as base64; ``house_vocabulary``: the merged CSV), the
-same for SQLite and PostgreSQL, so it travels with backups and ``tumen migrate``.
+Where the model lives: INSIDE the archive, stored and read as bytes through the store
+(``store.put_model("house_model", npz_bytes)`` / ``store.model("house_model")``; the
+merged CSV as the ``house_vocabulary`` setting), the same for SQLite and PostgreSQL, so
+it travels with backups and ``tumen migrate``.
 ``house_model_config(store)`` writes them to a cache file (named by content hash) and
 returns the pipeline config that ``analyze_store`` passes to the tags component.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -44,7 +44,6 @@ import numpy as np
 
 from tumen.analysis.keyphrase.house import HouseTopics, examples_from_records
 from tumen.analysis.keyphrase.names import is_name_tag, name_words
-from tumen.store import queries as Q
 
 # A tag is learned from the archive once this many reports carry it (the regression
 # needs at least two positives; HouseTopics.fit skips rarer tags).
@@ -67,11 +66,6 @@ class LearnResult:
     new_tags: list[str] = field(default_factory=list)  # tags that joined the vocabulary
 
 
-def _target(store: Any) -> str:
-    """The path or URL ``queries.connect`` opens for this store."""
-    return str(getattr(store, "url", None) or store.path)
-
-
 def _archive_vocabulary_file(store: Any) -> Path | None:
     path = getattr(store, "path", None)
     if not path or path == ":memory:":
@@ -88,11 +82,7 @@ def _vocabulary_rows(text: str) -> list[dict[str, str]]:
 def gather_examples(store: Any) -> list[tuple[str, list[str], list[str]]]:
     """(title + body, incident types of the current record, editor tags) per tagged
     report; a web tag correction replaces the ingest tags of its report."""
-    conn = Q.connect(_target(store))
-    try:
-        corrected = Q.tag_corrections(conn)
-    finally:
-        conn.close()
+    corrected = store.tag_corrections()
     rows = []
     for report in store.iter_reports():
         tags = corrected.get(report.id) or report.tags
@@ -216,14 +206,10 @@ def fit_house_tags(store: Any) -> LearnResult:
         model = _merge(base, local, keep)
         model_path = Path(tmp) / "model.npz"
         model.save(model_path)
-        blob = base64.b64encode(model_path.read_bytes()).decode("ascii")
-    conn = Q.connect(_target(store))
-    try:
-        with Q.transaction(conn):
-            Q.put_setting(conn, MODEL_KEY, blob)
-            Q.put_setting(conn, VOCABULARY_KEY, vocab_text)
-    finally:
-        conn.close()
+        data = model_path.read_bytes()
+    with store.transaction():
+        store.put_model(MODEL_KEY, data)
+        store.put_setting(VOCABULARY_KEY, vocab_text)
     config = house_model_config(store)["tags"]
     learned = sorted(t for t in local.tags if t not in keep)
     return LearnResult(Path(config["house_model"]), Path(config["vocabulary"]),
@@ -234,26 +220,23 @@ def house_model_config(store: Any) -> dict[str, dict[str, str]]:
     """Pipeline config for the archive's learned model and vocabulary (``{}`` when it
     has neither): they are written to cache files named by their content hash.  The
     rows of a ``house_vocabulary.csv`` beside the archive apply even before learning."""
-    conn = Q.connect(_target(store))
     try:
-        blob = Q.get_setting(conn, MODEL_KEY)
-        vocab = Q.get_setting(conn, VOCABULARY_KEY)
-    except Exception:  # an archive without the web tables: no learned model
+        blob = store.model(MODEL_KEY)
+        vocab = store.setting(VOCABULARY_KEY)
+    except store.DatabaseError:  # an archive without the web tables: no learned model
         return {}
-    finally:
-        conn.close()
     if not blob and _archive_vocabulary_file(store) is None:
         return {}
     vocab = _csv(_rows_with_archive_file(store, vocab if blob and vocab else _shipped_vocabulary()))
     # a per-user cache; a file is trusted only when its bytes are the archive's
     cache = Path(tempfile.gettempdir()) / f"tumen-house-{os.getuid() if hasattr(os, 'getuid') else 0}"
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest = hashlib.sha256(((blob or "") + vocab).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256((blob or b"") + vocab.encode("utf-8")).hexdigest()[:16]
     model_path = cache / f"{digest}.npz"
     vocab_path = cache / f"{digest}.csv"
     files = [(vocab_path, vocab.encode("utf-8"))]
     if blob:
-        files.append((model_path, base64.b64decode(blob)))
+        files.append((model_path, blob))
     for path, data in files:
         if not path.is_file() or path.read_bytes() != data:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

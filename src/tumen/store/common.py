@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tumen.errors import QueryError
 from tumen.ingest import dedup
 from tumen.ingest.normalize import content_hash
-from tumen.record import Report
+from tumen.record import Record, Report
 from tumen.store import BATCH_SIZE, IngestResult, SearchFilters
 
 # Reports fetched per query when streaming (iter_reports, exports, analysis).
@@ -368,15 +368,25 @@ class StoreBase:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) AS n FROM reports").fetchone()["n"]
 
+    def count_records(self) -> int:
+        return self.conn.execute("SELECT count(*) AS n FROM records").fetchone()["n"]
+
     # -- records ----------------------------------------------------------------------
 
-    def save_records(self, records: Iterable[dict], batch_size: int = BATCH_SIZE) -> int:
-        """Store analysis records (``Record.to_dict()`` shape).  Each replaces the report's
-        previous record and rows atomically; one transaction per batch."""
-        return sum(self._save_batch(batch) for batch in batches(records, batch_size))
+    def save_records(self, records: Iterable[Record | dict], batch_size: int = BATCH_SIZE) -> int:
+        """Store analysis records (``Record``s, or dicts of ``Record.to_dict()``'s shape).
+        Each replaces the report's previous record and rows atomically; one transaction
+        per batch."""
+        as_dicts = (r.to_dict() if isinstance(r, Record) else r for r in records)
+        return sum(self._save_batch(batch) for batch in batches(as_dicts, batch_size))
 
     def _save_batch(self, batch: list[dict]) -> int:
         raise NotImplementedError
+
+    def record(self, report_id: str) -> Record | None:
+        """The analyzer's record of a report, typed (``get_record`` gives its JSON dict)."""
+        data = self.get_record(report_id)
+        return Record.from_dict(data) if data is not None else None
 
     def get_record(self, report_id: str) -> dict | None:
         row = self.conn.execute(
@@ -385,21 +395,6 @@ class StoreBase:
         if row is None:
             return None
         return _with_duplicate_of(row["record_json"], row["duplicate_of"])
-
-    def get_corrections(self, report_id: str) -> list[dict]:
-        """Editors' corrections of one report's record, oldest first, in the shape
-        ``tumen.store.corrections.apply_corrections`` takes (the web's shape)."""
-        rows = self.conn.execute(
-            "SELECT id, report_id, action, target, changes_json, author, created_at "
-            f"FROM corrections WHERE report_id = {self.PH} ORDER BY id", (report_id,)).fetchall()
-        return [{"id": r["id"], "report_id": r["report_id"], "action": r["action"],
-                 "target": r["target"], "changes": json.loads(r["changes_json"]),
-                 "author": r["author"], "created_at": r["created_at"]} for r in rows]
-
-    def corrected_report_ids(self) -> set[str]:
-        """Ids of the reports that have at least one editor's correction."""
-        return {r["report_id"] for r in
-                self.conn.execute("SELECT DISTINCT report_id FROM corrections").fetchall()}
 
     def reports_with_event(self, province: str, date: str, types: Iterable[str] | None = None) -> list[dict]:
         """Reports whose stored record has an incident in ``province`` on the day ``date``

@@ -246,18 +246,19 @@ def _month(date: str | None) -> str | None:
     return date[:7] if "01" <= month <= "12" else None
 
 
-def index_rows(report: dict[str, Any], record: dict[str, Any] | None,
-               corrections: list[dict[str, Any]]) -> tuple[list[tuple[str, str]], list[tuple]]:
-    """Facet values and incident rows of one report for ``store.queries.sync_index``."""
+def index_rows(report: dict[str, Any], record: dict[str, Any] | None
+               ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Facet values and incident rows (dicts named like ``web_incidents``' columns) of
+    one report and its **corrected** record (``apply_corrections``'s output), for the
+    store's ``sync_index``."""
     facets: set[tuple[str, str]] = set()
     if report.get("source"):
         facets.add(("source", report["source"]))
     if month := _month(report.get("published")):
         facets.add(("month", month))
-    rows: list[tuple] = []
+    rows: list[dict[str, Any]] = []
     if record is None:
         return sorted(facets), rows
-    record = apply_corrections(record, corrections)
     for tag in record.get("tags") or []:
         facets.add(("tag", tag))
     for place in record.get("places") or []:
@@ -276,11 +277,14 @@ def index_rows(report: dict[str, Any], record: dict[str, Any] | None,
         if inc.get("province"):
             facets.add(("province", inc["province"]))
         ev = inc.get("evidence") or {}
-        rows.append((report["seq"], idx, report["id"], inc["key"], inc["type"], inc.get("actor"),
-                     inc.get("target"), inc.get("place"), inc.get("province"), inc.get("date"),
-                     inc.get("date_precision"),
-                     _month(inc.get("date")) or _month(report.get("published")),
-                     inc.get("penalty"), ev.get("text"), ev.get("start"), ev.get("end"),
-                     1 if inc.get("corrected") else 0, report.get("published"),
-                     report.get("source"), report.get("title")))
+        rows.append({
+            "seq": report["seq"], "idx": idx, "report_id": report["id"], "key": inc["key"],
+            "type": inc["type"], "actor": inc.get("actor"), "target": inc.get("target"),
+            "place": inc.get("place"), "province": inc.get("province"), "date": inc.get("date"),
+            "date_precision": inc.get("date_precision"),
+            "month": _month(inc.get("date")) or _month(report.get("published")),
+            "penalty": inc.get("penalty"), "evidence_text": ev.get("text"),
+            "evidence_start": ev.get("start"), "evidence_end": ev.get("end"),
+            "corrected": 1 if inc.get("corrected") else 0, "published": report.get("published"),
+            "source": report.get("source"), "title": report.get("title")})
     return sorted(facets), rows

@@ -89,13 +89,7 @@ def corrected_records(store: Store) -> Iterator[dict]:
     """Every stored record with its editors' corrections applied exactly as the web
     applies them (``corrections.apply_corrections``); a record nobody corrected is
     exported as the analyzer wrote it."""
-    from tumen.store.corrections import apply_corrections
-
-    corrected = store.corrected_report_ids()
-    for record in store.iter_records():
-        if record.get("id") in corrected:
-            record = apply_corrections(record, store.get_corrections(record["id"]))
-        yield record
+    return store.corrected_records()
 
 
 def _rows(store: Store, records: bool) -> Iterator[dict[str, Any]]:

@@ -58,7 +58,7 @@ MIGRATIONS: list[Migration] = [
 ]
 
 # Web (issue 5): users, corrections and the web's derived read index.  The SQL lives
-# with the queries that use it in store/queries.py; appended here, after the core ones.
+# in store/queries.py (read by store/readmodel.py); appended here, after the core ones.
 from tumen.store.queries import WEB_MIGRATIONS_SQL  # noqa: E402
 
 MIGRATIONS.extend(Migration(name, sqlite=sql) for name, sql in WEB_MIGRATIONS_SQL)

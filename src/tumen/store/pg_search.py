@@ -22,12 +22,13 @@ are in the index, so "U.S.", "Kim's" or "2,000" never break the syntax.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
-from psycopg.rows import DictRow
 
-from tumen.errors import QueryError
+from tumen.errors import QueryError, StoreError
 from tumen.store import SearchFilters
 from tumen.store.common import HIT_COLUMNS, filter_sql
 from tumen.store.pg_schema import TS_CONFIG
@@ -49,8 +50,11 @@ FILTERS: dict[str, tuple[str, int, Any]] = {
                  "(lower(p.province) = lower(%s) OR p.province_id = %s))", 2, str),
     "org": ("EXISTS (SELECT 1 FROM organizations o WHERE o.report_id = r.id AND "
             "(lower(o.name) = lower(%s) OR o.org_id = %s))", 2, str),
-    "type": ("EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s)",
-             1, str),
+    # incidents of the corrected record (see sqlite_search.FILTERS)
+    "type": ("(EXISTS (SELECT 1 FROM incidents i WHERE i.report_id = r.id AND i.type = %s AND NOT "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)) OR "
+             "EXISTS (SELECT 1 FROM web_incidents w WHERE w.report_id = r.id AND w.type = %s AND "
+             "EXISTS (SELECT 1 FROM corrections c WHERE c.report_id = r.id)))", 2, str),
     "tag": ("(EXISTS (SELECT 1 FROM tags t WHERE t.report_id = r.id AND t.tag = lower(%s)) OR "
             "EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.tags_json, '[]')::jsonb) v "
             "WHERE lower(v) = lower(%s)))", 2, str),
@@ -77,10 +81,40 @@ def to_tsquery_text(query: Any) -> str:
 class PgSearchMixin:
     """``search`` and the filter SQL of ``PostgresStore`` (which supplies ``conn``)."""
 
-    conn: psycopg.Connection[DictRow]
+    conn: psycopg.Connection[dict[str, Any]]
+    # the read model's (ReadModel, mixed in beside this class)
+    time_limit: Callable[..., AbstractContextManager[None]]
+    corrected_report_ids: Callable[[], set[str]]
+    fresh_index: Callable[[], None]
+    _run: Callable[..., list]
 
     def _filter_sql(self, filters: SearchFilters) -> tuple[str, tuple]:
         return filter_sql(filters, FILTERS)
+
+    def _ts_page(self, tsquery: str, where: str, params: Any, limit: int, offset: int, *,
+                 columns: str, title_hl: bool) -> list[dict[str, Any]]:
+        """The one full-text page query: reports matching ``tsquery`` (and ``where``, on
+        ``reports r``), best first, ``score`` (lower is better) and a marked ``snippet``
+        (and ``title_hl``) computed for the page only.  One cover of the matches (the
+        default mode): the fragment mode (MaxFragments=1) cost 1.6x as much per body in
+        benchmarks/store_backends.py."""
+        options = (f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", MaxWords={SNIPPET_TOKENS}, '
+                   f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
+        title_options = f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", HighlightAll=true'
+        title = (f", ts_headline('{TS_CONFIG}', coalesce(h.title, ''), q.tsq, %s) AS title_hl"
+                 if title_hl else "")
+        sql = (
+            f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
+            f"hits AS (SELECT r.seq, {HIT_COLUMNS}, r.body, "
+            f"-ts_rank('{RANK_WEIGHTS}', f.tsv, q.tsq) AS score "
+            "FROM reports_fts f JOIN reports r ON r.seq = f.seq, q "
+            f"WHERE f.tsv @@ q.tsq {'AND ' + where if where else ''} "
+            "ORDER BY score, r.seq LIMIT %s OFFSET %s) "
+            f"SELECT {columns}, "
+            f"ts_headline('{TS_CONFIG}', h.body, q.tsq, %s) AS snippet{title} "
+            "FROM hits h, q ORDER BY h.score, h.seq")
+        args = (tsquery, *params, limit, offset, options, *((title_options,) if title_hl else ()))
+        return list(self.conn.execute(sql, args).fetchall())
 
     def search(self, query: Any, filters: SearchFilters | None = None, *, limit: int = 20,
                offset: int = 0) -> list[dict]:
@@ -88,36 +122,50 @@ class PgSearchMixin:
         filters; with no query, the filtered reports newest first.  Rows have the SQLite
         backend's shape: id, title, published, source, url, duplicate_of, status, score
         (lower is better), snippet and title_hl (matches between HL_OPEN/HL_CLOSE)."""
+        if filters is not None and filters.type and self.corrected_report_ids():
+            self.fresh_index()  # corrected incidents: the read model's index
         where, params = self._filter_sql(filters or SearchFilters())
-        cols = HIT_COLUMNS
-        if query is None:
-            sql = (f"SELECT {cols}, NULL::float8 AS score, substr(r.body, 1, 240) AS snippet, "
-                   f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
-                   "ORDER BY r.published DESC NULLS LAST, r.seq DESC LIMIT %s OFFSET %s")
-            args: tuple = (*params, limit, offset)
-        else:
-            # One cover of the matches (the default mode): the fragment mode
-            # (MaxFragments=1) cost 1.6x as much per body in benchmarks/store_backends.py.
-            options = (f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", MaxWords={SNIPPET_TOKENS}, '
-                       f'MinWords={SNIPPET_TOKENS // 2}, ShortWord=0')
-            title_options = f'StartSel="{HL_OPEN}", StopSel="{HL_CLOSE}", HighlightAll=true'
-            sql = (
-                f"WITH q AS (SELECT to_tsquery('{TS_CONFIG}', %s) AS tsq), "
-                f"hits AS (SELECT r.seq, {cols}, r.body, "
-                f"-ts_rank('{RANK_WEIGHTS}', f.tsv, q.tsq) AS score "
-                "FROM reports_fts f JOIN reports r ON r.seq = f.seq, q "
-                f"WHERE f.tsv @@ q.tsq {'AND ' + where if where else ''} "
-                "ORDER BY score, r.seq LIMIT %s OFFSET %s) "
-                "SELECT h.id, h.title, h.published, h.source, h.url, h.duplicate_of, h.status, "
-                "h.score::float8 AS score, "
-                f"ts_headline('{TS_CONFIG}', h.body, q.tsq, %s) AS snippet, "
-                f"ts_headline('{TS_CONFIG}', coalesce(h.title, ''), q.tsq, %s) AS title_hl "
-                "FROM hits h, q ORDER BY h.score, h.seq")
-            args = (to_tsquery_text(query), *params, limit, offset, options, title_options)
         try:
-            return list(self.conn.execute(sql, args).fetchall())
+            if query is None:
+                sql = (f"SELECT {HIT_COLUMNS}, NULL::float8 AS score, substr(r.body, 1, 240) AS snippet, "
+                       f"r.title AS title_hl FROM reports r {'WHERE ' + where if where else ''} "
+                       "ORDER BY r.published DESC NULLS LAST, r.seq DESC LIMIT %s OFFSET %s")
+                return list(self.conn.execute(sql, (*params, limit, offset)).fetchall())
+            return self._ts_page(to_tsquery_text(query), where, params, limit, offset,
+                                 columns="h.id, h.title, h.published, h.source, h.url, "
+                                         "h.duplicate_of, h.status, h.score::float8 AS score",
+                                 title_hl=True)
         except psycopg.Error as exc:
             raise QueryError(f"the search engine rejected the query ({' '.join(str(exc).split())})") from exc
+
+    # -- the read model's full-text part (see readmodel.py) ---------------------------
+    def _match_clause(self, filters: Any) -> tuple[str, Any]:
+        return (f"seq IN (SELECT seq FROM reports_fts WHERE tsv @@ to_tsquery('{TS_CONFIG}', ?))",
+                filters.tsquery())
+
+    def _ranked_page(self, filters: Any, clauses: list[str], params: list[Any], limit: int,
+                     offset: int) -> list[dict[str, Any]]:
+        where = " AND ".join("r." + c for c in clauses[1:]).replace("?", "%s")
+        try:
+            with self.time_limit():
+                return self._ts_page(params[0], where, params[1:], limit, offset,
+                                     columns="h.seq, h.id, h.title, h.published, h.source, h.url, "
+                                             "h.status, h.duplicate_of", title_hl=False)
+        except (psycopg.errors.OperationalError, psycopg.errors.UndefinedTable) as exc:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
+                raise
+            raise StoreError(f"the store cannot answer now: {' '.join(str(exc).split())}") from exc
+        except psycopg.Error as exc:
+            raise QueryError(f"bad search query: {' '.join(str(exc).split())}") from exc
+
+    def match_seq_text(self, filters: Any, limit: int | None = None) -> str:
+        clause, param = self._match_clause(filters)
+        inner, params = f"SELECT seq FROM reports WHERE {clause}", [param]
+        if limit is not None:
+            inner += " ORDER BY seq DESC LIMIT ?"
+            params.append(limit)
+        rows = self._run(f"SELECT string_agg(seq::text, ',') FROM ({inner}) m", params)
+        return rows[0][0] or ""
 
 
 __all__ = ["FILTERS", "PgSearchMixin", "RANK_WEIGHTS", "to_tsquery_text"]

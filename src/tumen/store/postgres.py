@@ -17,20 +17,24 @@ in ``pg_search.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from tumen.errors import StoreError
+from tumen.errors import QueryError, StoreError
 from tumen.ingest import dedup
 from tumen.record import Report, Signature
 from tumen.store import IngestResult
 from tumen.store.common import MAX_CANDIDATES, StoreBase, add_own_candidates, insert_report_sql, now, report_values
 from tumen.store.migrations import MIGRATIONS
+from tumen.store.pg_rows import PgCursor, row_factory, to_pg
 from tumen.store.pg_schema import postgres_sql
 from tumen.store.pg_search import FILTERS, PgSearchMixin, to_tsquery_text
+from tumen.store.queries import QUERY_TIME_LIMIT_MS
+from tumen.store.readmodel import ReadModel
 from tumen.store.records import _TABLES as RECORD_TABLES
 from tumen.store.records import RecordWriter
 
@@ -65,15 +69,20 @@ def _one_line(exc: BaseException) -> str:
 _INSERT_REPORT = insert_report_sql("%s")
 
 
-class PostgresStore(PgSearchMixin, StoreBase):
+class PostgresStore(PgSearchMixin, ReadModel, StoreBase):
     """A Tumen store in a PostgreSQL database (``postgresql://user@host:port/db``); the
-    backend-neutral methods are in ``common.StoreBase``."""
+    backend-neutral methods are in ``common.StoreBase`` and ``readmodel.ReadModel``.
+    ``migrate=False`` opens a store that a migrating open has already set up."""
 
     PH = "%s"
     # iter_records pages in byte order of ids (SQLite's order) whatever the locale.
     RECORD_ID_ORDER = 'c.report_id COLLATE "C"'
+    IntegrityError = psycopg.errors.UniqueViolation
+    DatabaseError = psycopg.Error
+    MATCH_TABLE = "pg_temp.web_match"
 
-    def __init__(self, url: str, *, readonly: bool = False, **_options: Any):
+    def __init__(self, url: str, *, readonly: bool = False, migrate: bool = True,
+                 **_options: Any):
         self.url = url
         self.path = redact(url)  # what messages name
         self.readonly = readonly
@@ -86,7 +95,7 @@ class PostgresStore(PgSearchMixin, StoreBase):
             self.conn.execute("SET client_min_messages = warning")
             if readonly:
                 self.conn.execute("SET default_transaction_read_only = on")
-            else:
+            elif migrate:
                 self.migrate()
         except psycopg.Error as exc:
             self.conn.close()
@@ -97,6 +106,54 @@ class PostgresStore(PgSearchMixin, StoreBase):
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read query (``%s`` placeholders) as dicts."""
         return list(self.conn.execute(sql, tuple(params)).fetchall())
+
+    # -- the read model's dialect (see readmodel.py) -----------------------------------
+
+    def _x(self, sql: str, params: Iterable[Any] = ()) -> PgCursor:
+        cur = self.conn.cursor(row_factory=row_factory)
+        return PgCursor(cur.execute(to_pg(sql), tuple(params)))
+
+    def _xmany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        values = [tuple(r) for r in rows]
+        if values:
+            with self.conn.cursor() as cur:
+                cur.executemany(to_pg(sql), values)
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list:
+        errors = psycopg.errors
+        try:
+            with self.time_limit():
+                return self._x(sql, params).fetchall()
+        except (errors.OperationalError, errors.UndefinedTable) as exc:
+            if isinstance(exc, errors.QueryCanceled):
+                raise
+            raise StoreError(f"the store cannot answer now: {_one_line(exc)}") from exc
+        except psycopg.Error as exc:
+            raise QueryError(f"bad search query: {_one_line(exc)}") from exc
+
+    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+        try:
+            with self.conn.cursor(row_factory=row_factory) as cur:
+                yield from cur.stream(to_pg(sql), tuple(params))
+        except psycopg.Error as exc:
+            raise QueryError(f"bad search query: {_one_line(exc)}") from exc
+
+    @contextmanager
+    def time_limit(self, ms: int = QUERY_TIME_LIMIT_MS) -> Iterator[None]:
+        """PostgreSQL's own limit: ``statement_timeout`` for the statements inside."""
+        self.conn.execute(f"SET statement_timeout = {int(ms)}")
+        try:
+            yield
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
+        finally:
+            self.conn.execute("SET statement_timeout = 0")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in one transaction; returns their names."""
@@ -141,20 +198,14 @@ class PostgresStore(PgSearchMixin, StoreBase):
         n = row["n"]
         return "ok" if n == 0 else f"{n} reports have no near-duplicate signature"
 
-    def _write(self):
-        """A write transaction holding the store's write lock."""
-        tx = self.conn.transaction()
-
-        class _Locked:
-            def __enter__(inner):
-                tx.__enter__()
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                return self.conn.cursor()
-
-            def __exit__(inner, *exc):
-                return tx.__exit__(*exc)
-
-        return _Locked()
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Cursor[DictRow]]:
+        """A write transaction holding the store's write lock (SQLite's ``BEGIN
+        IMMEDIATE``): ingest and analysis batches, index syncs and the web's writes run
+        one at a time, so a sync never reads a record that a batch is replacing."""
+        with self.conn.transaction():
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            yield self.conn.cursor()
 
     # -- reports ----------------------------------------------------------------------
 
@@ -219,7 +270,7 @@ class PostgresStore(PgSearchMixin, StoreBase):
                     "cannot store; remove them from the input")
         return None
 
-    def _add_one(self, cur: psycopg.Cursor, report: Report, stored_at: str, result: IngestResult,
+    def _add_one(self, cur: psycopg.Cursor[DictRow], report: Report, stored_at: str, result: IngestResult,
                  known_hashes: set[str], known_ids: set[str],
                  signatures: dict[str, Signature],
                  stored: dict[tuple[int, int], list[str]],
@@ -257,10 +308,10 @@ class PostgresStore(PgSearchMixin, StoreBase):
                                "ORDER BY 2 DESC, 1 NULLS FIRST"),
             "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
                               "GROUP BY 1 ORDER BY 1 NULLS FIRST"),
-            "records": one("SELECT count(*) FROM records"),
+            "records": self.count_records(),
             "places": one("SELECT count(DISTINCT coalesce(place_id, name)) FROM places"),
             "organizations": one("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations"),
-            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC, 1"),
+            "incidents_by_type": self.incident_type_counts(),  # of the corrected records
             "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
                                    f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}"),
             "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "

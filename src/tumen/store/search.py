@@ -411,10 +411,5 @@ def report_view(store: Store, report_id: str) -> dict[str, Any]:
             "ingested_at": extra.pop("ingested_at", None), "source_path": report.source_path,
             "locator": report.locator, "format": report.format,
             "content_hash": report.content_hash, "extra": extra, "body": report.body}
-    record = store.get_record(report_id)
-    if record is not None:  # editors' corrections, applied exactly as the web applies them
-        from tumen.store.corrections import apply_corrections
-
-        record = apply_corrections(record, store.get_corrections(report_id))
-    return {"report": meta, "record": record,
+    return {"report": meta, "record": store.corrected_record(report_id),
             "near_duplicates": store.near_duplicates(report_id)}

@@ -9,11 +9,13 @@ a rerun add exactly what is missing.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tumen.errors import StoreError
+from tumen.errors import QueryError, StoreError
 from tumen.ingest import dedup
 from tumen.record import Report
 from tumen.store import IngestResult
@@ -29,6 +31,8 @@ from tumen.store.common import (  # noqa: F401
     report_values,
 )
 from tumen.store.migrations import LSH_BAND_FUNCTION, MIGRATIONS
+from tumen.store.queries import QUERY_TIME_LIMIT_MS
+from tumen.store.readmodel import ReadModel
 from tumen.store.records import RecordWriter, record_rows_delete
 from tumen.store.sqlite_search import (  # noqa: F401
     BM25_WEIGHTS,
@@ -73,14 +77,21 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-class SQLiteStore(SearchMixin, StoreBase):
+class SQLiteStore(SearchMixin, ReadModel, StoreBase):
     """A Tumen store in one SQLite file (the backend-neutral methods are in
-    ``common.StoreBase``)."""
+    ``common.StoreBase`` and ``readmodel.ReadModel``).
+
+    ``migrate=False`` opens a store that a migrating open has already set up (the web's
+    reader and writer connections: they neither migrate nor switch the journal mode,
+    so a store on a full disk can still be read); ``check_same_thread=False`` lets one
+    connection be used from several threads, one at a time."""
 
     PH = "?"
+    IntegrityError = sqlite3.IntegrityError
+    DatabaseError = sqlite3.Error
 
     def __init__(self, path: str | Path, *, readonly: bool = False,
-                 check_same_thread: bool = True):
+                 check_same_thread: bool = True, migrate: bool = True):
         self.path = str(path)
         self.readonly = readonly
         try:
@@ -97,7 +108,10 @@ class SQLiteStore(SearchMixin, StoreBase):
             self.conn.create_function(LSH_BAND_FUNCTION, 2, dedup.band_hash, deterministic=True)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if not readonly:
+            self.conn.execute("PRAGMA temp_store = MEMORY")  # the read model's temp table
+            if not readonly and not migrate:
+                self.conn.execute(f"PRAGMA cache_size = -{CACHE_MB * 1024}")
+            elif not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 # NORMAL is durable across process crashes in WAL mode (only a power
                 # loss can drop the last commits), and much faster than FULL.
@@ -111,8 +125,59 @@ class SQLiteStore(SearchMixin, StoreBase):
     # -- plumbing ---------------------------------------------------------------------
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a read query as dicts (for store/queries.py and checks)."""
+        """Rows of a read query as dicts (for checks)."""
         return [dict(row) for row in self.conn.execute(sql, tuple(params))]
+
+    # -- the read model's dialect (see readmodel.py) -----------------------------------
+
+    def _x(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, tuple(params))
+
+    def _xmany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        self.conn.executemany(sql, [tuple(r) for r in rows])
+
+    def _read_error(self, exc: sqlite3.OperationalError) -> Exception:
+        message = str(exc)
+        if "locked" in message or "no such table" in message or "disk" in message:
+            return StoreError(f"the store cannot answer now: {message}")
+        return QueryError(f"bad search query: {message}")
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list:
+        try:
+            with self.time_limit():
+                return self.conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise self._read_error(exc) from exc
+
+    def _stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[Any]:
+        try:
+            cursor = self.conn.execute(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"bad search query: {exc}") from exc
+        yield from cursor
+
+    @contextmanager
+    def time_limit(self, ms: int = QUERY_TIME_LIMIT_MS) -> Iterator[None]:
+        deadline = time.monotonic() + ms / 1000
+        self.conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 5000)
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise QueryError(f"the query took longer than {ms} ms; narrow it down") from exc
+            raise
+        finally:
+            self.conn.set_progress_handler(None, 0)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in one transaction; returns their names."""
@@ -153,14 +218,12 @@ class SQLiteStore(SearchMixin, StoreBase):
     def _add_batch(self, batch: list[Report]) -> IngestResult:
         result = IngestResult()
         stored_at = now()
-        cur = self.conn.cursor()
         # The batch's own LSH bands, (band, hash) -> ids: written to ``lsh_bands`` at the
         # end of the batch (sorted, one executemany), looked up in memory meanwhile so
         # the batch's reports see each other.  Lookups in the table see every committed
         # report, concurrent writers' too (BEGIN IMMEDIATE: we hold the write lock).
         bands: dict[tuple[int, int], list[str]] = {}
-        try:
-            cur.execute("BEGIN IMMEDIATE")
+        with self._transaction("store reports") as cur:
             known_hashes, known_ids = self._known(cur, batch)
             first_seq = None
             for report in batch:
@@ -175,35 +238,31 @@ class SQLiteStore(SearchMixin, StoreBase):
                             "SELECT seq, title, body FROM reports WHERE seq >= ?", (first_seq,))
             cur.executemany("INSERT OR IGNORE INTO lsh_bands (band, hash, report_id) VALUES (?, ?, ?)",
                             sorted((band, h, rid) for (band, h), ids in bands.items() for rid in ids))
+        return result
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Cursor]:
+        """One write transaction (``BEGIN IMMEDIATE``: the store's write lock) yielding a
+        cursor: committed at the end, rolled back on any error (KeyboardInterrupt too: a
+        batch is all or nothing).  A database error is a ``StoreError``: "<path>: cannot
+        <what> (<cause>)"."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield cur
             cur.execute("COMMIT")
-        except BaseException as exc:  # KeyboardInterrupt too: the batch is all or nothing
+        except BaseException as exc:
+            # SQLite may have rolled back already (disk full does): a second ROLLBACK
+            # would raise "no transaction is active" and hide the cause
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError):
-                raise StoreError(f"{self.path}: cannot store reports ({exc})") from exc
+                raise StoreError(f"{self.path}: cannot {what} ({exc})") from exc
             raise
-        return result
 
-    def _write(self):
-        """A write transaction (BEGIN IMMEDIATE: the store's write lock) yielding a cursor;
-        rolled back on any error."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def transaction():
-            cur = self.conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-                cur.execute("COMMIT")
-            except BaseException as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise StoreError(f"{self.path}: cannot write ({exc})") from exc
-                raise
-
-        return transaction()
+    def _write(self) -> Any:
+        """A write transaction yielding a cursor (``StoreBase``'s writes use it)."""
+        return self._transaction("write")
 
     @staticmethod
     def _stored_values(cur: sqlite3.Cursor, column: str, values: list[str]) -> set[str]:
@@ -252,10 +311,10 @@ class SQLiteStore(SearchMixin, StoreBase):
             "by_source": pairs("SELECT source, count(*) FROM reports GROUP BY 1 ORDER BY 2 DESC"),
             "by_month": pairs("SELECT substr(published, 1, 7), count(*) FROM reports "
                               "GROUP BY 1 ORDER BY 1"),
-            "records": q("SELECT count(*) FROM records").fetchone()[0],
+            "records": self.count_records(),
             "places": q("SELECT count(DISTINCT coalesce(place_id, name)) FROM places").fetchone()[0],
             "organizations": q("SELECT count(DISTINCT coalesce(org_id, name)) FROM organizations").fetchone()[0],
-            "incidents_by_type": pairs("SELECT type, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC"),
+            "incidents_by_type": self.incident_type_counts(),  # of the corrected records
             "top_provinces": pairs("SELECT province, count(DISTINCT report_id) FROM places "
                                    f"WHERE province IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT {int(top)}"),
             "top_places": pairs("SELECT name, count(DISTINCT report_id) FROM places "
@@ -267,9 +326,7 @@ class SQLiteStore(SearchMixin, StoreBase):
     # -- records ----------------------------------------------------------------------
 
     def _save_batch(self, batch: list[dict]) -> int:
-        cur = self.conn.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
+        with self._transaction("store records") as cur:
             writer = RecordWriter(cur, now())
             for record in batch:
                 rid = record.get("id")
@@ -277,11 +334,4 @@ class SQLiteStore(SearchMixin, StoreBase):
                     raise StoreError(f"{self.path}: a record for report {rid!r}, which is not stored")
                 record_rows_delete(cur, str(rid))  # stored: an id
                 writer.write(record)
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise StoreError(f"{self.path}: cannot store records ({exc})") from exc
-            raise
         return len(batch)

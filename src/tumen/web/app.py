@@ -28,7 +28,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tumen import __version__
 from tumen.errors import QueryError, StoreError
-from tumen.store import queries as Q
 from tumen.web import auth, params
 from tumen.web.auth import User
 from tumen.web.charts import TYPE_COLORS
@@ -171,26 +170,26 @@ def create_app(db_path: str, *, host: str = "127.0.0.1", require_login: bool | N
 
     # logged-out sessions and failed logins are kept in the store: every worker sees them
     def session_ended(token: str) -> bool:
-        return Q.get_setting(db.reader, ENDED_SESSION + token) is not None
+        return db.reader.setting(ENDED_SESSION + token) is not None
 
     def end_session(token: str, until: float) -> None:
-        with db.writer() as conn:
-            Q.set_setting_default(conn, ENDED_SESSION + token, str(int(until)))
+        with db.writer() as store:
+            store.set_setting_default(ENDED_SESSION + token, str(int(until)))
 
     def record_failure(keys: tuple[str, ...], at: float, forget_before: float) -> None:
-        with db.writer() as conn:
-            Q.add_login_failure(conn, keys, at, forget_before)
+        with db.writer() as store:
+            store.add_login_failure(keys, at, forget_before)
 
     key = auth.SecretKey(db_path)  # outside the store: STORE.key or TUMEN_SECRET
     app.state.sessions = auth.Sessions(key.current, max_age=session_max_age,
                                        is_ended=session_ended, on_end=end_session)
     app.state.login_limiter = auth.LoginLimiter(
-        recent=lambda key, since: Q.login_failures(db.reader, key, since), record=record_failure)
+        recent=lambda key, since: db.reader.login_failures(key, since), record=record_failure)
 
     def login_mode() -> bool:
         if require_login is False and host in auth.LOCAL_HOSTS:
             return False
-        return auth.login_required(host, Q.count_users(db.reader) > 0, require_login)
+        return auth.login_required(host, db.reader.count_users() > 0, require_login)
 
     app.state.login_mode = login_mode
     app.middleware("http")(session_layer)
@@ -233,7 +232,7 @@ async def _answer(request: Request, call_next: Callable) -> Response:
     user = None
     if state.login_mode():
         name = session.get("user")
-        row = Q.get_user(db.reader, name) if name else None
+        row = db.reader.user(name) if name else None
         # the session was made with this password: a changed password, or a removed
         # and re-added account, has another hash, and the session ends
         if row is not None and hmac.compare_digest(

@@ -370,50 +370,36 @@ def csrf_ok(session: dict[str, Any], token: str | None) -> bool:
 
 
 # -- library calls behind `tumen user add/list/remove` -------------------------------
-def _connect(db_path: str):
+def _store(db_path: str):
     from tumen.store import open_store
-    from tumen.store import queries as Q
 
-    open_store(db_path).close()  # create / migrate
-    return Q, Q.connect(db_path)
+    return open_store(db_path)  # creates / migrates
 
 
 def add_user(db_path: str, name: str, role: str, password: str) -> dict[str, Any]:
     """Create a user (argon2-hashed password).  Raises AuthError / StoreError."""
     name, role = check_name(name), check_role(role)
     password_hash = hash_password(password)
-    Q, conn = _connect(db_path)
-    try:
-        Q.add_user(conn, name, role, password_hash)
-        return {"name": name, "role": role}
-    finally:
-        conn.close()
+    with _store(db_path) as store:
+        store.add_user(name, role, password_hash)
+    return {"name": name, "role": role}
 
 
 def set_password(db_path: str, name: str, password: str) -> None:
     """Change a user's password: every session of the account ends."""
     password_hash = hash_password(password)
-    Q, conn = _connect(db_path)
-    try:
-        if not Q.set_user(conn, name, password_hash=password_hash):
+    with _store(db_path) as store:
+        if not store.set_user(name, password_hash=password_hash):
             raise AuthError(f"no user {name!r}")
-    finally:
-        conn.close()
 
 
 def list_users(db_path: str) -> list[dict[str, Any]]:
-    Q, conn = _connect(db_path)
-    try:
-        return Q.list_users(conn)
-    finally:
-        conn.close()
+    with _store(db_path) as store:
+        return store.list_users()
 
 
 def remove_user(db_path: str, name: str) -> bool:
-    Q, conn = _connect(db_path)
-    try:
-        if not Q.remove_user(conn, name):
+    with _store(db_path) as store:
+        if not store.remove_user(name):
             raise AuthError(f"no user {name!r}")
         return True
-    finally:
-        conn.close()

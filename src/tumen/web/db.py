@@ -1,28 +1,28 @@
 """The web's handle on the store: many readers, one writer (Datasette's habit).
 
-Each worker thread reads through its own connection (on SQLite, WAL lets readers run
+Each worker thread reads through its own ``Store`` (on SQLite, WAL lets readers run
 beside the writer); every write -- corrections, users, index sync, uploads -- goes
-through one connection under a lock.  ``path`` is a SQLite file (or ``sqlite:///``) or a
-``postgresql://`` URL: ``queries.connect`` opens either (the PostgreSQL one through
-``store/pg_web.py``), and ``open_store`` creates and migrates both, web tables included.  Before answering, a request brings the derived
-web index up to date (``sync``), which is one indexed lookup when nothing changed.
+through one ``Store`` under a lock.  ``path`` is a SQLite file (or ``sqlite:///``) or a
+``postgresql://`` URL; ``open_store`` creates and migrates either, web tables included,
+once at start-up.  Before answering, a request brings the derived web index up to date
+(``sync``), which is one indexed lookup when nothing changed.  No SQL here: the store's
+read model (``store/readmodel.py``) answers everything.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from tumen.errors import StoreError
 from tumen.store import open_store
-from tumen.store import queries as Q
-from tumen.store.corrections import INDEX_VERSION, index_rows
+from tumen.store.corrections import INDEX_VERSION
+from tumen.store.readmodel import ReadModel
 from tumen.web.facetindex import FacetIndexHolder
 
 CACHE_SIZE = 256  # memoized facet results per generation of the index
@@ -35,57 +35,57 @@ class WebDB:
         self.path = path
         self._warned_at = 0.0
         try:
-            store = open_store(path)  # creates and migrates (including the web migrations)
-            store.close()
+            open_store(path).close()  # creates and migrates (including the web migrations)
         except StoreError as exc:
             # a store that exists but cannot be written (a full disk) is still served,
             # read-only; one that cannot be opened at all is an error
             try:
-                probe = Q.connect(path)
+                probe = self.connect()
                 try:
-                    probe.execute("SELECT 1 FROM reports LIMIT 1").fetchall()
+                    probe.max_seq()
                 finally:
                     probe.close()
-            except (sqlite3.Error, StoreError):
+            except Exception:
                 raise exc from None
             self._warn(exc)
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        self._writer = Q.connect(path)
+        self._writer = self.connect()
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_generation = -1
         self.facets = FacetIndexHolder(self)
         try:
-            with self.writer() as conn:
-                Q.ensure_index_version(conn, INDEX_VERSION)
-            with self.writer() as conn:  # stores made before the key moved out of them
-                Q.delete_setting(conn, "session_secret")
+            with self.writer() as store:
+                store.ensure_index_version(INDEX_VERSION)
+            with self.writer() as store:  # stores made before the key moved out of them
+                store.delete_setting("session_secret")
         except StoreError as exc:
             self._warn(exc)
         self.sync()
         self.facets.build_now()
 
+    def connect(self) -> ReadModel:
+        """A store handle on the (already migrated) store, usable from any thread (every
+        backend is a ``ReadModel``: the web needs nothing else)."""
+        return cast(ReadModel, open_store(self.path, migrate=False, check_same_thread=False))
+
     @property
-    def reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = Q.connect(self.path)
-        return conn
+    def reader(self) -> ReadModel:
+        """This thread's store handle (for reads)."""
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = self.connect()
+        return store
 
     @contextmanager
-    def writer(self) -> Iterator[sqlite3.Connection]:
-        """The one writing connection.  A write that fails (a full disk, a read-only
+    def writer(self) -> Iterator[ReadModel]:
+        """The one writing store handle.  A write that fails (a full disk, a read-only
         file) is a ``StoreError`` naming the store: the app answers 503, reads go on."""
         with self._write_lock:
             try:
                 yield self._writer
-            except sqlite3.Error as exc:
-                if getattr(self._writer, "in_transaction", False):
-                    try:
-                        self._writer.execute("ROLLBACK")
-                    except sqlite3.Error:
-                        pass
+            except self._writer.DatabaseError as exc:
                 raise StoreError(f"{self.path}: the store cannot be written now ({exc}); "
                                  "reading still works: free space and try again") from exc
 
@@ -93,11 +93,11 @@ class WebDB:
         """Rebuild the web index rows of changed reports (cheap when none changed).
         When the store cannot be written, pages are served from the index as it is
         (the changed reports show up once a write succeeds again)."""
-        if not self.reader.execute("SELECT 1 FROM web_dirty LIMIT 1").fetchone():
+        if self.reader.index_is_current():
             return 0
         try:
-            with self.writer() as conn:
-                return Q.sync_index(conn, index_rows)
+            with self.writer() as store:
+                return store.sync_index()
         except StoreError as exc:
             self._warn(exc)
             return 0
@@ -110,7 +110,7 @@ class WebDB:
 
     def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` memoized per index generation (facet counts of popular filters)."""
-        generation = Q.generation(self.reader)
+        generation = self.reader.generation()
         with self._cache_lock:
             if generation != self._cache_generation:
                 self._cache.clear()

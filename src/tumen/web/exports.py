@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi.responses import Response, StreamingResponse
 
-from tumen.store import queries as Q
 from tumen.store.export import SafeCSVWriter
 from tumen.web.db import WebDB
 from tumen.web.params import State
@@ -27,7 +26,7 @@ EXPORT_COLUMNS = ("report_id", "key", "type", "date", "date_precision", "place",
 
 
 def export_rows(db: WebDB, state: State) -> Iterator[dict[str, Any]]:
-    for row in Q.iter_incidents(db.reader, state.filters, state.sort, state.order == "desc"):
+    for row in db.reader.iter_incidents(state.filters, state.sort, state.order == "desc"):
         row["corrected"] = bool(row["corrected"])
         yield {name: row[name] for name in EXPORT_COLUMNS}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tumen.store import queries as Q
+from tumen.store.queries import Filters
 
 SYNC_BUILD_REPORTS = 20_000  # below this many reports, rebuild inline (~0.2 s at 20k)
 MATCH_BOUND = 20_000  # matches of one word counted exactly; beyond, an estimate
@@ -44,11 +44,11 @@ class FacetCounts(tuple):
 
 class FacetIndex:
     """The facet rows of one read snapshot of the store.  Build it with ``build`` (which
-    opens that snapshot); the constructor reads through ``conn`` as it is."""
+    opens that snapshot); the constructor reads through ``store`` as it is."""
 
-    def __init__(self, conn, generation: int):
+    def __init__(self, store, generation: int):
         self.generation = generation
-        groups = Q.facet_groups(conn)
+        groups = store.facet_groups()
         self.values = [(f, v) for f, v, _ in groups]
         sizes = np.fromiter((n for _, _, n in groups), dtype=np.int64, count=len(groups))
         self.starts = np.zeros(len(groups), dtype=np.int64)
@@ -56,12 +56,12 @@ class FacetIndex:
             self.starts[1:] = np.cumsum(sizes)[:-1]
         self.sizes = sizes
         total = int(sizes.sum())
-        self.seqs = np.fromiter(Q.facet_seqs(conn), dtype=np.int32, count=total)
-        stored = np.fromiter(Q.report_seqs(conn), dtype=np.int64)
-        self.newest = np.fromiter(Q.newest_seqs(conn), dtype=np.int64)  # date order
+        self.seqs = np.fromiter(store.facet_seqs(), dtype=np.int32, count=total)
+        stored = np.fromiter(store.report_seqs(), dtype=np.int64)
+        self.newest = np.fromiter(store.newest_seqs(), dtype=np.int64)  # date order
         # Every seq read is inside the masks, even when the tables disagree (the facet
         # rows of a deleted report linger until the next sync).
-        self.size = 1 + max(Q.max_seq(conn), int(self.seqs.max(initial=0)),
+        self.size = 1 + max(store.max_seq(), int(self.seqs.max(initial=0)),
                             int(stored.max(initial=0)), int(self.newest.max(initial=0)))
         self.present = np.zeros(self.size, dtype=bool)  # seqs of stored reports
         self.present[stored] = True
@@ -74,17 +74,11 @@ class FacetIndex:
         self.present_upto = np.cumsum(self.present)  # stored reports with seq <= s
 
     @classmethod
-    def build(cls, conn) -> FacetIndex:
+    def build(cls, store) -> FacetIndex:
         """The index as ONE read snapshot of the store sees it, generation included, so
         a batch committed meanwhile is either wholly in it or wholly out of it."""
-        Q.begin_snapshot(conn)
-        try:
-            index = cls(conn, Q.generation(conn))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return index
+        with store.snapshot():
+            return cls(store, store.generation())
 
     def mask_for(self, facet: str, value: str) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
@@ -140,11 +134,11 @@ class FacetIndexHolder:
         self._lock = threading.Lock()
 
     def current(self) -> FacetIndex | None:
-        generation = Q.generation(self.db.reader)
+        generation = self.db.reader.generation()
         index = self.index
         if index is not None and index.generation == generation:
             return index
-        if Q.max_seq(self.db.reader) < SYNC_BUILD_REPORTS:
+        if self.db.reader.max_seq() < SYNC_BUILD_REPORTS:
             self.index = FacetIndex.build(self.db.reader)
             return self.index
         with self._lock:
@@ -159,16 +153,16 @@ class FacetIndexHolder:
 
     def _build(self) -> None:
         try:
-            conn = Q.connect(self.db.path)
+            store = self.db.connect()
             try:
-                self.index = FacetIndex.build(conn)
+                self.index = FacetIndex.build(store)
             finally:
-                conn.close()
+                store.close()
         finally:
             with self._lock:
                 self._building = False
 
-    def report_facets(self, filters: Q.Filters, exact: bool = False) -> FacetCounts | None:
+    def report_facets(self, filters: Filters, exact: bool = False) -> FacetCounts | None:
         """(facet counts, matching reports, (index, mask)) for ``filters``, or None
         while the index is being rebuilt.  Unless ``exact``, a query matching more than
         ``MATCH_BOUND`` reports is counted over its newest matches and scaled
@@ -179,7 +173,7 @@ class FacetIndexHolder:
         scale = 1.0
         if filters.match:
             limit = None if exact else MATCH_BOUND + 1
-            text = Q.match_seq_text(self.db.reader, filters.match, filters, limit=limit)
+            text = self.db.reader.match_seq_text(filters, limit=limit)
             seqs = np.array(text.split(","), dtype=np.int64) if text else np.zeros(0, np.int64)
             bounded = limit is not None and len(seqs) >= limit
             if bounded:

@@ -14,7 +14,7 @@ from typing import Any
 from tumen.errors import QueryError
 from tumen.record import INCIDENT_TYPES
 from tumen.store import corrections as C
-from tumen.store import queries as Q
+from tumen.store.queries import FACETS, SNIPPET_CLOSE, SNIPPET_OPEN
 from tumen.web import charts
 from tumen.web.db import WebDB
 from tumen.web.params import FACET_LABELS, PAGE_SIZE, TABLE_SIZE, State
@@ -26,9 +26,10 @@ FACET_TOP = 12  # values shown per facet (selected values are always shown)
 # p95 budget under 8 clients leaves for it.  The page says so; adding a word or a facet
 # brings relevance order back.
 RANK_MAX_MATCHES = 5_000
+SEGMENT_KINDS = ("place", "org", "law", "date")
 
 
-_MARKS = re.compile(f"({Q.SNIPPET_OPEN}|{Q.SNIPPET_CLOSE})")
+_MARKS = re.compile(f"({SNIPPET_OPEN}|{SNIPPET_CLOSE})")
 
 
 def _segments(snippet: str | None) -> list[dict[str, Any]]:
@@ -36,9 +37,9 @@ def _segments(snippet: str | None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     hit = False
     for piece in _MARKS.split(snippet or ""):
-        if piece == Q.SNIPPET_OPEN:
+        if piece == SNIPPET_OPEN:
             hit = True
-        elif piece == Q.SNIPPET_CLOSE:
+        elif piece == SNIPPET_CLOSE:
             hit = False
         elif piece:
             out.append({"text": piece, "hit": hit})
@@ -66,12 +67,12 @@ def text_snippet(body: str, match: str) -> str:
         space = body.find(" ", start)
         start = space + 1 if 0 <= space < start + 20 else start
     window = body[start:start + SNIPPET_CHARS]
-    marked = pattern.sub(lambda m: Q.SNIPPET_OPEN + m.group(0) + Q.SNIPPET_CLOSE, window)
+    marked = pattern.sub(lambda m: SNIPPET_OPEN + m.group(0) + SNIPPET_CLOSE, window)
     return ("…" if start else "") + marked + ("…" if start + SNIPPET_CHARS < len(body) else "")
 
 
 def _facet_lists(rows: list[tuple[str, str, int]], state: State) -> dict[str, Any]:
-    grouped: dict[str, list[tuple[str, int]]] = {f: [] for f in Q.FACETS}
+    grouped: dict[str, list[tuple[str, int]]] = {f: [] for f in FACETS}
     for facet, value, n in rows:
         if facet in grouped:
             grouped[facet].append((value, n))
@@ -102,8 +103,8 @@ def _report_facets(db: WebDB, state: State) -> tuple[list[tuple[str, str, int]],
         fast = db.facets.report_facets(state.filters, exact=state.exact)
         if fast is not None:
             return fast
-        return (Q.report_facet_counts(db.reader, state.filters),
-                Q.count_reports(db.reader, state.filters), None)
+        return (db.reader.report_facet_counts(state.filters),
+                db.reader.count_reports(state.filters), None)
 
     key = ("reports", state.filters.match, state.exact, tuple(sorted(
         (k, tuple(v)) for k, v in state.facets.items())))
@@ -114,7 +115,7 @@ def _facets(db: WebDB, state: State, scope: str) -> dict[str, Any]:
     if scope == "incidents":
         key = ("incidents", state.filters.match, tuple(sorted(
             (k, tuple(v)) for k, v in state.facets.items())))
-        rows = db.cached(key, lambda: Q.incident_facet_counts(db.reader, state.filters))
+        rows = db.cached(key, lambda: db.reader.incident_facet_counts(state.filters))
     else:
         rows = _report_facets(db, state)[0]
     return _facet_lists(rows, state)
@@ -132,13 +133,13 @@ def search_view(db: WebDB, state: State) -> dict[str, Any]:
     elif selection is not None and (not state.filters.match or total > RANK_MAX_MATCHES):
         order = "newest"  # ranking every match of an unselective query costs O(matches)
         index, mask = selection
-        rows = Q.reports_by_seqs(db.reader, index.page(mask, offset, PAGE_SIZE))
+        rows = db.reader.reports_by_seqs(index.page(mask, offset, PAGE_SIZE))
         for row in rows:
             body = row.pop("body")
             row["snippet"] = (text_snippet(body, state.filters.match) if state.filters.match
                               else body[:SNIPPET_CHARS])
     else:
-        rows = Q.search_reports(db.reader, state.filters, PAGE_SIZE, offset)
+        rows = db.reader.search_reports(state.filters, PAGE_SIZE, offset)
     results = [{"id": r["id"], "title": r["title"], "published": r["published"],
                 "source": r["source"], "url": r["url"], "status": r["status"],
                 "duplicate_of": r["duplicate_of"], "snippet": _segments(r["snippet"])}
@@ -156,9 +157,9 @@ def facets_view(db: WebDB, state: State) -> dict[str, Any]:
 
 def incidents_view(db: WebDB, state: State) -> dict[str, Any]:
     offset = (state.page - 1) * TABLE_SIZE
-    rows = Q.list_incidents(db.reader, state.filters, state.sort, state.order == "desc",
+    rows = db.reader.list_incidents(state.filters, state.sort, state.order == "desc",
                             TABLE_SIZE, offset)
-    total = Q.count_incidents(db.reader, state.filters)
+    total = db.reader.count_incidents(state.filters)
     return {"state": state.to_dict(), "total": total, "page": state.page,
             "pages": max(1, math.ceil(total / TABLE_SIZE)), "page_size": TABLE_SIZE,
             "incidents": rows, "facets": _facets(db, state, "incidents"),
@@ -167,13 +168,13 @@ def incidents_view(db: WebDB, state: State) -> dict[str, Any]:
 
 
 def timeline_view(db: WebDB, state: State) -> dict[str, Any]:
-    counts = Q.timeline_counts(db.reader, state.filters)
+    counts = db.reader.timeline_counts(state.filters)
     return {"state": state.to_dict(), "counts": counts, "timeline": charts.timeline(counts)}
 
 
 def map_view(db: WebDB, state: State) -> dict[str, Any]:
-    provinces = Q.province_counts(db.reader, state.filters)
-    places = Q.place_counts(db.reader, state.filters)
+    provinces = db.reader.province_counts(state.filters)
+    places = db.reader.place_counts(state.filters)
     return {"state": state.to_dict(), "provinces": provinces, "places": places,
             "map": charts.province_map(provinces, places)}
 
@@ -234,19 +235,16 @@ def _text_segments(body: str, record: dict[str, Any] | None) -> list[dict[str, A
 def report_view(db: WebDB, report_id: str, *, marked: bool = True) -> dict[str, Any] | None:
     """One report: metadata, corrected record, marked text (unless ``marked`` is False:
     corrections and their form need only the record), near-duplicates."""
-    conn = db.reader
-    report = Q.get_report_row(conn, report_id)
+    store = db.reader
+    report = store.report_row(report_id)
     if report is None:
         return None
-    record = Q.get_record_json(conn, report_id)
-    fixes = Q.get_corrections(conn, report_id)
-    if record is not None:
-        record = C.apply_corrections(record, fixes)
+    record = store.corrected_record(report_id)
     body = report.pop("body")
     return {
         "report": report, "body": body, "record": record,
         "segments": _text_segments(body, record) if marked else [],
-        "duplicates": Q.near_duplicates(conn, report_id, report.get("duplicate_of")),
+        "duplicates": store.group_of(report_id, report.get("duplicate_of")),
         "corrections": record["corrections"] if record else [],
         "analysis_status": (record or {}).get("status", report.get("status")),
     }
@@ -296,8 +294,8 @@ def submit_correction(db: WebDB, report_id: str, action: str, target: str | None
         payload = C.clean_changes(changes) if action == "edit" else {}
         if action == "edit" and not payload:
             raise C.CorrectionError("nothing to change")
-    with db.writer() as conn:
-        correction_id = Q.add_correction(conn, report_id, action, target, payload, author)
+    with db.writer() as store:
+        correction_id = store.add_correction(report_id, action, target, payload, author)
     db.sync()
     return correction_id
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tumen.errors import TumenError
-from tumen.store import queries as Q
 from tumen.web import auth
 from tumen.web.deps import DB, Admin, CSRFForm, CurrentUser, render
 
@@ -63,7 +62,7 @@ async def login_post(request: Request, form: CSRFForm, db: DB):
             "next": target, "error": f"too many failed logins; try again in {wait} s"}, 429)
         response.headers["Retry-After"] = str(wait)
         return response
-    row = Q.get_user(db.reader, name) if name else None
+    row = db.reader.user(name) if name else None
 
     def check() -> bool:  # an unknown name costs a check too (against a dummy hash)
         stored = row["password_hash"] if row is not None else auth.dummy_hash()
@@ -97,7 +96,7 @@ def me(request: Request, user: CurrentUser) -> dict[str, Any]:
 
 @router.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
 def users_page(request: Request, me: Admin, db: DB):
-    return render(request, "users.html", {"users": Q.list_users(db.reader),
+    return render(request, "users.html", {"users": db.reader.list_users(),
                                           "roles": list(auth.ROLES)})
 
 
@@ -109,14 +108,14 @@ async def users_post(request: Request, me: Admin, form: CSRFForm, db: DB):
         if action == "remove":
             if name == me.name:
                 raise auth.AuthError("you cannot remove yourself")
-            with db.writer() as conn:
-                Q.remove_user(conn, name)
+            with db.writer() as store:
+                store.remove_user(name)
         else:
             role = auth.check_role(str(form.get("role") or "viewer"))
             password_hash = await hashing(auth.hash_password, str(form.get("password") or ""))
-            with db.writer() as conn:
-                Q.add_user(conn, name, role, password_hash)
+            with db.writer() as store:
+                store.add_user(name, role, password_hash)
     except TumenError as exc:
-        return render(request, "users.html", {"users": Q.list_users(db.reader),
+        return render(request, "users.html", {"users": db.reader.list_users(),
                                               "roles": list(auth.ROLES), "error": str(exc)}, 400)
     return RedirectResponse("/admin/users", 303)

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tumen.errors import QueryError
-from tumen.store import queries as Q
 from tumen.web import auth, views
 from tumen.web.deps import (
     DB,
@@ -62,8 +61,8 @@ def _validation_message(exc: ValidationError) -> str:
 @router.get("/reports/{report_id:path}/correct", response_class=HTMLResponse,
             include_in_schema=False)
 def correction_page(request: Request, report_id: str, db: SyncedDB, key: str | None = None):
-    if (Q.get_report_row(db.reader, report_id + "/correct") is not None
-            and Q.get_report_row(db.reader, report_id) is None):
+    if (db.reader.report_row(report_id + "/correct") is not None
+            and db.reader.report_row(report_id) is None):
         return report(request, report_id + "/correct", db)  # an id ending "/correct"
     require_role(request, "editor")
     data = views.correction_form_view(db, report_id, key)
