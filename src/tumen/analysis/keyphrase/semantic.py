@@ -131,7 +131,10 @@ class MiniLM:
         bert_log = logging.getLogger("transformers.models.bert.modeling_bert")
         if _quiet_eager_fallback not in bert_log.filters:
             bert_log.addFilter(_quiet_eager_fallback)
-        self.model = SentenceTransformer(str(get_model_path()), device="cpu")
+        # eager attention: SDPA returns no attention maps (transformers 5 no longer falls
+        # back to eager by itself when they are asked for)
+        self.model = SentenceTransformer(str(get_model_path()), device="cpu",
+                                         model_kwargs={"attn_implementation": "eager"})
         self.tokenizer = self.model.tokenizer
         # the BERT module (a torch Module; sentence-transformers types the attribute loosely)
         self.transformer: Any = self.model[0].auto_model
