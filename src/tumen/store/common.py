@@ -160,9 +160,11 @@ def filter_sql(filters: SearchFilters, table: dict[str, tuple[str, int, Any]]) -
 
 def _with_duplicate_of(record_json: str, duplicate_of: str | None) -> dict:
     """A stored record with its ``duplicate_of``, which is stored once: in
-    ``reports.duplicate_of`` (the record's JSON keeps the key, empty)."""
+    ``reports.duplicate_of`` (the record's JSON keeps the key, empty).  A record saved
+    without the key reads back without it unless the report has a link."""
     record = json.loads(record_json)
-    record["duplicate_of"] = duplicate_of
+    if "duplicate_of" in record or duplicate_of is not None:
+        record["duplicate_of"] = duplicate_of
     return record
 
 
