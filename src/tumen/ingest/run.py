@@ -189,25 +189,12 @@ def _reader_process(paths, title_line, field_map, format, published, batch_size,
     """Read, normalize and fingerprint in a second process; send batches of
     ("report", Report with its ``signature``) / ("error", where, reason) / ("skip",)."""
     from tumen.engines.procs import die_with_parent
-    from tumen.ingest import dedup
 
     die_with_parent(parent)
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer handles Ctrl-C
-        batch: list[tuple] = []
-        for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
-                                 published=published):
-            if isinstance(item, Report):
-                item.signature = dedup.sign(item.body)
-                batch.append(("report", item))
-            elif isinstance(item, InputError):
-                batch.append(_error_message(item))
-            else:
-                batch.append(("skip",))
-            if len(batch) >= batch_size:
-                _put(queue, batch, parent)
-                batch = []
-        if batch:
+        for batch in _messages_serial(paths, title_line, field_map, format, published, batch_size,
+                                      sign=True):
             _put(queue, batch, parent)
         _put(queue, None, parent)
     except BaseException as exc:  # reported to the writer, then re-raised there
@@ -251,11 +238,18 @@ def _messages_parallel(paths, title_line, field_map, format, published, batch_si
         queue.close()
 
 
-def _messages_serial(paths, title_line, field_map, format, published, batch_size) -> Iterator[list[tuple]]:
+def _messages_serial(paths, title_line, field_map, format, published, batch_size, *,
+                     sign: bool = False) -> Iterator[list[tuple]]:
+    """Batches of messages read in this process; ``sign``: each report carries its
+    MinHash ``signature`` (the reader process computes them, off the writer's core)."""
+    from tumen.ingest import dedup
+
     batch: list[tuple] = []
     for item in read_reports(paths, title_line=title_line, field_map=field_map, format=format,
                              published=published):
         if isinstance(item, Report):
+            if sign:
+                item.signature = dedup.sign(item.body)
             batch.append(("report", item))
         elif isinstance(item, InputError):
             batch.append(_error_message(item))
